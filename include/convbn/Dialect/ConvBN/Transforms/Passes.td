@@ -1,0 +1,73 @@
+//===- Passes.td - Passes of the convbn dialect ------------*- tablegen -*-===//
+
+#ifndef CONVBN_DIALECT_CONVBN_TRANSFORMS_PASSES_TD
+#define CONVBN_DIALECT_CONVBN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvBNEvalToTune : Pass<"convbn-eval-to-tune"> {
+  let summary = "Rewrite eval-mode ConvBN blocks into tune mode";
+  let description = [{
+    Tune mode computes the same forward values and the same gradients as
+    eval mode (up to rounding), but its backward pass needs only the block's
+    input, not the convolution output: one activation-sized tensor less kept
+    alive per block, and no activation-sized normalization in forward.
+
+    * Every `convbn.backward` in eval mode becomes tune mode and drops its
+      `conv_output` operand.
+    * A `convbn.conv_bn` in eval mode becomes tune mode once its
+      `conv_output` result has no uses left. When the conv output is used by
+      anything other than an eval-mode backward (returned from the function,
+      say), the forward op stays in eval mode: its result is still needed.
+
+    This is not a canonicalization: results change by rounding (the fold
+    reorders the arithmetic), and users must be able to keep eval mode by
+    leaving the pass out.
+
+    ```mlir
+    %z, %y = convbn.conv_bn eval %x, %w gamma %g beta %b mean %m var %v ...
+    %dx = convbn.backward eval grads <input> %gz, %x, %w ... conv_output %y ...
+    // becomes
+    %z = convbn.conv_bn tune %x, %w gamma %g beta %b mean %m var %v ...
+    %dx = convbn.backward tune grads <input> %gz, %x, %w ...
+    ```
+  }];
+  let dependentDialects = [];
+}
+
+def ConvBNDeployFold : Pass<"convbn-deploy-fold"> {
+  let summary = "Fold constant BN parameters into the weights at compile time";
+  let description = [{
+    A `convbn.conv_bn` in tune mode whose filter, bias, gamma, beta and
+    running statistics are all constants becomes a deploy-mode block over constant folded weights
+    `W' = k*W`, `b' = k*(b - mean) + beta`, `k = gamma/sqrt(var + eps)`.
+    The fold is computed in double precision and rounded once to each
+    element type. Blocks in other modes (run `-convbn-eval-to-tune` first
+    for eval-mode inference graphs), with a non-constant parameter, or whose
+    running variance plus epsilon is not positive are left alone.
+
+    (`convbn.fold` itself also folds when its operands are constants, so
+    `-canonicalize` after `-convbn-decompose-tune` reaches the same IR.)
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def ConvBNDecomposeTune : Pass<"convbn-decompose-tune"> {
+  let summary = "Lower tune-mode blocks to a fold and a folded convolution";
+  let description = [{
+    The first lowering step of tune mode: each `convbn.conv_bn` in tune mode
+    becomes a `convbn.fold` of its parameters (weight-sized work) followed
+    by a deploy-mode `convbn.conv_bn`, which is a plain convolution with the
+    folded filter and bias. Ops in other modes are left alone.
+
+    ```mlir
+    %z = convbn.conv_bn tune %x, %w bias %b gamma %g beta %bt mean %m var %v
+    // becomes
+    %wf, %bf = convbn.fold %w bias %b gamma %g beta %bt mean %m var %v
+    %z = convbn.conv_bn deploy %x, %wf bias %bf
+    ```
+  }];
+  let dependentDialects = [];
+}
+
+#endif // CONVBN_DIALECT_CONVBN_TRANSFORMS_PASSES_TD
