@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::convbn;
@@ -12,6 +14,11 @@ using namespace mlir::convbn::detail;
 static bool isSupportedFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
 
 static bool isKnown(int64_t dim) { return !ShapedType::isDynamic(dim); }
+
+/// A double as users write it (0.1, not 1.000000e-01).
+static std::string formatValue(double value) {
+  return llvm::formatv("{0}", llvm::format("%g", value)).str();
+}
 
 /// A ranked tensor operand of a floating-point element type T.
 static FailureOr<RankedTensorType> getActivation(Operation *op, StringRef name,
@@ -28,7 +35,8 @@ LogicalResult mlir::convbn::detail::verifyParameters(Operation *op,
                                        const BlockOperands &operands,
                                        double epsilon, BlockSignature &sig) {
   if (!(epsilon > 0.0))
-    return op->emitOpError() << "'epsilon' must be > 0, but is " << epsilon;
+    return op->emitOpError() << "'epsilon' must be > 0, but is "
+                             << formatValue(epsilon);
 
   FailureOr<RankedTensorType> filterType =
       getActivation(op, "filter", operands.filter);
@@ -222,7 +230,7 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
 LogicalResult mlir::convbn::detail::verifyMomentum(Operation *op, double momentum) {
   if (!(momentum >= 0.0 && momentum <= 1.0))
     return op->emitOpError() << "'momentum' must be in [0, 1], but is "
-                             << momentum;
+                             << formatValue(momentum);
   return success();
 }
 
