@@ -22,6 +22,8 @@ config.substitutions.append(("%convbn_obj_root", config.convbn_obj_root))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# `not` and `count` at the start of a RUN line come from PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if config.convbn_assertions.upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("convbn-asserts")

@@ -551,3 +551,20 @@ func.func @unranked(%x: tensor<*xf32>, %w: tensor<6x4x3xf32>, %m: tensor<6xf32>,
   return
 }
 
+
+// -----
+
+// Sizes that overflow 64 bits are an error, not undefined behaviour.
+func.func @padding_overflow(%x: tensor<2x4x8xf32>, %w: tensor<6x4x3xf32>, %m: tensor<6xf32>, %v: tensor<6xf32>) {
+  // expected-error @+1 {{spatial dimension 0: the padded input or the dilated kernel does not fit in 64 bits}}
+  %z = convbn.conv_bn tune %x, %w mean %m var %v {padding_low = array<i64: 9223372036854775807>} : (tensor<2x4x8xf32>, tensor<6x4x3xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<2x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @dilation_overflow(%x: tensor<2x4x8xf32>, %w: tensor<6x4x3xf32>, %m: tensor<6xf32>, %v: tensor<6xf32>) {
+  // expected-error @+1 {{spatial dimension 0: the padded input or the dilated kernel does not fit in 64 bits}}
+  %z = convbn.conv_bn tune %x, %w mean %m var %v {dilations = array<i64: 9223372036854775807>} : (tensor<2x4x8xf32>, tensor<6x4x3xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<2x6x6xf32>
+  return
+}

@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -215,14 +216,23 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
       sig.outputShape.push_back(ShapedType::kDynamic);
       continue;
     }
-    int64_t padded = in + (*padLow)[i] + (*padHigh)[i];
-    int64_t extent = (*dilations)[i] * (k - 1) + 1;
-    if (padded < extent)
+    // Sizes come from user input: compute them without signed overflow.
+    std::optional<int64_t> padded = llvm::checkedAdd(in, (*padLow)[i]);
+    if (padded)
+      padded = llvm::checkedAdd(*padded, (*padHigh)[i]);
+    std::optional<int64_t> extent = llvm::checkedMulAdd<int64_t>(
+        (*dilations)[i], k - 1, 1);
+    if (!padded || !extent)
+      return op->emitOpError()
+             << "spatial dimension " << i
+             << ": the padded input or the dilated kernel does not fit in "
+                "64 bits";
+    if (*padded < *extent)
       return op->emitOpError()
              << "spatial dimension " << i << ": the dilated kernel (extent "
-             << extent << ") must fit in the padded input (extent " << padded
-             << ")";
-    sig.outputShape.push_back((padded - extent) / (*strides)[i] + 1);
+             << *extent << ") must fit in the padded input (extent "
+             << *padded << ")";
+    sig.outputShape.push_back((*padded - *extent) / (*strides)[i] + 1);
   }
   return sig;
 }
