@@ -157,8 +157,10 @@ def ConvBN_FoldOp : ConvBN_Op<"fold", [Pure, AttrSizedOperandSegments,
     step; deploy mode once. With constant operands the op folds to constants.
 
     `folded_filter` has the filter's type and `folded_bias` the per-channel
-    type of the statistics. The fold is exact arithmetic on the per-channel
-    type: with f16/bf16 filters it is computed in f32 and rounded once.
+    type of the statistics. The results are defined as the exact values
+    rounded once to each result type, so an implementation computes in at
+    least f32 even for f16/bf16 operands; constant folding computes in
+    double.
 
     ```mlir
     %wf, %bf = convbn.fold %w bias %b gamma %g beta %bt mean %m var %v
