@@ -64,3 +64,17 @@ func.func @all_used(%x: tensor<2x4x8xf32>, %w: tensor<6x4x3xf32>, %m: tensor<6xf
   %dx, %dw = convbn.backward eval grads <input|filter> %gz, %x, %w mean %m var %v conv_output %y : (tensor<2x6x6xf32>, tensor<2x4x8xf32>, tensor<6x4x3xf32>, tensor<6xf32>, tensor<6xf32>, tensor<2x6x6xf32>) -> (tensor<2x4x8xf32>, tensor<6x4x3xf32>)
   return %z, %dx, %dw : tensor<2x6x6xf32>, tensor<2x4x8xf32>, tensor<6x4x3xf32>
 }
+
+// -----
+
+// Must not fold (nor hang, nor abort) on a filter too large to fold at
+// compile time (2^32 elements); run time folds it instead.
+// CHECK-LABEL: func.func @fold_too_large(
+// CHECK: convbn.fold
+func.func @fold_too_large() -> (tensor<4294967296x1x1xf32>, tensor<4294967296xf32>) {
+  %w = arith.constant dense<1.0> : tensor<4294967296x1x1xf32>
+  %m = arith.constant dense<0.0> : tensor<4294967296xf32>
+  %v = arith.constant dense<1.0> : tensor<4294967296xf32>
+  %wf, %bf = convbn.fold %w mean %m var %v : (tensor<4294967296x1x1xf32>, tensor<4294967296xf32>, tensor<4294967296xf32>) -> (tensor<4294967296x1x1xf32>, tensor<4294967296xf32>)
+  return %wf, %bf : tensor<4294967296x1x1xf32>, tensor<4294967296xf32>
+}

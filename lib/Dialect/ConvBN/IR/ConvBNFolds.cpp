@@ -14,6 +14,11 @@ using namespace mlir::convbn;
 // Constant folding of the BN parameters into the filter and bias
 //===----------------------------------------------------------------------===//
 
+/// Largest filter folded at compile time, in elements (64 MiB of f32; the
+/// largest ResNet-50 filter has 2.4M elements). Larger ones are folded at run
+/// time rather than holding the compiler on a huge constant.
+static constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
+
 /// Per-channel values of an optional constant vector as doubles
 /// (`fallback` everywhere when the vector is absent).
 static std::optional<SmallVector<double>>
@@ -45,7 +50,8 @@ FailureOr<FoldedConstants> mlir::convbn::foldConstantParameters(
   if (!filter || !mean || !var || !isa<FloatType>(filter.getElementType()))
     return failure();
   auto filterType = cast<ShapedType>(filter.getType());
-  if (!filterType.hasStaticShape() || !biasType.hasStaticShape())
+  if (!filterType.hasStaticShape() || !biasType.hasStaticShape() ||
+      filterType.getNumElements() > kMaxFoldedElements)
     return failure();
   int64_t channels = filterType.getDimSize(0);
   auto b = getChannelValues(bias, channels, 0.0);

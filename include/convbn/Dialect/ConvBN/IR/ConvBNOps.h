@@ -40,7 +40,8 @@ struct FoldedConstants {
 /// Computes W' = k*W and b' = k*(b - mean) + beta, k = gamma/sqrt(var + eps),
 /// in double precision, rounding once to each result's element type. `bias`,
 /// `gamma` and `beta` may be null (0, 1 and 0). `biasType` is the type of the
-/// folded bias. Fails if an operand is not a floating-point constant.
+/// folded bias. Fails if an operand is not a floating-point constant, if
+/// var + eps is not positive, or if the filter has more than 2^24 elements.
 FailureOr<FoldedConstants>
 foldConstantParameters(DenseElementsAttr filter, DenseElementsAttr bias,
                        DenseElementsAttr gamma, DenseElementsAttr beta,

@@ -154,7 +154,8 @@ def ConvBN_FoldOp : ConvBN_Op<"fold", [Pure, AttrSizedOperandSegments,
     then `folded_filter[o] = k_o * filter[o]` and
     `folded_bias[o] = k_o * (bias_o - mean_o) + beta_o`. A missing `bias`
     or `beta` is 0 and a missing `gamma` is 1. Tune mode does this every
-    step; deploy mode once. With constant operands the op folds to constants.
+    step; deploy mode once. With constant operands the op folds to constants
+    (filters of up to 2^24 elements; larger ones are left to run time).
 
     `folded_filter` has the filter's type and `folded_bias` the per-channel
     type of the statistics. The results are defined as the exact values

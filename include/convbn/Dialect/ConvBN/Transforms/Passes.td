@@ -43,8 +43,9 @@ def ConvBNDeployFold : Pass<"convbn-deploy-fold"> {
     `W' = k*W`, `b' = k*(b - mean) + beta`, `k = gamma/sqrt(var + eps)`.
     The fold is computed in double precision and rounded once to each
     element type. Blocks in other modes (run `-convbn-eval-to-tune` first
-    for eval-mode inference graphs), with a non-constant parameter, or whose
-    running variance plus epsilon is not positive are left alone.
+    for eval-mode inference graphs), with a non-constant parameter, whose
+    running variance plus epsilon is not positive, or whose filter has more
+    than 2^24 elements are left alone.
 
     (`convbn.fold` itself also folds when its operands are constants, so
     `-canonicalize` after `-convbn-decompose-tune` reaches the same IR.)
