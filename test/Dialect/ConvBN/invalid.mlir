@@ -568,3 +568,12 @@ func.func @dilation_overflow(%x: tensor<2x4x8xf32>, %w: tensor<6x4x3xf32>, %m: t
   %z = convbn.conv_bn tune %x, %w mean %m var %v {dilations = array<i64: 9223372036854775807>} : (tensor<2x4x8xf32>, tensor<6x4x3xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<2x6x6xf32>
   return
 }
+
+// -----
+
+// Batch statistics of a single value per channel do not exist.
+func.func @train_one_value_per_channel(%x: tensor<1x4x3xf32>, %w: tensor<6x4x3xf32>, %m: tensor<6xf32>, %v: tensor<6xf32>) {
+  // expected-error @+1 {{train mode needs more than 1 value per channel for batch statistics, but the output has batch and spatial sizes of 1}}
+  %r:6 = convbn.conv_bn train %x, %w mean %m var %v : (tensor<1x4x3xf32>, tensor<6x4x3xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<1x6x1xf32>, tensor<1x6x1xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>)
+  return
+}

@@ -234,6 +234,18 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
              << *padded << ")";
     sig.outputShape.push_back((*padded - *extent) / (*strides)[i] + 1);
   }
+
+  // Batch statistics need more than one value per channel (the running
+  // variance update divides by M - 1), as PyTorch requires in training.
+  if (mode == Mode::Train) {
+    SmallVector<int64_t> perChannel(sig.outputShape);
+    perChannel.erase(perChannel.begin() + 1);
+    if (llvm::all_of(perChannel, isKnown) &&
+        llvm::all_of(perChannel, [](int64_t d) { return d == 1; }))
+      return op->emitOpError()
+             << "train mode needs more than 1 value per channel for batch "
+                "statistics, but the output has batch and spatial sizes of 1";
+  }
   return sig;
 }
 

@@ -90,7 +90,7 @@ def ConvBN_ConvBNOp : ConvBN_Op<"conv_bn",
       running statistics are updated as
       `mean' = (1-momentum)*mean + momentum*batch_mean` and
       `var' = (1-momentum)*var + momentum*batch_var*M/(M-1)` (M elements per
-      channel, PyTorch's convention).
+      channel, PyTorch's convention; M must be more than 1).
     * `eval`: `output = k*(Y - mean) + beta`, `k = gamma/sqrt(var + eps)`.
     * `tune`: same values as eval, computed as a convolution with the folded
       weights `W' = k*W`, `b' = k*(bias - mean) + beta`.

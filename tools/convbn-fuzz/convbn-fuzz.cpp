@@ -1,0 +1,56 @@
+//===- convbn-fuzz.cpp - libFuzzer target for the convbn dialect ----------===//
+//
+// Parses the input as IR (convbn, func, arith, tensor), verifies it, and runs
+// every convbn pass plus canonicalization with the verifier after each pass.
+// Invalid input must end in a diagnostic; valid input must stay valid through
+// every rewrite (a pass that breaks IR aborts, which the fuzzer reports).
+//
+//   cmake -DCONVBN_BUILD_FUZZER=ON ... && ninja convbn-fuzz
+//   build/bin/convbn-fuzz -max_total_time=600 CORPUS_DIR test/Dialect/ConvBN
+//
+//===----------------------------------------------------------------------===//
+
+#include "convbn/Dialect/ConvBN/IR/ConvBNDialect.h"
+#include "convbn/Dialect/ConvBN/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
+
+#include <cstdint>
+#include <cstdlib>
+
+using namespace mlir;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  DialectRegistry registry;
+  registry.insert<convbn::ConvBNDialect, func::FuncDialect,
+                  arith::ArithDialect, tensor::TensorDialect>();
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  // Diagnostics are expected on bad input; keep the fuzzer's output clean.
+  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+
+  StringRef text(reinterpret_cast<const char *>(data), size);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  if (!module)
+    return 0;
+
+  PassManager pm(&context);
+  pm.enableVerifier(true);
+  pm.addPass(convbn::createConvBNEvalToTune());
+  pm.addPass(convbn::createConvBNDeployFold());
+  pm.addPass(convbn::createConvBNDecomposeTune());
+  pm.addPass(createCanonicalizerPass());
+  if (failed(pm.run(*module)))
+    llvm::report_fatal_error("a convbn pass failed or produced invalid IR "
+                             "from valid input");
+  return 0;
+}
