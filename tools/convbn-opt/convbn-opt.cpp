@@ -6,8 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "convbn/Conversion/Passes.h"
 #include "convbn/Dialect/ConvBN/IR/ConvBNDialect.h"
 #include "convbn/Dialect/ConvBN/Transforms/Passes.h"
+#include "convbn/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -36,6 +38,8 @@ static bool holdsNoIR(StringRef text) {
 int main(int argc, char **argv) {
   registerAllPasses();
   convbn::registerConvBNPasses();
+  convbn::registerConvBNConversionPasses();
+  convbn::registerPipelines();
 
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -1,0 +1,23 @@
+//===- Passes.h - Conversions out of the convbn dialect ---------*- C++ -*-===//
+
+#ifndef CONVBN_CONVERSION_PASSES_H
+#define CONVBN_CONVERSION_PASSES_H
+
+#include "convbn/Conversion/ConvBNToLinalg/ConvBNToLinalg.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::convbn {
+
+#define GEN_PASS_DECL
+#include "convbn/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "convbn/Conversion/Passes.h.inc"
+
+} // namespace mlir::convbn
+
+#endif // CONVBN_CONVERSION_PASSES_H

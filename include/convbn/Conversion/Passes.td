@@ -1,0 +1,48 @@
+//===- Passes.td - Conversions out of the convbn dialect ---*- tablegen -*-===//
+
+#ifndef CONVBN_CONVERSION_PASSES_TD
+#define CONVBN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
+  let summary = "Lower every convbn op, forward and backward, to linalg on tensors";
+  let description = [{
+    Lowers `convbn.conv_bn` (all four modes), `convbn.fold` and
+    `convbn.backward` (all four modes) to `linalg`, `tensor`, `arith` and
+    `math` ops on tensors. Convolutions become linalg named convolutions
+    (`conv_{1d_ncw_fcw,2d_nchw_fchw,3d_ncdhw_fcdhw}`, `conv_2d_ngchw_gfchw`
+    for grouped 2-D, `depthwise_conv_*` for depthwise) or, for the grouped
+    1-D and 3-D forms upstream has no named op for, an equivalent
+    `linalg.generic`; everything else is `linalg.generic`.
+
+    * tune: the fold (one weight-sized and one channel-sized
+      `linalg.generic`), the convolution over the folded filter into an
+      accumulator initialized with the folded bias; nothing activation-sized
+      normalizes the output.
+    * eval: convolution (+ conv bias), then the per-channel affine over the
+      activation, which also yields the conv output kept for backward.
+    * train: convolution, batch mean and biased variance (two passes),
+      normalization, running statistics with the unbiased variance.
+    * deploy: convolution with the folded filter and bias.
+    * backward: backward-data as a stride-1 convolution of the zero-dilated,
+      padded gradient with the transposed, flipped filter; backward-filter and
+      the bias and BN-parameter gradients as reductions; the chain rule through
+      the fold for tune (only the input and weight-sized tensors are read);
+      the full batch-norm backward for train. Only requested gradients are
+      computed.
+
+    Accumulation and per-channel arithmetic are f32 whatever the element
+    types; results are rounded once to their types. Only the batch dimension
+    may be dynamic; anything else is rejected with an error naming the op and
+    the reason before any rewriting.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // CONVBN_CONVERSION_PASSES_TD

@@ -1,0 +1,503 @@
+//===- LinalgBuilders.cpp - Building blocks of the convbn lowering --------===//
+
+#include "LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineExpr.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::convbn;
+using utils::IteratorType;
+
+static Value toF32(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+static Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
+  if (type.isF32())
+    return v;
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+static DenseIntElementsAttr i64Vector(OpBuilder &b, ArrayRef<int64_t> values) {
+  return b.getI64TensorAttr(values);
+}
+
+Value BlockBuilder::constant(double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+Value BlockBuilder::elementsPerChannel(Value tensor) {
+  RankedTensorType type = tensorType(tensor);
+  double staticCount = 1;
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    if (i != 1 && !ShapedType::isDynamic(dim))
+      staticCount *= dim;
+  if (!type.isDynamicDim(0))
+    return constant(staticCount);
+  Value batch = tensor::DimOp::create(b, loc, tensor, 0);
+  Value batch64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), batch);
+  Value batchF = arith::SIToFPOp::create(b, loc, f32(), batch64);
+  return arith::MulFOp::create(b, loc, batchF, constant(staticCount));
+}
+
+Value BlockBuilder::empty(ArrayRef<int64_t> shape, Type elementType,
+                          Value batchSource) {
+  SmallVector<OpFoldResult> sizes;
+  for (auto [i, dim] : llvm::enumerate(shape)) {
+    if (!ShapedType::isDynamic(dim)) {
+      sizes.push_back(b.getIndexAttr(dim));
+      continue;
+    }
+    assert(i == 0 && batchSource && "only the batch dimension is dynamic");
+    sizes.push_back(tensor::DimOp::create(b, loc, batchSource, 0).getResult());
+  }
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+Value BlockBuilder::zeros(ArrayRef<int64_t> shape, Type elementType,
+                          Value batchSource) {
+  Value init = empty(shape, elementType, batchSource);
+  Value zero = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(b.getZeroAttr(elementType)));
+  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
+      .getResult(0);
+}
+
+SmallVector<Value> BlockBuilder::generic(ValueRange ins,
+                                         ArrayRef<AffineMap> inMaps,
+                                         ValueRange inits,
+                                         ArrayRef<AffineMap> outMaps,
+                                         ArrayRef<IteratorType> iterators,
+                                         BodyFn body) {
+  SmallVector<AffineMap> maps(inMaps);
+  maps.append(outMaps.begin(), outMaps.end());
+  SmallVector<Type> resultTypes(inits.getTypes());
+  auto op = linalg::GenericOp::create(
+      b, loc, resultTypes, ins, inits, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> inArgs, outArgs;
+        for (Value arg : args.take_front(ins.size()))
+          inArgs.push_back(toF32(nb, nloc, arg));
+        for (Value arg : args.drop_front(ins.size()))
+          outArgs.push_back(toF32(nb, nloc, arg));
+        SmallVector<Value> results = body(nb, nloc, inArgs, outArgs);
+        assert(results.size() == inits.size() && "one value per output");
+        SmallVector<Value> yields;
+        for (auto [result, init] : llvm::zip(results, inits))
+          yields.push_back(
+              fromF32(nb, nloc, result, getElementTypeOrSelf(init.getType())));
+        linalg::YieldOp::create(nb, nloc, yields);
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+/// Maps for an iteration space of `rank` dims: identity for the full-shaped
+/// operands and (d`channelDim`) for the per-channel vectors.
+static SmallVector<AffineMap> fullAndChannelMaps(OpBuilder &b, int64_t rank,
+                                                 size_t numFull,
+                                                 size_t numChannels,
+                                                 int64_t channelDim) {
+  SmallVector<AffineMap> maps(numFull, b.getMultiDimIdentityMap(rank));
+  maps.append(numChannels,
+              AffineMap::get(rank, 0, b.getAffineDimExpr(channelDim)));
+  return maps;
+}
+
+/// Iterators that keep `channelDim` parallel and reduce every other dim.
+static SmallVector<IteratorType> reduceAllBut(int64_t rank,
+                                              int64_t channelDim) {
+  SmallVector<IteratorType> iterators(rank, IteratorType::reduction);
+  iterators[channelDim] = IteratorType::parallel;
+  return iterators;
+}
+
+SmallVector<Value> BlockBuilder::mapActivation(ValueRange acts,
+                                               ValueRange channels,
+                                               TypeRange outTypes,
+                                               BodyFn body) {
+  RankedTensorType type = tensorType(acts.front());
+  int64_t rank = type.getRank();
+  SmallVector<Value> ins(acts);
+  ins.append(channels.begin(), channels.end());
+  SmallVector<Value> inits;
+  for (Type t : outTypes)
+    inits.push_back(empty(type.getShape(), t, acts.front()));
+  return generic(
+      ins, fullAndChannelMaps(b, rank, acts.size(), channels.size(), 1), inits,
+      SmallVector<AffineMap>(inits.size(), b.getMultiDimIdentityMap(rank)),
+      SmallVector<IteratorType>(rank, IteratorType::parallel), body);
+}
+
+SmallVector<Value> BlockBuilder::reduceActivation(ValueRange acts,
+                                                  ValueRange channels,
+                                                  unsigned numOutputs,
+                                                  BodyFn body) {
+  RankedTensorType type = tensorType(acts.front());
+  int64_t rank = type.getRank();
+  SmallVector<Value> ins(acts);
+  ins.append(channels.begin(), channels.end());
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numOutputs; ++i)
+    inits.push_back(zeros({type.getDimSize(1)}, f32(), Value()));
+  return generic(
+      ins, fullAndChannelMaps(b, rank, acts.size(), channels.size(), 1), inits,
+      SmallVector<AffineMap>(numOutputs,
+                             AffineMap::get(rank, 0, b.getAffineDimExpr(1))),
+      reduceAllBut(rank, 1), body);
+}
+
+SmallVector<Value> BlockBuilder::mapFilter(ValueRange filters,
+                                           ValueRange channels,
+                                           TypeRange outTypes, BodyFn body) {
+  RankedTensorType type = tensorType(filters.front());
+  int64_t rank = type.getRank();
+  SmallVector<Value> ins(filters);
+  ins.append(channels.begin(), channels.end());
+  SmallVector<Value> inits;
+  for (Type t : outTypes)
+    inits.push_back(empty(type.getShape(), t, Value()));
+  return generic(
+      ins, fullAndChannelMaps(b, rank, filters.size(), channels.size(), 0),
+      inits,
+      SmallVector<AffineMap>(inits.size(), b.getMultiDimIdentityMap(rank)),
+      SmallVector<IteratorType>(rank, IteratorType::parallel), body);
+}
+
+SmallVector<Value> BlockBuilder::reduceFilter(ValueRange filters,
+                                              ValueRange channels,
+                                              unsigned numOutputs,
+                                              BodyFn body) {
+  RankedTensorType type = tensorType(filters.front());
+  int64_t rank = type.getRank();
+  SmallVector<Value> ins(filters);
+  ins.append(channels.begin(), channels.end());
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numOutputs; ++i)
+    inits.push_back(zeros({type.getDimSize(0)}, f32(), Value()));
+  return generic(
+      ins, fullAndChannelMaps(b, rank, filters.size(), channels.size(), 0),
+      inits,
+      SmallVector<AffineMap>(numOutputs,
+                             AffineMap::get(rank, 0, b.getAffineDimExpr(0))),
+      reduceAllBut(rank, 0), body);
+}
+
+SmallVector<Value> BlockBuilder::mapChannels(ValueRange channels,
+                                             TypeRange outTypes, BodyFn body) {
+  int64_t length = tensorType(channels.front()).getDimSize(0);
+  SmallVector<Value> inits;
+  for (Type t : outTypes)
+    inits.push_back(empty({length}, t, Value()));
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  return generic(channels, SmallVector<AffineMap>(channels.size(), id), inits,
+                 SmallVector<AffineMap>(inits.size(), id),
+                 {IteratorType::parallel}, body);
+}
+
+Value BlockBuilder::broadcastChannel(Value channel, ArrayRef<int64_t> shape,
+                                    Value batchSource) {
+  if (!channel)
+    return zeros(shape, f32(), batchSource);
+  int64_t rank = shape.size();
+  return generic(channel, AffineMap::get(rank, 0, b.getAffineDimExpr(1)),
+                 empty(shape, f32(), batchSource),
+                 b.getMultiDimIdentityMap(rank),
+                 SmallVector<IteratorType>(rank, IteratorType::parallel),
+                 [](OpBuilder &, Location, ValueRange ins,
+                    ValueRange) -> SmallVector<Value> { return {ins[0]}; })
+      .front();
+}
+
+Value BlockBuilder::convertElementType(Value tensor, Type elementType) {
+  RankedTensorType type = tensorType(tensor);
+  if (type.getElementType() == elementType)
+    return tensor;
+  int64_t rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  return generic(tensor, id, empty(type.getShape(), elementType, tensor), id,
+                 SmallVector<IteratorType>(rank, IteratorType::parallel),
+                 [](OpBuilder &, Location, ValueRange ins,
+                    ValueRange) -> SmallVector<Value> { return {ins[0]}; })
+      .front();
+}
+
+Value BlockBuilder::padSpatial(Value x, ArrayRef<int64_t> low,
+                               ArrayRef<int64_t> high) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return x;
+  SmallVector<OpFoldResult> lo(2, b.getIndexAttr(0)), hi(2, b.getIndexAttr(0));
+  for (auto [l, h] : llvm::zip(low, high)) {
+    lo.push_back(b.getIndexAttr(l));
+    hi.push_back(b.getIndexAttr(h));
+  }
+  Type elementType = tensorType(x).getElementType();
+  Value zero = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(b.getZeroAttr(elementType)));
+  return tensor::PadOp::create(b, loc, Type(), x, lo, hi, zero);
+}
+
+Value BlockBuilder::expandGroups(Value tensor, int64_t dim, int64_t groups) {
+  RankedTensorType type = tensorType(tensor);
+  SmallVector<int64_t> shape;
+  SmallVector<ReassociationIndices> reassociation;
+  int64_t next = 0;
+  for (auto [i, size] : llvm::enumerate(type.getShape())) {
+    if (static_cast<int64_t>(i) != dim) {
+      reassociation.push_back({next++});
+      shape.push_back(size);
+      continue;
+    }
+    reassociation.push_back({next, next + 1});
+    next += 2;
+    shape.push_back(groups);
+    shape.push_back(size / groups);
+  }
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), tensor,
+      reassociation);
+}
+
+Value BlockBuilder::collapseGroups(Value tensor, int64_t dim) {
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0, e = tensorType(tensor).getRank(); i < e; ++i) {
+    if (i == dim) {
+      reassociation.push_back({i, i + 1});
+      ++i;
+      continue;
+    }
+    reassociation.push_back({i});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, tensor, reassociation);
+}
+
+/// The named linalg convolution for (spatial rank, kind), or null when
+/// upstream has none. kind: 0 = plain, 1 = depthwise (multiplier 1),
+/// 2 = grouped (N G C ... layout).
+static Operation *createNamedConv(OpBuilder &b, Location loc, int64_t rank,
+                                  int kind, Value in, Value filter, Value init,
+                                  DenseIntElementsAttr strides,
+                                  DenseIntElementsAttr dilations) {
+  // Ranges are views: keep what they point to alive for the whole call.
+  Type resultType = init.getType();
+  Value inputs[] = {in, filter};
+  TypeRange types(resultType);
+  ValueRange ins(inputs), outs(init);
+  switch (kind * 3 + rank - 1) {
+  case 0:
+    return linalg::Conv1DNcwFcwOp::create(b, loc, types, ins, outs, strides,
+                                          dilations);
+  case 1:
+    return linalg::Conv2DNchwFchwOp::create(b, loc, types, ins, outs, strides,
+                                            dilations);
+  case 2:
+    return linalg::Conv3DNcdhwFcdhwOp::create(b, loc, types, ins, outs,
+                                              strides, dilations);
+  case 3:
+    return linalg::DepthwiseConv1DNcwCwOp::create(b, loc, types, ins, outs,
+                                                  strides, dilations);
+  case 4:
+    return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, types, ins, outs,
+                                                    strides, dilations);
+  case 5:
+    return linalg::DepthwiseConv3DNcdhwCdhwOp::create(b, loc, types, ins, outs,
+                                                      strides, dilations);
+  case 7:
+    return linalg::Conv2DNgchwGfchwOp::create(b, loc, types, ins, outs,
+                                              strides, dilations);
+  default:
+    return nullptr;
+  }
+}
+
+Value BlockBuilder::correlate(Value in, Value filter, Value init,
+                              int64_t groups, ArrayRef<int64_t> strides,
+                              ArrayRef<int64_t> dilations) {
+  int64_t rank = strides.size();
+  RankedTensorType filterType = tensorType(filter);
+  int64_t outPerGroup = filterType.getDimSize(0) / groups;
+  int64_t inPerGroup = filterType.getDimSize(1);
+  DenseIntElementsAttr stridesAttr = i64Vector(b, strides);
+  DenseIntElementsAttr dilationsAttr = i64Vector(b, dilations);
+
+  if (groups == 1)
+    return createNamedConv(b, loc, rank, 0, in, filter, init, stridesAttr,
+                           dilationsAttr)
+        ->getResult(0);
+
+  if (inPerGroup == 1 && outPerGroup == 1) {
+    // Depthwise: O x 1 x K... becomes the O x K... filter of depthwise_conv.
+    SmallVector<ReassociationIndices> reassociation{{0, 1}};
+    for (int64_t i = 0; i < rank; ++i)
+      reassociation.push_back({i + 2});
+    Value depthwise =
+        tensor::CollapseShapeOp::create(b, loc, filter, reassociation);
+    return createNamedConv(b, loc, rank, 1, in, depthwise, init, stridesAttr,
+                           dilationsAttr)
+        ->getResult(0);
+  }
+
+  Value inG = expandGroups(in, 1, groups);         // N G C/g S...
+  Value filterG = expandGroups(filter, 0, groups); // G O/g C/g K...
+  Value initG = expandGroups(init, 1, groups);     // N G O/g P...
+  if (Operation *named = createNamedConv(b, loc, rank, 2, inG, filterG, initG,
+                                         stridesAttr, dilationsAttr))
+    return collapseGroups(named->getResult(0), 1);
+
+  // No named grouped convolution for this rank: the same contraction as a
+  // generic. Loops: n g f p... c k...
+  int64_t numLoops = 4 + 2 * rank;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> inExprs{d(0), d(1), d(3 + rank)};
+  SmallVector<AffineExpr> filterExprs{d(1), d(2), d(3 + rank)};
+  SmallVector<AffineExpr> outExprs{d(0), d(1), d(2)};
+  for (int64_t i = 0; i < rank; ++i) {
+    AffineExpr p = d(3 + i), k = d(4 + rank + i);
+    inExprs.push_back(p * strides[i] + k * dilations[i]);
+    filterExprs.push_back(k);
+    outExprs.push_back(p);
+  }
+  SmallVector<IteratorType> iterators(3 + rank, IteratorType::parallel);
+  iterators.append(1 + rank, IteratorType::reduction);
+  MLIRContext *ctx = b.getContext();
+  Value result =
+      generic({inG, filterG},
+              {AffineMap::get(numLoops, 0, inExprs, ctx),
+               AffineMap::get(numLoops, 0, filterExprs, ctx)},
+              initG, AffineMap::get(numLoops, 0, outExprs, ctx), iterators,
+              [](OpBuilder &nb, Location nloc, ValueRange ins,
+                 ValueRange outs) -> SmallVector<Value> {
+                Value product = arith::MulFOp::create(nb, nloc, ins[0], ins[1]);
+                return {arith::AddFOp::create(nb, nloc, outs[0], product)};
+              })
+          .front();
+  return collapseGroups(result, 1);
+}
+
+Value BlockBuilder::backwardData(Value grad, Value filter,
+                                 RankedTensorType inputType,
+                                 const ConvGeometry &g) {
+  int64_t rank = g.spatialRank();
+  RankedTensorType gradType = tensorType(grad);
+  RankedTensorType filterType = tensorType(filter);
+  int64_t outChannels = filterType.getDimSize(0);
+
+  // dX[n, c, i] = sum_{o,k} G[n, o, j] W[o, c, k] with i = j*s + k*d - low.
+  // Place G[j] at position d*(K-1) - low + j*s of a zero tensor of length
+  // L = in + d*(K-1) (positions outside [0, L) only ever saw padding), then
+  // dX is a stride-1 correlation with the transposed, flipped filter.
+  SmallVector<int64_t> dilatedShape{gradType.getDimSize(0), outChannels};
+  SmallVector<OpFoldResult> srcOffsets(2, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes{
+      tensor::getMixedSize(b, loc, grad, 0), b.getIndexAttr(outChannels)};
+  SmallVector<OpFoldResult> dstOffsets(2, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> unitStrides(2 + rank, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> dstStrides(2, b.getIndexAttr(1));
+  bool wholeGrad = true;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t k = filterType.getDimSize(2 + i), s = g.strides[i],
+            dil = g.dilations[i];
+    int64_t length = inputType.getDimSize(2 + i) + dil * (k - 1);
+    int64_t first = dil * (k - 1) - g.padLow[i];
+    int64_t jLo = first >= 0 ? 0 : llvm::divideCeil(-first, s);
+    int64_t jHi = std::min(gradType.getDimSize(2 + i) - 1,
+                           llvm::divideFloorSigned(length - 1 - first, s));
+    if (jLo > jHi) // Every output position saw only padding.
+      return zeros(inputType.getShape(), f32(), grad);
+    wholeGrad &= jLo == 0 && jHi == gradType.getDimSize(2 + i) - 1;
+    dilatedShape.push_back(length);
+    srcOffsets.push_back(b.getIndexAttr(jLo));
+    sizes.push_back(b.getIndexAttr(jHi - jLo + 1));
+    dstOffsets.push_back(b.getIndexAttr(first + jLo * s));
+    dstStrides.push_back(b.getIndexAttr(s));
+  }
+  Value source = grad;
+  if (!wholeGrad)
+    source = tensor::ExtractSliceOp::create(b, loc, grad, srcOffsets, sizes,
+                                            unitStrides);
+  Value dilated = zeros(dilatedShape, gradType.getElementType(), grad);
+  dilated = tensor::InsertSliceOp::create(b, loc, source, dilated, dstOffsets,
+                                          sizes, dstStrides);
+
+  // Wt[g][c][f][k'] = W[g][f][c][K-1-k'], collapsed to (G*C/g) x O/g x K.
+  int64_t groups = g.groups;
+  Value filterG = expandGroups(filter, 0, groups); // G O/g C/g K...
+  RankedTensorType filterGType = tensorType(filterG);
+  SmallVector<int64_t> flippedShape{groups, filterGType.getDimSize(2),
+                                    filterGType.getDimSize(1)};
+  int64_t numLoops = 3 + rank;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> readExprs{d(0), d(2), d(1)};
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t k = filterType.getDimSize(2 + i);
+    flippedShape.push_back(k);
+    readExprs.push_back(b.getAffineConstantExpr(k - 1) - d(3 + i));
+  }
+  Value flipped =
+      generic(filterG, AffineMap::get(numLoops, 0, readExprs, b.getContext()),
+              empty(flippedShape, filterType.getElementType(), Value()),
+              b.getMultiDimIdentityMap(numLoops),
+              SmallVector<IteratorType>(numLoops, IteratorType::parallel),
+              [](OpBuilder &, Location, ValueRange ins,
+                 ValueRange) -> SmallVector<Value> { return {ins[0]}; })
+          .front();
+  Value transposed = collapseGroups(flipped, 0); // C x O/g x K...
+
+  Value init = zeros(inputType.getShape(), f32(), grad);
+  return correlate(dilated, transposed, init, groups,
+                   SmallVector<int64_t>(rank, 1), g.dilations);
+}
+
+Value BlockBuilder::backwardFilter(Value input, Value grad,
+                                   RankedTensorType filterType,
+                                   const ConvGeometry &g) {
+  int64_t rank = g.spatialRank();
+  int64_t groups = g.groups;
+  Value padded = padSpatial(input, g.padLow, g.padHigh);
+  Value inG = expandGroups(padded, 1, groups); // N G C/g S...
+  Value gradG = expandGroups(grad, 1, groups); // N G O/g P...
+  RankedTensorType gradGType = tensorType(gradG);
+
+  // Loops: g f c k... n j...;  dW[g,f,c,k] += X[n,g,c,j*s + k*d] * G[n,g,f,j]
+  int64_t numLoops = 4 + 2 * rank;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  AffineExpr n = d(3 + rank);
+  SmallVector<AffineExpr> inExprs{n, d(0), d(2)};
+  SmallVector<AffineExpr> gradExprs{n, d(0), d(1)};
+  SmallVector<AffineExpr> outExprs{d(0), d(1), d(2)};
+  SmallVector<int64_t> outShape{groups, gradGType.getDimSize(2),
+                                filterType.getDimSize(1)};
+  for (int64_t i = 0; i < rank; ++i) {
+    AffineExpr k = d(3 + i), j = d(4 + rank + i);
+    inExprs.push_back(j * g.strides[i] + k * g.dilations[i]);
+    gradExprs.push_back(j);
+    outExprs.push_back(k);
+    outShape.push_back(filterType.getDimSize(2 + i));
+  }
+  SmallVector<IteratorType> iterators(3 + rank, IteratorType::parallel);
+  iterators.append(1 + rank, IteratorType::reduction);
+  MLIRContext *ctx = b.getContext();
+  Value result =
+      generic({inG, gradG},
+              {AffineMap::get(numLoops, 0, inExprs, ctx),
+               AffineMap::get(numLoops, 0, gradExprs, ctx)},
+              zeros(outShape, f32(), Value()),
+              AffineMap::get(numLoops, 0, outExprs, ctx), iterators,
+              [](OpBuilder &nb, Location nloc, ValueRange ins,
+                 ValueRange outs) -> SmallVector<Value> {
+                Value product = arith::MulFOp::create(nb, nloc, ins[0], ins[1]);
+                return {arith::AddFOp::create(nb, nloc, outs[0], product)};
+              })
+          .front();
+  return collapseGroups(result, 0);
+}

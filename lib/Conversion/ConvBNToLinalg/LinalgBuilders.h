@@ -1,0 +1,115 @@
+//===- LinalgBuilders.h - Building blocks of the convbn lowering -*- C++ -*-===//
+//
+// Convolution building blocks on tensors: padding, the forward correlation
+// (named linalg convolutions where upstream has them), backward-data,
+// backward-filter, and linalg.generic helpers over activation-, filter- and
+// channel-shaped iteration spaces. Every helper computes in f32: inputs are
+// extended on load and results rounded once to their element type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONVBN_LIB_CONVERSION_CONVBNTOLINALG_LINALGBUILDERS_H
+#define CONVBN_LIB_CONVERSION_CONVBNTOLINALG_LINALGBUILDERS_H
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::convbn {
+
+/// Convolution attributes of a block with the defaults filled in.
+struct ConvGeometry {
+  SmallVector<int64_t> strides, padLow, padHigh, dilations;
+  int64_t groups = 1;
+  int64_t spatialRank() const { return strides.size(); }
+};
+
+/// Body of a generic: gets the inputs and the outputs (accumulators) as f32
+/// scalars and returns the new f32 output values.
+using BodyFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                               ValueRange ins, ValueRange outs)>;
+
+class BlockBuilder {
+public:
+  BlockBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Type f32() { return b.getF32Type(); }
+  /// An f32 constant.
+  Value constant(double value);
+  /// The number of elements of `tensor` per channel (dim 1 excluded), as f32;
+  /// computed at run time when the batch is dynamic.
+  Value elementsPerChannel(Value tensor);
+
+  /// tensor.empty of `shape` and `elementType`; a dynamic dim 0 (batch) is
+  /// taken from dim 0 of `batchSource`.
+  Value empty(ArrayRef<int64_t> shape, Type elementType, Value batchSource);
+  /// Like `empty`, filled with zeros.
+  Value zeros(ArrayRef<int64_t> shape, Type elementType, Value batchSource);
+
+  /// A linalg.generic computing in f32 (see BodyFn). Outputs are the `inits`.
+  SmallVector<Value> generic(ValueRange ins, ArrayRef<AffineMap> inMaps,
+                             ValueRange inits, ArrayRef<AffineMap> outMaps,
+                             ArrayRef<utils::IteratorType> iterators,
+                             BodyFn body);
+
+  /// Elementwise over activation-shaped tensors `acts` (N x C x spatial...),
+  /// with per-channel vectors `channels` broadcast along dim 1. Produces one
+  /// activation-shaped tensor per entry of `outTypes` (element types).
+  SmallVector<Value> mapActivation(ValueRange acts, ValueRange channels,
+                                   TypeRange outTypes, BodyFn body);
+  /// Reduces activation-shaped tensors over batch and spatial positions into
+  /// `numOutputs` f32 per-channel vectors (accumulators start at zero).
+  SmallVector<Value> reduceActivation(ValueRange acts, ValueRange channels,
+                                      unsigned numOutputs, BodyFn body);
+  /// Elementwise over filter-shaped tensors (O x C/groups x kernel...), with
+  /// per-output-channel vectors broadcast along dim 0.
+  SmallVector<Value> mapFilter(ValueRange filters, ValueRange channels,
+                               TypeRange outTypes, BodyFn body);
+  /// Reduces filter-shaped tensors to `numOutputs` f32 vectors over O.
+  SmallVector<Value> reduceFilter(ValueRange filters, ValueRange channels,
+                                  unsigned numOutputs, BodyFn body);
+  /// Elementwise over 1-D per-channel vectors of one length.
+  SmallVector<Value> mapChannels(ValueRange channels, TypeRange outTypes,
+                                 BodyFn body);
+
+  /// An f32 tensor of `shape` (N x O x P...) whose element [n, o, ...] is
+  /// `channel[o]` (zeros when `channel` is null); dynamic batch from
+  /// `batchSource`.
+  Value broadcastChannel(Value channel, ArrayRef<int64_t> shape,
+                         Value batchSource);
+  /// `tensor` with its elements converted to `elementType` (itself if equal).
+  Value convertElementType(Value tensor, Type elementType);
+
+  /// Zero-pads the spatial dimensions (2...) of `x`.
+  Value padSpatial(Value x, ArrayRef<int64_t> low, ArrayRef<int64_t> high);
+
+  /// out[n, o, p] = init[n, o, p] + sum in[n, c, p*stride + k*dilation] *
+  /// filter[o, c, k] per group: the forward convolution (cross-correlation)
+  /// of an already padded `in` (N x C x S...) with `filter` (O x C/groups x
+  /// K...), accumulated into the f32 `init` (N x O x P...).
+  Value correlate(Value in, Value filter, Value init, int64_t groups,
+                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations);
+
+  /// Gradient of the convolution's input: f32 N x C x S... for `inputType`,
+  /// from the output gradient `grad` (N x O x P...) and `filter`.
+  Value backwardData(Value grad, Value filter, RankedTensorType inputType,
+                     const ConvGeometry &geometry);
+
+  /// Gradient of the convolution's filter: f32 O x C/groups x K..., from the
+  /// unpadded `input` and the output gradient `grad`.
+  Value backwardFilter(Value input, Value grad, RankedTensorType filterType,
+                       const ConvGeometry &geometry);
+
+private:
+  /// Splits dim `dim` of `tensor` into (groups, dim / groups).
+  Value expandGroups(Value tensor, int64_t dim, int64_t groups);
+  /// Merges dims `dim` and `dim + 1` of `tensor`.
+  Value collapseGroups(Value tensor, int64_t dim);
+
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::convbn
+
+#endif // CONVBN_LIB_CONVERSION_CONVBNTOLINALG_LINALGBUILDERS_H

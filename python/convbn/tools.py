@@ -1,0 +1,42 @@
+"""Locating and running the compiler's command-line tools."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LLVM_PREFIX = Path(os.environ.get("CONVBN_LLVM_PREFIX", "/usr/lib/llvm-22"))
+
+
+class ToolError(RuntimeError):
+    """A tool failed; the message holds its command line and diagnostics."""
+
+
+class Toolchain:
+    """convbn-opt from the project's build, mlir-translate and clang from
+    LLVM 22. `build_dir` defaults to $CONVBN_BUILD_DIR or <repo>/build."""
+
+    def __init__(self, build_dir=None):
+        build = Path(build_dir or os.environ.get("CONVBN_BUILD_DIR", REPO_ROOT / "build"))
+        self.convbn_opt = build / "bin" / "convbn-opt"
+        self.mlir_translate = LLVM_PREFIX / "bin" / "mlir-translate"
+        self.clang = Path(shutil.which("clang-22") or LLVM_PREFIX / "bin" / "clang")
+        self.runtime_libs = LLVM_PREFIX / "lib"
+        for tool in (self.convbn_opt, self.mlir_translate, self.clang):
+            if not tool.exists():
+                raise ToolError(
+                    f"{tool} not found: run `scripts/dev.sh setup` (or set "
+                    "CONVBN_BUILD_DIR / CONVBN_LLVM_PREFIX)"
+                )
+
+    def run(self, args, stdin=None):
+        proc = subprocess.run(
+            [str(a) for a in args], input=stdin, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise ToolError(
+                f"{Path(str(args[0])).name} failed (exit {proc.returncode}):\n"
+                f"  {' '.join(str(a) for a in args)}\n{proc.stderr.strip()}"
+            )
+        return proc.stdout

@@ -1,0 +1,159 @@
+"""The conformance cases: deterministic, covering every option the dialect
+accepts, plus the configurations of PyTorch Inductor's own test of its
+efficient_conv_bn_eval pass."""
+
+import dataclasses
+import itertools
+import random
+
+MODES = ("train", "eval", "tune", "deploy")
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    mode: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    spatial: tuple
+    kernel: tuple
+    stride: tuple
+    pad_low: tuple
+    pad_high: tuple
+    dilation: tuple
+    groups: int
+    bias: bool
+    affine: bool
+    act_type: str = "f32"     # input, filter, output
+    stat_type: str = "f32"    # per-channel vectors
+    epsilon: float = 1e-5
+    momentum: float = 0.1
+    mean_loss: bool = False   # gradient of out.mean() instead of random
+
+    @property
+    def rank(self):
+        return len(self.spatial)
+
+    @property
+    def out_spatial(self):
+        return tuple(
+            (i + lo + hi - d * (k - 1) - 1) // s + 1
+            for i, k, s, lo, hi, d in zip(
+                self.spatial, self.kernel, self.stride, self.pad_low, self.pad_high, self.dilation
+            )
+        )
+
+    def valid(self):
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            return False
+        if any(o < 1 for o in self.out_spatial):
+            return False
+        # Batch statistics need more than one value per channel.
+        per_channel = self.batch
+        for o in self.out_spatial:
+            per_channel *= o
+        return self.mode != "train" or per_channel > 1
+
+
+def inductor_cases():
+    """Inductor's test_efficient_conv_bn_eval: Conv{1,2,3}d(3 -> 32, kernel 3,
+    stride 2, bias on/off) + BatchNorm, input rand(4, 3, 96...), loss
+    out.mean(); here in every mode."""
+    cases = []
+    for rank, bias, mode in itertools.product((1, 2, 3), (True, False), MODES):
+        cases.append(
+            Case(
+                name=f"inductor_conv{rank}d_{'bias' if bias else 'nobias'}_{mode}",
+                mode=mode, batch=4, in_channels=3, out_channels=32,
+                spatial=(96,) * rank, kernel=(3,) * rank, stride=(2,) * rank,
+                pad_low=(0,) * rank, pad_high=(0,) * rank, dilation=(1,) * rank,
+                groups=1, bias=bias, affine=True, mean_loss=True,
+            )
+        )
+    return cases
+
+
+# Values each option takes somewhere in the sweep.
+KERNELS = (1, 3, 7)
+STRIDES = (1, 2)
+PADDINGS = ("0", "1", "asym")
+DILATIONS = (1, 2)
+GROUPINGS = ("1", "2", "depthwise")
+BATCHES = (1, 3)
+SPATIAL = {1: (9, 13, 17, 23), 2: (5, 7, 9, 11), 3: (3, 5, 7)}
+
+
+def _make(rng, name, mode, rank, kernel, stride, padding, dilation, grouping,
+          bias, affine, batch, act_type="f32", stat_type="f32"):
+    if grouping == "depthwise":
+        channels = rng.choice((2, 4))
+        cin, cout, groups = channels, channels, channels
+    elif grouping == "2":
+        cin, cout, groups = rng.choice(((2, 4), (4, 6), (6, 2))) + (2,)
+    else:
+        cin, cout, groups = rng.choice((1, 3, 4)), rng.choice((2, 5, 8)), 1
+    pad = {"0": (0, 0), "1": (1, 1), "asym": (0, 2)}[padding]
+    pad_low = tuple(pad[0] if i % 2 == 0 else pad[1] for i in range(rank))
+    pad_high = tuple(pad[1] if i % 2 == 0 else pad[0] for i in range(rank))
+    extent = dilation * (kernel - 1) + 1
+    sizes = [s for s in SPATIAL[rank] if s + pad[0] + pad[1] >= extent] or [extent + 1]
+    spatial = tuple(rng.choice(sizes) for _ in range(rank))
+    return Case(
+        name=name, mode=mode, batch=batch, in_channels=cin, out_channels=cout,
+        spatial=spatial, kernel=(kernel,) * rank, stride=(stride,) * rank,
+        pad_low=pad_low, pad_high=pad_high, dilation=(dilation,) * rank,
+        groups=groups, bias=bias, affine=affine, act_type=act_type,
+        stat_type=stat_type, epsilon=rng.choice((1e-5, 1e-3)),
+        momentum=rng.choice((0.1, 0.01, 1.0)),
+    )
+
+
+def sweep_cases(seed=20261124, per_mode=24):
+    """For every mode: each value of every option at least once (one-factor
+    coverage over a random base), then random combinations."""
+    rng = random.Random(seed)
+    options = {
+        "rank": (1, 2, 3), "kernel": KERNELS, "stride": STRIDES,
+        "padding": PADDINGS, "dilation": DILATIONS, "grouping": GROUPINGS,
+        "bias": (True, False), "affine": (True, False), "batch": BATCHES,
+    }
+    cases = []
+    for mode in MODES:
+        wanted = [(k, v) for k, values in options.items() for v in values]
+        wanted += [None] * max(0, per_mode - len(wanted))
+        for i, pin in enumerate(wanted):
+            for _ in range(100):
+                choice = {k: rng.choice(v) for k, v in options.items()}
+                if pin:
+                    choice[pin[0]] = pin[1]
+                if choice["rank"] == 3 and choice["kernel"] == 7 and not pin == ("kernel", 7):
+                    choice["kernel"] = 3  # keep 3-D cases small unless pinned
+                case = _make(rng, f"sweep_{mode}_{i}", mode, **choice)
+                if case.valid():
+                    cases.append(case)
+                    break
+    return cases
+
+
+def mixed_precision_cases(seed=7, per_mode=4):
+    """f16 and bf16 activations with f32 statistics (how AMP trains), and
+    with statistics of the activation type."""
+    rng = random.Random(seed)
+    cases = []
+    for act, stat in (("f16", "f32"), ("bf16", "f32"), ("f16", "f16"), ("bf16", "bf16")):
+        for mode in MODES:
+            for i in range(per_mode):
+                for _ in range(100):
+                    case = _make(
+                        rng, f"{act}_{stat}_{mode}_{i}", mode,
+                        rank=rng.choice((1, 2, 3)), kernel=rng.choice((1, 3)),
+                        stride=rng.choice(STRIDES), padding=rng.choice(PADDINGS),
+                        dilation=rng.choice(DILATIONS), grouping=rng.choice(GROUPINGS),
+                        bias=rng.choice((True, False)), affine=rng.choice((True, False)),
+                        batch=rng.choice((2, 3)), act_type=act, stat_type=stat,
+                    )
+                    if case.valid():
+                        cases.append(case)
+                        break
+    return cases
