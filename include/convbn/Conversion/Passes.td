@@ -32,11 +32,18 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
       the full batch-norm backward for train. Only requested gradients are
       computed.
 
-    Accumulation and per-channel arithmetic are f32 whatever the element
-    types; results are rounded once to their types. Only the batch dimension
+    Arithmetic is f32 whatever the element types, and results are rounded
+    once to their types. Reductions over batch and spatial positions (batch
+    statistics, bias and BN-parameter gradients, backward-filter) sum
+    M = N x spatial terms; a running f32 sum loses up to M * 2^-24, so by
+    default they accumulate in f64 (`f64-reductions`). Only the batch dimension
     may be dynamic; anything else is rejected with an error naming the op and
     the reason before any rewriting.
   }];
+  let options = [
+    Option<"f64Reductions", "f64-reductions", "bool", /*default=*/"true",
+           "Accumulate reductions over batch and spatial positions in f64">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

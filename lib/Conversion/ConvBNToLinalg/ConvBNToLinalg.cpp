@@ -76,9 +76,10 @@ public:
 /// The arithmetic of one ConvBN block, shared by forward, fold and backward.
 class BlockMath {
 public:
-  BlockMath(OpBuilder &b, Location loc, ConvGeometry geometry, double epsilon,
-            BlockValues v)
-      : bb(b, loc), geometry(std::move(geometry)), epsilon(epsilon), v(v) {}
+  BlockMath(OpBuilder &b, Location loc, bool f64Reductions,
+            ConvGeometry geometry, double epsilon, BlockValues v)
+      : bb(b, loc, f64Reductions), geometry(std::move(geometry)),
+        epsilon(epsilon), v(v) {}
 
   BlockBuilder bb;
   ConvGeometry geometry;
@@ -183,9 +184,11 @@ public:
 // Forward
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> lowerForward(OpBuilder &b, ConvBNOp op, BlockValues v) {
+SmallVector<Value> lowerForward(OpBuilder &b, bool f64Reductions, ConvBNOp op,
+                                BlockValues v) {
   Location loc = op.getLoc();
-  BlockMath m(b, loc, getGeometry(op), op.getEpsilon().convertToDouble(), v);
+  BlockMath m(b, loc, f64Reductions, getGeometry(op),
+              op.getEpsilon().convertToDouble(), v);
   BlockBuilder &bb = m.bb;
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   ArrayRef<int64_t> shape = outType.getShape();
@@ -300,16 +303,18 @@ SmallVector<Value> lowerForward(OpBuilder &b, ConvBNOp op, BlockValues v) {
 // Backward
 //===----------------------------------------------------------------------===//
 
-/// The gradients requested by a backward op, f32 or null.
+/// The gradients requested by a backward op (f32 or the reduction type), or
+/// null.
 struct Gradients {
   Value input, filter, bias, gamma, beta;
 };
 
-Gradients lowerBackwardF32(OpBuilder &b, BackwardOp op, BlockValues v,
-                           Value grad, Value convOutput, Value batchMean,
-                           Value batchInvStd) {
+Gradients lowerBackward(OpBuilder &b, bool f64Reductions, BackwardOp op,
+                        BlockValues v, Value grad, Value convOutput,
+                        Value batchMean, Value batchInvStd) {
   Location loc = op.getLoc();
-  BlockMath m(b, loc, getGeometry(op), op.getEpsilon().convertToDouble(), v);
+  BlockMath m(b, loc, f64Reductions, getGeometry(op),
+              op.getEpsilon().convertToDouble(), v);
   BlockBuilder &bb = m.bb;
   auto inputType = cast<RankedTensorType>(v.input.getType());
   auto filterType = cast<RankedTensorType>(v.filter.getType());
@@ -467,19 +472,28 @@ Gradients lowerBackwardF32(OpBuilder &b, BackwardOp op, BlockValues v,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-struct ConvBNOpLowering : public OpConversionPattern<ConvBNOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// Base of the patterns: carries the lowering's options.
+template <typename OpTy>
+struct LoweringPattern : public OpConversionPattern<OpTy> {
+  LoweringPattern(MLIRContext *context, bool f64Reductions)
+      : OpConversionPattern<OpTy>(context), f64Reductions(f64Reductions) {}
+  bool f64Reductions;
+};
+
+struct ConvBNOpLowering : public LoweringPattern<ConvBNOp> {
+  using LoweringPattern::LoweringPattern;
 
   LogicalResult
   matchAndRewrite(ConvBNOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, lowerForward(rewriter, op, getBlockValues(adaptor)));
+    rewriter.replaceOp(op, lowerForward(rewriter, f64Reductions, op,
+                                        getBlockValues(adaptor)));
     return success();
   }
 };
 
-struct FoldOpLowering : public OpConversionPattern<FoldOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct FoldOpLowering : public LoweringPattern<FoldOp> {
+  using LoweringPattern::LoweringPattern;
 
   LogicalResult
   matchAndRewrite(FoldOp op, OpAdaptor adaptor,
@@ -487,7 +501,7 @@ struct FoldOpLowering : public OpConversionPattern<FoldOp> {
     BlockValues v{Value(),           adaptor.getFilter(), adaptor.getBias(),
                   adaptor.getGamma(), adaptor.getBeta(),   adaptor.getRunningMean(),
                   adaptor.getRunningVar()};
-    BlockMath m(rewriter, op.getLoc(), ConvGeometry(),
+    BlockMath m(rewriter, op.getLoc(), f64Reductions, ConvGeometry(),
                 op.getEpsilon().convertToDouble(), v);
     Value k = m.scale(m.runningInvStd());
     rewriter.replaceOp(op, {m.foldFilter(k),
@@ -496,16 +510,17 @@ struct FoldOpLowering : public OpConversionPattern<FoldOp> {
   }
 };
 
-struct BackwardOpLowering : public OpConversionPattern<BackwardOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct BackwardOpLowering : public LoweringPattern<BackwardOp> {
+  using LoweringPattern::LoweringPattern;
 
   LogicalResult
   matchAndRewrite(BackwardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     BlockValues v = getBlockValues(adaptor);
-    Gradients grads = lowerBackwardF32(
-        rewriter, op, v, adaptor.getGradOutput(), adaptor.getConvOutput(),
-        adaptor.getBatchMean(), adaptor.getBatchInvStd());
+    Gradients grads = lowerBackward(
+        rewriter, f64Reductions, op, v, adaptor.getGradOutput(),
+        adaptor.getConvOutput(), adaptor.getBatchMean(),
+        adaptor.getBatchInvStd());
     BlockBuilder bb(rewriter, op.getLoc());
     // Round once to each gradient's type, in result order.
     std::pair<Value, Value> ordered[] = {{grads.input, op.getGradInput()},
@@ -524,6 +539,7 @@ struct BackwardOpLowering : public OpConversionPattern<BackwardOp> {
 
 struct ConvertConvBNToLinalgPass
     : public convbn::impl::ConvertConvBNToLinalgBase<ConvertConvBNToLinalgPass> {
+  using ConvertConvBNToLinalgBase::ConvertConvBNToLinalgBase;
   void runOnOperation() override {
     bool supported = true;
     getOperation()->walk([&](Operation *op) {
@@ -538,7 +554,7 @@ struct ConvertConvBNToLinalgPass
     target.addIllegalDialect<ConvBNDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    populateConvBNToLinalgPatterns(patterns);
+    populateConvBNToLinalgPatterns(patterns, f64Reductions);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -593,7 +609,8 @@ LogicalResult mlir::convbn::checkLowerableToLinalg(Operation *op) {
   return success();
 }
 
-void mlir::convbn::populateConvBNToLinalgPatterns(RewritePatternSet &patterns) {
+void mlir::convbn::populateConvBNToLinalgPatterns(RewritePatternSet &patterns,
+                                                  bool f64Reductions) {
   patterns.add<ConvBNOpLowering, FoldOpLowering, BackwardOpLowering>(
-      patterns.getContext());
+      patterns.getContext(), f64Reductions);
 }

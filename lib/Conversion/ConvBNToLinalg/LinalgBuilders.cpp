@@ -12,15 +12,14 @@ using namespace mlir;
 using namespace mlir::convbn;
 using utils::IteratorType;
 
-static Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
+/// Converts a float scalar to `type`, rounding once when narrowing.
+static Value convertScalar(OpBuilder &b, Location loc, Value v, Type type) {
+  unsigned from = v.getType().getIntOrFloatBitWidth();
+  unsigned to = type.getIntOrFloatBitWidth();
+  if (v.getType() == type)
     return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
-static Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
-  if (type.isF32())
-    return v;
+  if (from < to)
+    return arith::ExtFOp::create(b, loc, type, v);
   return arith::TruncFOp::create(b, loc, type, v);
 }
 
@@ -82,20 +81,24 @@ SmallVector<Value> BlockBuilder::generic(ValueRange ins,
   SmallVector<AffineMap> maps(inMaps);
   maps.append(outMaps.begin(), outMaps.end());
   SmallVector<Type> resultTypes(inits.getTypes());
+  Type compute = f32();
+  for (Type t : resultTypes)
+    if (getElementTypeOrSelf(t).isF64())
+      compute = b.getF64Type();
   auto op = linalg::GenericOp::create(
       b, loc, resultTypes, ins, inits, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         SmallVector<Value> inArgs, outArgs;
         for (Value arg : args.take_front(ins.size()))
-          inArgs.push_back(toF32(nb, nloc, arg));
+          inArgs.push_back(convertScalar(nb, nloc, arg, compute));
         for (Value arg : args.drop_front(ins.size()))
-          outArgs.push_back(toF32(nb, nloc, arg));
+          outArgs.push_back(convertScalar(nb, nloc, arg, compute));
         SmallVector<Value> results = body(nb, nloc, inArgs, outArgs);
         assert(results.size() == inits.size() && "one value per output");
         SmallVector<Value> yields;
         for (auto [result, init] : llvm::zip(results, inits))
-          yields.push_back(
-              fromF32(nb, nloc, result, getElementTypeOrSelf(init.getType())));
+          yields.push_back(convertScalar(nb, nloc, result,
+                                         getElementTypeOrSelf(init.getType())));
         linalg::YieldOp::create(nb, nloc, yields);
       });
   return SmallVector<Value>(op.getResults());
@@ -148,7 +151,7 @@ SmallVector<Value> BlockBuilder::reduceActivation(ValueRange acts,
   ins.append(channels.begin(), channels.end());
   SmallVector<Value> inits;
   for (unsigned i = 0; i < numOutputs; ++i)
-    inits.push_back(zeros({type.getDimSize(1)}, f32(), Value()));
+    inits.push_back(zeros({type.getDimSize(1)}, reductionType(), Value()));
   return generic(
       ins, fullAndChannelMaps(b, rank, acts.size(), channels.size(), 1), inits,
       SmallVector<AffineMap>(numOutputs,
@@ -183,7 +186,7 @@ SmallVector<Value> BlockBuilder::reduceFilter(ValueRange filters,
   ins.append(channels.begin(), channels.end());
   SmallVector<Value> inits;
   for (unsigned i = 0; i < numOutputs; ++i)
-    inits.push_back(zeros({type.getDimSize(0)}, f32(), Value()));
+    inits.push_back(zeros({type.getDimSize(0)}, reductionType(), Value()));
   return generic(
       ins, fullAndChannelMaps(b, rank, filters.size(), channels.size(), 0),
       inits,
@@ -491,7 +494,7 @@ Value BlockBuilder::backwardFilter(Value input, Value grad,
       generic({inG, gradG},
               {AffineMap::get(numLoops, 0, inExprs, ctx),
                AffineMap::get(numLoops, 0, gradExprs, ctx)},
-              zeros(outShape, f32(), Value()),
+              zeros(outShape, reductionType(), Value()),
               AffineMap::get(numLoops, 0, outExprs, ctx), iterators,
               [](OpBuilder &nb, Location nloc, ValueRange ins,
                  ValueRange outs) -> SmallVector<Value> {

@@ -24,16 +24,23 @@ struct ConvGeometry {
   int64_t spatialRank() const { return strides.size(); }
 };
 
-/// Body of a generic: gets the inputs and the outputs (accumulators) as f32
-/// scalars and returns the new f32 output values.
+/// Body of a generic: gets the inputs and the outputs (accumulators) as
+/// scalars of the compute type (f32, or f64 when an output is f64) and
+/// returns the new output values in that type.
 using BodyFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
                                                ValueRange ins, ValueRange outs)>;
 
 class BlockBuilder {
 public:
-  BlockBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  /// `f64Reductions`: accumulate the long reductions (over batch and spatial
+  /// positions: reduceActivation and backwardFilter) in f64, so a sum of M
+  /// terms is rounded once instead of losing up to M * 2^-24.
+  BlockBuilder(OpBuilder &b, Location loc, bool f64Reductions = true)
+      : b(b), loc(loc), f64Reductions(f64Reductions) {}
 
   Type f32() { return b.getF32Type(); }
+  /// Accumulator type of the long reductions.
+  Type reductionType() { return f64Reductions ? b.getF64Type() : f32(); }
   /// An f32 constant.
   Value constant(double value);
   /// The number of elements of `tensor` per channel (dim 1 excluded), as f32;
@@ -46,7 +53,8 @@ public:
   /// Like `empty`, filled with zeros.
   Value zeros(ArrayRef<int64_t> shape, Type elementType, Value batchSource);
 
-  /// A linalg.generic computing in f32 (see BodyFn). Outputs are the `inits`.
+  /// A linalg.generic computing in f32, or f64 if an output is f64 (see
+  /// BodyFn). Outputs are the `inits`.
   SmallVector<Value> generic(ValueRange ins, ArrayRef<AffineMap> inMaps,
                              ValueRange inits, ArrayRef<AffineMap> outMaps,
                              ArrayRef<utils::IteratorType> iterators,
@@ -58,14 +66,15 @@ public:
   SmallVector<Value> mapActivation(ValueRange acts, ValueRange channels,
                                    TypeRange outTypes, BodyFn body);
   /// Reduces activation-shaped tensors over batch and spatial positions into
-  /// `numOutputs` f32 per-channel vectors (accumulators start at zero).
+  /// `numOutputs` per-channel vectors of reductionType() (starting at zero).
   SmallVector<Value> reduceActivation(ValueRange acts, ValueRange channels,
                                       unsigned numOutputs, BodyFn body);
   /// Elementwise over filter-shaped tensors (O x C/groups x kernel...), with
   /// per-output-channel vectors broadcast along dim 0.
   SmallVector<Value> mapFilter(ValueRange filters, ValueRange channels,
                                TypeRange outTypes, BodyFn body);
-  /// Reduces filter-shaped tensors to `numOutputs` f32 vectors over O.
+  /// Reduces filter-shaped tensors to `numOutputs` vectors over O, of
+  /// reductionType().
   SmallVector<Value> reduceFilter(ValueRange filters, ValueRange channels,
                                   unsigned numOutputs, BodyFn body);
   /// Elementwise over 1-D per-channel vectors of one length.
@@ -95,8 +104,8 @@ public:
   Value backwardData(Value grad, Value filter, RankedTensorType inputType,
                      const ConvGeometry &geometry);
 
-  /// Gradient of the convolution's filter: f32 O x C/groups x K..., from the
-  /// unpadded `input` and the output gradient `grad`.
+  /// Gradient of the convolution's filter: O x C/groups x K... of
+  /// reductionType(), from the unpadded `input` and the output gradient.
   Value backwardFilter(Value input, Value grad, RankedTensorType filterType,
                        const ConvGeometry &geometry);
 
@@ -108,6 +117,7 @@ private:
 
   OpBuilder &b;
   Location loc;
+  bool f64Reductions;
 };
 
 } // namespace mlir::convbn
