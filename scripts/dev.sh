@@ -96,7 +96,13 @@ case "${1:-setup}" in
     "$ROOT/examples/run-demo.sh" "$BUILD_DIR" ;;
   check)
     setup
-    ninja -C "$BUILD_DIR" -j"$JOBS" check-convbn ;;
+    status=0
+    ninja -C "$BUILD_DIR" -j"$JOBS" check-convbn || status=$?
+    if [ -f "$BUILD_DIR/conformance-report.txt" ]; then
+      say "conformance against PyTorch (float64):"
+      sed -n '/^worst relative error/,$p' "$BUILD_DIR/conformance-report.txt"
+    fi
+    exit $status ;;
   docs)
     setup
     cp "$BUILD_DIR"/docs/ConvBN/*.md "$ROOT/docs/generated/"

@@ -2,6 +2,7 @@
 # lit configuration of the convbn regression tests.
 
 import os
+import subprocess
 import sys
 
 import lit.formats
@@ -13,7 +14,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.convbn_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "cases.py", "conformance.py", "robustness.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", sys.executable))
@@ -29,5 +30,29 @@ if config.convbn_assertions.upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("convbn-asserts")
 
 tool_dirs = [config.convbn_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("convbn-opt", unresolved="fatal")]
+tools = [
+    ToolSubst("convbn-opt", unresolved="fatal"),
+    ToolSubst("mlir-runner", unresolved="fatal"),
+]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Runtime libraries for executing tests (mlir-runner -shared-libs=...).
+for name in ("mlir_runner_utils", "mlir_c_runner_utils"):
+    config.substitutions.append(
+        ("%" + name, os.path.join(config.llvm_lib_dir, "lib" + name + ".so"))
+    )
+
+# The project's Python (its virtual environment) for the numerical suites;
+# `torch` is a feature when PyTorch imports there.
+config.substitutions.append(("%convbn_python", config.convbn_python))
+config.environment["PYTHONPATH"] = os.path.join(config.convbn_src_root, "python")
+config.environment["CONVBN_BUILD_DIR"] = config.convbn_obj_root
+try:
+    subprocess.run(
+        [config.convbn_python, "-c", "import torch"],
+        check=True, capture_output=True, timeout=120,
+    )
+    config.available_features.add("torch")
+except (OSError, subprocess.SubprocessError):
+    lit_config.note("PyTorch does not import in " + config.convbn_python +
+                    ": tests that need it are unsupported")
