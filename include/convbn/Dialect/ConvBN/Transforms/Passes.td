@@ -71,4 +71,34 @@ def ConvBNDecomposeTune : Pass<"convbn-decompose-tune"> {
   let dependentDialects = [];
 }
 
+def ConvBNMemoryReport : Pass<"convbn-memory-report"> {
+  let summary = "Report the bytes each ConvBN block keeps for backward, per mode";
+  let description = [{
+    A static analysis (the IR is not changed): for every `convbn.conv_bn`,
+    the bytes its backward pass needs kept from the forward pass in each of
+    the four modes, and the totals. What each mode keeps:
+
+    | mode   | kept from forward                                   |
+    |--------|-----------------------------------------------------|
+    | train  | input X, conv output Y, batch mean and inv_std [O]  |
+    | eval   | input X, conv output Y                              |
+    | tune   | input X (the fold is recomputed from the parameters) |
+    | deploy | input X                                             |
+
+    Parameters (filter, bias, gamma, beta, running statistics) are not
+    counted: they live for the whole training run in every mode. A tensor
+    kept by several blocks (one input feeding two convolutions, as in a
+    ResNet downsampling branch) is counted once in the totals. Blocks with
+    dynamic shapes are listed with `?` and left out of the totals.
+
+    ```
+    convbn-opt model.mlir -convbn-memory-report -o /dev/null
+    ```
+  }];
+  let options = [
+    Option<"outputFile", "output", "std::string", /*default=*/"\"-\"",
+           "Where to write the report ('-' is standard output)">,
+  ];
+}
+
 #endif // CONVBN_DIALECT_CONVBN_TRANSFORMS_PASSES_TD
