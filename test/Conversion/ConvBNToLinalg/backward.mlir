@@ -1,0 +1,65 @@
+// RUN: convbn-opt %s -convert-convbn-to-linalg -canonicalize -split-input-file | FileCheck %s
+// RUN: convbn-opt %s -convert-convbn-to-linalg=f64-reductions=false -canonicalize -split-input-file | FileCheck %s --check-prefix=F32ACC
+
+// Deploy, stride 2: backward-data places the gradient every 2nd position of
+// a zero tensor of length in + d*(K-1) = 9 + 2, correlates it with the
+// transposed, flipped filter; backward-filter reduces over batch and
+// positions into an f64 accumulator; the bias gradient too.
+// CHECK-LABEL: func.func @deploy_stride2(
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 2] [2, 4, 4] [1, 1, 2] : tensor<2x4x4xf32> into tensor<2x4x11xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[FLIP:.+]], #{{.*}}], {{.*}} ins(%{{.*}} : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x4x3xf32>)
+// CHECK: linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%{{.*}}, %{{.*}} : tensor<2x4x11xf32>, tensor<3x4x3xf32>) outs(%{{.*}} : tensor<2x3x9xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
+// CHECK: outs(%{{.*}} : tensor<4xf64>)
+// F32ACC-LABEL: func.func @deploy_stride2(
+// F32ACC-NOT: f64
+// F32ACC: return
+func.func @deploy_stride2(%gz: tensor<2x4x4xf32>, %x: tensor<2x3x9xf32>, %w: tensor<4x3x3xf32>, %b: tensor<4xf32>) -> (tensor<2x3x9xf32>, tensor<4x3x3xf32>, tensor<4xf32>) {
+  %dx, %dw, %db = convbn.backward deploy grads <input|filter|bias> %gz, %x, %w bias %b {strides = array<i64: 2>} : (tensor<2x4x4xf32>, tensor<2x3x9xf32>, tensor<4x3x3xf32>, tensor<4xf32>) -> (tensor<2x3x9xf32>, tensor<4x3x3xf32>, tensor<4xf32>)
+  return %dx, %dw, %db : tensor<2x3x9xf32>, tensor<4x3x3xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Tune: backward-data uses the folded filter; the filter, gamma, beta
+// gradients come from dW' and db' through the fold. Only the input and
+// weight-sized tensors are read: the op has no conv output to read, and no
+// activation-sized tensor other than the incoming gradient and the input
+// enters a linalg op.
+// CHECK-LABEL: func.func @tune_grads(
+// CHECK-SAME: %[[GZ:[a-z0-9]+]]: tensor<2x4x6xf32>, %[[X:[a-z0-9]+]]: tensor<2x3x8xf32>
+// CHECK: %[[WF:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x3x3xf32>)
+// CHECK: linalg.conv_1d_ncw_fcw
+// CHECK: %[[DWF:.+]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x1x3x8xf32>, tensor<2x1x4x6xf32>) outs(%{{.*}} : tensor<1x4x3x3xf64>)
+// CHECK: %[[DBF:.+]] = linalg.generic {{.*}} ins(%[[GZ]] : tensor<2x4x6xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %arg2 : tensor<4x3x3xf64>, tensor<4x3x3xf32>) outs(%{{.*}} : tensor<4xf64>)
+func.func @tune_grads(%gz: tensor<2x4x6xf32>, %x: tensor<2x3x8xf32>, %w: tensor<4x3x3xf32>, %g: tensor<4xf32>, %bt: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>) -> (tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %dx, %dw, %dg, %dbt = convbn.backward tune grads <input|filter|gamma|beta> %gz, %x, %w gamma %g beta %bt mean %m var %v : (tensor<2x4x6xf32>, tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %dx, %dw, %dg, %dbt : tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Only the requested gradient is computed: the input gradient of a deploy
+// block needs no backward-filter and no reduction.
+// CHECK-LABEL: func.func @input_only(
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-NOT: f64
+// CHECK: return
+func.func @input_only(%gz: tensor<1x2x3x3xf32>, %x: tensor<1x2x5x5xf32>, %w: tensor<2x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  %dx = convbn.backward deploy grads <input> %gz, %x, %w : (tensor<1x2x3x3xf32>, tensor<1x2x5x5xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %dx : tensor<1x2x5x5xf32>
+}
+
+// -----
+
+// A gradient position that only ever saw padding: a 1x1 kernel with
+// padding 2 on each side and stride 3 over 4 inputs; the first output
+// position reads padding only and is dropped from the dilated gradient.
+// CHECK-LABEL: func.func @padding_only_positions(
+// CHECK: tensor.extract_slice %arg0[0, 0, 1] [1, 1, 1] [1, 1, 1]
+// CHECK: tensor.insert_slice {{.*}}[0, 0, 1] [1, 1, 1] [1, 1, 3] : tensor<1x1x1xf32> into tensor<1x1x4xf32>
+func.func @padding_only_positions(%gz: tensor<1x1x3xf32>, %x: tensor<1x1x4xf32>, %w: tensor<1x1x1xf32>) -> tensor<1x1x4xf32> {
+  %dx = convbn.backward deploy grads <input> %gz, %x, %w {strides = array<i64: 3>, padding_low = array<i64: 2>, padding_high = array<i64: 2>} : (tensor<1x1x3xf32>, tensor<1x1x4xf32>, tensor<1x1x1xf32>) -> tensor<1x1x4xf32>
+  return %dx : tensor<1x1x4xf32>
+}
