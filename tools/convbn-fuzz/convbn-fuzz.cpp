@@ -1,16 +1,19 @@
 //===- convbn-fuzz.cpp - libFuzzer target for the convbn dialect ----------===//
 //
 // Parses the input as IR (convbn, func, arith, tensor), verifies it, and runs
-// every convbn pass plus canonicalization with the verifier after each pass.
-// Invalid input must end in a diagnostic; valid input must stay valid through
-// every rewrite (a pass that breaks IR aborts, which the fuzzer reports).
+// every convbn pass plus canonicalization with the verifier after each pass,
+// then the lowering to linalg when every op is one it supports. Invalid input
+// must end in a diagnostic; valid input must stay valid through every rewrite
+// and lower (a pass that fails or breaks IR aborts, which the fuzzer reports).
 //
 //   cmake -DCONVBN_BUILD_FUZZER=ON ... && ninja convbn-fuzz
 //   build/bin/convbn-fuzz -max_total_time=600 CORPUS_DIR test/Dialect/ConvBN
 //
 //===----------------------------------------------------------------------===//
 
+#include "convbn/Conversion/Passes.h"
 #include "convbn/Dialect/ConvBN/IR/ConvBNDialect.h"
+#include "convbn/Dialect/ConvBN/IR/ConvBNOps.h"
 #include "convbn/Dialect/ConvBN/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,7 +35,8 @@ using namespace mlir;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   DialectRegistry registry;
   registry.insert<convbn::ConvBNDialect, func::FuncDialect,
-                  arith::ArithDialect, tensor::TensorDialect>();
+                  arith::ArithDialect, tensor::TensorDialect,
+                  linalg::LinalgDialect, math::MathDialect>();
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
   // Diagnostics are expected on bad input; keep the fuzzer's output clean.
@@ -52,5 +56,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (failed(pm.run(*module)))
     llvm::report_fatal_error("a convbn pass failed or produced invalid IR "
                              "from valid input");
+
+  // Lower what the lowering claims to support; it must then succeed.
+  bool lowerable = true;
+  module->walk([&](Operation *op) {
+    if (isa<convbn::ConvBNOp, convbn::FoldOp, convbn::BackwardOp>(op) &&
+        failed(convbn::checkLowerableToLinalg(op)))
+      lowerable = false;
+  });
+  if (!lowerable)
+    return 0;
+  PassManager lower(&context);
+  lower.enableVerifier(true);
+  lower.addPass(convbn::createConvertConvBNToLinalg());
+  if (failed(lower.run(*module)))
+    llvm::report_fatal_error("the linalg lowering failed on IR it supports");
   return 0;
 }

@@ -27,6 +27,7 @@ PASSES = [
     "-convbn-eval-to-tune",
     "-convbn-deploy-fold",
     "-convbn-decompose-tune",
+    "-convert-convbn-to-linalg",
 ]
 TOKENS = (
     "func.func @f ( ) -> { } : , = -> %x %w %m %v %gz %0 %1:2 # "
