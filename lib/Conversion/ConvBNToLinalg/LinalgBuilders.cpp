@@ -124,75 +124,41 @@ static SmallVector<IteratorType> reduceAllBut(int64_t rank,
   return iterators;
 }
 
-SmallVector<Value> BlockBuilder::mapActivation(ValueRange acts,
-                                               ValueRange channels,
-                                               TypeRange outTypes,
-                                               BodyFn body) {
-  RankedTensorType type = tensorType(acts.front());
+SmallVector<Value> BlockBuilder::mapOver(ValueRange full, ValueRange channels,
+                                         TypeRange outTypes, int64_t channelDim,
+                                         BodyFn body) {
+  RankedTensorType type = tensorType(full.front());
   int64_t rank = type.getRank();
-  SmallVector<Value> ins(acts);
+  SmallVector<Value> ins(full);
   ins.append(channels.begin(), channels.end());
   SmallVector<Value> inits;
   for (Type t : outTypes)
-    inits.push_back(empty(type.getShape(), t, acts.front()));
+    inits.push_back(empty(type.getShape(), t, full.front()));
   return generic(
-      ins, fullAndChannelMaps(b, rank, acts.size(), channels.size(), 1), inits,
-      SmallVector<AffineMap>(inits.size(), b.getMultiDimIdentityMap(rank)),
-      SmallVector<IteratorType>(rank, IteratorType::parallel), body);
-}
-
-SmallVector<Value> BlockBuilder::reduceActivation(ValueRange acts,
-                                                  ValueRange channels,
-                                                  unsigned numOutputs,
-                                                  BodyFn body) {
-  RankedTensorType type = tensorType(acts.front());
-  int64_t rank = type.getRank();
-  SmallVector<Value> ins(acts);
-  ins.append(channels.begin(), channels.end());
-  SmallVector<Value> inits;
-  for (unsigned i = 0; i < numOutputs; ++i)
-    inits.push_back(zeros({type.getDimSize(1)}, reductionType(), Value()));
-  return generic(
-      ins, fullAndChannelMaps(b, rank, acts.size(), channels.size(), 1), inits,
-      SmallVector<AffineMap>(numOutputs,
-                             AffineMap::get(rank, 0, b.getAffineDimExpr(1))),
-      reduceAllBut(rank, 1), body);
-}
-
-SmallVector<Value> BlockBuilder::mapFilter(ValueRange filters,
-                                           ValueRange channels,
-                                           TypeRange outTypes, BodyFn body) {
-  RankedTensorType type = tensorType(filters.front());
-  int64_t rank = type.getRank();
-  SmallVector<Value> ins(filters);
-  ins.append(channels.begin(), channels.end());
-  SmallVector<Value> inits;
-  for (Type t : outTypes)
-    inits.push_back(empty(type.getShape(), t, Value()));
-  return generic(
-      ins, fullAndChannelMaps(b, rank, filters.size(), channels.size(), 0),
+      ins, fullAndChannelMaps(b, rank, full.size(), channels.size(), channelDim),
       inits,
       SmallVector<AffineMap>(inits.size(), b.getMultiDimIdentityMap(rank)),
       SmallVector<IteratorType>(rank, IteratorType::parallel), body);
 }
 
-SmallVector<Value> BlockBuilder::reduceFilter(ValueRange filters,
-                                              ValueRange channels,
-                                              unsigned numOutputs,
-                                              BodyFn body) {
-  RankedTensorType type = tensorType(filters.front());
+SmallVector<Value> BlockBuilder::reduceOver(ValueRange full,
+                                            ValueRange channels,
+                                            unsigned numOutputs,
+                                            int64_t channelDim, BodyFn body) {
+  RankedTensorType type = tensorType(full.front());
   int64_t rank = type.getRank();
-  SmallVector<Value> ins(filters);
+  SmallVector<Value> ins(full);
   ins.append(channels.begin(), channels.end());
   SmallVector<Value> inits;
   for (unsigned i = 0; i < numOutputs; ++i)
-    inits.push_back(zeros({type.getDimSize(0)}, reductionType(), Value()));
+    inits.push_back(
+        zeros({type.getDimSize(channelDim)}, reductionType(), Value()));
   return generic(
-      ins, fullAndChannelMaps(b, rank, filters.size(), channels.size(), 0),
+      ins, fullAndChannelMaps(b, rank, full.size(), channels.size(), channelDim),
       inits,
-      SmallVector<AffineMap>(numOutputs,
-                             AffineMap::get(rank, 0, b.getAffineDimExpr(0))),
-      reduceAllBut(rank, 0), body);
+      SmallVector<AffineMap>(
+          numOutputs, AffineMap::get(rank, 0, b.getAffineDimExpr(channelDim))),
+      reduceAllBut(rank, channelDim), body);
 }
 
 SmallVector<Value> BlockBuilder::mapChannels(ValueRange channels,

@@ -64,19 +64,27 @@ public:
   /// with per-channel vectors `channels` broadcast along dim 1. Produces one
   /// activation-shaped tensor per entry of `outTypes` (element types).
   SmallVector<Value> mapActivation(ValueRange acts, ValueRange channels,
-                                   TypeRange outTypes, BodyFn body);
+                                   TypeRange outTypes, BodyFn body) {
+    return mapOver(acts, channels, outTypes, /*channelDim=*/1, body);
+  }
   /// Reduces activation-shaped tensors over batch and spatial positions into
   /// `numOutputs` per-channel vectors of reductionType() (starting at zero).
   SmallVector<Value> reduceActivation(ValueRange acts, ValueRange channels,
-                                      unsigned numOutputs, BodyFn body);
+                                      unsigned numOutputs, BodyFn body) {
+    return reduceOver(acts, channels, numOutputs, /*channelDim=*/1, body);
+  }
   /// Elementwise over filter-shaped tensors (O x C/groups x kernel...), with
   /// per-output-channel vectors broadcast along dim 0.
   SmallVector<Value> mapFilter(ValueRange filters, ValueRange channels,
-                               TypeRange outTypes, BodyFn body);
+                               TypeRange outTypes, BodyFn body) {
+    return mapOver(filters, channels, outTypes, /*channelDim=*/0, body);
+  }
   /// Reduces filter-shaped tensors to `numOutputs` vectors over O, of
   /// reductionType().
   SmallVector<Value> reduceFilter(ValueRange filters, ValueRange channels,
-                                  unsigned numOutputs, BodyFn body);
+                                  unsigned numOutputs, BodyFn body) {
+    return reduceOver(filters, channels, numOutputs, /*channelDim=*/0, body);
+  }
   /// Elementwise over 1-D per-channel vectors of one length.
   SmallVector<Value> mapChannels(ValueRange channels, TypeRange outTypes,
                                  BodyFn body);
@@ -110,6 +118,15 @@ public:
                        const ConvGeometry &geometry);
 
 private:
+  /// Elementwise over same-shaped `full` tensors with per-channel vectors
+  /// broadcast along `channelDim`.
+  SmallVector<Value> mapOver(ValueRange full, ValueRange channels,
+                             TypeRange outTypes, int64_t channelDim,
+                             BodyFn body);
+  /// Reduces same-shaped `full` tensors over every dim but `channelDim`.
+  SmallVector<Value> reduceOver(ValueRange full, ValueRange channels,
+                                unsigned numOutputs, int64_t channelDim,
+                                BodyFn body);
   /// Splits dim `dim` of `tensor` into (groups, dim / groups).
   Value expandGroups(Value tensor, int64_t dim, int64_t groups);
   /// Merges dims `dim` and `dim + 1` of `tensor`.
