@@ -1,7 +1,9 @@
 # -*- Python -*-
 # lit configuration of the convbn regression tests.
 
+import ctypes
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +16,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.convbn_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "cases.py", "conformance.py", "robustness.py"]
+config.excludes = ["runtime_errors.c", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "cases.py", "conformance.py", "robustness.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", sys.executable))
@@ -33,6 +35,7 @@ tool_dirs = [config.convbn_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("convbn-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
+    ToolSubst("mlir-translate", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
@@ -41,6 +44,29 @@ for name in ("mlir_runner_utils", "mlir_c_runner_utils"):
     config.substitutions.append(
         ("%" + name, os.path.join(config.llvm_lib_dir, "lib" + name + ".so"))
     )
+
+# A C compiler for tests that build against the runtime library.
+clang = shutil.which("clang-22") or os.path.join(config.llvm_tools_dir, "clang")
+config.substitutions.append(("%clang", clang))
+
+# GPU features: `cuda-driver` when libcuda.so.1 loads; `cuda-gpu` when the
+# project's own runtime initializes a device (tests that execute on a GPU
+# require it and are skipped elsewhere); `cuda-stub` when the toolkit's stub
+# libcuda exists (for the no-driver error path).
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+runtime = os.path.join(config.convbn_obj_root, "lib", "libconvbn_cuda_runtime.so")
+if "cuda-driver" in config.available_features and os.path.exists(runtime):
+    os.environ["CONVBN_RUNTIME_QUIET"] = "1"
+    if ctypes.CDLL(runtime).convbnRuntimeAvailable() == 1:
+        config.available_features.add("cuda-gpu")
+cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))
 
 # The project's Python (its virtual environment) for the numerical suites;
 # `torch` is a feature when PyTorch imports there.
