@@ -50,4 +50,10 @@ void mlir::convbn::registerPipelines() {
       "Compile convbn ops (forward and backward) to the LLVM dialect for the "
       "CPU: eval->tune, convbn->linalg, bufferization, loops, LLVM",
       buildCPUPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "convbn-gpu-pipeline",
+      "Compile convbn ops (forward and backward) for NVIDIA GPUs: "
+      "eval->tune, convbn->linalg, kernels for every loop nest, NVVM, host "
+      "code calling libconvbn_cuda_runtime",
+      buildGPUPipeline);
 }

@@ -52,4 +52,54 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU: passes between the linalg lowering and upstream's NVVM lowering
+//===----------------------------------------------------------------------===//
+
+def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    Bufferization emits `memref.copy` for tensor copies (padding, slices).
+    As `linalg.copy` they become parallel loops like every other linalg op,
+    so on the GPU they run as kernels instead of host loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def ConvBNMapLoopsToGPU : Pass<"convbn-map-loops-to-gpu"> {
+  let summary = "Flatten and tile each outermost scf.parallel into blocks x threads";
+  let description = [{
+    Every outermost `scf.parallel` outside GPU code is collapsed into one
+    dimension, tiled by `block-size` (an `scf.if` guards the last block)
+    and annotated so that `convert-parallel-loops-to-gpu` maps the tile loop
+    to blocks and the intra-tile loop to threads: one GPU launch per loop
+    nest, `block-size` threads per block, whatever the nest's rank.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
+def ConvBNHostAllocToGPU : Pass<"convbn-host-alloc-to-gpu"> {
+  let summary = "Allocate the intermediate buffers of host code on the device";
+  let description = [{
+    `memref.alloc` and `memref.dealloc` outside GPU code become `gpu.alloc`
+    and `gpu.dealloc`: after mapping, buffers are only touched by kernels.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def ConvBNCheckHostCode : Pass<"convbn-check-host-code"> {
+  let summary = "Fail if a loop or a memory access is left in host code";
+  let description = [{
+    After the GPU mapping, host code may only allocate, describe buffers and
+    launch kernels. Any loop (`scf.for`, `scf.parallel`, `scf.while`), memory
+    access (`memref.load`, `memref.store`, `memref.copy`) or linalg op outside
+    GPU code is an error: it would run on the CPU, on device memory.
+  }];
+}
+
 #endif // CONVBN_CONVERSION_PASSES_TD

@@ -23,6 +23,46 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(false)};
 };
 
+/// Options of -convbn-gpu-pipeline.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<bool> evalToTune{
+      *this, "eval-to-tune",
+      llvm::cl::desc("Rewrite eval-mode blocks into tune mode first"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture (sm_90 for Hopper)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features: the PTX ISA version (+ptx80 is accepted "
+                     "by CUDA 12 and 13 drivers)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Embedded GPU binary: isa (PTX, JIT-compiled by the "
+                     "driver at load), bin (cubin, needs ptxas) or fatbin "
+                     "(needs ptxas and fatbinary)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit: libdevice, ptxas and fatbinary are "
+                     "taken from here"),
+      llvm::cl::init("/usr/local/cuda")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block"),
+      llvm::cl::init(256)};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("NVVM optimization level"),
+      llvm::cl::init(2)};
+};
+
+/// Fills `pm` with the GPU pipeline: convbn ops to the LLVM dialect with the
+/// GPU binary embedded; every loop nest runs as a kernel, function results
+/// are caller-allocated device buffers, and the host code calls the runtime
+/// ABI that libconvbn_cuda_runtime.so implements.
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+std::string getGPUPipelineString(const GPUPipelineOptions &options);
+
 /// Fills `pm` (anchored on builtin.module) with the CPU pipeline: convbn ops
 /// to the LLVM dialect, runnable with mlir-runner or compiled ahead of time.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);

@@ -153,12 +153,19 @@ SmallVector<Value> BlockBuilder::reduceOver(ValueRange full,
   for (unsigned i = 0; i < numOutputs; ++i)
     inits.push_back(
         zeros({type.getDimSize(channelDim)}, reductionType(), Value()));
-  return generic(
-      ins, fullAndChannelMaps(b, rank, full.size(), channels.size(), channelDim),
-      inits,
-      SmallVector<AffineMap>(
-          numOutputs, AffineMap::get(rank, 0, b.getAffineDimExpr(channelDim))),
-      reduceAllBut(rank, channelDim), body);
+  // The channel is the outermost loop (d0), the reduced dims follow in
+  // order: loop nests then start with their parallel dimension, so the
+  // whole reduction is one parallel loop (one kernel on a GPU).
+  SmallVector<AffineExpr> fullExprs;
+  for (int64_t dim = 0, next = 1; dim < rank; ++dim)
+    fullExprs.push_back(b.getAffineDimExpr(dim == channelDim ? 0 : next++));
+  AffineMap fullMap = AffineMap::get(rank, 0, fullExprs, b.getContext());
+  AffineMap channelMap = AffineMap::get(rank, 0, b.getAffineDimExpr(0));
+  SmallVector<AffineMap> inMaps(full.size(), fullMap);
+  inMaps.append(channels.size(), channelMap);
+  return generic(ins, inMaps, inits,
+                 SmallVector<AffineMap>(numOutputs, channelMap),
+                 reduceAllBut(rank, 0), body);
 }
 
 SmallVector<Value> BlockBuilder::mapChannels(ValueRange channels,
