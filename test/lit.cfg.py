@@ -49,7 +49,8 @@ for name in ("mlir_runner_utils", "mlir_c_runner_utils"):
 clang = shutil.which("clang-22") or os.path.join(config.llvm_tools_dir, "clang")
 config.substitutions.append(("%clang", clang))
 
-# GPU features: `cuda-driver` when libcuda.so.1 loads; `cuda-gpu` when the
+# GPU features: `ptxas` when the CUDA toolkit can assemble kernels (offline);
+# `cuda-driver` when libcuda.so.1 loads; `cuda-gpu` when the
 # project's own runtime initializes a device (tests that execute on a GPU
 # require it and are skipped elsewhere); `cuda-stub` when the toolkit's stub
 # libcuda exists (for the no-driver error path).
@@ -63,6 +64,8 @@ if "cuda-driver" in config.available_features and os.path.exists(runtime):
     os.environ["CONVBN_RUNTIME_QUIET"] = "1"
     if ctypes.CDLL(runtime).convbnRuntimeAvailable() == 1:
         config.available_features.add("cuda-gpu")
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
 cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")

@@ -1,65 +1,109 @@
 """Ahead-of-time compilation of MLIR modules to shared libraries.
 
-    module = convbn.compile_module(ir_text, target="cpu")
+    module = convbn.compile_module(ir_text, target="cpu")      # or "cuda"
     module.call("step", inputs=[x, w, ...], outputs=[z, dx, ...])
 
 Functions must carry `llvm.emit_c_interface`. Results are returned through
-caller-allocated output tensors appended after the inputs (the pipeline's
-`out-params=true`), so no memory crosses the boundary.
+caller-allocated output tensors appended after the inputs (the pipelines'
+out-params), so no memory crosses the boundary.
+
+target="cuda": the library holds the host code with the GPU binary embedded
+and needs at run time only libconvbn_cuda_runtime.so (copied beside it; the
+library finds it through its rpath, $ORIGIN) and the NVIDIA driver: no LLVM,
+MLIR or CUDA toolkit. Tensors are PyTorch CUDA tensors of the current device.
+Stream rule: call() hands the runtime PyTorch's current stream, so the
+generated kernels run in order with the caller's work on that stream; the
+generated code waits for its work to finish before returning.
 """
 
 import ctypes
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
 from .memref import descriptor
-from .tools import Toolchain
+from .tools import Toolchain, ToolError
+
+RUNTIME_NAME = "libconvbn_cuda_runtime.so"
 
 
 class CompiledModule:
     """A loaded shared library built from one MLIR module."""
 
-    def __init__(self, path):
+    def __init__(self, path, target="cpu"):
         self.path = Path(path)
+        self.target = target
+        self._runtime = None
+        if target == "cuda":
+            # Loaded first and globally: the module's constructors call it.
+            self._runtime = ctypes.CDLL(str(self.path.parent / RUNTIME_NAME), mode=ctypes.RTLD_GLOBAL)
+            self._runtime.convbnRuntimeLastError.restype = ctypes.c_char_p
+            self._runtime.convbnRuntimeUseStream.argtypes = [ctypes.c_void_p]
         self._lib = ctypes.CDLL(str(self.path))
+        self._check("loading " + self.path.name)
+
+    def _check(self, what):
+        if self._runtime is None:
+            return
+        error = self._runtime.convbnRuntimeLastError()
+        if error:
+            self._runtime.convbnRuntimeClearError()
+            raise ToolError(f"{what}: {error.decode()}")
 
     def call(self, name, inputs, outputs):
-        """Calls function `name` on CPU torch tensors; writes `outputs`."""
-        for t in list(inputs) + list(outputs):
+        """Calls function `name`; writes `outputs`."""
+        tensors = list(inputs) + list(outputs)
+        for t in tensors:
             if not t.is_contiguous():
                 raise ValueError(f"{name}: tensors must be contiguous")
-        descs = [descriptor(t) for t in list(inputs) + list(outputs)]
+            if (t.device.type == "cuda") != (self.target == "cuda"):
+                raise ValueError(f"{name}: a {t.device.type} tensor given to {self.target} code")
+        descs = [descriptor(t) for t in tensors]
         fn = getattr(self._lib, "_mlir_ciface_" + name)
         fn.restype = None
         fn.argtypes = [ctypes.POINTER(type(d)) for d in descs]
-        fn(*[ctypes.byref(d) for d in descs])
+        if self._runtime is not None:
+            import torch
+
+            self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
+        try:
+            fn(*[ctypes.byref(d) for d in descs])
+        finally:
+            if self._runtime is not None:
+                self._runtime.convbnRuntimeUseStream(None)
+        self._check(name)
 
 
-def compile_module(ir_text, *, eval_to_tune=True, workdir=None, toolchain=None):
-    """Compiles `ir_text` with -convbn-cpu-pipeline to a shared library and
-    loads it. `workdir` keeps the intermediate files (default: a temporary
-    directory named after the input's hash)."""
+def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
+                   chip="sm_90", workdir=None, toolchain=None, load=True):
+    """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
+    to a shared library (and loads it unless `load` is false). `workdir`
+    keeps the intermediate files and the library."""
+    if target not in ("cpu", "cuda"):
+        raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
-    digest = hashlib.sha256(
-        (ir_text + str(eval_to_tune)).encode()
-    ).hexdigest()[:16]
+    digest = hashlib.sha256((ir_text + target + str(eval_to_tune)).encode()).hexdigest()[:16]
     out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
     out.mkdir(parents=True, exist_ok=True)
     source = out / "input.mlir"
     source.write_text(ir_text)
     llvm_dialect = out / "llvm.mlir"
-    options = f"eval-to-tune={'true' if eval_to_tune else 'false'} out-params=true"
-    tools.run([tools.convbn_opt, source, f"-convbn-cpu-pipeline={options}", "-o", llvm_dialect])
+    tune = "true" if eval_to_tune else "false"
+    if target == "cpu":
+        pipeline = f"-convbn-cpu-pipeline=eval-to-tune={tune} out-params=true"
+    else:
+        pipeline = f"-convbn-gpu-pipeline=eval-to-tune={tune} format={gpu_format} chip={chip}"
+    tools.run([tools.convbn_opt, source, pipeline, "-o", llvm_dialect])
     llvm_ir = out / "module.ll"
     tools.run([tools.mlir_translate, "--mlir-to-llvmir", llvm_dialect, "-o", llvm_ir])
     library = out / "module.so"
-    tools.run(
-        [
-            tools.clang, "-O2", "-fPIC", "-shared", "-Wno-override-module",
-            llvm_ir, "-o", library,
-            f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils",
-            f"-Wl,-rpath,{tools.runtime_libs}",
-        ]
-    )
-    return CompiledModule(library)
+    link = [tools.clang, "-O2", "-fPIC", "-shared", "-Wno-override-module", llvm_ir, "-o", library]
+    if target == "cpu":
+        link += [f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", f"-Wl,-rpath,{tools.runtime_libs}"]
+    else:
+        runtime = tools.build_dir / "lib" / RUNTIME_NAME
+        shutil.copy2(runtime, out / RUNTIME_NAME)
+        link += [f"-L{out}", "-lconvbn_cuda_runtime", "-Wl,--no-undefined", "-Wl,-rpath,$ORIGIN"]
+    tools.run(link)
+    return CompiledModule(library, target) if load else library

@@ -19,6 +19,7 @@ class Toolchain:
 
     def __init__(self, build_dir=None):
         build = Path(build_dir or os.environ.get("CONVBN_BUILD_DIR", REPO_ROOT / "build"))
+        self.build_dir = build
         self.convbn_opt = build / "bin" / "convbn-opt"
         self.mlir_translate = LLVM_PREFIX / "bin" / "mlir-translate"
         self.clang = Path(shutil.which("clang-22") or LLVM_PREFIX / "bin" / "clang")

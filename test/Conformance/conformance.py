@@ -29,7 +29,14 @@ Tolerances, as worst normwise relative error:
   bf16 (any S)   3e-2 = 8 ulp of bf16 (2^-8 each), the same budget.
 Eval and tune of the same case must agree within 1e-5 in f32 (rounding only).
 
+GPU (--target cuda): the same cases through -convbn-gpu-pipeline (kernels
+assembled by ptxas for sm_90), linked against the project's CUDA runtime. The
+GPU machine has no LLVM/MLIR, so the run is split: `--compile-only` builds the
+libraries into --workdir here; `--prebuilt DIR` loads them there and runs the
+cases on PyTorch CUDA tensors against the same CPU float64 reference.
+
 usage: conformance.py [--only SUBSTRING] [--workdir DIR] [--quick]
+                      [--target cpu|cuda] [--compile-only | --prebuilt DIR]
 """
 
 import argparse
@@ -241,17 +248,17 @@ def output_shape(case, name):
     return (case.out_channels,)
 
 
-def run_ours(module, case, values):
+def run_ours(module, case, values, device="cpu"):
     T, S = DTYPES[case.act_type], DTYPES[case.stat_type]
     params = block_parameters(case)
-    inputs = [values[n].to(S if chan else T).contiguous() for n, _, _, chan in params]
-    inputs.append(values["gz"].to(T).contiguous())
+    inputs = [values[n].to(S if chan else T).contiguous().to(device) for n, _, _, chan in params]
+    inputs.append(values["gz"].to(T).contiguous().to(device))
     outputs = []
     for name in output_names(case):
         chan = name in ("new_running_mean", "new_running_var", "grad_bias", "grad_gamma", "grad_beta")
-        outputs.append(torch.empty(output_shape(case, name), dtype=S if chan else T))
+        outputs.append(torch.empty(output_shape(case, name), dtype=S if chan else T, device=device))
     module.call(case.name, inputs, outputs)
-    return [o.to(torch.float64) for o in outputs]
+    return [o.cpu().to(torch.float64) for o in outputs]
 
 
 CANCELLATION = 100.0  # term scale / max|ref| above which a result is a cancellation
@@ -271,13 +278,21 @@ def relative_errors(case, ours, ref, scales):
     return errors
 
 
-def compile_group(cases, eval_to_tune, workdir, label):
+def compile_group(cases, eval_to_tune, args, label):
+    """Compiles (or, with --prebuilt, loads) the library of one group."""
+    if args.prebuilt:
+        return convbn.CompiledModule(Path(args.prebuilt) / label / "module.so", args.target)
     text = "\n\n".join(case_function(c) for c in cases)
     start = time.time()
+    workdir = (Path(args.workdir) / label) if args.workdir else None
     module = convbn.compile_module(
-        text, eval_to_tune=eval_to_tune,
-        workdir=(Path(workdir) / label) if workdir else None)
-    print(f"compiled {label}: {len(cases)} cases in {time.time() - start:.1f}s", flush=True)
+        text, target=args.target, eval_to_tune=eval_to_tune, workdir=workdir,
+        load=not args.compile_only)
+    kernels = ""
+    if args.target == "cuda":
+        llvm = Path(module if args.compile_only else module.path).parent / "llvm.mlir"
+        kernels = f", {llvm.read_text().count('gpu.binary @')} kernels assembled by ptxas for sm_90"
+    print(f"compiled {label}: {len(cases)} cases in {time.time() - start:.1f}s{kernels}", flush=True)
     return module
 
 
@@ -286,7 +301,13 @@ def main():
     parser.add_argument("--only", default="", help="run cases whose name contains this")
     parser.add_argument("--workdir", help="keep intermediate files here")
     parser.add_argument("--quick", action="store_true", help="skip the Inductor 3-D cases")
+    parser.add_argument("--target", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--compile-only", action="store_true",
+                        help="build the libraries into --workdir and stop")
+    parser.add_argument("--prebuilt", help="load the libraries built into this --workdir")
     args = parser.parse_args()
+    if args.compile_only and not args.workdir and args.target == "cuda":
+        parser.error("--compile-only needs --workdir to keep the libraries")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     all_cases = inductor_cases() + sweep_cases() + mixed_precision_cases()
@@ -301,16 +322,18 @@ def main():
     worst = {}  # (act_type, mode) -> (error, case, output)
     eval_tune_worst = (0.0, None, None)
     for act_type, group in sorted(groups.items()):
-        tuned = compile_group(group, True, args.workdir, f"{act_type}-tune")
+        tuned = compile_group(group, True, args, f"{act_type}-tune")
         evals = [c for c in group if c.mode == "eval"]
-        kept = compile_group(evals, False, args.workdir, f"{act_type}-eval") if evals else None
+        kept = compile_group(evals, False, args, f"{act_type}-eval") if evals else None
+        if args.compile_only:
+            continue
         for index, case in enumerate(group):
             values = make_inputs(case, seed=1000 + index)
             ref, scales = reference(case, values)
             variants = [("", tuned)] + ([(" [eval kept]", kept)] if case.mode == "eval" else [])
             results = {}
             for suffix, module in variants:
-                ours = run_ours(module, case, values)
+                ours = run_ours(module, case, values, "cuda" if args.target == "cuda" else "cpu")
                 results[suffix] = ours
                 errors = relative_errors(case, ours, ref, scales)
                 cancelled_outputs += sum(c for _, c in errors.values())
@@ -334,7 +357,10 @@ def main():
                 else:
                     passed += 1
 
-    print("\nworst relative error against PyTorch float64 (see the metric above):")
+    if args.compile_only:
+        print(f"conformance: {len(cases)} cases compiled for {args.target} into {args.workdir}")
+        return 0
+    print(f"\nworst relative error against PyTorch float64 (see the metric above), target {args.target}:")
     for (act_type, mode), (err, name, output) in sorted(worst.items()):
         print(f"  {act_type:5s} {mode:7s} {err:.3e}  (tolerance {TOLERANCE[act_type]:.0e})  {name}: {output}")
     if eval_tune_worst[1]:
