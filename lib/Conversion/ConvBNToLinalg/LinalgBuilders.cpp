@@ -141,6 +141,35 @@ SmallVector<Value> BlockBuilder::mapOver(ValueRange full, ValueRange channels,
       SmallVector<IteratorType>(rank, IteratorType::parallel), body);
 }
 
+/// Adds `partials` over their dim `dim` into `result` (the other dims). The
+/// kept dims are the outer loops and the reduced one the innermost, so the
+/// nest is one parallel loop (one GPU kernel).
+static Value sumOverDim(BlockBuilder &bb, OpBuilder &b, Value partials,
+                        int64_t dim, Value result) {
+  auto type = cast<RankedTensorType>(partials.getType());
+  int64_t rank = type.getRank();
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t i = 0, next = 0; i < rank; ++i) {
+    if (i == dim) {
+      inExprs.push_back(b.getAffineDimExpr(rank - 1));
+      continue;
+    }
+    outExprs.push_back(b.getAffineDimExpr(next));
+    inExprs.push_back(b.getAffineDimExpr(next++));
+  }
+  SmallVector<IteratorType> iterators(rank - 1, IteratorType::parallel);
+  iterators.push_back(IteratorType::reduction);
+  return bb
+      .generic(partials, AffineMap::get(rank, 0, inExprs, b.getContext()),
+               result, AffineMap::get(rank, 0, outExprs, b.getContext()),
+               iterators,
+               [](OpBuilder &nb, Location nloc, ValueRange ins,
+                  ValueRange outs) -> SmallVector<Value> {
+                 return {arith::AddFOp::create(nb, nloc, outs[0], ins[0])};
+               })
+      .front();
+}
+
 SmallVector<Value> BlockBuilder::reduceOver(ValueRange full,
                                             ValueRange channels,
                                             unsigned numOutputs,
@@ -149,23 +178,46 @@ SmallVector<Value> BlockBuilder::reduceOver(ValueRange full,
   int64_t rank = type.getRank();
   SmallVector<Value> ins(full);
   ins.append(channels.begin(), channels.end());
-  SmallVector<Value> inits;
-  for (unsigned i = 0; i < numOutputs; ++i)
-    inits.push_back(
-        zeros({type.getDimSize(channelDim)}, reductionType(), Value()));
-  // The channel is the outermost loop (d0), the reduced dims follow in
-  // order: loop nests then start with their parallel dimension, so the
-  // whole reduction is one parallel loop (one kernel on a GPU).
-  SmallVector<AffineExpr> fullExprs;
+  int64_t length = type.getDimSize(channelDim);
+  // Activations (channel dim 1) reduce in two stages so that no loop
+  // iteration sums a whole batch: per-sample partials [N, C] (parallel over
+  // N and C), then their sum over N. Loop order: channel, then batch, then
+  // the rest, so each stage is one parallel loop nest (one GPU kernel).
+  bool perSample = channelDim == 1;
+  SmallVector<AffineExpr> fullExprs(rank);
+  fullExprs[channelDim] = b.getAffineDimExpr(0);
   for (int64_t dim = 0, next = 1; dim < rank; ++dim)
-    fullExprs.push_back(b.getAffineDimExpr(dim == channelDim ? 0 : next++));
+    if (dim != channelDim)
+      fullExprs[dim] = b.getAffineDimExpr(next++);
   AffineMap fullMap = AffineMap::get(rank, 0, fullExprs, b.getContext());
   AffineMap channelMap = AffineMap::get(rank, 0, b.getAffineDimExpr(0));
   SmallVector<AffineMap> inMaps(full.size(), fullMap);
   inMaps.append(channels.size(), channelMap);
-  return generic(ins, inMaps, inits,
-                 SmallVector<AffineMap>(numOutputs, channelMap),
-                 reduceAllBut(rank, 0), body);
+  SmallVector<IteratorType> iterators = reduceAllBut(rank, 0);
+  AffineMap outMap = channelMap;
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numOutputs; ++i) {
+    if (perSample)
+      inits.push_back(zeros({type.getDimSize(0), length}, reductionType(),
+                            full.front()));
+    else
+      inits.push_back(zeros({length}, reductionType(), Value()));
+  }
+  if (perSample) {
+    iterators[1] = IteratorType::parallel; // the batch
+    outMap = AffineMap::get(rank, 0,
+                            {b.getAffineDimExpr(1), b.getAffineDimExpr(0)},
+                            b.getContext());
+  }
+  SmallVector<Value> results =
+      generic(ins, inMaps, inits, SmallVector<AffineMap>(numOutputs, outMap),
+              iterators, body);
+  if (!perSample)
+    return results;
+  for (Value &partial : results)
+    partial = sumOverDim(*this, b, partial, 0,
+                         zeros({length}, reductionType(), Value()));
+  return results;
 }
 
 SmallVector<Value> BlockBuilder::mapChannels(ValueRange channels,
@@ -444,30 +496,57 @@ Value BlockBuilder::backwardFilter(Value input, Value grad,
   Value gradG = expandGroups(grad, 1, groups); // N G O/g P...
   RankedTensorType gradGType = tensorType(gradG);
 
-  // Loops: g f c k... n j...;  dW[g,f,c,k] += X[n,g,c,j*s + k*d] * G[n,g,f,j]
-  int64_t numLoops = 4 + 2 * rank;
+  // The batch is split into `chunks` parts reduced in parallel (partials
+  // [chunks, G, O/g, C/g, K...]), then summed, so that no loop iteration
+  // sums the whole batch. A dynamic batch is not split.
+  int64_t batch = gradGType.getDimSize(0);
+  int64_t chunks = 1;
+  if (!ShapedType::isDynamic(batch))
+    for (int64_t c = std::min<int64_t>(batch, 16); c > 1; --c)
+      if (batch % c == 0) {
+        chunks = c;
+        break;
+      }
+  if (chunks > 1) {
+    inG = expandGroups(inG, 0, chunks);     // P N/P G C/g S...
+    gradG = expandGroups(gradG, 0, chunks); // P N/P G O/g P...
+  }
+  int64_t lead = chunks > 1 ? 1 : 0; // the chunk loop, if any
+
+  // Loops: [p] g f c k... n j...;
+  // dW[p,g,f,c,k] += X[p,n,g,c,j*s + k*d] * G[p,n,g,f,j]
+  int64_t numLoops = lead + 4 + 2 * rank;
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
-  AffineExpr n = d(3 + rank);
-  SmallVector<AffineExpr> inExprs{n, d(0), d(2)};
-  SmallVector<AffineExpr> gradExprs{n, d(0), d(1)};
-  SmallVector<AffineExpr> outExprs{d(0), d(1), d(2)};
+  AffineExpr n = d(lead + 3 + rank);
+  SmallVector<AffineExpr> inExprs, gradExprs, outExprs;
+  if (lead) {
+    inExprs.push_back(d(0));
+    gradExprs.push_back(d(0));
+    outExprs.push_back(d(0));
+  }
+  inExprs.append({n, d(lead), d(lead + 2)});
+  gradExprs.append({n, d(lead), d(lead + 1)});
+  outExprs.append({d(lead), d(lead + 1), d(lead + 2)});
   SmallVector<int64_t> outShape{groups, gradGType.getDimSize(2),
                                 filterType.getDimSize(1)};
   for (int64_t i = 0; i < rank; ++i) {
-    AffineExpr k = d(3 + i), j = d(4 + rank + i);
+    AffineExpr k = d(lead + 3 + i), j = d(lead + 4 + rank + i);
     inExprs.push_back(j * g.strides[i] + k * g.dilations[i]);
     gradExprs.push_back(j);
     outExprs.push_back(k);
     outShape.push_back(filterType.getDimSize(2 + i));
   }
-  SmallVector<IteratorType> iterators(3 + rank, IteratorType::parallel);
+  SmallVector<int64_t> partialShape(outShape);
+  if (lead)
+    partialShape.insert(partialShape.begin(), chunks);
+  SmallVector<IteratorType> iterators(lead + 3 + rank, IteratorType::parallel);
   iterators.append(1 + rank, IteratorType::reduction);
   MLIRContext *ctx = b.getContext();
   Value result =
       generic({inG, gradG},
               {AffineMap::get(numLoops, 0, inExprs, ctx),
                AffineMap::get(numLoops, 0, gradExprs, ctx)},
-              zeros(outShape, reductionType(), Value()),
+              zeros(partialShape, reductionType(), Value()),
               AffineMap::get(numLoops, 0, outExprs, ctx), iterators,
               [](OpBuilder &nb, Location nloc, ValueRange ins,
                  ValueRange outs) -> SmallVector<Value> {
@@ -475,5 +554,8 @@ Value BlockBuilder::backwardFilter(Value input, Value grad,
                 return {arith::AddFOp::create(nb, nloc, outs[0], product)};
               })
           .front();
+  if (lead)
+    result = sumOverDim(*this, b, result, 0,
+                        zeros(outShape, reductionType(), Value()));
   return collapseGroups(result, 0);
 }

@@ -3,14 +3,17 @@
 
 // Deploy, stride 2: backward-data places the gradient every 2nd position of
 // a zero tensor of length in + d*(K-1) = 9 + 2, correlates it with the
-// transposed, flipped filter; backward-filter reduces over batch and
-// positions into an f64 accumulator; the bias gradient too.
+// transposed, flipped filter; backward-filter reduces over positions into f64
+// partials per chunk of the batch (2 chunks of 1 sample here, parallel),
+// then sums the chunks; the bias gradient goes through per-sample partials.
 // CHECK-LABEL: func.func @deploy_stride2(
 // CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 2] [2, 4, 4] [1, 1, 2] : tensor<2x4x4xf32> into tensor<2x4x11xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[FLIP:.+]], #{{.*}}], {{.*}} ins(%{{.*}} : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x4x3xf32>)
 // CHECK: linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%{{.*}}, %{{.*}} : tensor<2x4x11xf32>, tensor<3x4x3xf32>) outs(%{{.*}} : tensor<2x3x9xf32>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
-// CHECK: outs(%{{.*}} : tensor<4xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x1x4x3x3xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x4xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<4xf64>)
 // F32ACC-LABEL: func.func @deploy_stride2(
 // F32ACC-NOT: f64
 // F32ACC: return
@@ -30,8 +33,10 @@ func.func @deploy_stride2(%gz: tensor<2x4x4xf32>, %x: tensor<2x3x9xf32>, %w: ten
 // CHECK-SAME: %[[GZ:[a-z0-9]+]]: tensor<2x4x6xf32>, %[[X:[a-z0-9]+]]: tensor<2x3x8xf32>
 // CHECK: %[[WF:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x3x3xf32>)
 // CHECK: linalg.conv_1d_ncw_fcw
-// CHECK: %[[DWF:.+]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x1x3x8xf32>, tensor<2x1x4x6xf32>) outs(%{{.*}} : tensor<1x4x3x3xf64>)
-// CHECK: %[[DBF:.+]] = linalg.generic {{.*}} ins(%[[GZ]] : tensor<2x4x6xf32>) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x1x1x3x8xf32>, tensor<2x1x1x4x6xf32>) outs(%{{.*}} : tensor<2x1x4x3x3xf64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
+// CHECK: linalg.generic {{.*}} ins(%[[GZ]] : tensor<2x4x6xf32>) outs(%{{.*}} : tensor<2x4xf64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4xf64>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %arg2 : tensor<4x3x3xf64>, tensor<4x3x3xf32>) outs(%{{.*}} : tensor<4xf64>)
 func.func @tune_grads(%gz: tensor<2x4x6xf32>, %x: tensor<2x3x8xf32>, %w: tensor<4x3x3xf32>, %g: tensor<4xf32>, %bt: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>) -> (tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) {
   %dx, %dw, %dg, %dbt = convbn.backward tune grads <input|filter|gamma|beta> %gz, %x, %w gamma %g beta %bt mean %m var %v : (tensor<2x4x6xf32>, tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<2x3x8xf32>, tensor<4x3x3xf32>, tensor<4xf32>, tensor<4xf32>)

@@ -31,11 +31,15 @@ func.func @eval_1d(%x: tensor<2x3x9xf32>, %w: tensor<4x3x3xf32>, %b: tensor<4xf3
 // -----
 
 // Train: batch mean and variance in two passes over the activation,
-// accumulated in f64, then the normalization and the running statistics.
+// accumulated in f64, each reduced in two stages (per-sample partials
+// [N, C], parallel over N and C, then their sum over N: no loop iteration sums
+// the batch), then the normalization and the running statistics.
 // CHECK-LABEL: func.func @train_3d(
 // CHECK: linalg.conv_3d_ncdhw_fcdhw
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<2xf64>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<2xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<3x2xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.*}} : tensor<3x2xf64>) outs(%{{.*}} : tensor<2xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<3x2xf64>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2xf64>)
 // CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
 // CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<3x2x2x2x2xf32>, tensor<3x2x2x2x2xf32>)
 func.func @train_3d(%x: tensor<3x1x2x2x2xf32>, %w: tensor<2x1x1x1x1xf32>, %m: tensor<2xf32>, %v: tensor<2xf32>) -> (tensor<3x2x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>) {
