@@ -12,8 +12,10 @@ and needs at run time only libconvbn_cuda_runtime.so (copied beside it; the
 library finds it through its rpath, $ORIGIN) and the NVIDIA driver: no LLVM,
 MLIR or CUDA toolkit. Tensors are PyTorch CUDA tensors of the current device.
 Stream rule: call() hands the runtime PyTorch's current stream, so the
-generated kernels run in order with the caller's work on that stream; the
-generated code waits for its work to finish before returning.
+generated kernels run in order with the caller's work on that stream. When
+that is the legacy default stream (handle 0, PyTorch's default), call()
+first waits for it, because the generated code then runs on a stream of its
+own. Either way the generated code waits for its work before returning.
 """
 
 import ctypes
@@ -66,7 +68,10 @@ class CompiledModule:
         if self._runtime is not None:
             import torch
 
-            self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
+            stream = torch.cuda.current_stream()
+            if stream.cuda_stream == 0:
+                stream.synchronize()
+            self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(stream.cuda_stream or None))
         try:
             fn(*[ctypes.byref(d) for d in descs])
         finally:
