@@ -81,18 +81,20 @@ class CompiledModule:
 
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
-                   chip="sm_90", workdir=None, toolchain=None, load=True):
+                   chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None):
     """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
     to a shared library (and loads it unless `load` is false). `workdir`
-    keeps the intermediate files and the library."""
+    keeps the intermediate files and the library. With `source_path` (the
+    file `ir_text` was read from), diagnostics name that file."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
     digest = hashlib.sha256((ir_text + target + str(eval_to_tune)).encode()).hexdigest()[:16]
     out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
     out.mkdir(parents=True, exist_ok=True)
-    source = out / "input.mlir"
-    source.write_text(ir_text)
+    source = Path(source_path) if source_path else out / "input.mlir"
+    if not source_path:
+        source.write_text(ir_text)
     llvm_dialect = out / "llvm.mlir"
     tune = "true" if eval_to_tune else "false"
     if target == "cpu":
@@ -112,3 +114,29 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
         link += [f"-L{out}", "-lconvbn_cuda_runtime", "-Wl,--no-undefined", "-Wl,-rpath,$ORIGIN"]
     tools.run(link)
     return CompiledModule(library, target) if load else library
+
+
+def main(argv=None):
+    """`python -m convbn IN.mlir -o DIR --target cuda`: compiles a module
+    to DIR/module.so (plus, for cuda, DIR/libconvbn_cuda_runtime.so)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m convbn", description=main.__doc__.split(":")[0])
+    parser.add_argument("input", help="MLIR file (functions with llvm.emit_c_interface)")
+    parser.add_argument("-o", "--output-dir", required=True)
+    parser.add_argument("--target", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--no-eval-to-tune", action="store_true", help="keep eval-mode blocks as they are")
+    parser.add_argument("--gpu-format", default="bin", choices=["isa", "bin", "fatbin"])
+    parser.add_argument("--chip", default="sm_90")
+    args = parser.parse_args(argv)
+    try:
+        library = compile_module(
+            Path(args.input).read_text(), target=args.target, eval_to_tune=not args.no_eval_to_tune,
+            gpu_format=args.gpu_format, chip=args.chip, workdir=args.output_dir, load=False,
+            source_path=args.input)
+    except (OSError, ToolError) as error:
+        print(f"convbn.aot: error: {error}", file=sys.stderr)
+        return 1
+    print(library)
+    return 0
