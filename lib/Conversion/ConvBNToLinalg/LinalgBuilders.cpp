@@ -309,43 +309,47 @@ Value BlockBuilder::collapseGroups(Value tensor, int64_t dim) {
   return tensor::CollapseShapeOp::create(b, loc, tensor, reassociation);
 }
 
-/// The named linalg convolution for (spatial rank, kind), or null when
-/// upstream has none. kind: 0 = plain, 1 = depthwise (multiplier 1),
-/// 2 = grouped (N G C ... layout).
-static Operation *createNamedConv(OpBuilder &b, Location loc, int64_t rank,
-                                  int kind, Value in, Value filter, Value init,
-                                  DenseIntElementsAttr strides,
-                                  DenseIntElementsAttr dilations) {
+namespace {
+/// Which family of named linalg convolutions applies.
+enum class ConvKind { Plain, Depthwise, Grouped };
+} // namespace
+
+/// Creates named convolution OpTy over {input, filter, init}.
+template <typename OpTy>
+static Operation *createConv(OpBuilder &b, Location loc, ArrayRef<Value> args,
+                             DenseIntElementsAttr strides,
+                             DenseIntElementsAttr dilations) {
   // Ranges are views: keep what they point to alive for the whole call.
-  Type resultType = init.getType();
-  Value inputs[] = {in, filter};
-  TypeRange types(resultType);
-  ValueRange ins(inputs), outs(init);
-  switch (kind * 3 + rank - 1) {
-  case 0:
-    return linalg::Conv1DNcwFcwOp::create(b, loc, types, ins, outs, strides,
-                                          dilations);
-  case 1:
-    return linalg::Conv2DNchwFchwOp::create(b, loc, types, ins, outs, strides,
-                                            dilations);
-  case 2:
-    return linalg::Conv3DNcdhwFcdhwOp::create(b, loc, types, ins, outs,
-                                              strides, dilations);
-  case 3:
-    return linalg::DepthwiseConv1DNcwCwOp::create(b, loc, types, ins, outs,
-                                                  strides, dilations);
-  case 4:
-    return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, types, ins, outs,
-                                                    strides, dilations);
-  case 5:
-    return linalg::DepthwiseConv3DNcdhwCdhwOp::create(b, loc, types, ins, outs,
-                                                      strides, dilations);
-  case 7:
-    return linalg::Conv2DNgchwGfchwOp::create(b, loc, types, ins, outs,
-                                              strides, dilations);
-  default:
-    return nullptr;
+  Type resultType = args[2].getType();
+  return OpTy::create(b, loc, TypeRange(resultType), args.take_front(2),
+                      args.drop_front(2), strides, dilations);
+}
+
+/// The named linalg convolution of `kind` for a spatial rank, or null when
+/// upstream has none (grouped 1-D and 3-D in the N G C layout).
+static Operation *createNamedConv(OpBuilder &b, Location loc, int64_t rank,
+                                  ConvKind kind, Value in, Value filter,
+                                  Value init, DenseIntElementsAttr strides,
+                                  DenseIntElementsAttr dilations) {
+  Value args[] = {in, filter, init};
+  auto make = [&](auto create) { return create(b, loc, args, strides, dilations); };
+  switch (kind) {
+  case ConvKind::Plain:
+    if (rank == 1)
+      return make(createConv<linalg::Conv1DNcwFcwOp>);
+    if (rank == 2)
+      return make(createConv<linalg::Conv2DNchwFchwOp>);
+    return make(createConv<linalg::Conv3DNcdhwFcdhwOp>);
+  case ConvKind::Depthwise:
+    if (rank == 1)
+      return make(createConv<linalg::DepthwiseConv1DNcwCwOp>);
+    if (rank == 2)
+      return make(createConv<linalg::DepthwiseConv2DNchwChwOp>);
+    return make(createConv<linalg::DepthwiseConv3DNcdhwCdhwOp>);
+  case ConvKind::Grouped:
+    return rank == 2 ? make(createConv<linalg::Conv2DNgchwGfchwOp>) : nullptr;
   }
+  llvm_unreachable("unknown convolution kind");
 }
 
 Value BlockBuilder::correlate(Value in, Value filter, Value init,
@@ -359,7 +363,8 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
   DenseIntElementsAttr dilationsAttr = i64Vector(b, dilations);
 
   if (groups == 1)
-    return createNamedConv(b, loc, rank, 0, in, filter, init, stridesAttr,
+    return createNamedConv(b, loc, rank, ConvKind::Plain, in, filter, init,
+                           stridesAttr,
                            dilationsAttr)
         ->getResult(0);
 
@@ -370,7 +375,8 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
       reassociation.push_back({i + 2});
     Value depthwise =
         tensor::CollapseShapeOp::create(b, loc, filter, reassociation);
-    return createNamedConv(b, loc, rank, 1, in, depthwise, init, stridesAttr,
+    return createNamedConv(b, loc, rank, ConvKind::Depthwise, in, depthwise,
+                           init, stridesAttr,
                            dilationsAttr)
         ->getResult(0);
   }
@@ -378,8 +384,9 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
   Value inG = expandGroups(in, 1, groups);         // N G C/g S...
   Value filterG = expandGroups(filter, 0, groups); // G O/g C/g K...
   Value initG = expandGroups(init, 1, groups);     // N G O/g P...
-  if (Operation *named = createNamedConv(b, loc, rank, 2, inG, filterG, initG,
-                                         stridesAttr, dilationsAttr))
+  if (Operation *named =
+          createNamedConv(b, loc, rank, ConvKind::Grouped, inG, filterG, initG,
+                          stridesAttr, dilationsAttr))
     return collapseGroups(named->getResult(0), 1);
 
   // No named grouped convolution for this rank: the same contraction as a
