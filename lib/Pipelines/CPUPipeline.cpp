@@ -27,9 +27,14 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   if (options.resultsToOutParams)
     pipeline += "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
   pipeline += "buffer-deallocation-pipeline,"
-              "convert-bufferization-to-memref,"
-              "convert-linalg-to-loops,"
-              "convert-scf-to-cf,"
+              "convert-bufferization-to-memref,";
+  if (options.gpuLoops > 0)
+    pipeline += "convbn-copy-to-linalg,convert-linalg-to-parallel-loops,"
+                "canonicalize,convbn-map-loops-to-gpu{block-size=" +
+                std::to_string(options.gpuLoops) + "},";
+  else
+    pipeline += "convert-linalg-to-loops,";
+  pipeline += "convert-scf-to-cf,"
               "expand-strided-metadata,"
               "lower-affine,"
               "convert-to-llvm,"

@@ -81,11 +81,14 @@ class CompiledModule:
 
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
-                   chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None):
+                   chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
+                   cpu_gpu_loops=0):
     """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
     to a shared library (and loads it unless `load` is false). `workdir`
     keeps the intermediate files and the library. With `source_path` (the
-    file `ir_text` was read from), diagnostics name that file."""
+    file `ir_text` was read from), diagnostics name that file.
+    `cpu_gpu_loops` > 0 (CPU only): run the GPU pipeline's loop structure
+    sequentially, with blocks of that many threads."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
@@ -98,7 +101,7 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     llvm_dialect = out / "llvm.mlir"
     tune = "true" if eval_to_tune else "false"
     if target == "cpu":
-        pipeline = f"-convbn-cpu-pipeline=eval-to-tune={tune} out-params=true"
+        pipeline = f"-convbn-cpu-pipeline=eval-to-tune={tune} out-params=true gpu-loops={cpu_gpu_loops}"
     else:
         pipeline = f"-convbn-gpu-pipeline=eval-to-tune={tune} format={gpu_format} chip={chip}"
     tools.run([tools.convbn_opt, source, pipeline, "-o", llvm_dialect])

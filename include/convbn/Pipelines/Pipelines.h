@@ -21,6 +21,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Return results through caller-allocated memref "
                      "arguments appended to each function (for C callers)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> gpuLoops{
+      *this, "gpu-loops",
+      llvm::cl::desc("If > 0, lower through the GPU pipeline's loop "
+                     "structure (copies as linalg, every loop nest flattened "
+                     "and tiled into blocks of this many threads, tails "
+                     "guarded) and run the nests sequentially: checks the "
+                     "GPU mapping's index arithmetic on the CPU"),
+      llvm::cl::init(0)};
 };
 
 /// Options of -convbn-gpu-pipeline.
