@@ -7,33 +7,17 @@
 
 #include "convbn/Pipelines/Pipelines.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/ErrorHandling.h"
+#include "PipelineStages.h"
 
 using namespace mlir;
 using namespace mlir::convbn;
 
 std::string
 mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
-  std::string pipeline;
-  if (options.evalToTune)
-    pipeline += "convbn-eval-to-tune,";
-  pipeline += "canonicalize,"
-              "convert-convbn-to-linalg,"
-              "canonicalize,"
-              "one-shot-bufferize{bufferize-function-boundaries "
-              "function-boundary-type-conversion=identity-layout-map},";
-  if (options.resultsToOutParams)
-    pipeline += "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
-  pipeline += "buffer-deallocation-pipeline,"
-              "convert-bufferization-to-memref,";
-  if (options.gpuLoops > 0)
-    pipeline += "convbn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-                "canonicalize,convbn-map-loops-to-gpu{block-size=" +
-                std::to_string(options.gpuLoops) + "},";
-  else
-    pipeline += "convert-linalg-to-loops,";
+  std::string pipeline = detail::linalgOnBuffersStages(
+      options.evalToTune, options.resultsToOutParams);
+  pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)
+                                   : "convert-linalg-to-loops,";
   pipeline += "convert-scf-to-cf,"
               "expand-strided-metadata,"
               "lower-affine,"
@@ -44,9 +28,7 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
 
 void mlir::convbn::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
-  if (failed(parsePassPipeline(getCPUPipelineString(options), pm)))
-    llvm::report_fatal_error("convbn-cpu-pipeline: a pass of the pipeline is "
-                             "not registered");
+  detail::parseInto(pm, getCPUPipelineString(options), "convbn-cpu-pipeline");
 }
 
 void mlir::convbn::registerPipelines() {

@@ -10,9 +10,7 @@
 
 #include "convbn/Pipelines/Pipelines.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/ErrorHandling.h"
+#include "PipelineStages.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -20,23 +18,12 @@ using namespace mlir::convbn;
 
 std::string
 mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
-  std::string pipeline;
-  if (options.evalToTune)
-    pipeline += "convbn-eval-to-tune,";
+  // Results are caller-allocated device buffers; every loop nest becomes a
+  // kernel and nothing else may stay on the host (convbn-check-host-code).
+  std::string pipeline =
+      detail::linalgOnBuffersStages(options.evalToTune, /*outParams=*/true);
+  pipeline += detail::gpuLoopStages(options.blockSize);
   pipeline += llvm::formatv(
-      "canonicalize,"
-      "convert-convbn-to-linalg,"
-      "canonicalize,"
-      "one-shot-bufferize{{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{{hoist-static-allocs "
-      "modify-public-functions},"
-      "buffer-deallocation-pipeline,"
-      "convert-bufferization-to-memref,"
-      "convbn-copy-to-linalg,"
-      "convert-linalg-to-parallel-loops,"
-      "canonicalize,"
-      "convbn-map-loops-to-gpu{{block-size={0}},"
       "convert-parallel-loops-to-gpu,"
       "convbn-host-alloc-to-gpu,"
       "canonicalize,"
@@ -46,7 +33,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
       "convert-scf-to-cf,"
       "convert-func-to-llvm,"
       "expand-strided-metadata,"
-      "nvvm-attach-target{{chip={1} features={2} O={3}},"
+      "nvvm-attach-target{{chip={0} features={1} O={2}},"
       "lower-affine,"
       "convert-arith-to-llvm,"
       "convert-index-to-llvm,"
@@ -55,20 +42,18 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
       "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-to-llvm,"
-      "gpu-module-to-binary{{format={4} toolkit={5}},"
+      "gpu-module-to-binary{{format={3} toolkit={4}},"
       "convert-math-to-llvm,"
       "canonicalize,"
       "cse,"
       "reconcile-unrealized-casts",
-      options.blockSize.getValue(), options.chip.getValue(),
-      options.features.getValue(), options.optLevel.getValue(),
-      options.format.getValue(), options.toolkit.getValue());
+      options.chip.getValue(), options.features.getValue(),
+      options.optLevel.getValue(), options.format.getValue(),
+      options.toolkit.getValue());
   return pipeline;
 }
 
 void mlir::convbn::buildGPUPipeline(OpPassManager &pm,
                                     const GPUPipelineOptions &options) {
-  if (failed(parsePassPipeline(getGPUPipelineString(options), pm)))
-    llvm::report_fatal_error("convbn-gpu-pipeline: a pass of the pipeline is "
-                             "not registered");
+  detail::parseInto(pm, getGPUPipelineString(options), "convbn-gpu-pipeline");
 }

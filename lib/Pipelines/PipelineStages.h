@@ -1,0 +1,53 @@
+//===- PipelineStages.h - Stages shared by the named pipelines --*- C++ -*-===//
+
+#ifndef CONVBN_LIB_PIPELINES_PIPELINESTAGES_H
+#define CONVBN_LIB_PIPELINES_PIPELINESTAGES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include <string>
+
+namespace mlir::convbn::detail {
+
+/// convbn ops to bufferized linalg on memrefs: [eval -> tune], the linalg
+/// lowering, bufferization with identity layouts at function boundaries,
+/// [results as caller-allocated arguments], deallocation. Ends with a comma.
+inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams) {
+  std::string stages = evalToTune ? "convbn-eval-to-tune," : "";
+  stages += "canonicalize,"
+            "convert-convbn-to-linalg,"
+            "canonicalize,"
+            "one-shot-bufferize{bufferize-function-boundaries "
+            "function-boundary-type-conversion=identity-layout-map},";
+  if (outParams)
+    stages += "buffer-results-to-out-params{hoist-static-allocs "
+              "modify-public-functions},";
+  stages += "buffer-deallocation-pipeline,"
+            "convert-bufferization-to-memref,";
+  return stages;
+}
+
+/// Linalg on memrefs to one flat parallel loop nest per op, tiled into
+/// blocks of `blockSize` iterations and annotated for the GPU mapping.
+/// Ends with a comma.
+inline std::string gpuLoopStages(int64_t blockSize) {
+  return "convbn-copy-to-linalg,"
+         "convert-linalg-to-parallel-loops,"
+         "canonicalize,"
+         "convbn-map-loops-to-gpu{block-size=" +
+         std::to_string(blockSize) + "},";
+}
+
+/// Parses `pipeline` into `pm`; every pass in it is registered by
+/// convbn-opt, so a failure is a bug in the pipeline's text.
+inline void parseInto(OpPassManager &pm, const std::string &pipeline,
+                      const char *name) {
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error(llvm::Twine(name) +
+                             ": a pass of the pipeline is not registered");
+}
+
+} // namespace mlir::convbn::detail
+
+#endif // CONVBN_LIB_PIPELINES_PIPELINESTAGES_H
