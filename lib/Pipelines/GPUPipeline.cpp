@@ -23,33 +23,33 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   std::string pipeline =
       detail::linalgOnBuffersStages(options.evalToTune, /*outParams=*/true);
   pipeline += detail::gpuLoopStages(options.blockSize);
-  pipeline += llvm::formatv(
-      "convert-parallel-loops-to-gpu,"
-      "convbn-host-alloc-to-gpu,"
-      "canonicalize,"
-      "convbn-check-host-code,"
-      "gpu-kernel-outlining,"
-      "func.func(gpu-async-region),"
-      "convert-scf-to-cf,"
-      "convert-func-to-llvm,"
-      "expand-strided-metadata,"
-      "nvvm-attach-target{{chip={0} features={1} O={2}},"
-      "lower-affine,"
-      "convert-arith-to-llvm,"
-      "convert-index-to-llvm,"
-      "canonicalize,"
-      "cse,"
-      "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
-      "reconcile-unrealized-casts),"
-      "gpu-to-llvm,"
-      "gpu-module-to-binary{{format={3} toolkit={4}},"
-      "convert-math-to-llvm,"
-      "canonicalize,"
-      "cse,"
-      "reconcile-unrealized-casts",
-      options.chip.getValue(), options.features.getValue(),
-      options.optLevel.getValue(), options.format.getValue(),
-      options.toolkit.getValue());
+  pipeline +=
+      llvm::formatv("convert-parallel-loops-to-gpu,"
+                    "convbn-host-alloc-to-gpu,"
+                    "canonicalize,"
+                    "convbn-check-host-code,"
+                    "gpu-kernel-outlining,"
+                    "func.func(gpu-async-region),"
+                    "convert-scf-to-cf,"
+                    "convert-func-to-llvm,"
+                    "expand-strided-metadata,"
+                    "nvvm-attach-target{{chip={0} features={1} O={2}},"
+                    "lower-affine,"
+                    "convert-arith-to-llvm,"
+                    "convert-index-to-llvm,"
+                    "canonicalize,"
+                    "cse,"
+                    "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+                    "reconcile-unrealized-casts),"
+                    "gpu-to-llvm,"
+                    "gpu-module-to-binary{{format={3} toolkit={4}},"
+                    "convert-math-to-llvm,"
+                    "canonicalize,"
+                    "cse,"
+                    "reconcile-unrealized-casts",
+                    options.chip.getValue(), options.features.getValue(),
+                    options.optLevel.getValue(), options.format.getValue(),
+                    options.toolkit.getValue());
   return pipeline;
 }
 

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -50,9 +51,9 @@ struct Driver {
                                  void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned, CUstream,
-                             void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamDestroy_v2)(CUstream);
   CUresult (*cuStreamSynchronize)(CUstream);
@@ -94,26 +95,30 @@ void reportError(const std::string &message) {
 /// Names of common results, for drivers (the toolkit's stub among them)
 /// whose cuGetErrorName itself fails.
 const char *fallbackName(CUresult result) {
-  switch (result) {
-  case 1: return "CUDA_ERROR_INVALID_VALUE";
-  case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
-  case 3: return "CUDA_ERROR_NOT_INITIALIZED";
-  case 34: return "CUDA_ERROR_STUB_LIBRARY (the toolkit's stub libcuda, not a driver)";
-  case 35: return "CUDA_ERROR_INSUFFICIENT_DRIVER";
-  case 100: return "CUDA_ERROR_NO_DEVICE";
-  case 101: return "CUDA_ERROR_INVALID_DEVICE";
-  case 200: return "CUDA_ERROR_INVALID_IMAGE";
-  case 201: return "CUDA_ERROR_INVALID_CONTEXT";
-  case 209: return "CUDA_ERROR_NO_BINARY_FOR_GPU";
-  case 218: return "CUDA_ERROR_INVALID_PTX";
-  case 222: return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
-  case 400: return "CUDA_ERROR_INVALID_HANDLE";
-  case 500: return "CUDA_ERROR_NOT_FOUND";
-  case 700: return "CUDA_ERROR_ILLEGAL_ADDRESS";
-  case 701: return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
-  case 719: return "CUDA_ERROR_LAUNCH_FAILED";
-  default: return nullptr;
-  }
+  static constexpr std::pair<CUresult, const char *> known[] = {
+      {1, "CUDA_ERROR_INVALID_VALUE"},
+      {2, "CUDA_ERROR_OUT_OF_MEMORY"},
+      {3, "CUDA_ERROR_NOT_INITIALIZED"},
+      {34,
+       "CUDA_ERROR_STUB_LIBRARY (the toolkit's stub libcuda, not a driver)"},
+      {35, "CUDA_ERROR_INSUFFICIENT_DRIVER"},
+      {100, "CUDA_ERROR_NO_DEVICE"},
+      {101, "CUDA_ERROR_INVALID_DEVICE"},
+      {200, "CUDA_ERROR_INVALID_IMAGE"},
+      {201, "CUDA_ERROR_INVALID_CONTEXT"},
+      {209, "CUDA_ERROR_NO_BINARY_FOR_GPU"},
+      {218, "CUDA_ERROR_INVALID_PTX"},
+      {222, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"},
+      {400, "CUDA_ERROR_INVALID_HANDLE"},
+      {500, "CUDA_ERROR_NOT_FOUND"},
+      {700, "CUDA_ERROR_ILLEGAL_ADDRESS"},
+      {701, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"},
+      {719, "CUDA_ERROR_LAUNCH_FAILED"},
+  };
+  for (auto [code, name] : known)
+    if (code == result)
+      return name;
+  return nullptr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -131,7 +136,8 @@ thread_local CUstream callerStream = nullptr;
 
 std::string describe(CUresult result) {
   const char *name = nullptr, *text = nullptr;
-  if (driver.cuGetErrorName && driver.cuGetErrorName(result, &name) != CUDA_SUCCESS)
+  if (driver.cuGetErrorName &&
+      driver.cuGetErrorName(result, &name) != CUDA_SUCCESS)
     name = nullptr;
   if (driver.cuGetErrorString &&
       driver.cuGetErrorString(result, &text) != CUDA_SUCCESS)
@@ -148,13 +154,13 @@ std::string describe(CUresult result) {
 bool check(CUresult result, const char *call, const std::string &what = {}) {
   if (result == CUDA_SUCCESS)
     return true;
-  reportError(std::string(call) + " failed" + (what.empty() ? "" : " (" + what + ")") +
-              ": " + describe(result));
+  reportError(std::string(call) + " failed" +
+              (what.empty() ? "" : " (" + what + ")") + ": " +
+              describe(result));
   return false;
 }
 
-template <typename Fn>
-bool resolve(void *library, const char *name, Fn &slot) {
+template <typename Fn> bool resolve(void *library, const char *name, Fn &slot) {
   slot = reinterpret_cast<Fn>(dlsym(library, name));
   if (!slot)
     reportError(std::string("the CUDA driver has no entry point ") + name);
@@ -170,12 +176,13 @@ void loadDriver() {
     if (library)
       break;
     const char *reason = dlerror();
-    failures += std::string(failures.empty() ? " [" : "; ") +
-                (reason ? reason : name);
+    failures +=
+        std::string(failures.empty() ? " [" : "; ") + (reason ? reason : name);
   }
   if (!library) {
     driverFailure = "cannot load the CUDA driver (libcuda.so.1); is an "
-                    "NVIDIA driver installed?" + failures + "]";
+                    "NVIDIA driver installed?" +
+                    failures + "]";
     reportError(driverFailure);
     return;
   }
@@ -239,7 +246,8 @@ bool enterContext(const char *api) {
   {
     std::lock_guard<std::mutex> lock(contextMutex);
     if (defaultDevice < 0 || defaultDevice >= 64) {
-      reportError("device " + std::to_string(defaultDevice) + " is out of range");
+      reportError("device " + std::to_string(defaultDevice) +
+                  " is out of range");
       return false;
     }
     CUcontext &slot = primaryContexts[defaultDevice];
@@ -260,7 +268,9 @@ bool enterContext(const char *api) {
          check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
 }
 
-CUdeviceptr devicePointer(void *ptr) { return reinterpret_cast<CUdeviceptr>(ptr); }
+CUdeviceptr devicePointer(void *ptr) {
+  return reinterpret_cast<CUdeviceptr>(ptr);
+}
 
 /// The base pointer and byte size of a ranked memref descriptor
 /// {allocated, aligned, offset, sizes[rank], strides[rank]}.
@@ -297,7 +307,9 @@ void convbnRuntimeClearError(void) {
   stickyError.clear();
 }
 
-int convbnRuntimeAvailable(void) { return enterContext("convbnRuntimeAvailable") ? 1 : 0; }
+int convbnRuntimeAvailable(void) {
+  return enterContext("convbnRuntimeAvailable") ? 1 : 0;
+}
 
 void convbnRuntimeUseStream(void *stream) { callerStream = stream; }
 
@@ -318,10 +330,9 @@ void *mgpuModuleLoadJIT(void *ptx, int32_t optLevel) {
                    CU_JIT_OPTIMIZATION_LEVEL};
   void *values[] = {log, reinterpret_cast<void *>(sizeof(log)),
                     reinterpret_cast<void *>(static_cast<intptr_t>(optLevel))};
-  CUresult result =
-      driver.cuModuleLoadDataEx(&module, ptx, 3, options, values);
-  check(result, "cuModuleLoadDataEx", std::string("PTX JIT") +
-                                          (log[0] ? ", log: " + std::string(log) : ""));
+  CUresult result = driver.cuModuleLoadDataEx(&module, ptx, 3, options, values);
+  check(result, "cuModuleLoadDataEx",
+        std::string("PTX JIT") + (log[0] ? ", log: " + std::string(log) : ""));
   return module;
 }
 
@@ -345,8 +356,8 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
 
 void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
                       int64_t gridZ, int64_t blockX, int64_t blockY,
-                      int64_t blockZ, int32_t smem, void *stream,
-                      void **params, void **extra, int64_t) {
+                      int64_t blockZ, int32_t smem, void *stream, void **params,
+                      void **extra, int64_t) {
   if (!function) {
     reportError("no kernel to launch (looking it up failed earlier)");
     return;

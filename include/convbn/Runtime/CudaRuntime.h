@@ -53,10 +53,12 @@ CONVBN_RUNTIME_API void *mgpuModuleLoad(void *data, int64_t size);
 CONVBN_RUNTIME_API void *mgpuModuleLoadJIT(void *ptx, int32_t optLevel);
 CONVBN_RUNTIME_API void mgpuModuleUnload(void *module);
 CONVBN_RUNTIME_API void *mgpuModuleGetFunction(void *module, const char *name);
-CONVBN_RUNTIME_API void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
-                      int64_t gridZ, int64_t blockX, int64_t blockY,
-                      int64_t blockZ, int32_t smem, void *stream,
-                      void **params, void **extra, int64_t paramsCount);
+CONVBN_RUNTIME_API void mgpuLaunchKernel(void *function, int64_t gridX,
+                                         int64_t gridY, int64_t gridZ,
+                                         int64_t blockX, int64_t blockY,
+                                         int64_t blockZ, int32_t smem,
+                                         void *stream, void **params,
+                                         void **extra, int64_t paramsCount);
 CONVBN_RUNTIME_API void *mgpuStreamCreate(void);
 CONVBN_RUNTIME_API void mgpuStreamDestroy(void *stream);
 CONVBN_RUNTIME_API void mgpuStreamSynchronize(void *stream);
@@ -65,15 +67,21 @@ CONVBN_RUNTIME_API void *mgpuEventCreate(void);
 CONVBN_RUNTIME_API void mgpuEventDestroy(void *event);
 CONVBN_RUNTIME_API void mgpuEventSynchronize(void *event);
 CONVBN_RUNTIME_API void mgpuEventRecord(void *event, void *stream);
-CONVBN_RUNTIME_API void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, int8_t isHostShared);
+CONVBN_RUNTIME_API void *mgpuMemAlloc(uint64_t sizeBytes, void *stream,
+                                      int8_t isHostShared);
 CONVBN_RUNTIME_API void mgpuMemFree(void *ptr, void *stream);
-CONVBN_RUNTIME_API void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes, void *stream);
-CONVBN_RUNTIME_API void mgpuMemset32(void *dst, uint32_t value, uint64_t count, void *stream);
-CONVBN_RUNTIME_API void mgpuMemset16(void *dst, uint16_t value, uint64_t count, void *stream);
-CONVBN_RUNTIME_API void mgpuMemHostRegisterMemRef(int64_t rank, void *descriptor,
-                               int64_t elementSizeBytes);
-CONVBN_RUNTIME_API void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
-                                 int64_t elementSizeBytes);
+CONVBN_RUNTIME_API void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes,
+                                   void *stream);
+CONVBN_RUNTIME_API void mgpuMemset32(void *dst, uint32_t value, uint64_t count,
+                                     void *stream);
+CONVBN_RUNTIME_API void mgpuMemset16(void *dst, uint16_t value, uint64_t count,
+                                     void *stream);
+CONVBN_RUNTIME_API void mgpuMemHostRegisterMemRef(int64_t rank,
+                                                  void *descriptor,
+                                                  int64_t elementSizeBytes);
+CONVBN_RUNTIME_API void mgpuMemHostUnregisterMemRef(int64_t rank,
+                                                    void *descriptor,
+                                                    int64_t elementSizeBytes);
 CONVBN_RUNTIME_API void mgpuSetDefaultDevice(int32_t device);
 
 #ifdef __cplusplus

@@ -30,17 +30,14 @@ struct BlockValues {
   Value input, filter, bias, gamma, beta, mean, var;
 };
 
-template <typename AdaptorT>
-BlockValues getBlockValues(AdaptorT adaptor) {
-  return {adaptor.getInput(), adaptor.getFilter(),      adaptor.getBias(),
-          adaptor.getGamma(), adaptor.getBeta(),        adaptor.getRunningMean(),
+template <typename AdaptorT> BlockValues getBlockValues(AdaptorT adaptor) {
+  return {adaptor.getInput(),     adaptor.getFilter(), adaptor.getBias(),
+          adaptor.getGamma(),     adaptor.getBeta(),   adaptor.getRunningMean(),
           adaptor.getRunningVar()};
 }
 
-template <typename OpTy>
-ConvGeometry getGeometry(OpTy op) {
-  int64_t rank =
-      cast<RankedTensorType>(op.getInput().getType()).getRank() - 2;
+template <typename OpTy> ConvGeometry getGeometry(OpTy op) {
+  int64_t rank = cast<RankedTensorType>(op.getInput().getType()).getRank() - 2;
   auto values = [&](std::optional<ArrayRef<int64_t>> attr, int64_t fallback) {
     return attr ? SmallVector<int64_t>(*attr)
                 : SmallVector<int64_t>(rank, fallback);
@@ -89,12 +86,13 @@ public:
   /// rsqrt(var + eps) of the running variance, f32 [O].
   Value runningInvStd() {
     Value eps = bb.constant(epsilon);
-    return bb.mapChannels(v.var, bb.f32(),
-                          [&](OpBuilder &b, Location loc, ValueRange ins,
-                              ValueRange) -> SmallVector<Value> {
-                            Value sum = arith::AddFOp::create(b, loc, ins[0], eps);
-                            return {math::RsqrtOp::create(b, loc, sum)};
-                          })
+    return bb
+        .mapChannels(v.var, bb.f32(),
+                     [&](OpBuilder &b, Location loc, ValueRange ins,
+                         ValueRange) -> SmallVector<Value> {
+                       Value sum = arith::AddFOp::create(b, loc, ins[0], eps);
+                       return {math::RsqrtOp::create(b, loc, sum)};
+                     })
         .front();
   }
 
@@ -102,21 +100,23 @@ public:
   Value scale(Value invStd) {
     if (!v.gamma)
       return invStd;
-    return bb.mapChannels({invStd, v.gamma}, bb.f32(),
-                          [](OpBuilder &b, Location loc, ValueRange ins,
-                             ValueRange) -> SmallVector<Value> {
-                            return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
-                          })
+    return bb
+        .mapChannels({invStd, v.gamma}, bb.f32(),
+                     [](OpBuilder &b, Location loc, ValueRange ins,
+                        ValueRange) -> SmallVector<Value> {
+                       return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
+                     })
         .front();
   }
 
   /// W' = k * W, with the filter's element type.
   Value foldFilter(Value k) {
-    return bb.mapFilter(v.filter, k, elementTypeOf(v.filter),
-                        [](OpBuilder &b, Location loc, ValueRange ins,
-                           ValueRange) -> SmallVector<Value> {
-                          return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
-                        })
+    return bb
+        .mapFilter(v.filter, k, elementTypeOf(v.filter),
+                   [](OpBuilder &b, Location loc, ValueRange ins,
+                      ValueRange) -> SmallVector<Value> {
+                     return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
+                   })
         .front();
   }
 
@@ -126,16 +126,18 @@ public:
     args.add(k);
     args.add(v.mean);
     int bias = args.add(v.bias), beta = args.add(v.beta);
-    return bb.mapChannels(
-                 args.values, type,
-                 [&](OpBuilder &b, Location loc, ValueRange ins,
-                     ValueRange) -> SmallVector<Value> {
-                   Value bv = ChannelArgs::get(b, loc, ins, 0, bias, 0.0);
-                   Value bt = ChannelArgs::get(b, loc, ins, 0, beta, 0.0);
-                   Value centered = arith::SubFOp::create(b, loc, bv, ins[1]);
-                   Value scaled = arith::MulFOp::create(b, loc, ins[0], centered);
-                   return {arith::AddFOp::create(b, loc, scaled, bt)};
-                 })
+    return bb
+        .mapChannels(args.values, type,
+                     [&](OpBuilder &b, Location loc, ValueRange ins,
+                         ValueRange) -> SmallVector<Value> {
+                       Value bv = ChannelArgs::get(b, loc, ins, 0, bias, 0.0);
+                       Value bt = ChannelArgs::get(b, loc, ins, 0, beta, 0.0);
+                       Value centered =
+                           arith::SubFOp::create(b, loc, bv, ins[1]);
+                       Value scaled =
+                           arith::MulFOp::create(b, loc, ins[0], centered);
+                       return {arith::AddFOp::create(b, loc, scaled, bt)};
+                     })
         .front();
   }
 
@@ -143,39 +145,41 @@ public:
   Value convolve(Value filter, Value bias, ArrayRef<int64_t> outShape) {
     Value padded = bb.padSpatial(v.input, geometry.padLow, geometry.padHigh);
     Value init = bb.broadcastChannel(bias, outShape, v.input);
-    return bb.correlate(padded, filter, init, geometry.groups,
-                        geometry.strides, geometry.dilations);
+    return bb.correlate(padded, filter, init, geometry.groups, geometry.strides,
+                        geometry.dilations);
   }
 
   /// Sum over batch and spatial positions, f32 [O].
   Value sumActivation(Value act) {
-    return bb.reduceActivation(act, {}, 1,
-                               [](OpBuilder &b, Location loc, ValueRange ins,
-                                  ValueRange outs) -> SmallVector<Value> {
-                                 return {arith::AddFOp::create(b, loc, outs[0],
-                                                               ins[0])};
-                               })
+    return bb
+        .reduceActivation(act, {}, 1,
+                          [](OpBuilder &b, Location loc, ValueRange ins,
+                             ValueRange outs) -> SmallVector<Value> {
+                            return {
+                                arith::AddFOp::create(b, loc, outs[0], ins[0])};
+                          })
         .front();
   }
 
   /// Elementwise act * k[channel], f32.
   Value scaleActivation(Value act, Value k) {
-    return bb.mapActivation(act, k, bb.f32(),
-                            [](OpBuilder &b, Location loc, ValueRange ins,
-                               ValueRange) -> SmallVector<Value> {
-                              return {arith::MulFOp::create(b, loc, ins[0],
-                                                            ins[1])};
-                            })
+    return bb
+        .mapActivation(act, k, bb.f32(),
+                       [](OpBuilder &b, Location loc, ValueRange ins,
+                          ValueRange) -> SmallVector<Value> {
+                         return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
+                       })
         .front();
   }
 
   /// vec * k elementwise over channels, with element type `type`.
   Value scaleChannels(Value vec, Value k, Type type) {
-    return bb.mapChannels({vec, k}, type,
-                          [](OpBuilder &b, Location loc, ValueRange ins,
-                             ValueRange) -> SmallVector<Value> {
-                            return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
-                          })
+    return bb
+        .mapChannels({vec, k}, type,
+                     [](OpBuilder &b, Location loc, ValueRange ins,
+                        ValueRange) -> SmallVector<Value> {
+                       return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
+                     })
         .front();
   }
 };
@@ -196,8 +200,8 @@ SmallVector<Value> lowerForward(OpBuilder &b, bool f64Reductions, ConvBNOp op,
 
   switch (op.getMode()) {
   case Mode::Deploy:
-    return {bb.convertElementType(m.convolve(v.filter, v.bias, shape),
-                                  actType)};
+    return {
+        bb.convertElementType(m.convolve(v.filter, v.bias, shape), actType)};
 
   case Mode::Tune: {
     // Weight-sized fold, then the convolution accumulates into the folded
@@ -233,24 +237,24 @@ SmallVector<Value> lowerForward(OpBuilder &b, bool f64Reductions, ConvBNOp op,
     Value y = m.convolve(v.filter, v.bias, shape);
     Value count = bb.elementsPerChannel(y);
     Value sum = m.sumActivation(y);
-    Value mean = bb.mapChannels(sum, bb.f32(),
-                                [&](OpBuilder &b, Location loc, ValueRange ins,
-                                    ValueRange) -> SmallVector<Value> {
-                                  return {arith::DivFOp::create(b, loc, ins[0],
-                                                                count)};
-                                })
-                     .front();
-    // Two passes: the variance is the mean of squared deviations.
-    Value sumSq =
-        bb.reduceActivation(y, mean, 1,
-                            [](OpBuilder &b, Location loc, ValueRange ins,
-                               ValueRange outs) -> SmallVector<Value> {
-                              Value dev = arith::SubFOp::create(b, loc, ins[0],
-                                                                ins[1]);
-                              Value sq = arith::MulFOp::create(b, loc, dev, dev);
-                              return {arith::AddFOp::create(b, loc, outs[0], sq)};
-                            })
+    Value mean =
+        bb.mapChannels(sum, bb.f32(),
+                       [&](OpBuilder &b, Location loc, ValueRange ins,
+                           ValueRange) -> SmallVector<Value> {
+                         return {arith::DivFOp::create(b, loc, ins[0], count)};
+                       })
             .front();
+    // Two passes: the variance is the mean of squared deviations.
+    Value sumSq = bb.reduceActivation(
+                        y, mean, 1,
+                        [](OpBuilder &b, Location loc, ValueRange ins,
+                           ValueRange outs) -> SmallVector<Value> {
+                          Value dev =
+                              arith::SubFOp::create(b, loc, ins[0], ins[1]);
+                          Value sq = arith::MulFOp::create(b, loc, dev, dev);
+                          return {arith::AddFOp::create(b, loc, outs[0], sq)};
+                        })
+                      .front();
     Type statType = elementTypeOf(v.mean);
     Value eps = bb.constant(m.epsilon);
     Value momentum = bb.constant(op.getMomentum().convertToDouble());
@@ -376,27 +380,27 @@ Gradients lowerBackward(OpBuilder &b, bool f64Reductions, BackwardOp op,
     if (wantB || wantBt || wantG)
       dBiasFolded = m.sumActivation(grad);
     if (wantW)
-      out.filter = bb.mapFilter(dFolded, k, bb.f32(),
-                                [](OpBuilder &b, Location loc, ValueRange ins,
-                                   ValueRange) -> SmallVector<Value> {
-                                  return {arith::MulFOp::create(b, loc, ins[0],
-                                                                ins[1])};
-                                })
-                       .front();
+      out.filter =
+          bb.mapFilter(dFolded, k, bb.f32(),
+                       [](OpBuilder &b, Location loc, ValueRange ins,
+                          ValueRange) -> SmallVector<Value> {
+                         return {arith::MulFOp::create(b, loc, ins[0], ins[1])};
+                       })
+              .front();
     if (wantB)
       out.bias = m.scaleChannels(dBiasFolded, k, bb.f32());
     out.beta = dBiasFolded;
     if (wantG) {
       // dgamma = (sum dW'*W + db'*(b - mean)) * rsqrt(var + eps)
-      Value dot = bb.reduceFilter({dFolded, v.filter}, {}, 1,
-                                  [](OpBuilder &b, Location loc, ValueRange ins,
-                                     ValueRange outs) -> SmallVector<Value> {
-                                    Value p = arith::MulFOp::create(b, loc, ins[0],
-                                                                    ins[1]);
-                                    return {arith::AddFOp::create(b, loc, outs[0],
-                                                                  p)};
-                                  })
-                      .front();
+      Value dot =
+          bb.reduceFilter({dFolded, v.filter}, {}, 1,
+                          [](OpBuilder &b, Location loc, ValueRange ins,
+                             ValueRange outs) -> SmallVector<Value> {
+                            Value p =
+                                arith::MulFOp::create(b, loc, ins[0], ins[1]);
+                            return {arith::AddFOp::create(b, loc, outs[0], p)};
+                          })
+              .front();
       ChannelArgs args;
       args.add(dot);
       args.add(dBiasFolded);
@@ -404,16 +408,17 @@ Gradients lowerBackward(OpBuilder &b, bool f64Reductions, BackwardOp op,
       args.add(invStd);
       int bias = args.add(v.bias);
       out.gamma =
-          bb.mapChannels(args.values, bb.f32(),
-                         [&](OpBuilder &b, Location loc, ValueRange ins,
-                             ValueRange) -> SmallVector<Value> {
-                           Value bv = ChannelArgs::get(b, loc, ins, 0, bias, 0.0);
-                           Value centered = arith::SubFOp::create(b, loc, bv, ins[2]);
-                           Value total = arith::AddFOp::create(
-                               b, loc, ins[0],
-                               arith::MulFOp::create(b, loc, ins[1], centered));
-                           return {arith::MulFOp::create(b, loc, total, ins[3])};
-                         })
+          bb.mapChannels(
+                args.values, bb.f32(),
+                [&](OpBuilder &b, Location loc, ValueRange ins,
+                    ValueRange) -> SmallVector<Value> {
+                  Value bv = ChannelArgs::get(b, loc, ins, 0, bias, 0.0);
+                  Value centered = arith::SubFOp::create(b, loc, bv, ins[2]);
+                  Value total = arith::AddFOp::create(
+                      b, loc, ins[0],
+                      arith::MulFOp::create(b, loc, ins[1], centered));
+                  return {arith::MulFOp::create(b, loc, total, ins[3])};
+                })
               .front();
     }
     break;
@@ -486,8 +491,8 @@ struct ConvBNOpLowering : public LoweringPattern<ConvBNOp> {
   LogicalResult
   matchAndRewrite(ConvBNOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, lowerForward(rewriter, f64Reductions, op,
-                                        getBlockValues(adaptor)));
+    rewriter.replaceOp(
+        op, lowerForward(rewriter, f64Reductions, op, getBlockValues(adaptor)));
     return success();
   }
 };
@@ -498,8 +503,12 @@ struct FoldOpLowering : public LoweringPattern<FoldOp> {
   LogicalResult
   matchAndRewrite(FoldOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    BlockValues v{Value(),           adaptor.getFilter(), adaptor.getBias(),
-                  adaptor.getGamma(), adaptor.getBeta(),   adaptor.getRunningMean(),
+    BlockValues v{Value(),
+                  adaptor.getFilter(),
+                  adaptor.getBias(),
+                  adaptor.getGamma(),
+                  adaptor.getBeta(),
+                  adaptor.getRunningMean(),
                   adaptor.getRunningVar()};
     BlockMath m(rewriter, op.getLoc(), f64Reductions, ConvGeometry(),
                 op.getEpsilon().convertToDouble(), v);
@@ -517,10 +526,10 @@ struct BackwardOpLowering : public LoweringPattern<BackwardOp> {
   matchAndRewrite(BackwardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     BlockValues v = getBlockValues(adaptor);
-    Gradients grads = lowerBackward(
-        rewriter, f64Reductions, op, v, adaptor.getGradOutput(),
-        adaptor.getConvOutput(), adaptor.getBatchMean(),
-        adaptor.getBatchInvStd());
+    Gradients grads =
+        lowerBackward(rewriter, f64Reductions, op, v, adaptor.getGradOutput(),
+                      adaptor.getConvOutput(), adaptor.getBatchMean(),
+                      adaptor.getBatchInvStd());
     BlockBuilder bb(rewriter, op.getLoc());
     // Round once to each gradient's type, in result order.
     std::pair<Value, Value> ordered[] = {{grads.input, op.getGradInput()},
@@ -538,7 +547,8 @@ struct BackwardOpLowering : public LoweringPattern<BackwardOp> {
 };
 
 struct ConvertConvBNToLinalgPass
-    : public convbn::impl::ConvertConvBNToLinalgBase<ConvertConvBNToLinalgPass> {
+    : public convbn::impl::ConvertConvBNToLinalgBase<
+          ConvertConvBNToLinalgPass> {
   using ConvertConvBNToLinalgBase::ConvertConvBNToLinalgBase;
   void runOnOperation() override {
     bool supported = true;

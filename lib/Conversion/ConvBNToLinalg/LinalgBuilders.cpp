@@ -72,12 +72,10 @@ Value BlockBuilder::zeros(ArrayRef<int64_t> shape, Type elementType,
       .getResult(0);
 }
 
-SmallVector<Value> BlockBuilder::generic(ValueRange ins,
-                                         ArrayRef<AffineMap> inMaps,
-                                         ValueRange inits,
-                                         ArrayRef<AffineMap> outMaps,
-                                         ArrayRef<IteratorType> iterators,
-                                         BodyFn body) {
+SmallVector<Value>
+BlockBuilder::generic(ValueRange ins, ArrayRef<AffineMap> inMaps,
+                      ValueRange inits, ArrayRef<AffineMap> outMaps,
+                      ArrayRef<IteratorType> iterators, BodyFn body) {
   SmallVector<AffineMap> maps(inMaps);
   maps.append(outMaps.begin(), outMaps.end());
   SmallVector<Type> resultTypes(inits.getTypes());
@@ -135,7 +133,8 @@ SmallVector<Value> BlockBuilder::mapOver(ValueRange full, ValueRange channels,
   for (Type t : outTypes)
     inits.push_back(empty(type.getShape(), t, full.front()));
   return generic(
-      ins, fullAndChannelMaps(b, rank, full.size(), channels.size(), channelDim),
+      ins,
+      fullAndChannelMaps(b, rank, full.size(), channels.size(), channelDim),
       inits,
       SmallVector<AffineMap>(inits.size(), b.getMultiDimIdentityMap(rank)),
       SmallVector<IteratorType>(rank, IteratorType::parallel), body);
@@ -198,16 +197,16 @@ SmallVector<Value> BlockBuilder::reduceOver(ValueRange full,
   SmallVector<Value> inits;
   for (unsigned i = 0; i < numOutputs; ++i) {
     if (perSample)
-      inits.push_back(zeros({type.getDimSize(0), length}, reductionType(),
-                            full.front()));
+      inits.push_back(
+          zeros({type.getDimSize(0), length}, reductionType(), full.front()));
     else
       inits.push_back(zeros({length}, reductionType(), Value()));
   }
   if (perSample) {
     iterators[1] = IteratorType::parallel; // the batch
-    outMap = AffineMap::get(rank, 0,
-                            {b.getAffineDimExpr(1), b.getAffineDimExpr(0)},
-                            b.getContext());
+    outMap =
+        AffineMap::get(rank, 0, {b.getAffineDimExpr(1), b.getAffineDimExpr(0)},
+                       b.getContext());
   }
   SmallVector<Value> results =
       generic(ins, inMaps, inits, SmallVector<AffineMap>(numOutputs, outMap),
@@ -233,7 +232,7 @@ SmallVector<Value> BlockBuilder::mapChannels(ValueRange channels,
 }
 
 Value BlockBuilder::broadcastChannel(Value channel, ArrayRef<int64_t> shape,
-                                    Value batchSource) {
+                                     Value batchSource) {
   if (!channel)
     return zeros(shape, f32(), batchSource);
   int64_t rank = shape.size();
@@ -332,7 +331,9 @@ static Operation *createNamedConv(OpBuilder &b, Location loc, int64_t rank,
                                   Value init, DenseIntElementsAttr strides,
                                   DenseIntElementsAttr dilations) {
   Value args[] = {in, filter, init};
-  auto make = [&](auto create) { return create(b, loc, args, strides, dilations); };
+  auto make = [&](auto create) {
+    return create(b, loc, args, strides, dilations);
+  };
   switch (kind) {
   case ConvKind::Plain:
     if (rank == 1)
@@ -364,8 +365,7 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
 
   if (groups == 1)
     return createNamedConv(b, loc, rank, ConvKind::Plain, in, filter, init,
-                           stridesAttr,
-                           dilationsAttr)
+                           stridesAttr, dilationsAttr)
         ->getResult(0);
 
   if (inPerGroup == 1 && outPerGroup == 1) {
@@ -376,8 +376,7 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
     Value depthwise =
         tensor::CollapseShapeOp::create(b, loc, filter, reassociation);
     return createNamedConv(b, loc, rank, ConvKind::Depthwise, in, depthwise,
-                           init, stridesAttr,
-                           dilationsAttr)
+                           init, stridesAttr, dilationsAttr)
         ->getResult(0);
   }
 
@@ -433,8 +432,8 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   // dX is a stride-1 correlation with the transposed, flipped filter.
   SmallVector<int64_t> dilatedShape{gradType.getDimSize(0), outChannels};
   SmallVector<OpFoldResult> srcOffsets(2, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes{
-      tensor::getMixedSize(b, loc, grad, 0), b.getIndexAttr(outChannels)};
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, grad, 0),
+                                  b.getIndexAttr(outChannels)};
   SmallVector<OpFoldResult> dstOffsets(2, b.getIndexAttr(0));
   SmallVector<OpFoldResult> unitStrides(2 + rank, b.getIndexAttr(1));
   SmallVector<OpFoldResult> dstStrides(2, b.getIndexAttr(1));

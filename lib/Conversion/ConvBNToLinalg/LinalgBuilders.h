@@ -1,4 +1,5 @@
-//===- LinalgBuilders.h - Building blocks of the convbn lowering -*- C++ -*-===//
+//===- LinalgBuilders.h - Building blocks of the convbn lowering -*- C++
+//-*-===//
 //
 // Convolution building blocks on tensors: padding, the forward correlation
 // (named linalg convolutions where upstream has them), backward-data,
@@ -27,8 +28,8 @@ struct ConvGeometry {
 /// Body of a generic: gets the inputs and the outputs (accumulators) as
 /// scalars of the compute type (f32, or f64 when an output is f64) and
 /// returns the new output values in that type.
-using BodyFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
-                                               ValueRange ins, ValueRange outs)>;
+using BodyFn = function_ref<SmallVector<Value>(
+    OpBuilder &, Location, ValueRange ins, ValueRange outs)>;
 
 class BlockBuilder {
 public:

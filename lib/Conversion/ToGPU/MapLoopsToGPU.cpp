@@ -61,8 +61,10 @@ struct ConvBNMapLoopsToGPUPass
     for (scf::ParallelOp loop : outermostParallelLoops(getOperation())) {
       auto [outer, inner] =
           scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
-      if (failed(gpu::setMappingAttr(outer, mapTo(ctx, gpu::Processor::BlockX))) ||
-          failed(gpu::setMappingAttr(inner, mapTo(ctx, gpu::Processor::ThreadX))))
+      if (failed(
+              gpu::setMappingAttr(outer, mapTo(ctx, gpu::Processor::BlockX))) ||
+          failed(
+              gpu::setMappingAttr(inner, mapTo(ctx, gpu::Processor::ThreadX))))
         return signalPassFailure();
     }
   }

@@ -71,7 +71,8 @@ FailureOr<FoldedConstants> mlir::convbn::foldConstantParameters(
     if (!(denom > 0.0) || !std::isfinite(denom))
       return failure();
     k[o] = (*g)[o] / std::sqrt(denom);
-    foldedBias.push_back(roundTo(k[o] * ((*b)[o] - (*mu)[o]) + (*bt)[o], biasElt));
+    foldedBias.push_back(
+        roundTo(k[o] * ((*b)[o] - (*mu)[o]) + (*bt)[o], biasElt));
   }
 
   int64_t perChannel = channels ? filterType.getNumElements() / channels : 0;
@@ -89,10 +90,12 @@ FailureOr<FoldedConstants> mlir::convbn::foldConstantParameters(
 
 LogicalResult FoldOp::fold(FoldAdaptor adaptor,
                            SmallVectorImpl<OpFoldResult> &results) {
-  auto asDense = [](Attribute a) { return dyn_cast_or_null<DenseElementsAttr>(a); };
+  auto asDense = [](Attribute a) {
+    return dyn_cast_or_null<DenseElementsAttr>(a);
+  };
   // Absent optional operands are fine; present ones must be constants.
-  if ((getBias() && !adaptor.getBias()) || (getGamma() && !adaptor.getGamma()) ||
-      (getBeta() && !adaptor.getBeta()))
+  if ((getBias() && !adaptor.getBias()) ||
+      (getGamma() && !adaptor.getGamma()) || (getBeta() && !adaptor.getBeta()))
     return failure();
   FailureOr<FoldedConstants> folded = foldConstantParameters(
       asDense(adaptor.getFilter()), asDense(adaptor.getBias()),

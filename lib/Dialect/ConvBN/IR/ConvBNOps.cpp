@@ -34,15 +34,12 @@ static void printMode(OpAsmPrinter &printer, Operation *, ModeAttr mode) {
 #define GET_OP_CLASSES
 #include "convbn/Dialect/ConvBN/IR/ConvBNOps.cpp.inc"
 
-template <typename OpTy>
-static BlockOperands getBlockOperands(OpTy op) {
-  return {op.getInput(), op.getFilter(),      op.getBias(),
-          op.getGamma(), op.getBeta(),        op.getRunningMean(),
-          op.getRunningVar()};
+template <typename OpTy> static BlockOperands getBlockOperands(OpTy op) {
+  return {op.getInput(), op.getFilter(),      op.getBias(),      op.getGamma(),
+          op.getBeta(),  op.getRunningMean(), op.getRunningVar()};
 }
 
-template <typename OpTy>
-static ConvAttrs getConvAttrs(OpTy op) {
+template <typename OpTy> static ConvAttrs getConvAttrs(OpTy op) {
   return {op.getStrides(), op.getPaddingLow(), op.getPaddingHigh(),
           op.getDilations(), static_cast<int64_t>(op.getGroups())};
 }
@@ -81,9 +78,9 @@ static Value getModeResult(ConvBNOp op, unsigned which) {
 }
 
 void ConvBNOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
-  static constexpr StringLiteral names[] = {
-      "conv_output", "new_running_mean", "new_running_var", "batch_mean",
-      "batch_inv_std"};
+  static constexpr StringLiteral names[] = {"conv_output", "new_running_mean",
+                                            "new_running_var", "batch_mean",
+                                            "batch_inv_std"};
   setNameFn(getOutput(), "output");
   for (auto [value, name] : llvm::zip(getModeResults(), names))
     setNameFn(value, name);
@@ -101,23 +98,22 @@ Value ConvBNOp::getBatchInvStd() { return getModeResult(*this, BatchInvStd); }
 
 LogicalResult ConvBNOp::verify() {
   Mode mode = getMode();
-  FailureOr<BlockSignature> sig = verifyBlock(
-      *this, mode, getBlockOperands(*this), getConvAttrs(*this),
-      getEpsilon().convertToDouble());
-  if (failed(sig) || failed(verifyMomentum(*this, getMomentum().convertToDouble())))
+  FailureOr<BlockSignature> sig =
+      verifyBlock(*this, mode, getBlockOperands(*this), getConvAttrs(*this),
+                  getEpsilon().convertToDouble());
+  if (failed(sig) ||
+      failed(verifyMomentum(*this, getMomentum().convertToDouble())))
     return failure();
 
   unsigned expected = getNumModeResults(mode);
   if (getModeResults().size() != expected)
-    return emitOpError() << stringifyMode(mode) << " mode has "
-                         << expected + 1 << " results, but the op has "
-                         << getNumResults();
+    return emitOpError() << stringifyMode(mode) << " mode has " << expected + 1
+                         << " results, but the op has " << getNumResults();
 
   constexpr StringLiteral shapeWhy =
       "shape from input, filter, strides, padding and dilations";
-  if (failed(verifyTypeMatches(*this, "result", "output",
-                               getOutput().getType(), sig->getOutputType(),
-                               shapeWhy)))
+  if (failed(verifyTypeMatches(*this, "result", "output", getOutput().getType(),
+                               sig->getOutputType(), shapeWhy)))
     return failure();
   if (Value y = getConvOutput())
     if (failed(verifyTypeMatches(*this, "result", "conv_output", y.getType(),
@@ -172,8 +168,8 @@ void FoldOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
 
 LogicalResult FoldOp::verify() {
   BlockSignature sig;
-  BlockOperands operands{Value(),   getFilter(),      getBias(),
-                         getGamma(), getBeta(),        getRunningMean(),
+  BlockOperands operands{Value(),        getFilter(), getBias(),
+                         getGamma(),     getBeta(),   getRunningMean(),
                          getRunningVar()};
   if (failed(verifyParameters(*this, operands, getEpsilon().convertToDouble(),
                               sig)))
@@ -183,10 +179,9 @@ LogicalResult FoldOp::verify() {
                          << getFilter().getType()
                          << " (the filter's type), but is "
                          << getFoldedFilter().getType();
-  return verifyTypeMatches(*this, "result", "folded_bias",
-                           getFoldedBias().getType(),
-                           sig.getChannelVectorType(),
-                           "one value per output channel");
+  return verifyTypeMatches(
+      *this, "result", "folded_bias", getFoldedBias().getType(),
+      sig.getChannelVectorType(), "one value per output channel");
 }
 
 //===----------------------------------------------------------------------===//
@@ -210,9 +205,8 @@ Value BackwardOp::getGradient(GradMask which) {
 }
 
 void BackwardOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
-  static constexpr StringLiteral names[] = {"grad_input", "grad_filter",
-                                            "grad_bias", "grad_gamma",
-                                            "grad_beta"};
+  static constexpr StringLiteral names[] = {
+      "grad_input", "grad_filter", "grad_bias", "grad_gamma", "grad_beta"};
   for (auto [index, entry] : llvm::enumerate(kGradients))
     if (Value grad = getGradient(entry.first))
       setNameFn(grad, names[index]);
@@ -227,8 +221,8 @@ LogicalResult BackwardOp::verify() {
   if (failed(sig))
     return failure();
   if (failed(verifyTypeMatches(*this, "operand", "grad_output",
-                               getGradOutput().getType(),
-                               sig->getOutputType(), "the block's output")))
+                               getGradOutput().getType(), sig->getOutputType(),
+                               "the block's output")))
     return failure();
 
   // What the forward pass kept, by mode.
@@ -248,8 +242,7 @@ LogicalResult BackwardOp::verify() {
       return emitOpError() << stringifyMode(mode) << " mode needs '" << name
                            << "' from the forward pass";
     if (!wanted && value)
-      return emitOpError() << stringifyMode(mode)
-                           << " mode keeps no '" << name
+      return emitOpError() << stringifyMode(mode) << " mode keeps no '" << name
                            << "' from the forward pass, so it must be absent";
     if (value && failed(verifyTypeMatches(*this, "operand", name,
                                           value.getType(), type, why)))

@@ -12,7 +12,9 @@ using namespace mlir;
 using namespace mlir::convbn;
 using namespace mlir::convbn::detail;
 
-static bool isSupportedFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+static bool isSupportedFloat(Type t) {
+  return t.isF32() || t.isF16() || t.isBF16();
+}
 
 static bool isKnown(int64_t dim) { return !ShapedType::isDynamic(dim); }
 
@@ -26,18 +28,19 @@ static FailureOr<RankedTensorType> getActivation(Operation *op, StringRef name,
                                                  Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   if (!isSupportedFloat(type.getElementType()))
-    return op->emitOpError() << "'" << name
-                             << "' element type must be f32, f16 or bf16, but is "
-                             << type.getElementType();
+    return op->emitOpError()
+           << "'" << name << "' element type must be f32, f16 or bf16, but is "
+           << type.getElementType();
   return type;
 }
 
-LogicalResult mlir::convbn::detail::verifyParameters(Operation *op,
+LogicalResult
+mlir::convbn::detail::verifyParameters(Operation *op,
                                        const BlockOperands &operands,
                                        double epsilon, BlockSignature &sig) {
   if (!(epsilon > 0.0))
-    return op->emitOpError() << "'epsilon' must be > 0, but is "
-                             << formatValue(epsilon);
+    return op->emitOpError()
+           << "'epsilon' must be > 0, but is " << formatValue(epsilon);
 
   FailureOr<RankedTensorType> filterType =
       getActivation(op, "filter", operands.filter);
@@ -52,10 +55,11 @@ LogicalResult mlir::convbn::detail::verifyParameters(Operation *op,
   sig.outChannels = filterType->getDimSize(0);
 
   // Per-channel vectors: 1-D, O elements, one element type S in {T, f32}.
-  std::pair<StringRef, Value> vectors[] = {
-      {"bias", operands.bias},         {"gamma", operands.gamma},
-      {"beta", operands.beta},         {"running_mean", operands.mean},
-      {"running_var", operands.var}};
+  std::pair<StringRef, Value> vectors[] = {{"bias", operands.bias},
+                                           {"gamma", operands.gamma},
+                                           {"beta", operands.beta},
+                                           {"running_mean", operands.mean},
+                                           {"running_var", operands.var}};
   StringRef firstName;
   for (auto [name, value] : vectors) {
     if (!value)
@@ -74,8 +78,7 @@ LogicalResult mlir::convbn::detail::verifyParameters(Operation *op,
     if (!sig.channelType) {
       if (elt != sig.activationType && !elt.isF32())
         return op->emitOpError()
-               << "'" << name << "' element type must be "
-               << sig.activationType
+               << "'" << name << "' element type must be " << sig.activationType
                << " (the filter's) or f32, but is " << elt;
       sig.channelType = elt;
       firstName = name;
@@ -100,13 +103,12 @@ getSpatialAttr(Operation *op, StringRef name,
   if (static_cast<int64_t>(values->size()) != spatialRank)
     return op->emitOpError()
            << "'" << name << "' must have " << spatialRank
-           << " values (one per spatial dimension), but has "
-           << values->size();
+           << " values (one per spatial dimension), but has " << values->size();
   for (auto [i, v] : llvm::enumerate(*values))
     if (v < minValue)
-      return op->emitOpError() << "'" << name << "' values must be >= "
-                               << minValue << ", but value " << i << " is "
-                               << v;
+      return op->emitOpError()
+             << "'" << name << "' values must be >= " << minValue
+             << ", but value " << i << " is " << v;
   return SmallVector<int64_t>(values->begin(), values->end());
 }
 
@@ -128,15 +130,15 @@ static LogicalResult verifyModeOperands(Operation *op, Mode mode,
   }
   for (auto [name, value] : ArrayRef(bnOperands).drop_front(2))
     if (!value)
-      return op->emitOpError() << stringifyMode(mode) << " mode needs '"
-                               << name << "'";
+      return op->emitOpError()
+             << stringifyMode(mode) << " mode needs '" << name << "'";
   return success();
 }
 
-FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode mode,
-                                              const BlockOperands &operands,
-                                              const ConvAttrs &attrs,
-                                              double epsilon) {
+FailureOr<BlockSignature>
+mlir::convbn::detail::verifyBlock(Operation *op, Mode mode,
+                                  const BlockOperands &operands,
+                                  const ConvAttrs &attrs, double epsilon) {
   if (failed(verifyModeOperands(op, mode, operands)))
     return failure();
 
@@ -160,9 +162,9 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
            << "'filter' element type must be " << inputType->getElementType()
            << " (the input's), but is " << sig.activationType;
   if (filterType.getRank() != rank)
-    return op->emitOpError() << "'filter' must have rank " << rank
-                             << " (the input's), but has rank "
-                             << filterType.getRank();
+    return op->emitOpError()
+           << "'filter' must have rank " << rank
+           << " (the input's), but has rank " << filterType.getRank();
 
   // Channels and groups.
   int64_t groups = attrs.groups;
@@ -170,14 +172,13 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
     return op->emitOpError() << "'groups' must be >= 1, but is " << groups;
   int64_t inChannels = inputType->getDimSize(1);
   if (isKnown(inChannels) && inChannels % groups != 0)
-    return op->emitOpError() << "'input' channels (" << inChannels
-                             << ") must be divisible by 'groups' (" << groups
-                             << ")";
+    return op->emitOpError()
+           << "'input' channels (" << inChannels
+           << ") must be divisible by 'groups' (" << groups << ")";
   if (isKnown(sig.outChannels) && sig.outChannels % groups != 0)
-    return op->emitOpError() << "'filter' output channels ("
-                             << sig.outChannels
-                             << ") must be divisible by 'groups' (" << groups
-                             << ")";
+    return op->emitOpError()
+           << "'filter' output channels (" << sig.outChannels
+           << ") must be divisible by 'groups' (" << groups << ")";
   int64_t filterInChannels = filterType.getDimSize(1);
   if (isKnown(inChannels) && isKnown(filterInChannels) &&
       filterInChannels != inChannels / groups)
@@ -192,16 +193,16 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
                                 /*minValue=*/1, /*defaultValue=*/1);
   if (failed(strides))
     return failure();
-  auto padLow = getSpatialAttr(op, "padding_low", attrs.paddingLow,
-                               spatialRank, 0, 0);
+  auto padLow =
+      getSpatialAttr(op, "padding_low", attrs.paddingLow, spatialRank, 0, 0);
   if (failed(padLow))
     return failure();
-  auto padHigh = getSpatialAttr(op, "padding_high", attrs.paddingHigh,
-                                spatialRank, 0, 0);
+  auto padHigh =
+      getSpatialAttr(op, "padding_high", attrs.paddingHigh, spatialRank, 0, 0);
   if (failed(padHigh))
     return failure();
-  auto dilations = getSpatialAttr(op, "dilations", attrs.dilations,
-                                  spatialRank, 1, 1);
+  auto dilations =
+      getSpatialAttr(op, "dilations", attrs.dilations, spatialRank, 1, 1);
   if (failed(dilations))
     return failure();
 
@@ -220,8 +221,8 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
     std::optional<int64_t> padded = llvm::checkedAdd(in, (*padLow)[i]);
     if (padded)
       padded = llvm::checkedAdd(*padded, (*padHigh)[i]);
-    std::optional<int64_t> extent = llvm::checkedMulAdd<int64_t>(
-        (*dilations)[i], k - 1, 1);
+    std::optional<int64_t> extent =
+        llvm::checkedMulAdd<int64_t>((*dilations)[i], k - 1, 1);
     if (!padded || !extent)
       return op->emitOpError()
              << "spatial dimension " << i
@@ -230,8 +231,8 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
     if (*padded < *extent)
       return op->emitOpError()
              << "spatial dimension " << i << ": the dilated kernel (extent "
-             << *extent << ") must fit in the padded input (extent "
-             << *padded << ")";
+             << *extent << ") must fit in the padded input (extent " << *padded
+             << ")";
     sig.outputShape.push_back((*padded - *extent) / (*strides)[i] + 1);
   }
 
@@ -249,17 +250,17 @@ FailureOr<BlockSignature> mlir::convbn::detail::verifyBlock(Operation *op, Mode 
   return sig;
 }
 
-LogicalResult mlir::convbn::detail::verifyMomentum(Operation *op, double momentum) {
+LogicalResult mlir::convbn::detail::verifyMomentum(Operation *op,
+                                                   double momentum) {
   if (!(momentum >= 0.0 && momentum <= 1.0))
-    return op->emitOpError() << "'momentum' must be in [0, 1], but is "
-                             << formatValue(momentum);
+    return op->emitOpError()
+           << "'momentum' must be in [0, 1], but is " << formatValue(momentum);
   return success();
 }
 
-LogicalResult mlir::convbn::detail::verifyTypeMatches(Operation *op, StringRef kind,
-                                        StringRef name, Type actual,
-                                        RankedTensorType expected,
-                                        StringRef why) {
+LogicalResult mlir::convbn::detail::verifyTypeMatches(
+    Operation *op, StringRef kind, StringRef name, Type actual,
+    RankedTensorType expected, StringRef why) {
   auto actualType = cast<RankedTensorType>(actual);
   bool compatible =
       actualType.getElementType() == expected.getElementType() &&

@@ -23,8 +23,7 @@ struct BlockOperands {
 
 /// Convolution attributes as stored on an op (absent arrays use defaults).
 struct ConvAttrs {
-  std::optional<ArrayRef<int64_t>> strides, paddingLow, paddingHigh,
-      dilations;
+  std::optional<ArrayRef<int64_t>> strides, paddingLow, paddingHigh, dilations;
   int64_t groups;
 };
 

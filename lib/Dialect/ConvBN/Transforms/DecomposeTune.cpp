@@ -26,8 +26,7 @@ struct DecomposeTuneBlock : public OpRewritePattern<ConvBNOp> {
         rewriter, op.getLoc(), op.getFilter().getType(), getFoldedBiasType(op),
         op.getFilter(), op.getBias(), op.getGamma(), op.getBeta(),
         op.getRunningMean(), op.getRunningVar(), op.getEpsilonAttr());
-    convertToDeploy(rewriter, op, fold.getFoldedFilter(),
-                    fold.getFoldedBias());
+    convertToDeploy(rewriter, op, fold.getFoldedFilter(), fold.getFoldedBias());
     return success();
   }
 };

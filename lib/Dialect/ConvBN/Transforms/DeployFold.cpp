@@ -42,8 +42,8 @@ struct FoldConstantTuneBlock : public OpRewritePattern<ConvBNOp> {
       return rewriter.notifyMatchFailure(op, "a parameter is not a constant");
 
     FailureOr<FoldedConstants> folded = foldConstantParameters(
-        filter, bias, gamma, beta, mean, var,
-        op.getEpsilon().convertToDouble(), getFoldedBiasType(op));
+        filter, bias, gamma, beta, mean, var, op.getEpsilon().convertToDouble(),
+        getFoldedBiasType(op));
     if (failed(folded))
       return rewriter.notifyMatchFailure(
           op, "the fold has no finite value (running_var + epsilon <= 0)");

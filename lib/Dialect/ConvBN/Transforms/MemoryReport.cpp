@@ -3,9 +3,9 @@
 #include "convbn/Dialect/ConvBN/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/DenseSet.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -155,8 +155,8 @@ struct ConvBNMemoryReportPass
                         formatBytes(totals[1]), formatBytes(totals[2]),
                         formatBytes(totals[3]));
     os << "total bytes: train " << totals[0] << ", eval " << totals[1]
-       << ", tune " << totals[2] << ", deploy " << totals[3]
-       << ", as written " << totals[4] << "\n";
+       << ", tune " << totals[2] << ", deploy " << totals[3] << ", as written "
+       << totals[4] << "\n";
     if (totals[1] > 0)
       os << llvm::formatv("tune / eval: {0:F3} ({1:F1}% less kept for "
                           "backward)\n",
