@@ -239,7 +239,7 @@ def output_names(case):
 
 
 def output_shape(case, name):
-    if name in ("output",):
+    if name == "output":
         return (case.batch, case.out_channels) + case.out_spatial
     if name == "grad_input":
         return (case.batch, case.in_channels) + case.spatial
@@ -350,8 +350,8 @@ def main():
                     passed += 1
             if case.mode == "eval" and act_type == "f32":
                 # Tune (rewritten) and eval (kept) must agree up to rounding.
-                kept_ref = [t for t in results[" [eval kept]"]]
-                diffs = relative_errors(case, results[""], kept_ref, [0.0] * len(kept_ref))
+                eval_results = results[" [eval kept]"]
+                diffs = relative_errors(case, results[""], eval_results, [0.0] * len(eval_results))
                 name, (err, _) = max(diffs.items(), key=lambda kv: kv[1][0])
                 if err > eval_tune_worst[0]:
                     eval_tune_worst = (err, case.name, name)
