@@ -56,6 +56,46 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
 // GPU: passes between the linalg lowering and upstream's NVVM lowering
 //===----------------------------------------------------------------------===//
 
+def ConvBNRaiseFromLinalg : Pass<"convbn-raise-from-linalg"> {
+  let summary = "Raise a linalg convolution followed by eval-mode batch norm into convbn.conv_bn";
+  let description = [{
+    Recognizes what torch-mlir's linalg-on-tensors output makes of a
+    convolution followed by batch normalization in eval mode, and replaces
+    it by one `convbn.conv_bn eval` op, so that `-convbn-eval-to-tune` and
+    the lowering apply to models imported from PyTorch.
+
+    The convolution is `linalg.conv_1d_ncw_fcw`, `linalg.conv_2d_nchw_fchw`
+    or `linalg.conv_3d_ncdhw_fcdhw`, whose input is the block input or a
+    zero `tensor.pad` of it on the spatial dimensions (the padding), and
+    whose accumulator is a zero `linalg.fill` or a broadcast of a 1-D bias
+    (`linalg.broadcast` or a broadcasting `linalg.generic`). The batch norm
+    is any all-parallel elementwise computation on the convolution result
+    that evaluates `(y - mean) * rsqrt(var + eps) [* gamma] [+ beta]`
+    (also `/ sqrt(var + eps)`), with per-channel operands that are 1-D
+    tensors reached directly or through `tensor.expand_shape` and
+    per-channel `linalg.generic`s, and `eps` a constant. Both forms
+    torch-mlir produces match: the chain of small generics (var + eps,
+    rsqrt, subtract, multiply, multiply by gamma, add beta) and one generic
+    over input, weight, bias, mean and var (what
+    `-linalg-fuse-elementwise-ops` makes of the chain). The body is matched
+    as an expression, so operand order and commuted operations do not
+    matter.
+
+    A convolution whose result has other users (the conv output is needed
+    elsewhere), whose batch norm computes batch statistics (training mode),
+    or whose intermediate values have other users is left alone with a
+    warning that names the reason; the IR stays as it was, so results stay
+    correct. With `report`, every raised pair gets a remark, every
+    convolution with no batch norm after it a remark, and the module a
+    summary remark with the counts.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Remark on every raised pair and on the totals">,
+  ];
+  let dependentDialects = ["::mlir::convbn::ConvBNDialect"];
+}
+
 def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{
