@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from . import capi
 from .memref import descriptor
 from .tools import Toolchain, ToolError
 
@@ -98,15 +99,15 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     source = Path(source_path) if source_path else out / "input.mlir"
     if not source_path:
         source.write_text(ir_text)
-    llvm_dialect = out / "llvm.mlir"
     tune = "true" if eval_to_tune else "false"
     if target == "cpu":
-        pipeline = f"-convbn-cpu-pipeline=eval-to-tune={tune} out-params=true gpu-loops={cpu_gpu_loops}"
+        pipeline = f"convbn-cpu-pipeline{{eval-to-tune={tune} out-params=true gpu-loops={cpu_gpu_loops}}}"
     else:
-        pipeline = f"-convbn-gpu-pipeline=eval-to-tune={tune} format={gpu_format} chip={chip}"
-    tools.run([tools.convbn_opt, source, pipeline, "-o", llvm_dialect])
+        pipeline = f"convbn-gpu-pipeline{{eval-to-tune={tune} format={gpu_format} chip={chip}}}"
+    llvm_dialect, _ = capi.run_pipeline(ir_text, f"builtin.module({pipeline})", name=str(source))
+    (out / "llvm.mlir").write_text(llvm_dialect)
     llvm_ir = out / "module.ll"
-    tools.run([tools.mlir_translate, "--mlir-to-llvmir", llvm_dialect, "-o", llvm_ir])
+    llvm_ir.write_text(capi.translate_to_llvmir(llvm_dialect, name=str(out / "llvm.mlir"))[0])
     library = out / "module.so"
     link = [tools.clang, "-O2", "-fPIC", "-shared", "-Wno-override-module", llvm_ir, "-o", library]
     if target == "cpu":

@@ -14,22 +14,20 @@ class ToolError(RuntimeError):
 
 
 class Toolchain:
-    """convbn-opt from the project's build, mlir-translate and clang from
-    LLVM 22. `build_dir` defaults to $CONVBN_BUILD_DIR or <repo>/build."""
+    """The native tools the Python package runs: clang from LLVM 22 (to
+    compile and link generated LLVM IR) and the project's build, where the
+    C API library (convbn.capi) and the CUDA runtime live. `build_dir`
+    defaults to $CONVBN_BUILD_DIR or <repo>/build."""
 
     def __init__(self, build_dir=None):
         build = Path(build_dir or os.environ.get("CONVBN_BUILD_DIR", REPO_ROOT / "build"))
         self.build_dir = build
-        self.convbn_opt = build / "bin" / "convbn-opt"
-        self.mlir_translate = LLVM_PREFIX / "bin" / "mlir-translate"
         self.clang = Path(shutil.which("clang-22") or LLVM_PREFIX / "bin" / "clang")
         self.runtime_libs = LLVM_PREFIX / "lib"
-        for tool in (self.convbn_opt, self.mlir_translate, self.clang):
-            if not tool.exists():
-                raise ToolError(
-                    f"{tool} not found: run `scripts/dev.sh setup` (or set "
-                    "CONVBN_BUILD_DIR / CONVBN_LLVM_PREFIX)"
-                )
+        if not self.clang.exists():
+            raise ToolError(
+                f"{self.clang} not found: run `scripts/dev.sh setup` (or set CONVBN_LLVM_PREFIX)"
+            )
 
     def run(self, args, stdin=None):
         proc = subprocess.run(

@@ -71,6 +71,36 @@ def ConvBNDecomposeTune : Pass<"convbn-decompose-tune"> {
   let dependentDialects = [];
 }
 
+def ConvBNExtractBlocks : Pass<"convbn-extract-blocks", "::mlir::ModuleOp"> {
+  let summary = "Replace a module by forward and backward functions of its ConvBN blocks";
+  let description = [{
+    For compiling the blocks of a network one by one (the Python package's
+    `convbn.compile` does this): every distinct `convbn.conv_bn` in eval or
+    tune mode (same types, attributes and optional operands) becomes a pair
+    of public functions with `llvm.emit_c_interface`, and everything else in
+    the module is dropped:
+
+    ```mlir
+    func.func @block0_forward(%x, %w, [%b,] [%gamma,] [%beta,] %mean, %var)
+        -> (%z [, %conv_output in eval mode])
+    func.func @block0_backward(%dz, %x, %w, [%b,] [%gamma,] [%beta,] %mean,
+                               %var [, %conv_output])
+        -> (%dx, %dw [, %db] [, %dgamma] [, %dbeta])
+    ```
+
+    The module gets `convbn.block_of`: for each `convbn.conv_bn` of the input,
+    in order, the index of its function pair. `mode` is the mode of the
+    extracted blocks: `tune` (only the input and the parameters are kept for
+    backward) or `eval` (the conv output is kept too). Blocks in train or
+    deploy mode are rejected with an error.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"tune\"",
+           "Mode of the extracted blocks: tune or eval">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def ConvBNMemoryReport : Pass<"convbn-memory-report"> {
   let summary = "Report the bytes each ConvBN block keeps for backward, per mode";
   let description = [{

@@ -1,0 +1,219 @@
+//===- Compiler.cpp - The compiler's C API --------------------------------===//
+//
+// Implements include/convbn-c/Compiler.h: one MLIRContext per call, every
+// dialect, pass and pipeline of convbn-opt registered, diagnostics collected
+// as JSON instead of printed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "convbn-c/Compiler.h"
+
+#include "convbn/Conversion/Passes.h"
+#include "convbn/Dialect/ConvBN/IR/ConvBNDialect.h"
+#include "convbn/Dialect/ConvBN/Transforms/Passes.h"
+#include "convbn/Pipelines/Pipelines.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+using namespace mlir;
+
+namespace {
+
+void registerEverythingOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    convbn::registerConvBNPasses();
+    convbn::registerConvBNConversionPasses();
+    convbn::registerPipelines();
+  });
+}
+
+DialectRegistry makeRegistry() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<convbn::ConvBNDialect>();
+  return registry;
+}
+
+char *copyOut(StringRef text) {
+  char *out = static_cast<char *>(std::malloc(text.size() + 1));
+  if (!out)
+    return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+std::string printLocation(Location loc) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return (file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+            ":" + std::to_string(file.getColumn()));
+  // A fused location (the raising pass fuses conv and batch norm): its first
+  // file location.
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations()) {
+      std::string printed = printLocation(inner);
+      if (!printed.empty())
+        return printed;
+    }
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    return printLocation(callSite.getCallee());
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return printLocation(name.getChildLoc());
+  return "";
+}
+
+StringRef severityName(DiagnosticSeverity severity) {
+  switch (severity) {
+  case DiagnosticSeverity::Error:
+    return "error";
+  case DiagnosticSeverity::Warning:
+    return "warning";
+  case DiagnosticSeverity::Remark:
+    return "remark";
+  case DiagnosticSeverity::Note:
+    return "note";
+  }
+  return "error";
+}
+
+/// Collects every diagnostic of a context as JSON.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext &context)
+      : handler(&context, [this](Diagnostic &d) {
+          record(d);
+          return success();
+        }) {}
+
+  char *json() {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::json::Value(std::move(entries));
+    return copyOut(text);
+  }
+
+private:
+  void record(Diagnostic &d) {
+    llvm::json::Array notes;
+    for (Diagnostic &note : d.getNotes())
+      notes.push_back(llvm::json::Object{
+          {"location", printLocation(note.getLocation())},
+          {"message", note.str()}});
+    entries.push_back(llvm::json::Object{
+        {"severity", severityName(d.getSeverity())},
+        {"location", printLocation(d.getLocation())},
+        {"message", d.str()},
+        {"notes", std::move(notes)}});
+  }
+
+  llvm::json::Array entries;
+  ScopedDiagnosticHandler handler;
+};
+
+OwningOpRef<ModuleOp> parse(MLIRContext &context, const char *input,
+                            size_t length, const char *bufferName) {
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
+      StringRef(input, length), bufferName ? bufferName : "<input>");
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+} // namespace
+
+extern "C" int convbnCApiVersion(void) { return 1; }
+
+extern "C" int convbnRunPipeline(const char *input, size_t length,
+                                 const char *bufferName, const char *pipeline,
+                                 int genericForm, char **output,
+                                 char **diagnostics) {
+  registerEverythingOnce();
+  *output = nullptr;
+  MLIRContext context(makeRegistry());
+  DiagnosticCollector collector(context);
+  auto finish = [&](int status) {
+    *diagnostics = collector.json();
+    return status;
+  };
+  OwningOpRef<ModuleOp> module = parse(context, input, length, bufferName);
+  if (!module)
+    return finish(1);
+  std::string pipelineError;
+  llvm::raw_string_ostream errorStream(pipelineError);
+  FailureOr<OpPassManager> parsed =
+      parsePassPipeline(pipeline ? pipeline : "", errorStream);
+  if (failed(parsed) ||
+      parsed->getOpAnchorName() != ModuleOp::getOperationName()) {
+    emitError(UnknownLoc::get(&context))
+        << "invalid pass pipeline '" << pipeline << "': "
+        << (failed(parsed) ? pipelineError
+                           : "expected builtin.module(...) around the passes");
+    return finish(1);
+  }
+  PassManager pm(&context, ModuleOp::getOperationName());
+  static_cast<OpPassManager &>(pm) = std::move(*parsed);
+  if (failed(pm.run(*module)))
+    return finish(1);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  OpPrintingFlags flags;
+  if (genericForm)
+    flags.printGenericOpForm();
+  module->print(os, flags);
+  *output = copyOut(text);
+  return finish(0);
+}
+
+extern "C" int convbnTranslateToLLVMIR(const char *input, size_t length,
+                                       const char *bufferName, char **output,
+                                       char **diagnostics) {
+  registerEverythingOnce();
+  *output = nullptr;
+  MLIRContext context(makeRegistry());
+  DiagnosticCollector collector(context);
+  auto finish = [&](int status) {
+    *diagnostics = collector.json();
+    return status;
+  };
+  OwningOpRef<ModuleOp> module = parse(context, input, length, bufferName);
+  if (!module)
+    return finish(1);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule) {
+    emitError(module->getLoc()) << "translation to LLVM IR failed";
+    return finish(1);
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvmModule->print(os, nullptr);
+  *output = copyOut(text);
+  return finish(0);
+}
+
+extern "C" void convbnFree(char *string) { std::free(string); }
