@@ -1,11 +1,18 @@
 """convbn: Python access to the ConvBN compiler.
 
-Today: compile MLIR modules ahead of time to shared libraries and call them on
-PyTorch tensors (`convbn.aot`). The torch-mlir flow comes with a later
-milestone.
+* `convbn.compile(model, example_inputs, mode="tune", target="cpu")`: a
+  PyTorch model through torch-mlir, with its conv + batch-norm pairs raised
+  into convbn ops and run through compiled code under torch autograd.
+* `convbn.compile_module(ir_text, target=...)`: ahead-of-time compilation of
+  an MLIR module to a shared library callable on PyTorch tensors.
+* `convbn.capi`: the compiler's C API (run a pass pipeline, translate).
 """
 
 from .aot import CompiledModule, compile_module
+from .compiler import CompiledModel, CompileError, compile
+from .importer import ImportFailure
+from .raising import RaiseReport, raise_conv_bn
 from .tools import Toolchain, ToolError
 
-__all__ = ["CompiledModule", "compile_module", "Toolchain", "ToolError"]
+__all__ = ["CompiledModel", "CompiledModule", "CompileError", "ImportFailure", "RaiseReport",
+           "Toolchain", "ToolError", "compile", "compile_module", "raise_conv_bn"]

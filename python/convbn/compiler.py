@@ -1,0 +1,267 @@
+"""convbn.compile: a PyTorch model whose conv + batch-norm pairs run through
+the compiler's code, forward and backward, under torch autograd.
+
+    compiled = convbn.compile(model.eval(), (x,), mode="tune", target="cpu")
+    loss = compiled(x).sum(); loss.backward()   # gradients reach model's parameters
+    print(compiled.report)                     # what was raised, what was left alone
+    compiled.stages["raised"]                  # the IR after each stage
+
+The flow: torch.export the model as a function of its inputs, parameters
+and buffers; torch-mlir's fx importer -> linalg-on-tensors; raise every
+linalg convolution + eval-mode batch norm into convbn.conv_bn eval
+(-convbn-raise-from-linalg); extract one forward/backward function pair per
+distinct block in the requested mode (-convbn-extract-blocks); compile
+them ahead of time (the CPU or GPU pipeline, clang) into one shared
+library. In the exported program, each raised pair is replaced by a call to
+that library through a torch.autograd.Function; everything else (the
+operations between blocks, and any pair left unraised) runs in PyTorch as
+exported, so results stay correct whatever is raised.
+"""
+
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+
+from . import capi
+from .aot import compile_module
+from .importer import ImportFailure, import_model
+from .raising import RAISED, raise_conv_bn
+
+MODES = ("tune", "eval")
+TARGETS = ("cpu", "cuda")
+
+_ATEN = torch.ops.aten
+_CONVS = {
+    _ATEN.conv1d.default, _ATEN.conv2d.default, _ATEN.conv3d.default,
+    _ATEN.conv1d.padding, _ATEN.conv2d.padding, _ATEN.conv3d.padding,
+    _ATEN.convolution.default, _ATEN._convolution.default,
+    _ATEN.conv_transpose1d.default, _ATEN.conv_transpose2d.input, _ATEN.conv_transpose3d.input,
+}
+_BATCH_NORMS = {_ATEN.batch_norm.default, _ATEN._native_batch_norm_legit_no_training.default}
+_DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+
+
+class CompileError(RuntimeError):
+    """convbn.compile cannot compile this model; the message says why."""
+
+
+def _tensor_types(text):
+    """[(shape, dtype)] of the tensor types in a printed signature."""
+    return [(tuple(int(d) for d in dims.split("x")[:-1]), _DTYPES[dtype])
+            for dims, dtype in re.findall(r"tensor<((?:\d+x)+)(f32|f16|bf16)>", text)]
+
+
+def _signatures(blocks_ir):
+    """{function name: (argument types, result types)} of the extracted blocks."""
+    sigs = {}
+    for name, args, results in re.findall(
+            r"func\.func @(block\d+_(?:forward|backward))\((.*?)\) -> (.*?) attributes", blocks_ir):
+        sigs[name] = (_tensor_types(args), _tensor_types(results))
+    return sigs
+
+
+class _Block:
+    """One compiled block: its forward and backward functions."""
+
+    def __init__(self, library, index, sigs, mode):
+        self.library = library
+        self.name = f"block{index}"
+        self.fwd_args, self.fwd_results = sigs[self.name + "_forward"]
+        self.bwd_args, self.bwd_results = sigs[self.name + "_backward"]
+        self.mode = mode
+
+    def _check(self, what, tensors, types):
+        for i, (t, (shape, dtype)) in enumerate(zip(tensors, types)):
+            if tuple(t.shape) != shape or t.dtype != dtype:
+                raise ValueError(
+                    f"convbn: {self.name} {what} operand {i} is {tuple(t.shape)} {t.dtype}, "
+                    f"compiled for {shape} {dtype}: call convbn.compile again for these shapes")
+
+    def _run(self, function, inputs, result_types, device):
+        inputs = [t.contiguous() for t in inputs]
+        outputs = [torch.empty(shape, dtype=dtype, device=device) for shape, dtype in result_types]
+        self.library.call(function, inputs, outputs)
+        return outputs
+
+    def forward(self, operands):
+        self._check("forward", operands, self.fwd_args)
+        outputs = self._run(self.name + "_forward", operands, self.fwd_results, operands[0].device)
+        return outputs[0], outputs[1:]
+
+    def backward(self, grad, operands, kept):
+        inputs = [grad] + list(operands) + list(kept)
+        self._check("backward", inputs, self.bwd_args)
+        return self._run(self.name + "_backward", inputs, self.bwd_results, grad.device)
+
+
+class _BlockFunction(torch.autograd.Function):
+    """Forward and backward of one ConvBN block through compiled code. In
+    tune mode it keeps only the block's input and parameters for backward;
+    in eval mode also the convolution output."""
+
+    @staticmethod
+    def forward(ctx, block, present, *operands):
+        values = [t.detach() for t, p in zip(operands, present) if p]
+        out, kept = block.forward(values)
+        ctx.block, ctx.present = block, present
+        ctx.save_for_backward(*values, *kept)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        saved = ctx.saved_tensors
+        count = sum(ctx.present)
+        grads = iter(ctx.block.backward(grad, saved[:count], saved[count:]))
+        # Gradients come for input, filter, then each present bias, gamma, beta;
+        # none for the running statistics.
+        result = [None, None]
+        for slot, present in enumerate(ctx.present):
+            result.append(next(grads) if present and slot < 5 else None)
+        return tuple(result)
+
+
+class _BlockModule(torch.nn.Module):
+    """What replaces a conv + batch-norm pair in the exported graph."""
+
+    def __init__(self, block):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x, w, b, gamma, beta, mean, var):
+        operands = (x, w, b, gamma, beta, mean, var)
+        present = tuple(t is not None for t in operands)
+        return _BlockFunction.apply(self.block, present, *operands)
+
+
+def _arg(node, index, default=None):
+    return node.args[index] if len(node.args) > index else default
+
+
+class CompiledModel(torch.nn.Module):
+    """The compiled model: call it like the original. Attributes: `report`
+    (the raising report), `stages` (IR after each stage: torch-mlir, raised,
+    tune, blocks, llvm), `library` (the shared library), `mode`, `target`."""
+
+    def __init__(self, model, graph, num_inputs, report, stages, library, mode, target):
+        super().__init__()
+        self.model = model            # its parameters are the ones trained
+        self.graph_module = graph
+        self.num_inputs = num_inputs
+        self.report = report
+        self.stages = stages
+        self.library = library
+        self.mode = mode
+        self.target = target
+
+    def forward(self, *inputs):
+        if len(inputs) != self.num_inputs:
+            raise TypeError(f"the compiled model takes {self.num_inputs} input(s), got {len(inputs)}")
+        state = [p for _, p in self.model.named_parameters()]
+        state += [b for _, b in self.model.named_buffers()]
+        return self.graph_module(*inputs, *state)
+
+
+def _replace_pairs(graph_module, report, blocks, block_of):
+    """Replaces each raised conv + batch-norm pair of the exported graph by
+    its compiled block. Convolutions are matched to the raising report in
+    program order."""
+    graph = graph_module.graph
+    convs = [n for n in graph.nodes if n.op == "call_function" and n.target in _CONVS]
+    if len(convs) != len(report.convolutions):
+        raise CompileError(
+            f"the exported program has {len(convs)} convolutions but torch-mlir's IR has "
+            f"{len(report.convolutions)}: cannot match them to replace the raised pairs")
+    raised = 0
+    for conv, entry in zip(convs, report.convolutions):
+        if entry.status != RAISED:
+            continue
+        users = list(conv.users)
+        bn = users[0] if len(users) == 1 else None
+        if bn is None or bn.op != "call_function" or bn.target not in _BATCH_NORMS:
+            raise CompileError(
+                f"convolution #{entry.index} at {entry.location} was raised in the IR, but in "
+                "the exported program it is not followed by batch norm alone")
+        output = bn
+        if bn.target == _ATEN._native_batch_norm_legit_no_training.default:
+            items = {u.args[1]: u for u in bn.users}
+            if set(items) - {0} and any(items[i].users for i in set(items) - {0}):
+                raise CompileError(f"convolution #{entry.index}: the batch norm's statistics are used")
+            output = items.get(0)
+        block = blocks[block_of[raised]]
+        name = f"convbn_block_{raised}"
+        graph_module.add_submodule(name, _BlockModule(block))
+        args = (conv.args[0], conv.args[1], _arg(conv, 2),
+                _arg(bn, 1), _arg(bn, 2), _arg(bn, 3), _arg(bn, 4))
+        with graph.inserting_before(bn):
+            call = graph.call_module(name, args)
+        if output is not None:
+            output.replace_all_uses_with(call)
+        for node in ([output] if output is not bn and output is not None else []) + \
+                [u for u in list(bn.users) if u is not output] + [bn, conv]:
+            if node in graph.nodes and not node.users:
+                graph.erase_node(node)
+        raised += 1
+    graph.lint()
+    graph_module.recompile()
+    return raised
+
+
+def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
+    """Compiles `model` (a torch.nn.Module whose batch norms are in eval
+    mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
+    tensors). mode: "tune" (default; backward keeps only each block's input)
+    or "eval". target: "cpu" or "cuda" (the model and inputs on the current
+    CUDA device). `workdir` keeps the intermediate files. Returns a
+    CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
+    unable to import the model), CompileError or ValueError."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r} (train and deploy blocks "
+                         "are not produced from PyTorch models)")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError("convbn.compile takes a torch.nn.Module")
+    if isinstance(example_inputs, torch.Tensor):
+        example_inputs = (example_inputs,)
+    example_inputs = tuple(example_inputs)
+    training = [n for n, m in model.named_modules()
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.training]
+    if training:
+        raise CompileError(
+            f"batch norm in training mode ({', '.join(training[:3])}"
+            f"{', ...' if len(training) > 3 else ''}): convbn.compile raises eval-mode batch "
+            "norm (frozen statistics, as in fine-tuning); call model.eval() first")
+
+    imported = import_model(model, example_inputs)
+    graph_module = imported.program.module()
+    stages = {"torch-mlir": imported.ir}
+    raised_ir, report = raise_conv_bn(imported.ir)
+    stages["raised"] = raised_ir
+    for entry in report.left_alone:
+        warnings.warn(f"convbn: convolution + batch norm at {entry.location or '?'} left alone "
+                      f"(runs in PyTorch): {entry.reason}", stacklevel=2)
+    if mode == "tune":
+        stages["tune"] = capi.run_pipeline(raised_ir, "builtin.module(convbn-eval-to-tune)")[0]
+
+    library = None
+    if report.raised:
+        blocks_ir, _ = capi.run_pipeline(
+            raised_ir, f"builtin.module(convbn-extract-blocks{{mode={mode}}})")
+        stages["blocks"] = blocks_ir
+        block_of = [int(i) for i in re.search(
+            r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
+        out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
+        library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
+                                 workdir=out)
+        stages["llvm"] = (out / "llvm.mlir").read_text()
+        sigs = _signatures(blocks_ir)
+        blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]
+        _replace_pairs(graph_module, report, blocks, block_of)
+    return CompiledModel(model, graph_module, len(example_inputs), report, stages, library,
+                         mode, target)
+
+
+__all__ = ["compile", "CompiledModel", "CompileError", "ImportFailure", "MODES", "TARGETS"]
