@@ -85,3 +85,13 @@ try:
 except (OSError, subprocess.SubprocessError):
     lit_config.note("PyTorch does not import in " + config.convbn_python +
                     ": tests that need it are unsupported")
+# `torch-mlir`: torch-mlir and torchvision import (the PyTorch flow's tests).
+try:
+    subprocess.run(
+        [config.convbn_python, "-c", "import torch_mlir.fx, torchvision"],
+        check=True, capture_output=True, timeout=120,
+    )
+    config.available_features.add("torch-mlir")
+except (OSError, subprocess.SubprocessError):
+    lit_config.note("torch-mlir or torchvision does not import in " + config.convbn_python +
+                    ": the PyTorch-flow tests are unsupported")

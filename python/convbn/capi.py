@@ -43,7 +43,7 @@ class CompilerError(ToolError):
     def __init__(self, what, diagnostics):
         self.diagnostics = diagnostics
         lines = "\n".join(str(d) for d in diagnostics) or "(no diagnostic)"
-        super().__init__(f"{what} failed:\n{lines}")
+        super().__init__(what if what.endswith(("only", ".")) else f"{what} failed:\n{lines}")
 
 
 _library = None

@@ -143,13 +143,19 @@ def _arg(node, index, default=None):
 class CompiledModel(torch.nn.Module):
     """The compiled model: call it like the original. Attributes: `report`
     (the raising report), `stages` (IR after each stage: torch-mlir, raised,
-    tune, blocks, llvm), `library` (the shared library), `mode`, `target`."""
+    tune, blocks, llvm), `library` (the shared library), `mode`, `target`,
+    `graph_module` (the exported program with the raised pairs replaced by
+    compiled blocks) and `exported_module` (the program as exported; both
+    take the inputs, then the parameters and buffers)."""
 
-    def __init__(self, model, graph, num_inputs, report, stages, library, mode, target):
+    def __init__(self, model, graph, exported, num_inputs, report, stages, library, mode,
+                 target):
         super().__init__()
         self.model = model            # its parameters are the ones trained
         self.graph_module = graph
+        object.__setattr__(self, "exported_module", exported)  # not a submodule
         self.num_inputs = num_inputs
+        self.input_shapes = []
         self.report = report
         self.stages = stages
         self.library = library
@@ -159,6 +165,10 @@ class CompiledModel(torch.nn.Module):
     def forward(self, *inputs):
         if len(inputs) != self.num_inputs:
             raise TypeError(f"the compiled model takes {self.num_inputs} input(s), got {len(inputs)}")
+        shapes = [tuple(t.shape) for t in inputs]
+        if shapes != self.input_shapes:
+            raise ValueError(f"the model was compiled for input shapes {self.input_shapes}, "
+                             f"got {shapes}: call convbn.compile again for these shapes")
         state = [p for _, p in self.model.named_parameters()]
         state += [b for _, b in self.model.named_buffers()]
         return self.graph_module(*inputs, *state)
@@ -230,10 +240,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
     training = [n for n, m in model.named_modules()
                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.training]
     if training:
+        shown = ", ".join(repr(n) for n in training[:3]) + (", ..." if len(training) > 3 else "")
         raise CompileError(
-            f"batch norm in training mode ({', '.join(training[:3])}"
-            f"{', ...' if len(training) > 3 else ''}): convbn.compile raises eval-mode batch "
-            "norm (frozen statistics, as in fine-tuning); call model.eval() first")
+            f"batch norm in training mode (module {shown}): convbn.compile raises eval-mode "
+            "batch norm (frozen statistics, as in fine-tuning); call model.eval() first")
 
     imported = import_model(model, example_inputs)
     graph_module = imported.program.module()
@@ -260,8 +270,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
         sigs = _signatures(blocks_ir)
         blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]
         _replace_pairs(graph_module, report, blocks, block_of)
-    return CompiledModel(model, graph_module, len(example_inputs), report, stages, library,
-                         mode, target)
+    compiled = CompiledModel(model, graph_module, imported.program.module(),
+                             len(example_inputs), report, stages, library, mode, target)
+    compiled.input_shapes = [tuple(t.shape) for t in example_inputs]
+    return compiled
 
 
 __all__ = ["compile", "CompiledModel", "CompileError", "ImportFailure", "MODES", "TARGETS"]

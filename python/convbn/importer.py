@@ -87,4 +87,6 @@ def import_model(model, example_inputs):
         raise ImportFailure(
             "torch-mlir could not lower the model to linalg-on-tensors "
             "(an operation it does not support?):\n  " + "\n  ".join(message[:12])) from error
-    return ImportedModel(str(module), program, names, len(example_inputs))
+    # With locations: diagnostics then name the model's source lines.
+    ir = module.operation.get_asm(enable_debug_info=True)
+    return ImportedModel(ir, program, names, len(example_inputs))

@@ -1,6 +1,10 @@
 """Raising conv + batch norm from linalg into convbn ops, with a report."""
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
 
 from . import capi
 
@@ -13,14 +17,28 @@ _LEFT_ALONE_PREFIX = "convolution + batch norm left alone: "
 _NO_BN_PREFIX = "convolution not raised"
 
 
+def model_frame(location):
+    """The frame of a diagnostic's call stack that is the model's own code:
+    the innermost one outside torch's package and this one."""
+    frames = [f for f in location.split(" <- ") if f]
+    torch_dir = str(Path(torch.__file__).parent)
+    own_dir = str(Path(__file__).parent)
+    for frame in frames:
+        if not frame.startswith((torch_dir, own_dir)):
+            return frame
+    return frames[0] if frames else ""
+
+
 @dataclass
 class ConvReport:
-    """One convolution of the imported IR, in program order."""
+    """One convolution of the imported IR, in program order. `location` is
+    the model's source line; `stack` the whole call stack."""
 
     index: int
     location: str
     status: str          # RAISED, LEFT_ALONE or NO_BATCH_NORM
     reason: str = ""
+    stack: str = ""
 
 
 @dataclass
@@ -46,10 +64,25 @@ class RaiseReport:
         return "\n".join(lines)
 
 
+class UnsupportedOperation(capi.CompilerError):
+    """The imported IR holds an operation outside upstream MLIR (torch-mlir
+    emits its own dialects for what linalg cannot express)."""
+
+
 def raise_conv_bn(ir, name="<torch-mlir>"):
     """Runs -convbn-raise-from-linalg on `ir`; returns (raised IR, report)."""
-    text, diagnostics = capi.run_pipeline(
-        ir, "builtin.module(convbn-raise-from-linalg{report=true})", name=name)
+    try:
+        text, diagnostics = capi.run_pipeline(
+            ir, "builtin.module(convbn-raise-from-linalg{report=true})", name=name)
+    except capi.CompilerError as error:
+        for d in error.diagnostics:
+            found = re.search(r"Dialect `(\w+)' not found for custom op '([\w.]+)'", d.message)
+            if found:
+                raise UnsupportedOperation(
+                    f"the model uses '{found.group(2)}' (at {model_frame(d.location) or '?'}), which torch-mlir "
+                    f"lowers to its own '{found.group(1)}' dialect rather than linalg; this "
+                    "compiler takes linalg-on-tensors IR only", error.diagnostics) from None
+        raise
     report = RaiseReport()
     for d in diagnostics:
         if d.severity == "remark" and d.message.startswith(_RAISED_PREFIX):
@@ -60,5 +93,6 @@ def raise_conv_bn(ir, name="<torch-mlir>"):
             status, reason = NO_BATCH_NORM, ""
         else:
             continue
-        report.convolutions.append(ConvReport(len(report.convolutions), d.location, status, reason))
+        report.convolutions.append(ConvReport(len(report.convolutions), model_frame(d.location),
+                                              status, reason, d.location))
     return text, report
