@@ -8,7 +8,8 @@
  *
  * Diagnostics are returned as JSON: an array of objects
  *   {"severity": "error"|"warning"|"remark"|"note",
- *    "location": "file:line:col" (or the printed location),
+ *    "location": "file:line:col" ("" when unknown; a call stack is printed
+ *                innermost frame first, frames separated by " <- "),
  *    "message": "...", "notes": [{"location": ..., "message": ...}]}
  * in the order they were emitted.
  *

@@ -79,8 +79,13 @@ std::string printLocation(Location loc) {
       if (!printed.empty())
         return printed;
     }
-  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
-    return printLocation(callSite.getCallee());
+  // A call stack (torch-mlir records the Python frames): innermost first,
+  // " <- " between frames.
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc)) {
+    std::string callee = printLocation(callSite.getCallee());
+    std::string caller = printLocation(callSite.getCaller());
+    return caller.empty() ? callee : callee + " <- " + caller;
+  }
   if (auto name = dyn_cast<NameLoc>(loc))
     return printLocation(name.getChildLoc());
   return "";

@@ -558,6 +558,12 @@ struct ConvBNRaiseFromLinalgPass
   /// none follows.
   bool raise(Operation *conv, std::string &why) {
     Value result = conv->getResult(0);
+    // A grouped convolution's result is collapsed from [N, G, F/G, ...] to
+    // [N, F, ...] before the batch norm: look for the chain after that.
+    if (result.hasOneUse())
+      if (auto collapse =
+              dyn_cast<tensor::CollapseShapeOp>(*result.getUsers().begin()))
+        result = collapse.getResult();
     SmallVector<Operation *> users(result.getUsers());
     if (llvm::any_of(users, isStatistic)) {
       why = "batch normalization in training mode (batch statistics are "
