@@ -58,7 +58,7 @@ install_packages() {
 setup_venv() {
   local req="$ROOT/python/requirements.txt" stamp="$VENV/.requirements.sha256"
   local want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  want="$(cat "$req" "$ROOT/python/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "creating the Python environment in .venv"
   python3 -m venv "$VENV" || die "python3 -m venv failed (is python3-venv installed?)"
@@ -66,6 +66,10 @@ setup_venv() {
     || die "pip could not upgrade itself: is PyPI reachable?"
   "$VENV/bin/python" -m pip install -q -r "$req" \
     || die "pip install -r python/requirements.txt failed: is PyPI reachable?"
+  # The convbn package itself, editable: it finds the build through its
+  # source location (or $CONVBN_BUILD_DIR).
+  "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT/python" \
+    || die "pip install -e python failed"
   echo "$want" > "$stamp"
 }
 

@@ -16,7 +16,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.convbn_obj_root, "test")
-config.excludes = ["runtime_errors.c", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "cases.py", "conformance.py", "robustness.py"]
+config.excludes = ["runtime_errors.c", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "cases.py", "conformance.py", "robustness.py", "network_parity.py", "bad_input.py", "emit_linalg.py", "readme_example.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", sys.executable))

@@ -1,7 +1,7 @@
 //===- convbn-fuzz.cpp - libFuzzer target for the convbn dialect ----------===//
 //
-// Parses the input as IR (convbn, func, arith, tensor), verifies it, and runs
-// every convbn pass plus canonicalization with the verifier after each pass,
+// Parses the input as IR (convbn, func, arith, tensor, linalg, math), verifies
+// it, and runs the raising from linalg, every convbn pass plus canonicalization with the verifier after each pass,
 // then the lowering to linalg when every op is one it supports. Invalid input
 // must end in a diagnostic; valid input must stay valid through every rewrite
 // and lower (a pass that fails or breaks IR aborts, which the fuzzer reports).
@@ -50,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   PassManager pm(&context);
   pm.enableVerifier(true);
+  pm.addPass(convbn::createConvBNRaiseFromLinalg());
   pm.addPass(convbn::createConvBNEvalToTune());
   pm.addPass(convbn::createConvBNDeployFold());
   pm.addPass(convbn::createConvBNDecomposeTune());

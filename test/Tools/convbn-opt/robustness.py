@@ -23,12 +23,25 @@ import sys
 
 TIMEOUT_S = 20
 PASSES = [
+    "-convbn-raise-from-linalg=report",
     "-canonicalize",
     "-convbn-eval-to-tune",
     "-convbn-deploy-fold",
     "-convbn-decompose-tune",
     "-convert-convbn-to-linalg",
 ]
+# Every other mutated input instead goes through the block extraction.
+PASSES_EXTRACT = [
+    "-convbn-raise-from-linalg",
+    "-convbn-extract-blocks=mode=eval",
+    "-convert-convbn-to-linalg",
+]
+# Crashes inside upstream MLIR (the packaged 22.1.8) that mlir-opt shows on
+# the same input, recognized by the diagnostic printed before the crash:
+# linalg.broadcast's custom parser crashes after failing to parse its
+# `dimensions` (e.g. `dimensions = [0, ?, 3]`). Counted and reported, not
+# failures of this project.
+KNOWN_UPSTREAM_CRASHES = ["custom op 'linalg.broadcast' expected integer value"]
 TOKENS = (
     "func.func @f ( ) -> { } : , = -> %x %w %m %v %gz %0 %1:2 # "
     "convbn.conv_bn convbn.backward convbn.fold train eval tune deploy infer "
@@ -44,7 +57,7 @@ NUMBER = re.compile(r"(?<![A-Za-z_%@#.\d])\d+(?![A-Za-z_.\d])")
 EXTREMES = ["0", "1", "-1", "?", "3", "9223372036854775807", "4294967296"]
 
 
-def make_inputs(test_dir, seed):
+def make_inputs(test_dirs, seed):
     rng = random.Random(seed)
     inputs = []
     for i in range(120):
@@ -53,9 +66,11 @@ def make_inputs(test_dir, seed):
     for i in range(120):
         text = " ".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 60)))
         inputs.append((f"tokens-{i}", text.encode(), []))
-    sources = sorted(f for f in os.listdir(test_dir) if f.endswith(".mlir"))
-    for name in sources:
-        with open(os.path.join(test_dir, name), "rb") as f:
+    sources = sorted(os.path.join(d, f) for d in test_dirs for f in os.listdir(d)
+                     if f.endswith(".mlir"))
+    for path in sources:
+        name = os.path.basename(path)
+        with open(path, "rb") as f:
             data = f.read()
         chunks = [c for c in data.split(b"// -----") if c.strip()]
         for ci, chunk in enumerate(chunks):
@@ -75,7 +90,8 @@ def make_inputs(test_dir, seed):
                     mutated = NUMBER.sub(
                         lambda m: value if m.group(0) == number else m.group(0), mutated
                     )
-                inputs.append((f"{name}[{ci}]-mut{mi}", mutated.encode(), PASSES))
+                flags = PASSES if mi % 2 == 0 else PASSES_EXTRACT
+                inputs.append((f"{name}[{ci}]-mut{mi}", mutated.encode(), flags))
     return inputs
 
 
@@ -94,6 +110,8 @@ def run_one(tool, item):
     stderr = proc.stderr.decode(errors="replace")
     code = proc.returncode
     if code not in (0, 1):
+        if any(sig in stderr for sig in KNOWN_UPSTREAM_CRASHES):
+            return (code, "known upstream crash"), None
         return code, f"{label}: exit code {code} (crash?)\n{stderr[-2000:]}"
     if code == 1 and "error:" not in stderr:
         return code, f"{label}: failed without an error diagnostic\n{stderr[-2000:]}"
@@ -104,19 +122,22 @@ def run_one(tool, item):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tool")
-    parser.add_argument("test_dir")
+    parser.add_argument("test_dirs", nargs="+")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    inputs = make_inputs(args.test_dir, args.seed)
+    inputs = make_inputs(args.test_dirs, args.seed)
     failures = []
-    accepted = rejected = by_verifier = 0
+    accepted = rejected = by_verifier = upstream = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for outcome, problem in pool.map(lambda i: run_one(args.tool, i), inputs):
             if problem:
                 failures.append(problem)
                 continue
             code, kind = outcome
+            if kind == "known upstream crash":
+                upstream += 1
+                continue
             accepted += code == 0
             rejected += code == 1
             by_verifier += kind == "verifier"
@@ -125,7 +146,7 @@ def main():
     print(
         f"robustness: {len(inputs)} inputs: {accepted} accepted, {rejected} "
         f"rejected with a diagnostic ({by_verifier} by an op verifier), "
-        f"{len(failures)} failures"
+        f"{upstream} known upstream crashes, {len(failures)} failures"
     )
     return 1 if failures else 0
 
