@@ -125,14 +125,14 @@ private:
   void record(Diagnostic &d) {
     llvm::json::Array notes;
     for (Diagnostic &note : d.getNotes())
-      notes.push_back(llvm::json::Object{
-          {"location", printLocation(note.getLocation())},
-          {"message", note.str()}});
-    entries.push_back(llvm::json::Object{
-        {"severity", severityName(d.getSeverity())},
-        {"location", printLocation(d.getLocation())},
-        {"message", d.str()},
-        {"notes", std::move(notes)}});
+      notes.push_back(
+          llvm::json::Object{{"location", printLocation(note.getLocation())},
+                             {"message", note.str()}});
+    entries.push_back(
+        llvm::json::Object{{"severity", severityName(d.getSeverity())},
+                           {"location", printLocation(d.getLocation())},
+                           {"message", d.str()},
+                           {"notes", std::move(notes)}});
   }
 
   llvm::json::Array entries;

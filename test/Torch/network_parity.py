@@ -78,6 +78,23 @@ class OnBranch(torch.fx.Interpreter):
         return super().call_function(target, args, kwargs)
 
 
+def kept_for_backward(run, exclude):
+    """Bytes of the distinct tensors autograd keeps for backward while
+    `run()` executes, parameters and buffers (`exclude`) not counted."""
+    seen = {}
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in skip:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        run()
+    return sum(seen.values())
+
+
 def relative(ours, ref):
     scale = ref.abs().max().item()
     return (ours.double() - ref).abs().max().item() / (scale if scale else 1.0)
@@ -168,6 +185,12 @@ def main():
         if error > TOLERANCE:
             failures.append(f"{what} error {error:.2e} > {TOLERANCE:.0e}")
     print(f"{len(names)} parameter gradients and the input gradient checked")
+    mib = 1 << 20
+    ours_kept = kept_for_backward(lambda: compiled(x.clone().requires_grad_()), state)
+    eager_kept = kept_for_backward(lambda: model(x.clone().requires_grad_()), state)
+    print(f"kept for backward (distinct activation storages): ours ({args.mode}) "
+          f"{ours_kept / mib:.2f} MiB, PyTorch eager (eval batch norm) {eager_kept / mib:.2f} MiB "
+          f"({ours_kept / eager_kept:.2f}x)")
     if failures:
         print("FAILED: " + "; ".join(failures))
         return 1

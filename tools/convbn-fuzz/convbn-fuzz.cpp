@@ -1,10 +1,11 @@
 //===- convbn-fuzz.cpp - libFuzzer target for the convbn dialect ----------===//
 //
 // Parses the input as IR (convbn, func, arith, tensor, linalg, math), verifies
-// it, and runs the raising from linalg, every convbn pass plus canonicalization with the verifier after each pass,
-// then the lowering to linalg when every op is one it supports. Invalid input
-// must end in a diagnostic; valid input must stay valid through every rewrite
-// and lower (a pass that fails or breaks IR aborts, which the fuzzer reports).
+// it, and runs the raising from linalg, every convbn pass plus canonicalization
+// with the verifier after each pass, then the lowering to linalg when every op
+// is one it supports. Invalid input must end in a diagnostic; valid input must
+// stay valid through every rewrite and lower (a pass that fails or breaks IR
+// aborts, which the fuzzer reports).
 //
 //   cmake -DCONVBN_BUILD_FUZZER=ON ... && ninja convbn-fuzz
 //   build/bin/convbn-fuzz -max_total_time=600 CORPUS_DIR test/Dialect/ConvBN
@@ -26,11 +27,29 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/Regex.h"
 
 #include <cstdint>
 #include <cstdlib>
 
 using namespace mlir;
+
+/// True if `text` holds a `linalg.broadcast` whose `dimensions` list does not
+/// parse: upstream's parser for that op (LLVM/MLIR 22.1.8) then stores a null
+/// attribute and crashes, mlir-opt included. Such inputs test upstream, not
+/// this project, so they are skipped.
+static bool hitsUpstreamBroadcastCrash(StringRef text) {
+  static const llvm::Regex wellFormed(
+      "dimensions[ \t]*=[ \t]*\\[[ \t0-9,]*\\]");
+  for (size_t at = text.find("linalg.broadcast"); at != StringRef::npos;
+       at = text.find("linalg.broadcast", at + 1)) {
+    StringRef line =
+        text.drop_front(at).take_until([](char c) { return c == '\n'; });
+    if (!wellFormed.match(line))
+      return true;
+  }
+  return false;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   DialectRegistry registry;
@@ -44,6 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 [](Diagnostic &) { return success(); });
 
   StringRef text(reinterpret_cast<const char *>(data), size);
+  if (hitsUpstreamBroadcastCrash(text))
+    return 0;
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
   if (!module)
     return 0;

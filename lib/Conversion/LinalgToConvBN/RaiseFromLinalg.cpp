@@ -53,8 +53,9 @@ bool isSupportedConv(Operation *op) {
 /// Any linalg convolution (pooling ops, which share the interface, are not).
 bool isConvolution(Operation *op) {
   StringRef name = op->getName().getStringRef();
-  return isa<linalg::LinalgOp>(op) && (name.starts_with("linalg.conv_") ||
-                                       name.starts_with("linalg.depthwise_conv_"));
+  return isa<linalg::LinalgOp>(op) &&
+         (name.starts_with("linalg.conv_") ||
+          name.starts_with("linalg.depthwise_conv_"));
 }
 
 SmallVector<int64_t> intsOr(Operation *op, StringRef name, int64_t rank,
@@ -110,7 +111,8 @@ FailureOr<Value> matchAccumulator(Value init) {
 }
 
 FailureOr<ConvMatch> matchConv(linalg::LinalgOp conv, std::string &why) {
-  int64_t spatial = cast<ShapedType>(conv->getResult(0).getType()).getRank() - 2;
+  int64_t spatial =
+      cast<ShapedType>(conv->getResult(0).getType()).getRank() - 2;
   ConvMatch m;
   m.strides = intsOr(conv, "strides", spatial, 1);
   m.dilations = intsOr(conv, "dilations", spatial, 1);
@@ -199,10 +201,9 @@ public:
       ArrayRef<int64_t> dims = bcast.getDimensions();
       if (llvm::is_contained(dims, dim))
         return fail("a per-channel operand is broadcast along the channels");
-      return channel(bcast.getInput(),
-                     dim - llvm::count_if(dims, [&](int64_t d) {
-                       return d < dim;
-                     }));
+      return channel(
+          bcast.getInput(),
+          dim - llvm::count_if(dims, [&](int64_t d) { return d < dim; }));
     }
     if (auto generic = t.getDefiningOp<linalg::GenericOp>()) {
       if (!isElementwise(generic))
@@ -238,6 +239,22 @@ private:
 
   const Expr *scalar(Value v, linalg::GenericOp g, unsigned channelDim,
                      bool activationShaped) {
+    // Values in a body are shared freely (a fused generic reuses them): one
+    // expression per value keeps the walk linear.
+    auto cached = scalars.find(v);
+    if (cached != scalars.end())
+      return cached->second;
+    if (++depth > kMaxDepth)
+      return fail("the elementwise computation is too deep to analyze");
+    const Expr *e = scalarUncached(v, g, channelDim, activationShaped);
+    --depth;
+    if (e)
+      scalars[v] = e;
+    return e;
+  }
+
+  const Expr *scalarUncached(Value v, linalg::GenericOp g, unsigned channelDim,
+                             bool activationShaped) {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
       if (arg.getOwner() != g.getBody())
         return fail("the body reads a block argument of another region");
@@ -342,9 +359,14 @@ private:
     return nullptr;
   }
 
+  /// Bounds the recursion (one level per op or generic walked through).
+  static constexpr unsigned kMaxDepth = 512;
+
   Value act;
   int64_t channels;
   std::deque<Expr> arena;
+  DenseMap<Value, const Expr *> scalars;
+  unsigned depth = 0;
   std::string failureReason;
 };
 
@@ -464,6 +486,10 @@ bool isElementwiseUser(Operation *user, Value v) {
   return llvm::is_contained(g.getDpsInputs(), v);
 }
 
+/// Batch norm takes at most 6 elementwise ops (torch-mlir's chain); longer
+/// runs are followed this far only.
+constexpr size_t kMaxChainLength = 32;
+
 struct ChainEnd {
   Value value;
   /// Some value before it in the chain has users outside the chain.
@@ -482,7 +508,7 @@ SmallVector<ChainEnd> chainEnds(Operation *start, Value convResult) {
   Value current = start->getResult(0);
   bool shared = false;
   ends.push_back({current, shared});
-  while (true) {
+  while (ends.size() < kMaxChainLength) {
     SmallVector<Operation *> next;
     for (Operation *user : current.getUsers())
       if (isElementwiseUser(user, current) && !llvm::is_contained(next, user))
@@ -541,10 +567,12 @@ struct ConvBNRaiseFromLinalgPass
         ++raised;
       } else if (!why.empty()) {
         ++leftAlone;
-        emitWarning(conv->getLoc(), "convolution + batch norm left alone: ") << why;
+        emitWarning(conv->getLoc(), "convolution + batch norm left alone: ")
+            << why;
       } else if (report) {
-        emitRemark(conv->getLoc(), "convolution not raised: no batch normalization "
-                         "follows it");
+        emitRemark(conv->getLoc(),
+                   "convolution not raised: no batch normalization "
+                   "follows it");
       }
     }
     if (report)
@@ -592,8 +620,7 @@ struct ConvBNRaiseFromLinalgPass
             "linalg.conv_2d_nchw_fchw and linalg.conv_3d_ncdhw_fcdhw are)";
       return false;
     }
-    FailureOr<ConvMatch> cm =
-        matchConv(cast<linalg::LinalgOp>(conv), why);
+    FailureOr<ConvMatch> cm = matchConv(cast<linalg::LinalgOp>(conv), why);
     if (failed(cm))
       return false;
     Value end = bn->first.value;
@@ -630,8 +657,9 @@ struct ConvBNRaiseFromLinalgPass
     end.replaceAllUsesWith(op.getOutput());
     eraseDeadChain(endOp);
     if (report)
-      emitRemark(op->getLoc(), "raised convolution + batch norm into convbn.conv_bn "
-                     "eval");
+      emitRemark(op->getLoc(),
+                 "raised convolution + batch norm into convbn.conv_bn "
+                 "eval");
     return true;
   }
 

@@ -79,8 +79,8 @@ struct ConvBNExtractBlocksPass
     for (auto [index, op] : llvm::enumerate(distinct))
       buildBlockFunctions(b, op, *target, index);
     module.getBody()->clear();
-    module.getBody()->getOperations().splice(
-        module.getBody()->end(), fresh.getBody()->getOperations());
+    module.getBody()->getOperations().splice(module.getBody()->end(),
+                                             fresh.getBody()->getOperations());
     fresh->erase();
     module->setAttr("convbn.block_of", b.getDenseI64ArrayAttr(blockOf));
   }
@@ -89,9 +89,9 @@ struct ConvBNExtractBlocksPass
                                   size_t index) {
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
-    SmallVector<Value> params{op.getInput(), op.getFilter(), op.getBias(),
-                              op.getGamma(), op.getBeta(),
-                              op.getRunningMean(), op.getRunningVar()};
+    SmallVector<Value> params{
+        op.getInput(), op.getFilter(),      op.getBias(),      op.getGamma(),
+        op.getBeta(),  op.getRunningMean(), op.getRunningVar()};
     SmallVector<Type> paramTypes;
     for (Value v : params)
       if (v)
@@ -104,21 +104,21 @@ struct ConvBNExtractBlocksPass
     SmallVector<Type> fwdResults{outType};
     if (eval)
       fwdResults.push_back(outType);
-    auto fwd = func::FuncOp::create(b, loc, prefix + "_forward",
-                                    FunctionType::get(ctx, paramTypes,
-                                                      fwdResults));
+    auto fwd =
+        func::FuncOp::create(b, loc, prefix + "_forward",
+                             FunctionType::get(ctx, paramTypes, fwdResults));
     fwd->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
     {
       OpBuilder::InsertionGuard guard(b);
       Block *body = fwd.addEntryBlock();
       b.setInsertionPointToEnd(body);
       SmallVector<Value> args = remap(params, body->getArguments());
-      auto conv = ConvBNOp::create(
-          b, loc, TypeRange(fwdResults), mode, args[0], args[1], args[2],
-          args[3], args[4], args[5], args[6], op.getStridesAttr(),
-          op.getPaddingLowAttr(), op.getPaddingHighAttr(),
-          op.getDilationsAttr(), op.getGroups(), op.getEpsilon(),
-          op.getMomentum());
+      auto conv =
+          ConvBNOp::create(b, loc, TypeRange(fwdResults), mode, args[0],
+                           args[1], args[2], args[3], args[4], args[5], args[6],
+                           op.getStridesAttr(), op.getPaddingLowAttr(),
+                           op.getPaddingHighAttr(), op.getDilationsAttr(),
+                           op.getGroups(), op.getEpsilon(), op.getMomentum());
       func::ReturnOp::create(b, loc, conv->getResults());
     }
 
@@ -136,9 +136,8 @@ struct ConvBNExtractBlocksPass
     llvm::append_range(bwdArgs, paramTypes);
     if (eval)
       bwdArgs.push_back(outType);
-    auto bwd = func::FuncOp::create(
-        b, loc, prefix + "_backward",
-        FunctionType::get(ctx, bwdArgs, gradTypes));
+    auto bwd = func::FuncOp::create(b, loc, prefix + "_backward",
+                                    FunctionType::get(ctx, bwdArgs, gradTypes));
     bwd->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
     {
       OpBuilder::InsertionGuard guard(b);
