@@ -23,12 +23,13 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import capi
 from .aot import compile_module
 from .importer import ImportFailure, import_model
-from .raising import RAISED, raise_conv_bn
+from .raising import LEFT_ALONE, RAISED, raise_conv_bn
 
 MODES = ("tune", "eval")
 TARGETS = ("cpu", "cuda")
@@ -174,34 +175,109 @@ class CompiledModel(torch.nn.Module):
         return self.graph_module(*inputs, *state)
 
 
-def _replace_pairs(graph_module, report, blocks, block_of):
+_TRANSPOSED = {_ATEN.conv_transpose1d.default, _ATEN.conv_transpose2d.input,
+               _ATEN.conv_transpose3d.input}
+
+
+def _listify(value, rank, default):
+    if value is None:
+        return [default] * rank
+    if isinstance(value, int):
+        return [value] * rank
+    value = list(value)
+    return value * rank if len(value) == 1 else value
+
+
+def _conv_attributes(node, rank):
+    """(transposed, attributes) of an exported convolution node, attributes
+    in the convbn.conv_bn form (padding None when given as a string)."""
+    if node.target in _TRANSPOSED:
+        return True, None
+    if node.target in (_ATEN.convolution.default, _ATEN._convolution.default):
+        stride, padding, dilation = _arg(node, 3), _arg(node, 4), _arg(node, 5)
+        transposed, groups = bool(_arg(node, 6)), _arg(node, 8, 1)
+    else:
+        stride, padding, dilation = _arg(node, 3), _arg(node, 4), _arg(node, 5)
+        transposed, groups = False, _arg(node, 6, 1)
+    padding = None if isinstance(padding, str) else _listify(padding, rank, 0)
+    return transposed, {"strides": _listify(stride, rank, 1),
+                        "padding_low": padding, "padding_high": padding,
+                        "dilations": _listify(dilation, rank, 1), "groups": groups}
+
+
+def _block_attributes(blocks_ir, name, rank):
+    """The attributes of the convbn.conv_bn in function `name`_forward."""
+    body = blocks_ir[blocks_ir.index(f"func.func @{name}_forward("):]
+    line = body[body.index("convbn.conv_bn"):]
+    line = line[:line.index("\n")]
+
+    def array(key, default):
+        found = re.search(key + r" = array<i64: ([-\d, ]+)>", line)
+        return [int(v) for v in found.group(1).split(",")] if found else [default] * rank
+
+    groups = re.search(r"groups = (\d+)", line)
+    epsilon = re.search(r"epsilon = ([-+\d.eE]+)", line)
+    return {"strides": array("strides", 1), "padding_low": array("padding_low", 0),
+            "padding_high": array("padding_high", 0), "dilations": array("dilations", 1),
+            "groups": int(groups.group(1)) if groups else 1,
+            "epsilon": float(epsilon.group(1)) if epsilon else 1e-5}
+
+
+def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
     """Replaces each raised conv + batch-norm pair of the exported graph by
     its compiled block. Convolutions are matched to the raising report in
-    program order."""
+    program order, and each match is checked (shapes, strides, padding,
+    dilations, groups, epsilon) before it is replaced."""
     graph = graph_module.graph
     convs = [n for n in graph.nodes if n.op == "call_function" and n.target in _CONVS]
     if len(convs) != len(report.convolutions):
         raise CompileError(
             f"the exported program has {len(convs)} convolutions but torch-mlir's IR has "
             f"{len(report.convolutions)}: cannot match them to replace the raised pairs")
-    raised = 0
+    raised_in_ir = replaced = 0
     for conv, entry in zip(convs, report.convolutions):
         if entry.status != RAISED:
             continue
+        block = blocks[block_of[raised_in_ir]]
+        raised_in_ir += 1
         users = list(conv.users)
         bn = users[0] if len(users) == 1 else None
         if bn is None or bn.op != "call_function" or bn.target not in _BATCH_NORMS:
             raise CompileError(
                 f"convolution #{entry.index} at {entry.location} was raised in the IR, but in "
                 "the exported program it is not followed by batch norm alone")
+        weight_shape = tuple(conv.args[1].meta["val"].shape) if "val" in conv.args[1].meta else None
+        rank = len(weight_shape) - 2 if weight_shape else len(block.fwd_args[1][0]) - 2
+        transposed, attributes = _conv_attributes(conv, rank)
+        if transposed:
+            entry.status = LEFT_ALONE
+            entry.reason = ("a transposed convolution: torch-mlir rewrites it into a forward "
+                            "convolution over an upsampled input and a flipped filter, which the "
+                            "exported program does not have; it runs in PyTorch")
+            continue
+        expected = _block_attributes(blocks_ir, block.name, rank)
+        eps_index = 7 if bn.target == _ATEN.batch_norm.default else 6
+        checks = dict(attributes, epsilon=_arg(bn, eps_index, 1e-5))
+        for key, value in checks.items():
+            if value is None:
+                continue
+            same = (float(np.float32(value)) == float(np.float32(expected[key]))
+                    if key == "epsilon" else value == expected[key])
+            if not same:
+                raise CompileError(
+                    f"convolution #{entry.index} at {entry.location}: {key} is {value} in the "
+                    f"exported program but {expected[key]} in the raised IR")
+        if weight_shape and weight_shape != block.fwd_args[1][0]:
+            raise CompileError(
+                f"convolution #{entry.index} at {entry.location}: filter {weight_shape} in the "
+                f"exported program, {block.fwd_args[1][0]} in the raised IR")
         output = bn
         if bn.target == _ATEN._native_batch_norm_legit_no_training.default:
             items = {u.args[1]: u for u in bn.users}
             if set(items) - {0} and any(items[i].users for i in set(items) - {0}):
                 raise CompileError(f"convolution #{entry.index}: the batch norm's statistics are used")
             output = items.get(0)
-        block = blocks[block_of[raised]]
-        name = f"convbn_block_{raised}"
+        name = f"convbn_block_{replaced}"
         graph_module.add_submodule(name, _BlockModule(block))
         args = (conv.args[0], conv.args[1], _arg(conv, 2),
                 _arg(bn, 1), _arg(bn, 2), _arg(bn, 3), _arg(bn, 4))
@@ -213,10 +289,10 @@ def _replace_pairs(graph_module, report, blocks, block_of):
                 [u for u in list(bn.users) if u is not output] + [bn, conv]:
             if node in graph.nodes and not node.users:
                 graph.erase_node(node)
-        raised += 1
+        replaced += 1
     graph.lint()
     graph_module.recompile()
-    return raised
+    return replaced
 
 
 def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
@@ -250,9 +326,6 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
     stages = {"torch-mlir": imported.ir}
     raised_ir, report = raise_conv_bn(imported.ir)
     stages["raised"] = raised_ir
-    for entry in report.left_alone:
-        warnings.warn(f"convbn: convolution + batch norm at {entry.location or '?'} left alone "
-                      f"(runs in PyTorch): {entry.reason}", stacklevel=2)
     if mode == "tune":
         stages["tune"] = capi.run_pipeline(raised_ir, "builtin.module(convbn-eval-to-tune)")[0]
 
@@ -269,7 +342,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
         stages["llvm"] = (out / "llvm.mlir").read_text()
         sigs = _signatures(blocks_ir)
         blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]
-        _replace_pairs(graph_module, report, blocks, block_of)
+        _replace_pairs(graph_module, report, blocks, block_of, blocks_ir)
+    for entry in report.left_alone:
+        warnings.warn(f"convbn: convolution + batch norm at {entry.location or '?'} left alone "
+                      f"(runs in PyTorch): {entry.reason}", stacklevel=2)
     compiled = CompiledModel(model, graph_module, imported.program.module(),
                              len(example_inputs), report, stages, library, mode, target)
     compiled.input_shapes = [tuple(t.shape) for t in example_inputs]

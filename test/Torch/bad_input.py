@@ -64,10 +64,22 @@ def shared_conv_output():
             f"results {'match' if ok else 'DIFFER'}; warning: {messages[0] if messages else 'none'}")
 
 
-def grouped_conv():
-    model = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, groups=2), torch.nn.BatchNorm2d(4),
+def transposed_conv():
+    model = torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 4, 3, stride=2), torch.nn.BatchNorm2d(4),
                                 torch.nn.Conv2d(4, 4, 1), torch.nn.BatchNorm2d(4)).eval()
-    x = torch.randn(2, 4, 8, 8)
+    x = torch.randn(2, 4, 5, 5)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        compiled = convbn.compile(model, (x,))
+    ok = check_parity(model, x, compiled)
+    left = compiled.report.left_alone
+    return (f"raised {len(compiled.report.raised)}, left alone {len(left)} "
+            f"({left[0].reason if left else ''}), results {'match' if ok else 'DIFFER'}")
+
+
+def unsupported_conv():
+    model = torch.nn.Sequential(torch.nn.Conv1d(4, 4, 3, groups=4), torch.nn.BatchNorm1d(4)).eval()
+    x = torch.randn(2, 4, 16)  # 1-D depthwise: linalg.depthwise_conv_1d_ncw_cw
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         compiled = convbn.compile(model, (x,))
@@ -130,7 +142,8 @@ def wrong_shape_at_call():
     return "ran (UNEXPECTED)"
 
 
-for name, fn in [("shared conv output", shared_conv_output), ("grouped conv", grouped_conv),
+for name, fn in [("shared conv output", shared_conv_output), ("transposed conv", transposed_conv),
+                 ("unsupported conv", unsupported_conv),
                  ("training batch norm", training_batch_norm), ("unsupported op", unsupported_op),
                  ("torch-mlir missing", torch_mlir_missing), ("torch-mlir too old", torch_mlir_too_old),
                  ("bad mode", bad_mode), ("wrong shape at call", wrong_shape_at_call)]:

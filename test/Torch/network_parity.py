@@ -12,9 +12,9 @@ f32 forward (PyTorch's own included) near a tie decides differently from
 an f64 one now and then, which moves a whole gradient element (measured:
 PyTorch f32 eager ResNet-50, seed 2: 2.9% input-gradient error). So the
 gradient reference is the float64 evaluation of the same exported program
-on the branch our forward took: every ReLU and max-pool of the float64 run
-takes its mask / argmax from the values our compiled forward produced at
-that op; everything else (convolutions, batch norm, adds, pooling, the
+on the branch our forward took: every ReLU (and ReLU6) and max-pool of the
+float64 run takes its mask / argmax from the values our compiled forward
+produced at that op; everything else (convolutions, batch norm, adds, pooling, the
 classifier) is computed in float64 by PyTorch. The number of decisions in
 which our forward differs from a plain float64 run is reported.
 
@@ -34,6 +34,7 @@ import convbn
 
 ATEN = torch.ops.aten
 RELUS = {ATEN.relu.default, ATEN.relu_.default}
+CLAMPS = {ATEN.hardtanh.default, ATEN.hardtanh_.default}  # ReLU6 (MobileNet)
 MAXPOOLS = {ATEN.max_pool2d.default}
 TOLERANCE = 1e-4
 
@@ -46,7 +47,7 @@ class Recorder(torch.fx.Interpreter):
         self.recorded = []
 
     def call_function(self, target, args, kwargs):
-        if target in RELUS or target in MAXPOOLS:
+        if target in RELUS or target in CLAMPS or target in MAXPOOLS:
             self.recorded.append(args[0].detach().clone())
         return super().call_function(target, args, kwargs)
 
@@ -65,6 +66,14 @@ class OnBranch(torch.fx.Interpreter):
             x, chosen = args[0], next(self.decisions)
             self.flipped += int(((chosen > 0) != (x > 0)).sum())
             return torch.where(chosen > 0, x, torch.zeros_like(x))
+        if target in CLAMPS:
+            x, chosen = args[0], next(self.decisions)
+            low = args[1] if len(args) > 1 else -1.0
+            high = args[2] if len(args) > 2 else 1.0
+            inside = (chosen > low) & (chosen < high)
+            self.flipped += int((inside != ((x > low) & (x < high))).sum())
+            bound = torch.where(chosen <= low, torch.full_like(x, low), torch.full_like(x, high))
+            return torch.where(inside, x, bound)
         if target in MAXPOOLS:
             x, chosen = args[0], next(self.decisions)
             kernel, stride = args[1], args[2] if len(args) > 2 and args[2] else args[1]

@@ -40,7 +40,8 @@ using namespace mlir;
 /// this project, so they are skipped.
 static bool hitsUpstreamBroadcastCrash(StringRef text) {
   static const llvm::Regex wellFormed(
-      "dimensions[ \t]*=[ \t]*\\[[ \t0-9,]*\\]");
+      "dimensions[ \t]*=[ \t]*\\[[ \t]*([0-9]+[ \t]*(,[ \t]*[0-9]+[ "
+      "\t]*)*)?\\]");
   for (size_t at = text.find("linalg.broadcast"); at != StringRef::npos;
        at = text.find("linalg.broadcast", at + 1)) {
     StringRef line =

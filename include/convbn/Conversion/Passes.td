@@ -65,9 +65,13 @@ def ConvBNRaiseFromLinalg : Pass<"convbn-raise-from-linalg"> {
     the lowering apply to models imported from PyTorch.
 
     The convolution is `linalg.conv_1d_ncw_fcw`, `linalg.conv_2d_nchw_fchw`
-    or `linalg.conv_3d_ncdhw_fcdhw`, whose input is the block input or a
-    zero `tensor.pad` of it on the spatial dimensions (the padding), and
-    whose accumulator is a zero `linalg.fill` or a broadcast of a 1-D bias
+    or `linalg.conv_3d_ncdhw_fcdhw`; or, grouped, `linalg.conv_2d_ngchw_gfchw`
+    over operands reshaped from ungrouped tensors (`tensor.expand_shape`,
+    result collapsed back) or `linalg.depthwise_conv_2d_nchw_chw` over a
+    filter collapsed from `[C, 1, kh, kw]`, as torch-mlir emits them (the
+    raised op gets `groups`). Its input is the block input or a zero
+    `tensor.pad` of it on the spatial dimensions (the padding), and its
+    accumulator is a zero `linalg.fill` or a broadcast of a 1-D bias
     (`linalg.broadcast` or a broadcasting `linalg.generic`). The batch norm
     is any all-parallel elementwise computation on the convolution result
     that evaluates `(y - mean) * rsqrt(var + eps) [* gamma] [+ beta]`

@@ -43,11 +43,62 @@ namespace {
 struct ConvMatch {
   Value input, filter, bias;
   SmallVector<int64_t> strides, dilations, padLow, padHigh;
+  int64_t groups = 1;
 };
 
 bool isSupportedConv(Operation *op) {
   return isa<linalg::Conv1DNcwFcwOp, linalg::Conv2DNchwFchwOp,
-             linalg::Conv3DNcdhwFcdhwOp>(op);
+             linalg::Conv3DNcdhwFcdhwOp, linalg::Conv2DNgchwGfchwOp,
+             linalg::DepthwiseConv2DNchwChwOp>(op);
+}
+
+/// The source of `v` if it is a tensor.expand_shape (collapse_shape when
+/// `collapse`) with exactly `reassociation`, else null.
+template <typename ReshapeOp>
+Value reshapeSource(Value v, ArrayRef<ReassociationIndices> reassociation) {
+  auto reshape = v.getDefiningOp<ReshapeOp>();
+  if (!reshape || reshape.getReassociationIndices() !=
+                      SmallVector<ReassociationIndices>(reassociation))
+    return Value();
+  return reshape.getSrc();
+}
+
+/// The block's input, filter and accumulator in the 2-D/1-D/3-D NC... form
+/// convbn.conv_bn takes, undoing the reshapes torch-mlir wraps around
+/// grouped (conv_2d_ngchw_gfchw: input and accumulator [N, G, C/G, H, W],
+/// filter [G, F/G, C/G, kh, kw]) and depthwise (filter [C, kh, kw])
+/// convolutions.
+LogicalResult unwrapGroups(linalg::LinalgOp conv, ConvMatch &m, Value &init,
+                           std::string &why) {
+  m.input = conv.getDpsInputs()[0];
+  m.filter = conv.getDpsInputs()[1];
+  init = conv.getDpsInits()[0];
+  if (isa<linalg::Conv2DNgchwGfchwOp>(conv)) {
+    SmallVector<ReassociationIndices> act{{0}, {1, 2}, {3}, {4}};
+    SmallVector<ReassociationIndices> filter{{0, 1}, {2}, {3}, {4}};
+    m.groups = cast<ShapedType>(m.input.getType()).getDimSize(1);
+    m.input = reshapeSource<tensor::ExpandShapeOp>(m.input, act);
+    m.filter = reshapeSource<tensor::ExpandShapeOp>(m.filter, filter);
+    // A bias is broadcast before the reshape; a zero fill may come after it
+    // (matchAccumulator accepts a zero fill of any shape).
+    if (Value source = reshapeSource<tensor::ExpandShapeOp>(init, act))
+      init = source;
+    if (!m.input || !m.filter) {
+      why = "the grouped convolution's operands are not reshaped from "
+            "ungrouped tensors";
+      return failure();
+    }
+  } else if (isa<linalg::DepthwiseConv2DNchwChwOp>(conv)) {
+    SmallVector<ReassociationIndices> filter{{0, 1}, {2}, {3}};
+    m.groups = cast<ShapedType>(m.input.getType()).getDimSize(1);
+    m.filter = reshapeSource<tensor::CollapseShapeOp>(m.filter, filter);
+    if (!m.filter) {
+      why = "the depthwise filter is not collapsed from a [C, 1, kh, kw] "
+            "filter";
+      return failure();
+    }
+  }
+  return success();
 }
 
 /// Any linalg convolution (pooling ops, which share the interface, are not).
@@ -111,15 +162,15 @@ FailureOr<Value> matchAccumulator(Value init) {
 }
 
 FailureOr<ConvMatch> matchConv(linalg::LinalgOp conv, std::string &why) {
-  int64_t spatial =
-      cast<ShapedType>(conv->getResult(0).getType()).getRank() - 2;
   ConvMatch m;
+  Value init;
+  if (failed(unwrapGroups(conv, m, init, why)))
+    return failure();
+  int64_t spatial = cast<ShapedType>(m.filter.getType()).getRank() - 2;
   m.strides = intsOr(conv, "strides", spatial, 1);
   m.dilations = intsOr(conv, "dilations", spatial, 1);
   m.padLow.assign(spatial, 0);
   m.padHigh.assign(spatial, 0);
-  m.input = conv.getDpsInputs()[0];
-  m.filter = conv.getDpsInputs()[1];
   if (auto pad = m.input.getDefiningOp<tensor::PadOp>()) {
     Value padValue = pad.getConstantPaddingValue();
     if (!padValue || !matchPattern(padValue, m_AnyZeroFloat())) {
@@ -139,7 +190,7 @@ FailureOr<ConvMatch> matchConv(linalg::LinalgOp conv, std::string &why) {
     m.padHigh.assign(high.begin() + 2, high.end());
     m.input = pad.getSource();
   }
-  FailureOr<Value> bias = matchAccumulator(conv.getDpsInits()[0]);
+  FailureOr<Value> bias = matchAccumulator(init);
   if (failed(bias)) {
     why = "the convolution accumulator is neither zero nor a broadcast "
           "per-channel bias";
@@ -616,8 +667,9 @@ struct ConvBNRaiseFromLinalgPass
     }
     if (!isSupportedConv(conv)) {
       why = "'" + conv->getName().getStringRef().str() +
-            "' is not supported (only linalg.conv_1d_ncw_fcw, "
-            "linalg.conv_2d_nchw_fchw and linalg.conv_3d_ncdhw_fcdhw are)";
+            "' is not supported (linalg.conv_{1d_ncw_fcw, 2d_nchw_fchw, "
+            "3d_ncdhw_fcdhw, 2d_ngchw_gfchw} and "
+            "linalg.depthwise_conv_2d_nchw_chw are)";
       return false;
     }
     FailureOr<ConvMatch> cm = matchConv(cast<linalg::LinalgOp>(conv), why);
@@ -638,7 +690,7 @@ struct ConvBNRaiseFromLinalgPass
         cm->input, cm->filter, cm->bias, m.gamma, m.beta, m.mean, m.var,
         arrayOrNull(b, cm->strides, 1), arrayOrNull(b, cm->padLow, 0),
         arrayOrNull(b, cm->padHigh, 0), arrayOrNull(b, cm->dilations, 1),
-        /*groups=*/1, APFloat(m.epsilon), APFloat(0.1));
+        cm->groups, APFloat(m.epsilon), APFloat(0.1));
     // The raised op must verify; if it does not (say, mixed element types),
     // report the verifier's message and keep the original IR.
     std::string verifyMessage;

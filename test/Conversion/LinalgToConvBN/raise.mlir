@@ -235,8 +235,8 @@ func.func @relu_fused(%x: tensor<1x2x4xf32>, %w: tensor<2x2x1xf32>, %m: tensor<2
 
 // -----
 
-// Left alone: a grouped convolution (not supported) and a padding value
-// that is not zero.
+// Left alone: a depthwise convolution whose filter does not come from a
+// [C, 1, kh, kw] filter, and a padding value that is not zero.
 
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #c = affine_map<(d0, d1, d2, d3) -> (d1)>
@@ -248,7 +248,7 @@ func.func @unsupported(%x: tensor<1x2x4x4xf32>, %wd: tensor<2x3x3xf32>, %w: tens
   %eps = arith.constant 1.0e-5 : f32
   %e = tensor.empty() : tensor<1x2x2x2xf32>
   %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
-  // expected-warning @below {{left alone: 'linalg.depthwise_conv_2d_nchw_chw' is not supported}}
+  // expected-warning @below {{left alone: the depthwise filter is not collapsed from a [C, 1, kh, kw] filter}}
   %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %wd : tensor<1x2x4x4xf32>, tensor<2x3x3xf32>) outs(%acc : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
   %z = linalg.generic {indexing_maps = [#id, #c, #c, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %m, %v : tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<1x2x2x2xf32>) {
   ^bb0(%in: f32, %mean: f32, %var: f32, %out: f32):
@@ -275,4 +275,34 @@ func.func @unsupported(%x: tensor<1x2x4x4xf32>, %wd: tensor<2x3x3xf32>, %w: tens
     linalg.yield %r : f32
   } -> tensor<1x2x4x4xf32>
   return %z, %z4 : tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Depthwise (torch-mlir collapses the [C, 1, kh, kw] filter for
+// linalg.depthwise_conv_2d_nchw_chw): raised with groups = C.
+
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func @depthwise
+//  CHECK-SAME: (%[[X:.*]]: tensor<1x4x6x6xf32>, %[[W:.*]]: tensor<4x1x3x3xf32>,
+//       CHECK: convbn.conv_bn eval %[[X]], %[[W]] mean %{{.*}} var %{{.*}} {epsilon = 0.10000000149011612 : f64, groups = 4 : i64}
+//   CHECK-NOT: linalg.depthwise
+func.func @depthwise(%x: tensor<1x4x6x6xf32>, %w: tensor<4x1x3x3xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>) -> tensor<1x4x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %eps = arith.constant 0.1 : f64
+  %w3 = tensor.collapse_shape %w [[0, 1], [2], [3]] : tensor<4x1x3x3xf32> into tensor<4x3x3xf32>
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %y = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w3 : tensor<1x4x6x6xf32>, tensor<4x3x3xf32>) outs(%acc : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %z = linalg.generic {indexing_maps = [#id, #c, #c, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %m, %v : tensor<1x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %mean: f32, %var: f32, %out: f32):
+    %t = arith.truncf %eps : f64 to f32
+    %ve = arith.addf %var, %t : f32
+    %inv = math.rsqrt %ve : f32
+    %cc = arith.subf %in, %mean : f32
+    %r = arith.mulf %cc, %inv : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x4x4xf32>
+  return %z : tensor<1x4x4x4xf32>
 }
