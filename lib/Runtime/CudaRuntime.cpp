@@ -8,12 +8,14 @@
 
 #include "convbn/Runtime/CudaRuntime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace {
@@ -132,6 +134,12 @@ std::once_flag driverOnce;
 int defaultDevice = 0;
 CUcontext primaryContexts[64];
 std::mutex contextMutex;
+
+/// Device memory the generated code holds (mgpuMemAlloc/mgpuMemFree), for
+/// convbnRuntimeMemoryStats.
+std::mutex memoryMutex;
+std::unordered_map<CUdeviceptr, uint64_t> allocationSizes;
+uint64_t liveBytes = 0, peakBytes = 0;
 thread_local CUstream callerStream = nullptr;
 
 std::string describe(CUresult result) {
@@ -313,6 +321,19 @@ int convbnRuntimeAvailable(void) {
 
 void convbnRuntimeUseStream(void *stream) { callerStream = stream; }
 
+void convbnRuntimeMemoryStats(uint64_t *live, uint64_t *peak) {
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  if (live)
+    *live = liveBytes;
+  if (peak)
+    *peak = peakBytes;
+}
+
+void convbnRuntimeResetPeakMemory(void) {
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  peakBytes = liveBytes;
+}
+
 void *mgpuModuleLoad(void *data, int64_t size) {
   CUmodule module = nullptr;
   if (enterContext("mgpuModuleLoad"))
@@ -424,17 +445,31 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *, int8_t isHostShared) {
   if (sizeBytes == 0 || !enterContext("mgpuMemAlloc"))
     return nullptr;
   std::string what = std::to_string(sizeBytes) + " bytes";
+  bool ok;
   if (isHostShared)
-    check(driver.cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
-          "cuMemAllocManaged", what);
+    ok = check(driver.cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
+               "cuMemAllocManaged", what);
   else
-    check(driver.cuMemAlloc_v2(&ptr, sizeBytes), "cuMemAlloc", what);
+    ok = check(driver.cuMemAlloc_v2(&ptr, sizeBytes), "cuMemAlloc", what);
+  if (ok && ptr) {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    allocationSizes[ptr] = sizeBytes;
+    liveBytes += sizeBytes;
+    peakBytes = std::max(peakBytes, liveBytes);
+  }
   return reinterpret_cast<void *>(ptr);
 }
 
 void mgpuMemFree(void *ptr, void *) {
-  if (ptr && enterContext("mgpuMemFree"))
-    check(driver.cuMemFree_v2(devicePointer(ptr)), "cuMemFree");
+  if (!ptr || !enterContext("mgpuMemFree"))
+    return;
+  check(driver.cuMemFree_v2(devicePointer(ptr)), "cuMemFree");
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  auto it = allocationSizes.find(devicePointer(ptr));
+  if (it != allocationSizes.end()) {
+    liveBytes -= it->second;
+    allocationSizes.erase(it);
+  }
 }
 
 void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes, void *stream) {

@@ -46,6 +46,19 @@ class CompiledModule:
         self._lib = ctypes.CDLL(str(self.path))
         self._check("loading " + self.path.name)
 
+    def device_memory(self):
+        """(live, peak) device bytes the generated code holds through the
+        runtime (not counting the caller's tensors); (0, 0) on the CPU."""
+        if self._runtime is None:
+            return 0, 0
+        live, peak = ctypes.c_uint64(), ctypes.c_uint64()
+        self._runtime.convbnRuntimeMemoryStats(ctypes.byref(live), ctypes.byref(peak))
+        return live.value, peak.value
+
+    def reset_peak_memory(self):
+        if self._runtime is not None:
+            self._runtime.convbnRuntimeResetPeakMemory()
+
     def _check(self, what):
         if self._runtime is None:
             return

@@ -47,6 +47,10 @@ CONVBN_RUNTIME_API int convbnRuntimeAvailable(void);
 /* Streams created by generated code on this thread are `stream` (a CUstream)
  * until called again with NULL. */
 CONVBN_RUNTIME_API void convbnRuntimeUseStream(void *stream);
+/* Device bytes the generated code holds now (`live`) and at most since the
+ * last reset (`peak`), through mgpuMemAlloc/mgpuMemFree; either may be NULL. */
+CONVBN_RUNTIME_API void convbnRuntimeMemoryStats(uint64_t *live, uint64_t *peak);
+CONVBN_RUNTIME_API void convbnRuntimeResetPeakMemory(void);
 
 /* The ABI of MLIR 22's gpu-to-llvm (declarations as the lowering emits). */
 CONVBN_RUNTIME_API void *mgpuModuleLoad(void *data, int64_t size);

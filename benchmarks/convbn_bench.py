@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""ConvBN benchmark: ResNet-50's conv + batch-norm layers, forward + backward,
+our four modes against PyTorch.
+
+For every distinct conv + BN layer of ResNet-50 (torchvision layout) and
+every batch size, it times one forward + backward step (median of --repeat
+runs after --warmup) of:
+
+  ours-train, ours-eval, ours-tune, ours-deploy
+      the compiler's code for the block in that mode (forward and backward
+      in one compiled function, from -convbn-cpu-pipeline or
+      -convbn-gpu-pipeline);
+  torch-eval      PyTorch eager, BN in eval mode (cuDNN on a GPU);
+  torch-tune      PyTorch eager, Tune by hand (folded weight in the graph);
+  torch-compile   torch.compile of Conv2d + BatchNorm2d in eval mode with
+                  efficient_conv_bn_eval_fx_passes=True (--no-inductor skips);
+
+and reports FLOPs (forward + backward-data + backward-filter convolutions),
+bytes (each tensor read or written once), achieved TFLOP/s and the fraction
+of the device's peak, the activation memory kept for backward, and, on a
+GPU, the peak device memory. It prints a table and the target lines (each
+with its measured ratio, layers weighted by how often ResNet-50 uses them)
+and writes bench.json and bench.png to --out.
+
+  benchmarks/convbn_bench.py                       # where it runs (GPU if one answers)
+  benchmarks/convbn_bench.py --device cpu --batch 1 --size 56
+  benchmarks/convbn_bench.py --build-only DIR --device cuda   # here: compile for sm_90
+  benchmarks/convbn_bench.py --prebuilt DIR                   # there: run without LLVM/MLIR
+  benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile (CPU)
+
+Timing: CUDA events on a GPU, time.perf_counter on the CPU; --threads sets
+PyTorch's CPU threads (default 1: our CPU code is single-threaded).
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "test" / "Conformance"))
+sys.path.insert(0, str(ROOT / "examples" / "resnet50"))
+
+import convbn  # noqa: E402
+from cases import Case  # noqa: E402
+from conformance import case_function, make_inputs, block_parameters, output_names, output_shape  # noqa: E402
+from resnet50_convbn import layers as resnet50_layers  # noqa: E402
+
+MODES = ("train", "eval", "tune", "deploy")
+# Dense peak TFLOP/s of the GPUs the project is lent (NVIDIA's data sheets,
+# SXM parts): FP32 on CUDA cores, TF32 and FP16/BF16 on tensor cores.
+GPU_PEAKS = {"H100": {"f32": 66.9, "tf32": 494.7, "f16": 989.4},
+             "H200": {"f32": 66.9, "tf32": 494.7, "f16": 989.4}}
+TARGETS = [
+    ("tune time / our eval time", "ours-tune", "ours-eval", "time", 0.85),
+    ("tune memory kept / our eval memory kept", "ours-tune", "ours-eval", "kept", 0.60),
+    ("our tune time / PyTorch eager eval time", "ours-tune", "torch-eval", "time", 1.50),
+]
+
+
+def distinct_layers(size):
+    """[(label, in, out, kernel, stride, padding, spatial, count)] of ResNet-50."""
+    seen = {}
+    for name, _, cin, cout, k, s, p, hw in resnet50_layers(size):
+        key = (cin, cout, k, s, p, hw)
+        if key not in seen:
+            seen[key] = [name, 0]
+        seen[key][1] += 1
+    return [(name, *key, count) for key, (name, count) in seen.items()]
+
+
+def make_case(index, layer, batch, mode):
+    _, cin, cout, k, s, p, hw, _ = layer
+    return Case(name=f"l{index}_b{batch}_{mode}", mode=mode, batch=batch, in_channels=cin,
+                out_channels=cout, spatial=(hw, hw), kernel=(k, k), stride=(s, s),
+                pad_low=(p, p), pad_high=(p, p), dilation=(1, 1), groups=1, bias=False,
+                affine=True)
+
+
+def conv_flops(case):
+    out = case.batch * case.out_channels * math.prod(case.out_spatial)
+    return 2 * out * case.in_channels * math.prod(case.kernel)
+
+
+def step_bytes(case):
+    """Bytes of one forward + backward step if every tensor moves once (f32)."""
+    x = case.batch * case.in_channels * math.prod(case.spatial)
+    z = case.batch * case.out_channels * math.prod(case.out_spatial)
+    w = case.out_channels * case.in_channels * math.prod(case.kernel)
+    kept_y = z if case.mode in ("train", "eval") else 0
+    return 4 * ((x + w + z) + (z + x + kept_y + w + x + w))
+
+
+def kept_bytes_ours(case):
+    """Activation bytes our backward keeps from forward (see -convbn-memory-report)."""
+    x = case.batch * case.in_channels * math.prod(case.spatial)
+    z = case.batch * case.out_channels * math.prod(case.out_spatial)
+    extra = {"train": z + 2 * case.out_channels, "eval": z, "tune": 0, "deploy": 0}[case.mode]
+    return 4 * (x + extra)
+
+
+class Timer:
+    def __init__(self, device, warmup, repeat):
+        self.device, self.warmup, self.repeat = device, warmup, repeat
+
+    def __call__(self, fn):
+        for _ in range(self.warmup):
+            fn()
+        times = []
+        for _ in range(self.repeat):
+            if self.device == "cuda":
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                fn()
+                end.record()
+                torch.cuda.synchronize()
+                times.append(start.elapsed_time(end) / 1e3)
+            else:
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+
+def saved_activation_bytes(fn, exclude):
+    """Bytes of the distinct non-parameter storages autograd keeps in fn()."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    seen = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        if s.data_ptr() not in skip:
+            seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(seen.values())
+
+
+def torch_variants(case, values, device, inductor):
+    """{name: (step function, kept-bytes function)} of the PyTorch baselines."""
+    dev = lambda t: t.to(torch.float32).to(device)
+    x, w, g, bt, m, v, gz = (dev(values[n]) for n in ("x", "w", "g", "bt", "m", "v", "gz"))
+    params = [w.requires_grad_(), g.requires_grad_(), bt.requires_grad_()]
+    pad, stride, eps = case.pad_low[0], case.stride, case.epsilon
+
+    def eval_forward(xin):
+        return F.batch_norm(F.conv2d(xin, w, None, stride, pad), m, v, g, bt, False, 0.0, eps)
+
+    def tune_forward(xin):
+        k = g * torch.rsqrt(v + eps)
+        return F.conv2d(xin, w * k.view(-1, 1, 1, 1), bt - m * k, stride, pad)
+
+    variants = {"torch-eval": eval_forward, "torch-tune": tune_forward}
+    if inductor:
+        import torch._inductor.config as inductor_config
+        inductor_config.efficient_conv_bn_eval_fx_passes = True
+        module = torch.nn.Sequential(
+            torch.nn.Conv2d(case.in_channels, case.out_channels, case.kernel, stride, pad, bias=False),
+            torch.nn.BatchNorm2d(case.out_channels, eps=eps)).to(device).eval()
+        with torch.no_grad():
+            module[0].weight.copy_(w)
+            module[1].weight.copy_(g)
+            module[1].bias.copy_(bt)
+            module[1].running_mean.copy_(m)
+            module[1].running_var.copy_(v)
+        variants["torch-compile"] = torch.compile(module)
+        params_compiled = list(module.parameters())
+    out = {}
+    for name, forward in variants.items():
+        mine = params_compiled if name == "torch-compile" else params
+        exclude = mine + [m, v, gz]
+
+        def step(forward=forward, mine=mine):
+            xin = x.detach().requires_grad_()
+            z = forward(xin)
+            torch.autograd.grad(z, [xin] + mine, gz)
+
+        def kept(forward=forward, exclude=exclude):
+            return saved_activation_bytes(lambda: forward(x.detach().requires_grad_()), exclude)
+
+        out[name] = (step, kept)
+    return out
+
+
+def ours_step(module, case, values, device):
+    params = block_parameters(case)
+    inputs = [values[n].to(torch.float32).contiguous().to(device) for n, _, _, _ in params]
+    inputs.append(values["gz"].to(torch.float32).contiguous().to(device))
+    outputs = [torch.empty(output_shape(case, n), dtype=torch.float32, device=device)
+               for n in output_names(case)]
+    return lambda: module.call(case.name, inputs, outputs)
+
+
+def device_peak(device, cpu_peak):
+    if device == "cpu":
+        return cpu_peak, "f32 (measured torch.mm 2048^3 on this CPU)"
+    name = torch.cuda.get_device_name()
+    for key, peaks in GPU_PEAKS.items():
+        if key in name:
+            return peaks["f32"], f"f32 CUDA-core peak of {key} ({peaks['tf32']} TF32, {peaks['f16']} FP16)"
+    return float("nan"), f"unknown peak for {name}"
+
+
+def measure_cpu_peak(threads):
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(3):
+        torch.mm(a, b)
+    return 3 * 2 * 2048 ** 3 / (time.perf_counter() - start) / 1e12
+
+
+def build(cases_by_batch, target, workdir):
+    libraries = {}
+    for batch, cases in cases_by_batch.items():
+        text = "\n\n".join(case_function(c) for c in cases)
+        out = Path(workdir) / f"batch{batch}" if workdir else None
+        start = time.time()
+        libraries[batch] = convbn.compile_module(text, target=target, eval_to_tune=False,
+                                                 workdir=out, load=False)
+        print(f"compiled batch {batch}: {len(cases)} blocks in {time.time() - start:.1f} s",
+              flush=True)
+    return libraries
+
+
+def whole_network(args, device, timer):
+    """ResNet-50 through convbn.compile (CPU: compiles here) against eager."""
+    import torchvision
+    rows = []
+    model = torchvision.models.resnet50().eval().to(device)
+    x = torch.randn(args.batch[0], 3, args.size, args.size, device=device)
+    exclude = list(model.parameters()) + list(model.buffers())
+    runs = {"torch-eval": model}
+    for mode in ("eval", "tune"):
+        runs[f"ours-{mode}"] = convbn.compile(model, (x,), mode=mode, target=args.device)
+    for name, fn in runs.items():
+        def step(fn=fn):
+            out = fn(x.detach().requires_grad_())
+            out.sum().backward()
+        t = timer(step)
+        kept = saved_activation_bytes(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
+        rows.append({"network": "resnet50", "batch": args.batch[0], "size": args.size,
+                     "variant": name, "seconds": t, "kept_bytes": kept})
+        print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms   kept {kept / 2**20:8.1f} MiB", flush=True)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", choices=["cpu", "cuda"],
+                        default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch", type=int, nargs="+")
+    parser.add_argument("--size", type=int, help="ResNet-50 input size (224 GPU, 56 CPU)")
+    parser.add_argument("--layers", type=int, default=0, help="only the first N distinct layers")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
+    parser.add_argument("--no-inductor", action="store_true", help="skip torch.compile")
+    parser.add_argument("--whole-network", action="store_true")
+    parser.add_argument("--build-only", metavar="DIR", help="compile the libraries into DIR and stop")
+    parser.add_argument("--prebuilt", metavar="DIR", help="load libraries built with --build-only")
+    parser.add_argument("--out", default="bench-results", help="directory for bench.json, bench.png")
+    parser.add_argument("--plot", metavar="JSON", help="only draw bench.png from a bench.json "
+                        "(for results from a machine without matplotlib)")
+    args = parser.parse_args()
+    if args.plot:
+        data = json.loads(Path(args.plot).read_text())
+        args.batch = sorted({r["batch"] for r in data["layers"]})
+        args.size = data["info"]["size"]
+        plot(data["layers"], args, Path(args.plot).with_name("bench.png"), data["info"])
+        return 0
+    gpu = args.device == "cuda"
+    args.batch = args.batch or ([32, 64] if gpu else [1])
+    args.size = args.size or (224 if gpu else 56)
+    torch.set_num_threads(args.threads)
+
+    layers = distinct_layers(args.size)
+    if args.layers:
+        layers = layers[: args.layers]
+    cases = {b: [make_case(i, layer, b, mode) for i, layer in enumerate(layers) for mode in args.modes]
+             for b in args.batch}
+    if args.build_only:
+        build(cases, args.device, args.build_only)
+        return 0
+    if args.prebuilt:
+        libs = {b: convbn.CompiledModule(Path(args.prebuilt) / f"batch{b}" / "module.so", args.device)
+                for b in args.batch}
+    else:
+        libs = {b: convbn.CompiledModule(path, args.device)
+                for b, path in build(cases, args.device, None).items()}
+
+    timer = Timer(args.device, args.warmup, args.repeat)
+    peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0)
+    rows = []
+    header = (f"{'layer':34s} {'batch':>5s} {'variant':14s} {'ms':>9s} {'TFLOP/s':>8s} "
+              f"{'%peak':>6s} {'GB/s':>7s} {'kept MiB':>9s} {'peak MiB':>9s}")
+    print(f"device: {torch.cuda.get_device_name() if gpu else 'CPU'}; peak {peak:.2f} TFLOP/s = {peak_label}")
+    print(header)
+    for batch in args.batch:
+        for i, layer in enumerate(layers):
+            label, count = f"{layer[0]} ({layer[1]}->{layer[2]} k{layer[3]}s{layer[4]} {layer[6]}px)", layer[7]
+            first = make_case(i, layer, batch, "eval")
+            values = make_inputs(first, seed=i)
+            flops = 3 * conv_flops(first)
+            variants = {}
+            for mode in args.modes:
+                case = make_case(i, layer, batch, mode)
+                variants[f"ours-{mode}"] = (ours_step(libs[batch], case, values, args.device),
+                                            lambda case=case: kept_bytes_ours(case), step_bytes(case))
+            for name, (step, kept) in torch_variants(first, values, args.device,
+                                                     not args.no_inductor).items():
+                variants[name] = (step, kept, step_bytes(first))
+            for name, (step, kept, moved) in variants.items():
+                if gpu:
+                    torch.cuda.synchronize()
+                    torch.cuda.reset_peak_memory_stats()
+                    libs[batch].reset_peak_memory()
+                try:
+                    seconds = timer(step)
+                except Exception as error:  # torch.compile can fail where no compiler is
+                    print(f"{label[:34]:34s} {batch:5d} {name:14s} unavailable: "
+                          f"{str(error).strip().splitlines()[0][:120]}", flush=True)
+                    continue
+                # PyTorch's allocator, plus what our generated code allocated
+                # through the runtime (intermediates; zero for the baselines).
+                peak_bytes = (torch.cuda.max_memory_allocated() + libs[batch].device_memory()[1]
+                              if gpu else None)
+                row = {"layer": layer[0], "in": layer[1], "out": layer[2], "kernel": layer[3],
+                       "stride": layer[4], "spatial": layer[6], "count": count, "batch": batch,
+                       "variant": name, "seconds": seconds, "flops": flops, "bytes": moved,
+                       "tflops": flops / seconds / 1e12, "kept_bytes": kept(),
+                       "peak_bytes": peak_bytes}
+                row["fraction_of_peak"] = row["tflops"] / peak if peak == peak else None
+                rows.append(row)
+                peak_text = f"{peak_bytes / 2**20:9.1f}" if peak_bytes is not None else f"{'-':>9s}"
+                print(f"{label[:34]:34s} {batch:5d} {name:14s} {seconds * 1e3:9.3f} {row['tflops']:8.3f} "
+                      f"{100 * (row['fraction_of_peak'] or 0):6.1f} {moved / seconds / 1e9:7.1f} "
+                      f"{row['kept_bytes'] / 2**20:9.2f} {peak_text}", flush=True)
+
+    print("\ntargets (ResNet-50 totals: each layer weighted by its count):")
+    summary = []
+    for batch in args.batch:
+        def total(variant, key):
+            picked = [r for r in rows if r["variant"] == variant and r["batch"] == batch]
+            key = "seconds" if key == "time" else "kept_bytes"
+            return sum(r[key] * r["count"] for r in picked) if picked else float("nan")
+
+        for text, a, b, key, bound in TARGETS:
+            ratio = total(a, key) / total(b, key)
+            met = "met" if ratio <= bound else "NOT met"
+            summary.append({"batch": batch, "target": text, "ratio": ratio, "bound": bound, "met": ratio <= bound})
+            print(f"  batch {batch}: {text}: {ratio:.2f}x (target <= {bound}x) {met}")
+
+    network = whole_network(args, args.device, timer) if args.whole_network else []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
+            "peak": peak_label, "threads": args.threads, "size": args.size,
+            "command": " ".join(sys.argv), "torch": torch.__version__}
+    (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
+                                                "network": network}, indent=1))
+    try:
+        plot(rows, args, out / "bench.png", info)
+        print(f"\nwrote {out / 'bench.json'} and {out / 'bench.png'}")
+    except ImportError:
+        print(f"\nwrote {out / 'bench.json'}; matplotlib is missing here: draw the plot "
+              f"elsewhere with --plot {out / 'bench.json'}")
+    return 0
+
+
+def plot(rows, args, path, info):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    fig, axes = plt.subplots(len(args.batch), 1, figsize=(14, 4.5 * len(args.batch)), squeeze=False)
+    for ax, batch in zip(axes[:, 0], args.batch):
+        layer_names = list(dict.fromkeys(r["layer"] for r in rows if r["batch"] == batch))
+        width = 0.8 / len(variants)
+        for k, variant in enumerate(variants):
+            ys = [next((r["seconds"] * 1e3 for r in rows if r["batch"] == batch and
+                        r["layer"] == name and r["variant"] == variant), 0) for name in layer_names]
+            ax.bar([i + k * width for i in range(len(layer_names))], ys, width, label=variant)
+        ax.set_xticks([i + 0.4 for i in range(len(layer_names))])
+        ax.set_xticklabels(layer_names, rotation=60, ha="right", fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("forward + backward, ms")
+        ax.set_title(f"ResNet-50 conv + BN layers, batch {batch}, {info['device']}, {args.size}px")
+        ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
