@@ -576,7 +576,9 @@ SmallVector<ChainEnd> chainEnds(Operation *start, Value convResult) {
 /// The batch norm that the chain from `start` computes, and its end.
 std::optional<std::pair<ChainEnd, BatchNormMatch>>
 findBatchNorm(Operation *start, Value convResult) {
-  for (ChainEnd end : llvm::reverse(chainEnds(start, convResult))) {
+  // A named vector: llvm::reverse of a temporary would dangle.
+  SmallVector<ChainEnd> ends = chainEnds(start, convResult);
+  for (ChainEnd end : llvm::reverse(ends)) {
     ExprBuilder builder(convResult);
     const Expr *e = builder.activation(end.value);
     BatchNormMatch m;
@@ -606,6 +608,7 @@ struct ConvBNRaiseFromLinalgPass
   using ConvBNRaiseFromLinalgBase::ConvBNRaiseFromLinalgBase;
 
   void runOnOperation() override {
+    erased.clear();
     SmallVector<Operation *> convs;
     getOperation()->walk([&](Operation *op) {
       if (isConvolution(op))
@@ -613,6 +616,10 @@ struct ConvBNRaiseFromLinalgPass
     });
     unsigned raised = 0, leftAlone = 0;
     for (Operation *conv : convs) {
+      // Erasing a raised chain may take another convolution with it (one
+      // whose result only the chain read, without using it).
+      if (erased.contains(conv))
+        continue;
       std::string why;
       if (raise(conv, why)) {
         ++raised;
@@ -715,8 +722,11 @@ struct ConvBNRaiseFromLinalgPass
     return true;
   }
 
+  /// Operations erased by eraseDeadChain during this run.
+  DenseSet<Operation *> erased;
+
   /// Erases `op` and, transitively, the operations that fed only it.
-  static void eraseDeadChain(Operation *op) {
+  void eraseDeadChain(Operation *op) {
     SmallVector<Operation *> worklist{op};
     while (!worklist.empty()) {
       Operation *dead = worklist.pop_back_val();
@@ -726,6 +736,7 @@ struct ConvBNRaiseFromLinalgPass
       for (Value operand : dead->getOperands())
         if (Operation *def = operand.getDefiningOp())
           producers.push_back(def);
+      erased.insert(dead);
       dead->erase();
       for (Operation *p : producers)
         if (p->use_empty() && !llvm::is_contained(worklist, p))

@@ -306,3 +306,32 @@ func.func @depthwise(%x: tensor<1x4x6x6xf32>, %w: tensor<4x1x3x3xf32>, %m: tenso
   } -> tensor<1x4x4x4xf32>
   return %z : tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// The normalizing generic also takes another convolution's result that its
+// body never reads: raising erases that convolution with the chain, and the
+// pass must not visit it afterwards (found by the fuzzer).
+
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func @unread_operand
+//       CHECK: convbn.conv_bn eval
+//   CHECK-NOT: linalg.conv_1d_ncw_fcw
+func.func @unread_operand(%x: tensor<1x2x4xf32>, %w: tensor<2x2x1xf32>, %m: tensor<2xf32>, %v: tensor<2xf32>) -> tensor<1x2x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %eps = arith.constant 1.0e-5 : f32
+  %e = tensor.empty() : tensor<1x2x4xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+  %y = linalg.conv_1d_ncw_fcw {dilations = dense<1> : vector<1xi64>, strides = dense<1> : vector<1xi64>} ins(%x, %w : tensor<1x2x4xf32>, tensor<2x2x1xf32>) outs(%acc : tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+  %other = linalg.conv_1d_ncw_fcw {dilations = dense<1> : vector<1xi64>, strides = dense<1> : vector<1xi64>} ins(%x, %w : tensor<1x2x4xf32>, tensor<2x2x1xf32>) outs(%acc : tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+  %z = linalg.generic {indexing_maps = [#id, #c, #c, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%y, %m, %v, %other : tensor<1x2x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<1x2x4xf32>) outs(%e : tensor<1x2x4xf32>) {
+  ^bb0(%in: f32, %mean: f32, %var: f32, %unused: f32, %out: f32):
+    %ve = arith.addf %var, %eps : f32
+    %inv = math.rsqrt %ve : f32
+    %cc = arith.subf %in, %mean : f32
+    %r = arith.mulf %cc, %inv : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4xf32>
+  return %z : tensor<1x2x4xf32>
+}
