@@ -221,14 +221,15 @@ def measure_cpu_peak(threads):
     return 3 * 2 * 2048 ** 3 / (time.perf_counter() - start) / 1e12
 
 
-def build(cases_by_batch, target, workdir):
+def build(cases_by_batch, target, workdir, vectorize=False):
     libraries = {}
     for batch, cases in cases_by_batch.items():
         text = "\n\n".join(case_function(c) for c in cases)
         out = Path(workdir) / f"batch{batch}" if workdir else None
         start = time.time()
         libraries[batch] = convbn.compile_module(text, target=target, eval_to_tune=False,
-                                                 workdir=out, load=False)
+                                                 workdir=out, load=False,
+                                                 cpu_vectorize=vectorize)
         print(f"compiled batch {batch}: {len(cases)} blocks in {time.time() - start:.1f} s",
               flush=True)
     return libraries
@@ -269,6 +270,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
     parser.add_argument("--no-inductor", action="store_true", help="skip torch.compile")
     parser.add_argument("--whole-network", action="store_true")
+    parser.add_argument("--vectorize", action="store_true",
+                        help="CPU: build ours with -convbn-cpu-pipeline{vectorize=true}")
     parser.add_argument("--build-only", metavar="DIR", help="compile the libraries into DIR and stop")
     parser.add_argument("--prebuilt", metavar="DIR", help="load libraries built with --build-only")
     parser.add_argument("--out", default="bench-results", help="directory for bench.json, bench.png")
@@ -299,7 +302,7 @@ def main():
                 for b in args.batch}
     else:
         libs = {b: convbn.CompiledModule(path, args.device)
-                for b, path in build(cases, args.device, None).items()}
+                for b, path in build(cases, args.device, None, args.vectorize).items()}
 
     timer = Timer(args.device, args.warmup, args.repeat)
     peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0)
@@ -368,6 +371,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
             "peak": peak_label, "threads": args.threads, "size": args.size,
+            "vectorize": args.vectorize,
             "command": " ".join(sys.argv), "torch": torch.__version__}
     (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
                                                 "network": network}, indent=1))

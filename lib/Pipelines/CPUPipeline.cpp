@@ -14,14 +14,33 @@ using namespace mlir::convbn;
 
 std::string
 mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
+  std::string vectorize;
+  if (options.vectorize) {
+    vectorize = "convbn-vectorize-convolutions";
+    if (!options.vectorTileSizes.empty()) {
+      vectorize += "{tile-sizes=";
+      llvm::interleave(
+          options.vectorTileSizes,
+          [&](int64_t size) { vectorize += std::to_string(size); },
+          [&] { vectorize += ","; });
+      vectorize += "}";
+    }
+    vectorize += ",canonicalize,";
+  }
   std::string pipeline = detail::linalgOnBuffersStages(
-      options.evalToTune, options.resultsToOutParams);
+      options.evalToTune, options.resultsToOutParams, vectorize);
   pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)
                                    : "convert-linalg-to-loops,";
+  // Vector transfers fully unrolled: otherwise their temporary buffers are
+  // stack allocations inside loops.
+  if (options.vectorize)
+    pipeline += "convert-vector-to-scf{full-unroll=true},";
   pipeline += "convert-scf-to-cf,"
               "expand-strided-metadata,"
-              "lower-affine,"
-              "convert-to-llvm,"
+              "lower-affine,";
+  if (options.vectorize)
+    pipeline += "convert-vector-to-llvm,";
+  pipeline += "convert-to-llvm,"
               "reconcile-unrealized-casts";
   return pipeline;
 }

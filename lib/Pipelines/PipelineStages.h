@@ -11,14 +11,17 @@
 namespace mlir::convbn::detail {
 
 /// convbn ops to bufferized linalg on memrefs: [eval -> tune], the linalg
-/// lowering, bufferization with identity layouts at function boundaries,
-/// [results as caller-allocated arguments], deallocation. Ends with a comma.
-inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams) {
+/// lowering, [`onTensors`: passes on linalg on tensors, ending with a comma],
+/// bufferization with identity layouts at function boundaries, [results as
+/// caller-allocated arguments], deallocation. Ends with a comma.
+inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
+                                         const std::string &onTensors = "") {
   std::string stages = evalToTune ? "convbn-eval-to-tune," : "";
   stages += "canonicalize,"
             "convert-convbn-to-linalg,"
-            "canonicalize,"
-            "one-shot-bufferize{bufferize-function-boundaries "
+            "canonicalize,";
+  stages += onTensors;
+  stages += "one-shot-bufferize{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},";
   if (outParams)
     stages += "buffer-results-to-out-params{hoist-static-allocs "

@@ -287,7 +287,8 @@ def compile_group(cases, eval_to_tune, args, label):
     workdir = (Path(args.workdir) / label) if args.workdir else None
     module = convbn.compile_module(
         text, target=args.target, eval_to_tune=eval_to_tune, workdir=workdir,
-        load=not args.compile_only, cpu_gpu_loops=args.gpu_loops)
+        load=not args.compile_only, cpu_gpu_loops=args.gpu_loops,
+        cpu_vectorize=args.vectorize)
     kernels = ""
     if args.target == "cuda":
         llvm = Path(module if args.compile_only else module.path).parent / "llvm.mlir"
@@ -308,6 +309,9 @@ def main():
     parser.add_argument("--gpu-loops", type=int, default=0, metavar="BLOCK",
                         help="CPU only: run the GPU pipeline's loop structure (blocks of BLOCK "
                              "threads) sequentially, checking the GPU mapping's arithmetic")
+    parser.add_argument("--vectorize", action="store_true",
+                        help="CPU only: -convbn-cpu-pipeline{vectorize=true} (2-D convolutions "
+                             "as tiled, vectorized im2col contractions)")
     args = parser.parse_args()
     if args.compile_only and not args.workdir and args.target == "cuda":
         parser.error("--compile-only needs --workdir to keep the libraries")

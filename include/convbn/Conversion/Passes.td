@@ -100,6 +100,38 @@ def ConvBNRaiseFromLinalg : Pass<"convbn-raise-from-linalg"> {
   let dependentDialects = ["::mlir::convbn::ConvBNDialect"];
 }
 
+def ConvBNVectorizeConvolutions
+    : Pass<"convbn-vectorize-convolutions", "::mlir::ModuleOp"> {
+  let summary = "CPU: 2-D convolutions as tiled, vectorized im2col contractions";
+  let description = [{
+    A transform-dialect schedule, applied to every `linalg.conv_2d_nchw_fchw`
+    on tensors (forward and backward-data convolutions of the linalg
+    lowering): `transform.structured.convert_conv2d_to_img2col`, the
+    resulting contraction (batch x filters x positions x reduction) tiled by
+    `tile-sizes` with `scf.for` and vectorized to those sizes (masked where
+    a tile does not divide the shape), contractions lowered to outer
+    products. The reduction order over (channel, kh, kw) is unchanged, so
+    results are the same as the loop nest's. Convolutions the schedule
+    cannot handle are left as they are. Lower the vector ops with
+    `convert-vector-to-scf{full-unroll=true}` (without full unrolling, the
+    temporary buffers of transfer lowering are stack allocations inside
+    loops) and `convert-vector-to-llvm`; `-convbn-cpu-pipeline{vectorize=true}`
+    does.
+  }];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "Tile (and vector) sizes of the im2col contraction: batch, "
+               "filters, positions, reduction">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::transform::TransformDialect",
+  ];
+}
+
 def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

@@ -29,6 +29,16 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "guarded) and run the nests sequentially: checks the "
                      "GPU mapping's index arithmetic on the CPU"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("2-D convolutions as tiled, vectorized im2col "
+                     "contractions (-convbn-vectorize-convolutions); "
+                     "experimental"),
+      llvm::cl::init(false)};
+  PassOptions::ListOption<int64_t> vectorTileSizes{
+      *this, "vector-tile-sizes",
+      llvm::cl::desc("With vectorize: tile sizes of the im2col contraction "
+                     "(batch, filters, positions, reduction)")};
 };
 
 /// Options of -convbn-gpu-pipeline.

@@ -30,11 +30,13 @@ PASSES = [
     "-convbn-decompose-tune",
     "-convert-convbn-to-linalg",
 ]
-# Every other mutated input instead goes through the block extraction.
+# Every other mutated input instead goes through the block extraction and
+# the CPU vectorization of the lowered convolutions.
 PASSES_EXTRACT = [
     "-convbn-raise-from-linalg",
     "-convbn-extract-blocks=mode=eval",
     "-convert-convbn-to-linalg",
+    "-convbn-vectorize-convolutions",
 ]
 # Crashes inside upstream MLIR (the packaged 22.1.8) that mlir-opt shows on
 # the same input, recognized by the diagnostic printed before the crash:
