@@ -25,6 +25,7 @@ and writes bench.json and bench.png to --out.
   benchmarks/convbn_bench.py                       # where it runs (GPU if one answers)
   benchmarks/convbn_bench.py --device cpu --batch 1 --size 56
   benchmarks/convbn_bench.py --build-only DIR --device cuda   # here: compile for sm_90
+                           [--tensor-cores]                   # (implicit GEMM on tensor cores)
   benchmarks/convbn_bench.py --prebuilt DIR                   # there: run without LLVM/MLIR
   benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile (CPU)
 
@@ -201,12 +202,14 @@ def ours_step(module, case, values, device):
     return lambda: module.call(case.name, inputs, outputs)
 
 
-def device_peak(device, cpu_peak):
+def device_peak(device, cpu_peak, tensor_cores=False):
     if device == "cpu":
         return cpu_peak, "f32 (measured torch.mm 2048^3 on this CPU)"
     name = torch.cuda.get_device_name()
     for key, peaks in GPU_PEAKS.items():
         if key in name:
+            if tensor_cores:
+                return peaks["tf32"], f"TF32 tensor-core peak of {key} ({peaks['f32']} f32 CUDA cores)"
             return peaks["f32"], f"f32 CUDA-core peak of {key} ({peaks['tf32']} TF32, {peaks['f16']} FP16)"
     return float("nan"), f"unknown peak for {name}"
 
@@ -221,7 +224,7 @@ def measure_cpu_peak(threads):
     return 3 * 2 * 2048 ** 3 / (time.perf_counter() - start) / 1e12
 
 
-def build(cases_by_batch, target, workdir, vectorize=False):
+def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False):
     libraries = {}
     for batch, cases in cases_by_batch.items():
         text = "\n\n".join(case_function(c) for c in cases)
@@ -229,7 +232,8 @@ def build(cases_by_batch, target, workdir, vectorize=False):
         start = time.time()
         libraries[batch] = convbn.compile_module(text, target=target, eval_to_tune=False,
                                                  workdir=out, load=False,
-                                                 cpu_vectorize=vectorize)
+                                                 cpu_vectorize=vectorize,
+                                                 tensor_cores=tensor_cores)
         print(f"compiled batch {batch}: {len(cases)} blocks in {time.time() - start:.1f} s",
               flush=True)
     return libraries
@@ -272,6 +276,9 @@ def main():
     parser.add_argument("--whole-network", action="store_true")
     parser.add_argument("--vectorize", action="store_true",
                         help="CPU: build ours with -convbn-cpu-pipeline{vectorize=true}")
+    parser.add_argument("--tensor-cores", action="store_true",
+                        help="GPU: build ours with -convbn-gpu-pipeline{tensor-cores=true} "
+                             "(convolutions as implicit GEMMs on tensor cores, f32 as TF32)")
     parser.add_argument("--build-only", metavar="DIR", help="compile the libraries into DIR and stop")
     parser.add_argument("--prebuilt", metavar="DIR", help="load libraries built with --build-only")
     parser.add_argument("--out", default="bench-results", help="directory for bench.json, bench.png")
@@ -295,17 +302,19 @@ def main():
     cases = {b: [make_case(i, layer, b, mode) for i, layer in enumerate(layers) for mode in args.modes]
              for b in args.batch}
     if args.build_only:
-        build(cases, args.device, args.build_only)
+        build(cases, args.device, args.build_only, args.vectorize, args.tensor_cores)
         return 0
     if args.prebuilt:
         libs = {b: convbn.CompiledModule(Path(args.prebuilt) / f"batch{b}" / "module.so", args.device)
                 for b in args.batch}
     else:
         libs = {b: convbn.CompiledModule(path, args.device)
-                for b, path in build(cases, args.device, None, args.vectorize).items()}
+                for b, path in build(cases, args.device, None, args.vectorize,
+                                             args.tensor_cores).items()}
 
     timer = Timer(args.device, args.warmup, args.repeat)
-    peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0)
+    peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0,
+                                   args.tensor_cores)
     rows = []
     header = (f"{'layer':34s} {'batch':>5s} {'variant':14s} {'ms':>9s} {'TFLOP/s':>8s} "
               f"{'%peak':>6s} {'GB/s':>7s} {'kept MiB':>9s} {'peak MiB':>9s}")
@@ -371,7 +380,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
             "peak": peak_label, "threads": args.threads, "size": args.size,
-            "vectorize": args.vectorize,
+            "vectorize": args.vectorize, "tensor_cores": args.tensor_cores,
             "command": " ".join(sys.argv), "torch": torch.__version__}
     (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
                                                 "network": network}, indent=1))

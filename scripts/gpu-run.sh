@@ -11,13 +11,16 @@
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #
-# `run` executes the conformance suite on the GPU against PyTorch float64 and
-# compute-sanitizer's memcheck on a representative forward + backward case
-# (Inductor's Conv2d + BN, tune mode). `bench` runs benchmarks/convbn_bench.py
-# (ResNet-50's conv + BN layers against cuDNN and torch.compile). Reports go
-# to $OUT (or ./): gpu-conformance.txt, gpu-memcheck.txt, bench-bN.txt and
-# bench-bN/bench.json (+ bench.png when matplotlib is there; else draw it
-# here with convbn_bench.py --plot).
+# `run` executes the conformance suite on the GPU against PyTorch float64,
+# twice: the default kernels, then with convolutions on tensor cores
+# (tensor-cores=true, f32 as TF32); compute-sanitizer's memcheck on a
+# representative forward + backward case (Inductor's Conv2d + BN, tune
+# mode), and memcheck, racecheck and synccheck on a tensor-core case.
+# `bench` runs benchmarks/convbn_bench.py (ResNet-50's conv + BN layers
+# against cuDNN and torch.compile), with the tensor-core kernels unless
+# BENCH_KERNELS=plain. Reports go to $OUT (or ./): gpu-conformance*.txt,
+# gpu-*check*.txt, bench-tc-bN.txt and bench-tc-bN/bench.json (+ bench.png
+# when matplotlib is there; else draw it here with convbn_bench.py --plot).
 # The libraries compress about 70x (similar cubins), so the archive stays
 # far below what travels with a run.
 set -euo pipefail
@@ -33,8 +36,12 @@ case "${1:-}" in
     trap 'rm -rf "$work"' EXIT
     "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --compile-only --workdir "$work/conformance"
+    "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
+      --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench"
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
+      --device cuda --build-only "$work/bench-tc" --tensor-cores
     # Only what the run needs travels.
     find "$work" -type f ! -name 'module.so' ! -name 'libconvbn_cuda_runtime.so' -delete
     mkdir -p "$ARTIFACTS"
@@ -59,21 +66,36 @@ PY
     PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --prebuilt "$unpacked/artifacts/conformance" 2>&1 \
       | tee "$REPORTS/gpu-conformance.txt" || status=1
+    PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+      --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc" 2>&1 \
+      | tee "$REPORTS/gpu-conformance-tensor-cores.txt" || status=1
     compute-sanitizer --tool memcheck --error-exitcode 1 \
       "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda \
       --prebuilt "$unpacked/artifacts/conformance" --only inductor_conv2d_bias_tune 2>&1 \
       | tee "$REPORTS/gpu-memcheck.txt" || status=1
+    for tool in memcheck racecheck synccheck; do
+      compute-sanitizer --tool $tool --error-exitcode 1 \
+        "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
+        --prebuilt "$unpacked/artifacts/conformance-tc" --only tiles_tail_f16_train 2>&1 \
+        | tee "$REPORTS/gpu-$tool-tensor-cores.txt" || status=1
+    done
     exit $status ;;
   bench)
     # After `run` (which unpacks the archive); one batch size per call keeps
     # each call within the device's per-command limit.
     PYTHON="${PYTHON:-python3}"
     shift
+    # BENCH_KERNELS=tc (default): convolutions on tensor cores; =plain: the
+    # scalar loop-nest kernels.
+    kernels="${BENCH_KERNELS:-tc}"
+    built="$ARTIFACTS/unpacked/artifacts/bench"
+    flags=()
+    if [ "$kernels" = tc ]; then built="$built-tc"; flags=(--tensor-cores); fi
     batches=("${@:-32}")
     for batch in "${batches[@]}"; do
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/benchmarks/convbn_bench.py" --device cuda \
-        --batch "$batch" --prebuilt "$ARTIFACTS/unpacked/artifacts/bench" \
-        --out "$REPORTS/bench-b$batch" 2>&1 | tee "$REPORTS/bench-b$batch.txt"
+        --batch "$batch" --prebuilt "$built" "${flags[@]}" \
+        --out "$REPORTS/bench-$kernels-b$batch" 2>&1 | tee "$REPORTS/bench-$kernels-b$batch.txt"
     done ;;
   *)
     echo "usage: scripts/gpu-run.sh build|run|bench [BATCH...]" >&2

@@ -29,16 +29,19 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   }
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, options.resultsToOutParams, vectorize);
+  if (options.emulateTensorCores)
+    pipeline += "convbn-tensor-core-convolutions{cpu-emulation=true},";
   pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)
                                    : "convert-linalg-to-loops,";
+  bool vectorOps = options.vectorize || options.emulateTensorCores;
   // Vector transfers fully unrolled: otherwise their temporary buffers are
   // stack allocations inside loops.
-  if (options.vectorize)
+  if (vectorOps)
     pipeline += "convert-vector-to-scf{full-unroll=true},";
   pipeline += "convert-scf-to-cf,"
               "expand-strided-metadata,"
               "lower-affine,";
-  if (options.vectorize)
+  if (vectorOps)
     pipeline += "convert-vector-to-llvm,";
   pipeline += "convert-to-llvm,"
               "reconcile-unrealized-casts";

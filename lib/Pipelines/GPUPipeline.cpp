@@ -22,13 +22,21 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // kernel and nothing else may stay on the host (convbn-check-host-code).
   std::string pipeline =
       detail::linalgOnBuffersStages(options.evalToTune, /*outParams=*/true);
+  // Convolutions as tensor-core kernels first; what is left becomes loops.
+  if (options.tensorCores)
+    pipeline +=
+        llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0}},"
+                      "canonicalize,",
+                      options.allowTF32 ? "true" : "false");
   pipeline += detail::gpuLoopStages(options.blockSize);
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"
                     "convbn-host-alloc-to-gpu,"
                     "canonicalize,"
                     "convbn-check-host-code,"
+                    "gpu-launch-sink-index-computations,"
                     "gpu-kernel-outlining,"
+                    "convbn-align-workgroup-buffers,"
                     "func.func(gpu-async-region),"
                     "convert-scf-to-cf,"
                     "convert-func-to-llvm,"
@@ -39,7 +47,8 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "convert-index-to-llvm,"
                     "canonicalize,"
                     "cse,"
-                    "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+                    "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+                    "canonicalize,cse,"
                     "reconcile-unrealized-casts),"
                     "gpu-to-llvm,"
                     "gpu-module-to-binary{{format={3} toolkit={4}},"

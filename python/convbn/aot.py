@@ -96,31 +96,37 @@ class CompiledModule:
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
                    chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
-                   cpu_gpu_loops=0, cpu_vectorize=False):
+                   cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False):
     """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
     to a shared library (and loads it unless `load` is false). `workdir`
     keeps the intermediate files and the library. With `source_path` (the
     file `ir_text` was read from), diagnostics name that file.
     `cpu_gpu_loops` > 0 (CPU only): run the GPU pipeline's loop structure
     sequentially, with blocks of that many threads. `cpu_vectorize` (CPU
-    only): 2-D convolutions as tiled, vectorized im2col contractions."""
+    only): 2-D convolutions as tiled, vectorized im2col contractions.
+    `tensor_cores`: 2-D convolutions as the GPU pipeline's implicit-GEMM
+    tensor-core kernels (f32 as TF32); on the CPU, the same kernels
+    emulated by host loops (their tiling and indexing, in f32)."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
-    digest = hashlib.sha256((ir_text + target + str(eval_to_tune) + str(cpu_vectorize))
+    digest = hashlib.sha256((ir_text + target + str(eval_to_tune) + str(cpu_vectorize)
+                             + str(tensor_cores))
                             .encode()).hexdigest()[:16]
     out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
     out.mkdir(parents=True, exist_ok=True)
     source = Path(source_path) if source_path else out / "input.mlir"
     if not source_path:
         source.write_text(ir_text)
-    tune = "true" if eval_to_tune else "false"
+    def flag(value):
+        return "true" if value else "false"
     if target == "cpu":
-        vectorize = "true" if cpu_vectorize else "false"
-        pipeline = (f"convbn-cpu-pipeline{{eval-to-tune={tune} out-params=true "
-                    f"gpu-loops={cpu_gpu_loops} vectorize={vectorize}}}")
+        pipeline = (f"convbn-cpu-pipeline{{eval-to-tune={flag(eval_to_tune)} out-params=true "
+                    f"gpu-loops={cpu_gpu_loops} vectorize={flag(cpu_vectorize)} "
+                    f"emulate-tensor-cores={flag(tensor_cores)}}}")
     else:
-        pipeline = f"convbn-gpu-pipeline{{eval-to-tune={tune} format={gpu_format} chip={chip}}}"
+        pipeline = (f"convbn-gpu-pipeline{{eval-to-tune={flag(eval_to_tune)} format={gpu_format} "
+                    f"chip={chip} tensor-cores={flag(tensor_cores)}}}")
     llvm_dialect, _ = capi.run_pipeline(ir_text, f"builtin.module({pipeline})", name=str(source))
     (out / "llvm.mlir").write_text(llvm_dialect)
     llvm_ir = out / "module.ll"

@@ -157,3 +157,32 @@ def mixed_precision_cases(seed=7, per_mode=4):
                         cases.append(case)
                         break
     return cases
+
+
+# (in, out channels, spatial, kernel, stride, padding low/high, dilation):
+# GEMM extents M = out, N = output positions, K = in * kernel window that
+# are not multiples of the tensor-core kernel's 64 x 64 x 16 tile (and one
+# that is), strided and dilated windows, asymmetric padding.
+TILE_SHAPES = (
+    ("tail", 20, 70, (12, 10), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ("strided", 8, 64, (15, 15), (3, 3), (2, 2), ((0, 1), (2, 0)), (2, 2)),
+    ("exact", 16, 128, (8, 8), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+)
+
+
+def tile_cases():
+    """2-D convolutions larger than one tile of the GPU tensor-core kernel
+    (-convbn-gpu-pipeline{tensor-cores=true}): every mode in f32, train and
+    tune in f16 and bf16 (f32 statistics)."""
+    cases = []
+    for act in ("f32", "f16", "bf16"):
+        modes = MODES if act == "f32" else ("train", "tune")
+        for (label, cin, cout, spatial, kernel, stride, pads, dilation), mode in \
+                itertools.product(TILE_SHAPES, modes):
+            cases.append(Case(
+                name=f"tiles_{label}_{act}_{mode}", mode=mode, batch=2,
+                in_channels=cin, out_channels=cout, spatial=spatial, kernel=kernel,
+                stride=stride, pad_low=tuple(p[0] for p in pads),
+                pad_high=tuple(p[1] for p in pads), dilation=dilation, groups=1,
+                bias=label != "exact", affine=True, act_type=act))
+    return cases

@@ -28,6 +28,9 @@ Tolerances, as worst normwise relative error:
                  gradients amplify these by up to gamma/sqrt(var) ~ 2.
   bf16 (any S)   3e-2 = 8 ulp of bf16 (2^-8 each), the same budget.
 Eval and tune of the same case must agree within 1e-5 in f32 (rounding only).
+With --tensor-cores on the GPU, f32 convolutions are TF32 products (10-bit
+mantissa, like f16): f32 is held to the f16 budget, 4e-3, and so is the
+eval/tune agreement (the two round different filters to TF32).
 
 GPU (--target cuda): the same cases through -convbn-gpu-pipeline (kernels
 assembled by ptxas for sm_90), linked against the project's CUDA runtime. The
@@ -53,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import convbn  # noqa: E402
-from cases import inductor_cases, mixed_precision_cases, sweep_cases  # noqa: E402
+from cases import inductor_cases, mixed_precision_cases, sweep_cases, tile_cases  # noqa: E402
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f32": 1e-4, "f16": 4e-3, "bf16": 3e-2}
@@ -288,7 +291,7 @@ def compile_group(cases, eval_to_tune, args, label):
     module = convbn.compile_module(
         text, target=args.target, eval_to_tune=eval_to_tune, workdir=workdir,
         load=not args.compile_only, cpu_gpu_loops=args.gpu_loops,
-        cpu_vectorize=args.vectorize)
+        cpu_vectorize=args.vectorize, tensor_cores=args.tensor_cores)
     kernels = ""
     if args.target == "cuda":
         llvm = Path(module if args.compile_only else module.path).parent / "llvm.mlir"
@@ -312,12 +315,20 @@ def main():
     parser.add_argument("--vectorize", action="store_true",
                         help="CPU only: -convbn-cpu-pipeline{vectorize=true} (2-D convolutions "
                              "as tiled, vectorized im2col contractions)")
+    parser.add_argument("--tensor-cores", action="store_true",
+                        help="2-D convolutions as implicit-GEMM tensor-core kernels: on cuda, "
+                             "-convbn-gpu-pipeline{tensor-cores=true} (f32 as TF32, held to "
+                             "the f16 tolerance); on cpu, the same kernels emulated by host loops")
     args = parser.parse_args()
+    if args.tensor_cores and args.target == "cuda":
+        TOLERANCE["f32"] = TOLERANCE["f16"]
+        global EVAL_TUNE_TOLERANCE
+        EVAL_TUNE_TOLERANCE = TOLERANCE["f16"]
     if args.compile_only and not args.workdir and args.target == "cuda":
         parser.error("--compile-only needs --workdir to keep the libraries")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
-    all_cases = inductor_cases() + sweep_cases() + mixed_precision_cases()
+    all_cases = inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
     cases = [c for c in all_cases if args.only in c.name]
     if args.quick:
         cases = [c for c in cases if not c.name.startswith("inductor_conv3d")]

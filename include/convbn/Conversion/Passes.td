@@ -132,6 +132,67 @@ def ConvBNVectorizeConvolutions
   ];
 }
 
+def ConvBNTensorCoreConvolutions
+    : Pass<"convbn-tensor-core-convolutions", "::mlir::ModuleOp"> {
+  let summary = "GPU: 2-D convolutions on buffers as implicit-GEMM tensor-core kernels";
+  let description = [{
+    Every `linalg.conv_2d_nchw_fchw` on static buffers outside GPU code
+    (forward and backward-data convolutions of the linalg lowering) whose
+    operands are f16 or bf16 (or f32, computed as TF32, with `allow-tf32`)
+    and whose accumulator is f32 becomes one `gpu.launch`: an implicit GEMM
+    of filters (M) x output positions (N) reducing over channels x kernel
+    window (K), one image per grid z. A block of 128 threads owns a 64 x 64
+    output tile; per step of 16 along K it gathers the filter tile and the
+    im2col tile of the input (never materialized in global memory) into
+    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
+    with `vector.contract`s of mma shape (16x8x16 for 16-bit types, 16x8x8
+    for TF32) whose accumulators stay in registers across the K loop.
+    `convert-vector-to-gpu{use-nvgpu=true}` turns these into `nvgpu.ldmatrix`
+    and `nvgpu.mma.sync` (tensor-core `mma.sync` in PTX). The output
+    buffer's contents (zero or the bias) are accumulated into.
+
+    Other convolutions are left as they are (`report` says why).
+  }];
+  let options = [
+    Option<"allowTF32", "allow-tf32", "bool", /*default=*/"true",
+           "Also take f32 convolutions, as TF32 tensor-core products (10-bit "
+           "mantissa, like PyTorch's default for cuDNN convolutions); f32 "
+           "accumulation">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Remark on each convolution: taken (with its GEMM shape) or why "
+           "not">,
+    Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
+           "Emit the same kernel as host loops (one loop over the block's "
+           "threads between two barriers, vector.contract in place of "
+           "mma.sync), for the CPU pipeline: checks the kernel's tiling and "
+           "index arithmetic where there is no GPU">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def ConvBNAlignWorkgroupBuffers : Pass<"convbn-align-workgroup-buffers"> {
+  let summary = "Align the shared-memory buffers of GPU kernels";
+  let description = [{
+    Sets `llvm.align` on every workgroup attribution of every `gpu.func`
+    whose alignment is smaller than `alignment` bytes: the NVVM lowering
+    otherwise aligns a shared-memory buffer to its element type only, and
+    `ldmatrix` needs 16-byte aligned rows. Run after kernel outlining.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"16",
+           "Minimum alignment in bytes (a power of two)">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

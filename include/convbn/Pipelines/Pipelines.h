@@ -35,6 +35,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "contractions (-convbn-vectorize-convolutions); "
                      "experimental"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> emulateTensorCores{
+      *this, "emulate-tensor-cores",
+      llvm::cl::desc("2-D convolutions through the GPU pipeline's "
+                     "tensor-core kernel, emulated by host loops "
+                     "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
+                     "checks its tiling and index arithmetic on the CPU"),
+      llvm::cl::init(false)};
   PassOptions::ListOption<int64_t> vectorTileSizes{
       *this, "vector-tile-sizes",
       llvm::cl::desc("With vectorize: tile sizes of the im2col contraction "
@@ -66,6 +73,19 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("CUDA toolkit: libdevice, ptxas and fatbinary are "
                      "taken from here"),
       llvm::cl::init("/usr/local/cuda")};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("2-D convolutions (forward and backward-data) as "
+                     "implicit-GEMM kernels on tensor cores (mma.sync, "
+                     "-convbn-tensor-core-convolutions); other loop nests "
+                     "are unchanged"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> allowTF32{
+      *this, "allow-tf32",
+      llvm::cl::desc("With tensor-cores: f32 convolutions too, as TF32 "
+                     "products with f32 accumulation (PyTorch's default for "
+                     "cuDNN convolutions); otherwise only f16 and bf16 ones"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(256)};
