@@ -8,14 +8,16 @@
 #                                 # into gpu-artifacts/artifacts.tar.xz
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
+#   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #
 # `run` executes the conformance suite on the GPU against PyTorch float64,
 # twice: the default kernels, then with convolutions on tensor cores
-# (tensor-cores=true, f32 as TF32); compute-sanitizer's memcheck on a
-# representative forward + backward case (Inductor's Conv2d + BN, tune
-# mode), and memcheck, racecheck and synccheck on a tensor-core case.
+# (tensor-cores=true, f32 as TF32). `sanitize` runs compute-sanitizer's
+# memcheck on a representative forward + backward case (Inductor's Conv2d +
+# BN, tune mode), and memcheck, racecheck and synccheck on a tensor-core
+# case.
 # `bench` runs benchmarks/convbn_bench.py (ResNet-50's conv + BN layers
 # against cuDNN and torch.compile), with the tensor-core kernels unless
 # BENCH_KERNELS=plain. Reports go to $OUT (or ./): gpu-conformance*.txt,
@@ -69,6 +71,13 @@ PY
     PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc" 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores.txt" || status=1
+    exit $status ;;
+  sanitize)
+    # After `run` (which unpacks the archive).
+    PYTHON="${PYTHON:-python3}"
+    unpacked="$ARTIFACTS/unpacked"
+    set -o pipefail
+    status=0
     compute-sanitizer --tool memcheck --error-exitcode 1 \
       "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda \
       --prebuilt "$unpacked/artifacts/conformance" --only inductor_conv2d_bias_tune 2>&1 \
@@ -98,6 +107,6 @@ PY
         --out "$REPORTS/bench-$kernels-b$batch" 2>&1 | tee "$REPORTS/bench-$kernels-b$batch.txt"
     done ;;
   *)
-    echo "usage: scripts/gpu-run.sh build|run|bench [BATCH...]" >&2
+    echo "usage: scripts/gpu-run.sh build|run|sanitize|bench [BATCH...]" >&2
     exit 2 ;;
 esac

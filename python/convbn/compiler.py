@@ -295,12 +295,15 @@ def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
     return replaced
 
 
-def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
+def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
+            tensor_cores=False):
     """Compiles `model` (a torch.nn.Module whose batch norms are in eval
     mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
     tensors). mode: "tune" (default; backward keeps only each block's input)
     or "eval". target: "cpu" or "cuda" (the model and inputs on the current
-    CUDA device). `workdir` keeps the intermediate files. Returns a
+    CUDA device). `tensor_cores` (cuda): convolutions as implicit GEMMs on
+    tensor cores, f32 as TF32 like cuDNN's default in PyTorch.
+    `workdir` keeps the intermediate files. Returns a
     CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
     unable to import the model), CompileError or ValueError."""
     if mode not in MODES:
@@ -338,7 +341,7 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None):
             r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
         out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
         library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
-                                 workdir=out)
+                                 workdir=out, tensor_cores=tensor_cores and target == "cuda")
         stages["llvm"] = (out / "llvm.mlir").read_text()
         sigs = _signatures(blocks_ir)
         blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]

@@ -136,22 +136,31 @@ def ConvBNTensorCoreConvolutions
     : Pass<"convbn-tensor-core-convolutions", "::mlir::ModuleOp"> {
   let summary = "GPU: 2-D convolutions on buffers as implicit-GEMM tensor-core kernels";
   let description = [{
-    Every `linalg.conv_2d_nchw_fchw` on static buffers outside GPU code
-    (forward and backward-data convolutions of the linalg lowering) whose
-    operands are f16 or bf16 (or f32, computed as TF32, with `allow-tf32`)
-    and whose accumulator is f32 becomes one `gpu.launch`: an implicit GEMM
-    of filters (M) x output positions (N) reducing over channels x kernel
-    window (K), one image per grid z. A block of 128 threads owns a 64 x 64
-    output tile; per step of 16 along K it gathers the filter tile and the
-    im2col tile of the input (never materialized in global memory) into
-    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
-    with `vector.contract`s of mma shape (16x8x16 for 16-bit types, 16x8x8
-    for TF32) whose accumulators stay in registers across the K loop.
-    `convert-vector-to-gpu{use-nvgpu=true}` turns these into `nvgpu.ldmatrix`
-    and `nvgpu.mma.sync` (tensor-core `mma.sync` in PTX). The output
-    buffer's contents (zero or the bias) are accumulated into.
+    Two kinds of ops on static buffers outside GPU code become one
+    `gpu.launch` each, an implicit GEMM on tensor cores:
 
-    Other convolutions are left as they are (`report` says why).
+    * every `linalg.conv_2d_nchw_fchw` (the forward and backward-data
+      convolutions of the linalg lowering): M = filters, N = output
+      positions, K = channels x kernel window, one image per grid z;
+    * the backward-filter reduction of the linalg lowering (a
+      `linalg.generic` recognized by its indexing maps and its
+      multiply-accumulate body, 2-D, one group): M = filters, N = channels x
+      kernel window, K = images x output positions, one batch chunk per
+      grid z; its f64 (or f32) partials are accumulated into.
+
+    Operands must be f16 (or f32, computed as TF32, with `allow-tf32`) and
+    the accumulator f32 (f64 for the partials). A block of 128 threads owns
+    a 64 x 64 output tile; per step of 16 along K it gathers the A and B
+    tiles (the im2col matrix is never materialized in global memory) into
+    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
+    with `vector.contract`s of mma shape (16x8x16 for f16, 16x8x8 for TF32)
+    whose accumulators stay in registers across the K loop. Upstream's
+    vector-to-nvgpu conversion (`convert-vector-to-gpu{use-nvgpu=true}`)
+    turns these into `nvgpu.ldmatrix` and `nvgpu.mma.sync` (tensor-core
+    `mma.sync` in PTX). The output buffer's contents (zero or the bias) are
+    accumulated into.
+
+    Other candidates are left as they are (`report` says why).
   }];
   let options = [
     Option<"allowTF32", "allow-tf32", "bool", /*default=*/"true",

@@ -75,10 +75,10 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init("/usr/local/cuda")};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
-      llvm::cl::desc("2-D convolutions (forward and backward-data) as "
-                     "implicit-GEMM kernels on tensor cores (mma.sync, "
-                     "-convbn-tensor-core-convolutions); other loop nests "
-                     "are unchanged"),
+      llvm::cl::desc("2-D convolutions (forward, backward-data and "
+                     "backward-filter) as implicit-GEMM kernels on tensor "
+                     "cores (mma.sync, -convbn-tensor-core-convolutions); "
+                     "other loop nests are unchanged"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> allowTF32{
       *this, "allow-tf32",

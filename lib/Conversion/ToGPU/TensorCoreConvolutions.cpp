@@ -1,17 +1,20 @@
 //===- TensorCoreConvolutions.cpp - Implicit-GEMM convolution kernels -----===//
 //
-// Each eligible `linalg.conv_2d_nchw_fchw` on buffers becomes one
-// `gpu.launch`: an implicit GEMM (filters x output positions, reducing over
-// channels x kernel window, one batch image per grid z) whose operand tiles
-// are gathered from global memory into shared memory by the whole block and
-// multiplied by warps with `vector.contract` on mma-sized vectors. The
-// upstream `convert-vector-to-gpu{use-nvgpu=true}` then turns the shared
-// memory reads into `nvgpu.ldmatrix` (or lane loads) and the contractions
-// into `nvgpu.mma.sync`: tensor-core instructions, with the accumulators in
+// Each eligible convolution on buffers becomes one `gpu.launch` doing an
+// implicit GEMM: the forward and backward-data convolutions
+// (`linalg.conv_2d_nchw_fchw`: filters x output positions, reducing over
+// channels x kernel window, one image per grid z) and the backward-filter
+// reduction of the linalg lowering (filters x channels x kernel window,
+// reducing over images x output positions, one batch chunk per grid z).
+// The operand tiles are gathered from global memory into shared memory by
+// the whole block (the im2col matrix never exists in global memory) and
+// multiplied by warps with `vector.contract`s of mma shape, which upstream's
+// vector-to-nvgpu conversion turns into `nvgpu.ldmatrix` and
+// `nvgpu.mma.sync`: tensor-core instructions, with the accumulators in
 // registers across the reduction loop.
 //
-// The output buffer's contents (zero or bias from the linalg lowering) are
-// accumulated into, like the linalg op does.
+// The output buffer's contents (zero, or the bias) are accumulated into,
+// like the linalg op does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +33,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <functional>
+
 namespace mlir::convbn {
 #define GEN_PASS_DEF_CONVBNTENSORCORECONVOLUTIONS
 #include "convbn/Conversion/Passes.h.inc"
@@ -44,6 +49,7 @@ namespace {
 constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 constexpr int64_t kThreads = 128, kWarpSize = 32;
+constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
 /// Shared-memory rows are padded so that consecutive rows start in
 /// different banks (and stay 16-byte aligned for ldmatrix).
 constexpr int64_t kRowPad = 8;
@@ -54,88 +60,319 @@ static_assert(kTileM * kTileK % kThreads == 0 &&
                   kTileM * kTileN % kThreads == 0,
               "every thread moves the same number of elements");
 
-/// The GEMM view of a convolution: out[n, f, p] += sum_k W[f, k] * X^[n, k, p]
-/// with p = (oh, ow) and k = (c, kh, kw).
-struct ConvGemm {
-  int64_t batch, filters, channels, kh, kw, oh, ow;
-  int64_t strideH, strideW, dilationH, dilationW;
+/// Index arithmetic on `index` values with constant operands.
+struct Index {
+  ImplicitLocOpBuilder &b;
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : Value(arith::MulIOp::create(b, x, c(y)));
+  }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : Value(arith::DivUIOp::create(b, x, c(y)));
+  }
+  Value rem(Value x, int64_t y) {
+    return y == 1 ? c(0) : Value(arith::RemUIOp::create(b, x, c(y)));
+  }
+  Value lessThan(Value x, int64_t bound) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, c(bound));
+  }
+  /// `x * s + y * d`: a window position.
+  Value window(Value x, int64_t s, Value y, int64_t d) {
+    return add(mul(x, s), mul(y, d));
+  }
+  Value load(Value buffer, ArrayRef<Value> indices) {
+    return memref::LoadOp::create(b, buffer, indices);
+  }
+};
+
+/// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
+/// The accessors get in-range indices (the kernel pads with zeros).
+struct Gemm {
+  int64_t z = 1, m = 0, n = 0, k = 0;
   Type operandType; // f32 (as TF32) or f16
-  int64_t positions() const { return oh * ow; }
-  int64_t reduction() const { return channels * kh * kw; }
-  /// k extent of one mma instruction: 8 for TF32, 16 for 16-bit types.
+  /// B is contiguous along k in memory (else along n): its gather walks it
+  /// that way, so that neighbouring threads read neighbouring addresses.
+  /// A is always gathered along k, out always written along n.
+  bool bAlongK = false;
+  std::function<Value(Index &, Value z, Value m, Value k)> loadA, loadB;
+  /// Indices of out(z, m, n) in `output` (f32 or f64 elements).
+  std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
+      outIndices;
+  Value output;
+  /// What the report calls it.
+  std::string kind;
+  /// k extent of one mma instruction: 8 for TF32, 16 for f16.
   int64_t mmaK() const { return operandType.isF32() ? 8 : 16; }
 };
 
-/// Why `conv` cannot take the tensor-core path, or the GEMM view if it can.
-FailureOr<ConvGemm> analyze(linalg::Conv2DNchwFchwOp conv, bool allowTF32,
-                            std::string &why) {
-  if (!conv.hasPureBufferSemantics()) {
-    why = "not on buffers";
+/// Why operands of element type `element` cannot take the tensor-core path.
+std::optional<std::string> unsupportedOperands(Type element, bool allowTF32) {
+  if (element.isF32() && !allowTF32)
+    return std::string("f32 operands and allow-tf32=false");
+  if (element.isBF16())
+    // nvgpu.mma.sync has no bf16 form that MLIR 22's vector-to-nvgpu
+    // conversion produces (its operand loads reject bf16).
+    return std::string("bf16 operands (no bf16 mma.sync from upstream's "
+                       "vector-to-nvgpu conversion)");
+  if (!element.isF32() && !element.isF16())
+    return std::string("operand type is not f32 or f16");
+  return std::nullopt;
+}
+
+/// Static shapes, and linear offsets below 2^31 elements (they then fit in
+/// 32 bits should index arithmetic be lowered to i32).
+std::optional<std::string> unsupportedBuffers(TypeRange types) {
+  for (Type type : types) {
+    auto memref = dyn_cast<MemRefType>(type);
+    if (!memref)
+      return std::string("not on buffers");
+    if (!memref.hasStaticShape())
+      return std::string("dynamic shape");
+    if (memref.getNumElements() >= (int64_t(1) << 31))
+      return std::string("a buffer with 2^31 elements or more");
+  }
+  return std::nullopt;
+}
+
+/// (c, kh, kw) from a linear index over channels x window.
+struct WindowIndex {
+  Value c, kh, kw;
+};
+WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
+  Value r = ix.rem(linear, kh * kw);
+  return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
+}
+
+/// The forward (and backward-data) convolution, one GEMM per image:
+/// M = filters, N = output positions (oh, ow), K = (c, kh, kw).
+FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
+                                   bool allowTF32, std::string &why) {
+  if (auto reason = unsupportedBuffers(conv->getOperandTypes())) {
+    why = *reason;
     return failure();
   }
   auto in = cast<MemRefType>(conv.getDpsInputs()[0].getType());
   auto filter = cast<MemRefType>(conv.getDpsInputs()[1].getType());
   auto out = cast<MemRefType>(conv.getDpsInits()[0].getType());
-  if (!in.hasStaticShape() || !filter.hasStaticShape() ||
-      !out.hasStaticShape()) {
-    why = "dynamic shape";
-    return failure();
-  }
   Type element = in.getElementType();
   if (filter.getElementType() != element || !out.getElementType().isF32()) {
     why = "operands of different types or a non-f32 accumulator";
     return failure();
   }
-  if (element.isF32() && !allowTF32) {
-    why = "f32 operands and allow-tf32=false";
+  if (auto reason = unsupportedOperands(element, allowTF32)) {
+    why = *reason;
     return failure();
   }
-  if (element.isBF16()) {
-    // nvgpu.mma.sync has no bf16 form that MLIR 22's vector-to-nvgpu
-    // conversion produces (its operand loads reject bf16).
-    why = "bf16 operands (no bf16 mma.sync from upstream's vector-to-nvgpu "
-          "conversion)";
-    return failure();
-  }
-  if (!element.isF32() && !element.isF16()) {
-    why = "operand type is not f32 or f16";
-    return failure();
-  }
-  auto strides = llvm::to_vector(conv.getStrides().getValues<int64_t>());
-  auto dilations = llvm::to_vector(conv.getDilations().getValues<int64_t>());
-  ConvGemm g{out.getDimSize(0),    out.getDimSize(1),    in.getDimSize(1),
-             filter.getDimSize(2), filter.getDimSize(3), out.getDimSize(2),
-             out.getDimSize(3),    strides[0],           strides[1],
-             dilations[0],         dilations[1],         element};
-  // Index arithmetic is done in `index`; keep every linear index in i32
-  // range so that the 32-bit NVVM index lowering cannot overflow.
-  constexpr int64_t kLimit = int64_t(1) << 31;
-  if (in.getNumElements() >= kLimit || out.getNumElements() >= kLimit ||
-      filter.getNumElements() >= kLimit) {
-    why = "a buffer with 2^31 elements or more";
-    return failure();
-  }
+  auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
+  auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
+  int64_t kh = filter.getDimSize(2), kw = filter.getDimSize(3);
+  int64_t ow = out.getDimSize(3);
+  Value input = conv.getDpsInputs()[0], weights = conv.getDpsInputs()[1];
+  Gemm g;
+  g.z = out.getDimSize(0);
+  g.m = out.getDimSize(1);
+  g.n = out.getDimSize(2) * ow;
+  g.k = in.getDimSize(1) * kh * kw;
+  g.operandType = element;
+  g.output = conv.getDpsInits()[0];
+  g.kind = "convolution";
+  g.loadA = [=](Index &ix, Value, Value f, Value k) {
+    WindowIndex w = splitWindow(ix, k, kh, kw);
+    return ix.load(weights, {f, w.c, w.kh, w.kw});
+  };
+  g.loadB = [=](Index &ix, Value image, Value p, Value k) {
+    WindowIndex w = splitWindow(ix, k, kh, kw);
+    return ix.load(input,
+                   {image, w.c, ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
+                    ix.window(ix.rem(p, ow), s[1], w.kw, d[1])});
+  };
+  g.outIndices = [=](Index &ix, Value image, Value f, Value p) {
+    return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
+  };
   return g;
 }
 
-/// Emits the kernel that replaces `conv`.
+/// The coefficient of each dimension in `expr`, if it is linear in them.
+std::optional<SmallVector<int64_t>> linearCoefficients(AffineExpr expr,
+                                                       unsigned numDims) {
+  MLIRContext *ctx = expr.getContext();
+  auto evaluate = [&](int64_t at, std::optional<unsigned> dim) {
+    SmallVector<AffineExpr> values;
+    for (unsigned i = 0; i < numDims; ++i)
+      values.push_back(getAffineConstantExpr(dim == i ? at : 0, ctx));
+    auto folded =
+        dyn_cast<AffineConstantExpr>(expr.replaceDimsAndSymbols(values, {}));
+    return folded ? std::optional<int64_t>(folded.getValue()) : std::nullopt;
+  };
+  std::optional<int64_t> zero = evaluate(0, std::nullopt);
+  if (!zero || *zero != 0)
+    return std::nullopt;
+  SmallVector<int64_t> coefficients;
+  for (unsigned i = 0; i < numDims; ++i) {
+    std::optional<int64_t> one = evaluate(1, i);
+    if (!one)
+      return std::nullopt;
+    coefficients.push_back(*one);
+  }
+  return coefficients;
+}
+
+/// The body computes out + a * b, either operand possibly extended first.
+bool isMultiplyAccumulate(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != acc && add.getRhs() != acc)
+    return false;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  auto source = [](Value v) {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+      return ext.getIn();
+    return v;
+  };
+  Value x = source(mul.getLhs()), y = source(mul.getRhs());
+  Value a = body.getArgument(0), b = body.getArgument(1);
+  return ((x == a && y == b) || (x == b && y == a)) &&
+         body.getOperations().size() <= 5;
+}
+
+/// The backward-filter reduction of the linalg lowering
+/// (LinalgBuilders.cpp, `backwardFilter`), 2-D, one group:
+///   dW[p, 0, f, c, kh, kw] += X[p, n, 0, c, oh*s + kh*d, ow*s + kw*d]
+///                             * G[p, n, 0, f, oh, ow]
+/// with the batch chunk p absent when the batch is not split. One GEMM per
+/// chunk: M = filters, N = (c, kh, kw), K = (n, oh, ow).
+FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
+                                      std::string &why) {
+  // Recognized by shape first; only then is a mismatch worth a reason.
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 3)
+    return failure();
+  unsigned numLoops = op.getNumLoops();
+  if (numLoops != 8 && numLoops != 9)
+    return failure();
+  int64_t lead = numLoops - 8;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // Loops: [p] g f c kh kw | n oh ow.
+  auto dim = [&](int64_t i) {
+    return getAffineDimExpr(lead + i, op.getContext());
+  };
+  // X's indices: [p] n g c row col.
+  if (maps[0].getNumResults() != 5 + lead)
+    return failure();
+  auto rowCoefficients =
+      linearCoefficients(maps[0].getResult(lead + 3), numLoops);
+  auto colCoefficients =
+      linearCoefficients(maps[0].getResult(lead + 4), numLoops);
+  if (!rowCoefficients || !colCoefficients)
+    return failure();
+  int64_t s[2] = {(*rowCoefficients)[lead + 6], (*colCoefficients)[lead + 7]};
+  int64_t d[2] = {(*rowCoefficients)[lead + 3], (*colCoefficients)[lead + 4]};
+  SmallVector<AffineExpr> inExprs, gradExprs, outExprs;
+  if (lead) {
+    AffineExpr p = getAffineDimExpr(0, op.getContext());
+    inExprs.push_back(p);
+    gradExprs.push_back(p);
+    outExprs.push_back(p);
+  }
+  inExprs.append({dim(5), dim(0), dim(2), dim(6) * s[0] + dim(3) * d[0],
+                  dim(7) * s[1] + dim(4) * d[1]});
+  gradExprs.append({dim(5), dim(0), dim(1), dim(6), dim(7)});
+  outExprs.append({dim(0), dim(1), dim(2), dim(3), dim(4)});
+  MLIRContext *ctx = op.getContext();
+  if (maps[0] != AffineMap::get(numLoops, 0, inExprs, ctx) ||
+      maps[1] != AffineMap::get(numLoops, 0, gradExprs, ctx) ||
+      maps[2] != AffineMap::get(numLoops, 0, outExprs, ctx) ||
+      !isMultiplyAccumulate(op))
+    return failure();
+
+  if (auto reason = unsupportedBuffers(op->getOperandTypes())) {
+    why = *reason;
+    return failure();
+  }
+  auto in = cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto grad = cast<MemRefType>(op.getDpsInputs()[1].getType());
+  auto out = cast<MemRefType>(op.getDpsInits()[0].getType());
+  Type element = in.getElementType();
+  Type accumulator = out.getElementType();
+  if (grad.getElementType() != element ||
+      !(accumulator.isF32() || accumulator.isF64())) {
+    why = "operands of different types or a non-f32/f64 accumulator";
+    return failure();
+  }
+  if (in.getDimSize(lead + 1) != 1) {
+    why = "grouped convolution";
+    return failure();
+  }
+  if (auto reason = unsupportedOperands(element, allowTF32)) {
+    why = *reason;
+    return failure();
+  }
+  int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
+  int64_t kh = out.getDimSize(lead + 3), kw = out.getDimSize(lead + 4);
+  Value input = op.getDpsInputs()[0], gradient = op.getDpsInputs()[1];
+  Gemm g;
+  g.z = lead ? out.getDimSize(0) : 1;
+  g.m = out.getDimSize(lead + 1);
+  g.n = out.getDimSize(lead + 2) * kh * kw;
+  g.k = grad.getDimSize(lead) * oh * ow;
+  g.operandType = element;
+  g.bAlongK = true;
+  g.output = op.getDpsInits()[0];
+  g.kind = "backward-filter reduction";
+  // Leading indices: the chunk, if any; then (n, group 0) or (group 0).
+  auto lead0 = [=](Index &ix, Value chunk) {
+    SmallVector<Value> indices;
+    if (lead)
+      indices.push_back(chunk);
+    return indices;
+  };
+  g.loadA = [=](Index &ix, Value chunk, Value f, Value k) {
+    Value r = ix.rem(k, oh * ow);
+    SmallVector<Value> at = lead0(ix, chunk);
+    at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
+    return ix.load(gradient, at);
+  };
+  g.loadB = [=](Index &ix, Value chunk, Value cw, Value k) {
+    Value r = ix.rem(k, oh * ow);
+    WindowIndex w = splitWindow(ix, cw, kh, kw);
+    SmallVector<Value> at = lead0(ix, chunk);
+    at.append({ix.div(k, oh * ow), ix.c(0), w.c,
+               ix.window(ix.div(r, ow), s[0], w.kh, d[0]),
+               ix.window(ix.rem(r, ow), s[1], w.kw, d[1])});
+    return ix.load(input, at);
+  };
+  g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
+    WindowIndex w = splitWindow(ix, cw, kh, kw);
+    SmallVector<Value> at = lead0(ix, chunk);
+    at.append({ix.c(0), f, w.c, w.kh, w.kw});
+    return at;
+  };
+  return g;
+}
+
+/// Emits the kernel that computes `g`.
 class KernelBuilder {
 public:
-  KernelBuilder(ImplicitLocOpBuilder &b, const ConvGemm &g, Value input,
-                Value filter, Value output)
-      : b(b), g(g), input(input), filter(filter), output(output) {}
+  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g) : b(b), ix{b}, g(g) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
   /// The same kernel as host loops, vector.contract for mma.sync: checks
-  /// its index arithmetic on the CPU.
+  /// its tiling and index arithmetic on the CPU.
   void buildEmulation();
 
 private:
   struct WarpOffsets {
     Value m, n;
   };
-  static constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
   Value apply(AffineExpr e, Value v);
   Value offset(Value base, int64_t by);
   /// Where the warp of thread `tid` starts in the block's tile.
@@ -148,42 +385,30 @@ private:
                                   WarpOffsets warp, ValueRange accs,
                                   bool widen = false);
   void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs);
-  /// Types of the filter, input and output tiles in memory space `space`.
+  /// Types of the A, B and output tiles in memory space `space`.
   std::array<MemRefType, 3> sharedTypes(Attribute space);
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value mul(Value x, int64_t y) {
-    return y == 1 ? x : Value(arith::MulIOp::create(b, x, idx(y)));
-  }
-  Value div(Value x, int64_t y) {
-    return y == 1 ? x : Value(arith::DivUIOp::create(b, x, idx(y)));
-  }
-  Value rem(Value x, int64_t y) {
-    return y == 1 ? idx(0) : Value(arith::RemUIOp::create(b, x, idx(y)));
-  }
-  Value lessThan(Value x, int64_t bound) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, idx(bound));
-  }
   /// for (i = 0; i < count; ++i) body(tid + i * kThreads): the block's
   /// threads sweep `count * kThreads` elements, neighbours on neighbours.
   void forEachElement(int64_t count, Value tid, function_ref<void(Value)> body);
   /// `load()` where `inBounds`, zero elsewhere.
   Value guardedLoad(Value inBounds, function_ref<Value()> load);
-  void loadFilterTile(Value sharedA, Value tid, Value m0, Value k0);
-  void loadInputTile(Value sharedB, Value tid, Value n, Value p0, Value k0);
-  void storeOutputTile(Value sharedC, Value tid, Value n, Value m0, Value p0);
+  /// The block's A and B tiles at (m0, k0) and (n0, k0) into shared memory.
+  void loadTiles(Value sharedA, Value sharedB, Value tid, Value z, Value m0,
+                 Value n0, Value k0);
+  /// The block's output tile at (m0, n0), added to the output buffer.
+  void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0);
 
   ImplicitLocOpBuilder &b;
-  const ConvGemm &g;
-  Value input, filter, output;
+  Index ix;
+  const Gemm &g;
 };
 
 void KernelBuilder::forEachElement(int64_t count, Value tid,
                                    function_ref<void(Value)> body) {
-  auto loop = scf::ForOp::create(b, idx(0), idx(count), idx(1));
+  auto loop = scf::ForOp::create(b, ix.c(0), ix.c(count), ix.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
-  body(add(tid, mul(loop.getInductionVar(), kThreads)));
+  body(ix.add(tid, ix.mul(loop.getInductionVar(), kThreads)));
 }
 
 Value KernelBuilder::guardedLoad(Value inBounds, function_ref<Value()> load) {
@@ -198,58 +423,42 @@ Value KernelBuilder::guardedLoad(Value inBounds, function_ref<Value()> load) {
   return ifOp.getResult(0);
 }
 
-void KernelBuilder::loadFilterTile(Value sharedA, Value tid, Value m0,
-                                   Value k0) {
-  // k fastest: the filter is contiguous along (c, kh, kw).
-  forEachElement(kTileM * kTileK / kThreads, tid, [&](Value e) {
-    Value m = div(e, kTileK), k = rem(e, kTileK);
-    Value f = add(m0, m), kg = add(k0, k);
-    Value ok = arith::AndIOp::create(b, lessThan(f, g.filters),
-                                     lessThan(kg, g.reduction()));
-    Value v = guardedLoad(ok, [&] {
-      int64_t window = g.kh * g.kw;
-      Value c = div(kg, window), r = rem(kg, window);
-      return memref::LoadOp::create(
-          b, filter, ValueRange{f, c, div(r, g.kw), rem(r, g.kw)});
-    });
-    memref::StoreOp::create(b, v, sharedA, ValueRange{m, k});
-  });
+void KernelBuilder::loadTiles(Value sharedA, Value sharedB, Value tid, Value z,
+                              Value m0, Value n0, Value k0) {
+  auto gather =
+      [&](int64_t rows, Value row0, int64_t rowExtent, bool alongK,
+          Value shared,
+          const std::function<Value(Index &, Value, Value, Value)> &load) {
+        forEachElement(rows * kTileK / kThreads, tid, [&](Value e) {
+          Value row = alongK ? ix.div(e, kTileK) : ix.rem(e, rows);
+          Value k = alongK ? ix.rem(e, kTileK) : ix.div(e, rows);
+          Value rowG = ix.add(row0, row), kG = ix.add(k0, k);
+          Value ok = arith::AndIOp::create(b, ix.lessThan(rowG, rowExtent),
+                                           ix.lessThan(kG, g.k));
+          Value v = guardedLoad(ok, [&] { return load(ix, z, rowG, kG); });
+          memref::StoreOp::create(b, v, shared, ValueRange{row, k});
+        });
+      };
+  gather(kTileM, m0, g.m, /*alongK=*/true, sharedA, g.loadA);
+  gather(kTileN, n0, g.n, g.bAlongK, sharedB, g.loadB);
 }
 
-void KernelBuilder::loadInputTile(Value sharedB, Value tid, Value n, Value p0,
-                                  Value k0) {
-  // p fastest: neighbouring output positions read neighbouring columns.
-  forEachElement(kTileN * kTileK / kThreads, tid, [&](Value e) {
-    Value p = rem(e, kTileN), k = div(e, kTileN);
-    Value pg = add(p0, p), kg = add(k0, k);
-    Value ok = arith::AndIOp::create(b, lessThan(pg, g.positions()),
-                                     lessThan(kg, g.reduction()));
-    Value v = guardedLoad(ok, [&] {
-      int64_t window = g.kh * g.kw;
-      Value c = div(kg, window), r = rem(kg, window);
-      Value ih =
-          add(mul(div(pg, g.ow), g.strideH), mul(div(r, g.kw), g.dilationH));
-      Value iw =
-          add(mul(rem(pg, g.ow), g.strideW), mul(rem(r, g.kw), g.dilationW));
-      return memref::LoadOp::create(b, input, ValueRange{n, c, ih, iw});
-    });
-    memref::StoreOp::create(b, v, sharedB, ValueRange{p, k});
-  });
-}
-
-void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value n, Value m0,
-                                    Value p0) {
+void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
+                                    Value n0) {
+  Type outType = getElementTypeOrSelf(g.output.getType());
   forEachElement(kTileM * kTileN / kThreads, tid, [&](Value e) {
-    Value m = div(e, kTileN), p = rem(e, kTileN);
-    Value f = add(m0, m), pg = add(p0, p);
-    Value ok = arith::AndIOp::create(b, lessThan(f, g.filters),
-                                     lessThan(pg, g.positions()));
+    Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
+    Value mG = ix.add(m0, m), nG = ix.add(n0, n);
+    Value ok =
+        arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
     scf::IfOp::create(b, ok, [&](OpBuilder &, Location) {
-      SmallVector<Value> at{n, f, div(pg, g.ow), rem(pg, g.ow)};
+      SmallVector<Value> at = g.outIndices(ix, z, mG, nG);
+      Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
+      if (tile.getType() != outType)
+        tile = arith::ExtFOp::create(b, outType, tile);
       Value sum = arith::AddFOp::create(
-          b, memref::LoadOp::create(b, output, at),
-          memref::LoadOp::create(b, sharedC, ValueRange{m, p}));
-      memref::StoreOp::create(b, sum, output, at);
+          b, memref::LoadOp::create(b, g.output, at), tile);
+      memref::StoreOp::create(b, sum, g.output, at);
       scf::YieldOp::create(b);
     });
   });
@@ -305,11 +514,11 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
     SmallVector<Value> as, bs;
     for (int64_t ti = 0; ti < kTilesM; ++ti)
       as.push_back(vector::TransferReadOp::create(
-          b, aType, sharedA, ValueRange{offset(warp.m, ti * kMmaM), idx(kk)},
+          b, aType, sharedA, ValueRange{offset(warp.m, ti * kMmaM), ix.c(kk)},
           padding, inBounds));
     for (int64_t tj = 0; tj < kTilesN; ++tj)
       bs.push_back(vector::TransferReadOp::create(
-          b, bType, sharedB, ValueRange{offset(warp.n, tj * kMmaN), idx(kk)},
+          b, bType, sharedB, ValueRange{offset(warp.n, tj * kMmaN), ix.c(kk)},
           padding, inBounds));
     if (widen && !g.operandType.isF32()) {
       auto extend = [&](Value v) -> Value {
@@ -352,7 +561,7 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
           type(kTileM, kTileN, b.getF32Type())};
 }
 
-static int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
+int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 LogicalResult KernelBuilder::build() {
   MLIRContext *ctx = b.getContext();
@@ -360,9 +569,9 @@ LogicalResult KernelBuilder::build() {
       sharedTypes(gpu::AddressSpaceAttr::get(
           ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
   auto launch = gpu::LaunchOp::create(
-      b, idx(ceilDiv(g.positions(), kTileN)), idx(ceilDiv(g.filters, kTileM)),
-      idx(g.batch), idx(kThreads), idx(1), idx(1), /*dynamicSharedMemorySize=*/
-      nullptr, /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, kTileM)), ix.c(g.z),
+      ix.c(kThreads), ix.c(1), ix.c(1), /*dynamicSharedMemorySize=*/nullptr,
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
       TypeRange{sharedAType, sharedBType, sharedCType});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
@@ -378,7 +587,7 @@ LogicalResult KernelBuilder::build() {
   // on this skeleton before the gathers and the epilogue are added.
   WarpOffsets warp = warpOffsets(tid);
   auto kLoop = scf::ForOp::create(
-      b, idx(0), idx(g.reduction()), idx(kTileK), zeroAccumulators(),
+      b, ix.c(0), ix.c(g.k), ix.c(kTileK), zeroAccumulators(),
       [&](OpBuilder &, Location, Value, ValueRange accs) {
         // The gathers go before this barrier (phase 3).
         gpu::BarrierOp::create(b);
@@ -392,8 +601,8 @@ LogicalResult KernelBuilder::build() {
   gpu::TerminatorOp::create(b);
 
   // Phase 2: upstream's vector -> nvgpu conversion, on this launch only.
-  // Only on the contractions and what the patterns create: a greedy run
-  // over the whole launch would also fold a one-trip K loop away.
+  // The preparation patterns run on the contractions and what they create:
+  // a greedy run over the whole launch would also fold a one-trip K loop.
   RewritePatternSet prepare(ctx);
   populatePrepareVectorToMMAPatterns(prepare, /*useNvGpu=*/true);
   SmallVector<Operation *> contracts;
@@ -421,12 +630,12 @@ LogicalResult KernelBuilder::build() {
 
   // Phase 3: the block's gathers into shared memory, then the epilogue.
   b.setInsertionPoint(*newLoop.getBody()->getOps<gpu::BarrierOp>().begin());
-  Value m0 = mul(block.y, kTileM), p0 = mul(block.x, kTileN), n = block.z;
-  Value k0 = newLoop.getInductionVar();
-  loadFilterTile(sharedA, tid, m0, k0);
-  loadInputTile(sharedB, tid, n, p0, k0);
+  Value z = block.z;
+  loadTiles(sharedA, sharedB, tid, z, ix.mul(block.y, kTileM),
+            ix.mul(block.x, kTileN), newLoop.getInductionVar());
   b.setInsertionPointAfter(epilogueBarrier);
-  storeOutputTile(sharedC, tid, n, mul(block.y, kTileM), mul(block.x, kTileN));
+  storeOutputTile(sharedC, tid, z, ix.mul(block.y, kTileM),
+                  ix.mul(block.x, kTileN));
 
   // The conversion rebuilt the K loop with fragment-typed iter_args next to
   // the old, now dead, ones: drop those (and a one-trip loop altogether).
@@ -448,63 +657,57 @@ void KernelBuilder::buildEmulation() {
   Value accBuffer = memref::AllocOp::create(
       b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
   auto loop = [&](int64_t count, function_ref<void(Value)> body) {
-    auto forOp = scf::ForOp::create(b, idx(0), idx(count), idx(1));
+    auto forOp = scf::ForOp::create(b, ix.c(0), ix.c(count), ix.c(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     body(forOp.getInductionVar());
   };
   SmallVector<bool> inBounds = {true, true};
+  auto accumulatorAt = [&](Value w, int64_t t) {
+    AffineExpr e = getAffineDimExpr(0, b.getContext());
+    return SmallVector<Value>{apply(e * perWarp + t, w), ix.c(0), ix.c(0)};
+  };
   auto accumulatorsOf = [&](Value w) {
     SmallVector<Value> accs;
     Value zero = arith::ConstantOp::create(b, f32, b.getF32FloatAttr(0.0f));
     for (int64_t t = 0; t < perWarp; ++t)
       accs.push_back(vector::TransferReadOp::create(
           b, VectorType::get({kMmaM, kMmaN}, f32), accBuffer,
-          ValueRange{
-              apply(getAffineDimExpr(0, b.getContext()) * perWarp + t, w),
-              idx(0), idx(0)},
-          zero, inBounds));
+          accumulatorAt(w, t), zero, inBounds));
     return accs;
   };
   scf::buildLoopNest(
-      b, b.getLoc(), {idx(0), idx(0), idx(0)},
-      {idx(g.batch), idx(ceilDiv(g.filters, kTileM)),
-       idx(ceilDiv(g.positions(), kTileN))},
-      {idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
-        Value n = ivs[0], m0 = mul(ivs[1], kTileM), p0 = mul(ivs[2], kTileN);
+      b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
+      {ix.c(g.z), ix.c(ceilDiv(g.m, kTileM)), ix.c(ceilDiv(g.n, kTileN))},
+      {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
+        Value z = ivs[0], m0 = ix.mul(ivs[1], kTileM);
+        Value n0 = ix.mul(ivs[2], kTileN);
         linalg::FillOp::create(b,
                                ValueRange{arith::ConstantOp::create(
                                    b, f32, b.getF32FloatAttr(0.0f))},
                                ValueRange{accBuffer});
         scf::ForOp::create(
-            b, idx(0), idx(g.reduction()), idx(kTileK), ValueRange{},
+            b, ix.c(0), ix.c(g.k), ix.c(kTileK), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
               loop(kThreads, [&](Value tid) {
-                loadFilterTile(sharedA, tid, m0, k0);
-                loadInputTile(sharedB, tid, n, p0, k0);
+                loadTiles(sharedA, sharedB, tid, z, m0, n0, k0);
               });
               loop(warps, [&](Value w) {
                 SmallVector<Value> next = warpProducts(
-                    sharedA, sharedB, warpOffsets(mul(w, kWarpSize)),
+                    sharedA, sharedB, warpOffsets(ix.mul(w, kWarpSize)),
                     accumulatorsOf(w), /*widen=*/true);
                 for (auto [t, acc] : llvm::enumerate(next))
                   vector::TransferWriteOp::create(
-                      b, acc, accBuffer,
-                      ValueRange{
-                          apply(getAffineDimExpr(0, b.getContext()) * perWarp +
-                                    t,
-                                w),
-                          idx(0), idx(0)},
-                      inBounds);
+                      b, acc, accBuffer, accumulatorAt(w, t), inBounds);
               });
               scf::YieldOp::create(b);
             });
         loop(warps, [&](Value w) {
-          storeAccumulators(sharedC, warpOffsets(mul(w, kWarpSize)),
+          storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpSize)),
                             accumulatorsOf(w));
         });
         loop(kThreads,
-             [&](Value tid) { storeOutputTile(sharedC, tid, n, m0, p0); });
+             [&](Value tid) { storeOutputTile(sharedC, tid, z, m0, n0); });
       });
   for (Value buffer : {sharedA, sharedB, sharedC, accBuffer})
     memref::DeallocOp::create(b, buffer);
@@ -516,40 +719,53 @@ struct ConvBNTensorCoreConvolutionsPass
   using ConvBNTensorCoreConvolutionsBase::ConvBNTensorCoreConvolutionsBase;
 
   void runOnOperation() override {
-    SmallVector<linalg::Conv2DNchwFchwOp> convs;
-    getOperation()->walk([&](linalg::Conv2DNchwFchwOp conv) {
-      if (!conv->getParentOfType<gpu::LaunchOp>() &&
-          !conv->getParentOfType<gpu::GPUModuleOp>())
-        convs.push_back(conv);
-    });
-    for (linalg::Conv2DNchwFchwOp conv : convs) {
+    // Each candidate with its GEMM, or the reason it stays a loop nest.
+    SmallVector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
+    SmallVector<std::string> reasons;
+    getOperation()->walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          op->getParentOfType<gpu::GPUModuleOp>())
+        return;
       std::string why;
-      FailureOr<ConvGemm> gemm = analyze(conv, allowTF32, why);
+      if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
+        candidates.emplace_back(op, analyzeConvolution(conv, allowTF32, why));
+        reasons.push_back(why);
+      } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        FailureOr<Gemm> gemm = analyzeBackwardFilter(generic, allowTF32, why);
+        // A generic that is not a backward-filter reduction is not a
+        // candidate at all.
+        if (succeeded(gemm) || !why.empty()) {
+          candidates.emplace_back(op, std::move(gemm));
+          reasons.push_back(why);
+        }
+      }
+    });
+    for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
+      auto &[op, gemm] = candidate;
       if (failed(gemm)) {
         if (report)
-          conv->emitRemark("convbn-tensor-core-convolutions: left as a "
-                           "loop nest: ")
+          op->emitRemark("convbn-tensor-core-convolutions: left as a "
+                         "loop nest: ")
               << why;
         continue;
       }
-      ImplicitLocOpBuilder b(conv.getLoc(), conv);
-      KernelBuilder kernel(b, *gemm, conv.getDpsInputs()[0],
-                           conv.getDpsInputs()[1], conv.getDpsInits()[0]);
+      ImplicitLocOpBuilder b(op->getLoc(), op);
+      KernelBuilder kernel(b, *gemm);
       if (cpuEmulation) {
         kernel.buildEmulation();
       } else if (failed(kernel.build())) {
-        conv->emitError("convbn-tensor-core-convolutions: the vector to "
-                        "nvgpu conversion failed on the kernel built for "
-                        "this convolution");
+        op->emitError("convbn-tensor-core-convolutions: the vector to "
+                      "nvgpu conversion failed on the kernel built for "
+                      "this ")
+            << gemm->kind;
         return signalPassFailure();
       }
       if (report)
-        conv->emitRemark("convbn-tensor-core-convolutions: implicit GEMM "
-                         "on tensor cores (")
-            << gemm->operandType << ", M=" << gemm->filters
-            << " N=" << gemm->positions() << " K=" << gemm->reduction()
-            << " per image)";
-      conv->erase();
+        op->emitRemark("convbn-tensor-core-convolutions: ")
+            << gemm->kind << " as an implicit GEMM on tensor cores ("
+            << gemm->operandType << ", M=" << gemm->m << " N=" << gemm->n
+            << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
+      op->erase();
     }
   }
 };

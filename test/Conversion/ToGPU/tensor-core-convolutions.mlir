@@ -31,7 +31,7 @@
 // PIPE-LABEL: llvm.func @f32_tf32
 //       PIPE: gpu.binary
 func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: memref<2x70x12x10xf32>) {
-  // expected-remark @+1 {{implicit GEMM on tensor cores ('f32', M=70 N=120 K=180 per image)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=70 N=120 K=180, 2 in the grid's z)}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<2x20x14x12xf32>, memref<70x20x3x3xf32>) outs(%o : memref<2x70x12x10xf32>)
   return
@@ -47,13 +47,101 @@ func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: m
 // EMU-LABEL: func @f16
 //       EMU: arith.extf {{.*}} : vector<16x16xf16> to vector<16x16xf32>
 func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1x64x6x6xf32>) {
-  // expected-remark @+1 {{implicit GEMM on tensor cores ('f16', M=64 N=36 K=72 per image)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=72, 1 in the grid's z)}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
 }
 
 // -----
+
+// -----
+
+// The backward-filter reduction of the linalg lowering (batch split into
+// chunks: loops p g f c kh kw | n oh ow), stride 2, dilation 1: one GEMM per
+// chunk, M = filters, N = channels x window, K = images x positions; the
+// f64 partials are accumulated into (the f32 tile widened).
+
+#in = affine_map<(p, g, f, c, kh, kw, n, oh, ow) -> (p, n, g, c, oh * 2 + kh, ow * 2 + kw)>
+#grad = affine_map<(p, g, f, c, kh, kw, n, oh, ow) -> (p, n, g, f, oh, ow)>
+#out = affine_map<(p, g, f, c, kh, kw, n, oh, ow) -> (p, g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c4{{.*}})
+//       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
+//       CHECK: arith.extf {{.*}} : f32 to f64
+//       CHECK: memref.store {{.*}}, %arg2
+//   CHECK-NOT: linalg.generic
+// EMU-LABEL: func @backward_filter
+//       EMU: vector.contract
+func.func @backward_filter(%x: memref<4x2x1x16x11x11xf32>, %g: memref<4x2x1x70x5x5xf32>, %dw: memref<4x1x70x16x3x3xf64>) {
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=70 N=144 K=50, 4 in the grid's z)}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<4x2x1x16x11x11xf32>, memref<4x2x1x70x5x5xf32>) outs(%dw : memref<4x1x70x16x3x3xf64>) {
+  ^bb0(%a: f32, %b: f32, %acc: f64):
+    %ae = arith.extf %a : f32 to f64
+    %be = arith.extf %b : f32 to f64
+    %m = arith.mulf %ae, %be : f64
+    %s = arith.addf %acc, %m : f64
+    linalg.yield %s : f64
+  }
+  return
+}
+
+// -----
+
+// Without chunks (loops g f c kh kw | n oh ow), f16 operands, f32 partials,
+// dilation 2.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh * 2, ow + kw * 2)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter_f16
+//       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
+func.func @backward_filter_f16(%x: memref<3x1x8x9x9xf16>, %g: memref<3x1x64x5x5xf16>, %dw: memref<1x64x8x3x3xf32>) {
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f16', M=64 N=72 K=75, 1 in the grid's z)}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<3x1x8x9x9xf16>, memref<3x1x64x5x5xf16>) outs(%dw : memref<1x64x8x3x3xf32>) {
+  ^bb0(%a: f16, %b: f16, %acc: f32):
+    %ae = arith.extf %a : f16 to f32
+    %be = arith.extf %b : f16 to f32
+    %m = arith.mulf %ae, %be : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Generics of other shapes are not candidates (no remark); a grouped
+// backward-filter reduction is one, left alone with its reason.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+#id = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func @not_taken
+//   CHECK-NOT: gpu.launch
+func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw: memref<2x64x8x3x3xf32>,
+                     %a: memref<4x4xf32>, %b: memref<4x4xf32>) {
+  // expected-remark @+1 {{left as a loop nest: grouped convolution}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<3x2x8x9x9xf32>, memref<3x2x64x7x7xf32>) outs(%dw : memref<2x64x8x3x3xf32>) {
+  ^bb0(%u: f32, %v: f32, %acc: f32):
+    %m = arith.mulf %u, %v : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x4xf32>) outs(%b : memref<4x4xf32>) {
+  ^bb0(%u: f32, %acc: f32):
+    linalg.yield %u : f32
+  }
+  return
+}
 
 // -----
 
