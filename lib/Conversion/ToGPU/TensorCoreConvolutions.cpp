@@ -327,8 +327,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   g.bAlongK = true;
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
-  // Leading indices: the chunk, if any; then (n, group 0) or (group 0).
-  auto lead0 = [=](Index &ix, Value chunk) {
+  // Every buffer's indices start with the chunk, if the batch is split.
+  auto lead0 = [=](Index &, Value chunk) {
     SmallVector<Value> indices;
     if (lead)
       indices.push_back(chunk);
