@@ -174,6 +174,9 @@ def torch_variants(case, values, device, inductor):
             module[1].bias.copy_(bt)
             module[1].running_mean.copy_(m)
             module[1].running_var.copy_(v)
+        # A fresh compile per layer: otherwise dynamo's recompile limit (8)
+        # is hit after 8 layer shapes and the rest silently run eager.
+        torch._dynamo.reset()
         variants["torch-compile"] = torch.compile(module)
         params_compiled = list(module.parameters())
     out = {}
