@@ -50,6 +50,8 @@ constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 constexpr int64_t kThreads = 128, kWarpSize = 32;
 constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
+/// CUDA's limit on the grid's y and z dimensions.
+constexpr int64_t kMaxGridYZ = 65535;
 /// Shared-memory rows are padded so that consecutive rows start in
 /// different banks (and stay 16-byte aligned for ldmatrix).
 constexpr int64_t kRowPad = 8;
@@ -742,6 +744,12 @@ struct ConvBNTensorCoreConvolutionsPass
     });
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
+      // Grid y counts M tiles, grid z images or chunks: 65535 at most.
+      if (succeeded(gemm) &&
+          (gemm->z > kMaxGridYZ || ceilDiv(gemm->m, kTileM) > kMaxGridYZ)) {
+        why = "more than 65535 images, chunks or filter tiles for the grid";
+        gemm = failure();
+      }
       if (failed(gemm)) {
         if (report)
           op->emitRemark("convbn-tensor-core-convolutions: left as a "

@@ -146,13 +146,15 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 // -----
 
 // Left alone, with the reason: bf16 (upstream has no bf16 path from vector
-// to mma.sync), an f16 accumulator, a dynamic shape, tensors.
+// to mma.sync), an f16 accumulator, a dynamic shape, a grid too large in z,
+// tensors.
 
 // CHECK-LABEL: func @left_alone
 //   CHECK-NOT: gpu.launch
 func.func @left_alone(%xb: memref<1x16x8x8xbf16>, %wb: memref<32x16x1x1xbf16>, %ob: memref<1x32x8x8xf32>,
                       %x: memref<1x16x8x8xf16>, %w: memref<32x16x1x1xf16>, %o: memref<1x32x8x8xf16>,
                       %xd: memref<?x16x8x8xf32>, %wd: memref<32x16x1x1xf32>, %od: memref<?x32x8x8xf32>,
+                      %xg: memref<65536x2x1x1xf32>, %wg: memref<4x2x1x1xf32>, %og: memref<65536x4x1x1xf32>,
                       %xt: tensor<1x16x8x8xf32>, %wt: tensor<32x16x1x1xf32>, %ot: tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32> {
   // expected-remark @+1 {{left as a loop nest: bf16 operands}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -163,6 +165,9 @@ func.func @left_alone(%xb: memref<1x16x8x8xbf16>, %wb: memref<32x16x1x1xbf16>, %
   // expected-remark @+1 {{left as a loop nest: dynamic shape}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%xd, %wd : memref<?x16x8x8xf32>, memref<32x16x1x1xf32>) outs(%od : memref<?x32x8x8xf32>)
+  // expected-remark @+1 {{left as a loop nest: more than 65535 images, chunks or filter tiles for the grid}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%xg, %wg : memref<65536x2x1x1xf32>, memref<4x2x1x1xf32>) outs(%og : memref<65536x4x1x1xf32>)
   // expected-remark @+1 {{left as a loop nest: not on buffers}}
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%xt, %wt : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>) outs(%ot : tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32>
