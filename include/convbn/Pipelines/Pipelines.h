@@ -37,10 +37,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateTensorCores{
       *this, "emulate-tensor-cores",
-      llvm::cl::desc("2-D convolutions through the GPU pipeline's "
-                     "tensor-core kernel, emulated by host loops "
+      llvm::cl::desc("2-D convolutions and backward-filter reductions "
+                     "through the GPU pipeline's tensor-core kernels, "
+                     "emulated by host loops "
                      "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
-                     "checks its tiling and index arithmetic on the CPU"),
+                     "checks their tiling and index arithmetic on the CPU"),
       llvm::cl::init(false)};
   PassOptions::ListOption<int64_t> vectorTileSizes{
       *this, "vector-tile-sizes",
@@ -84,7 +85,8 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "allow-tf32",
       llvm::cl::desc("With tensor-cores: f32 convolutions too, as TF32 "
                      "products with f32 accumulation (PyTorch's default for "
-                     "cuDNN convolutions); otherwise only f16 and bf16 ones"),
+                     "cuDNN convolutions); otherwise only f16 ones (bf16 "
+                     "stays with the loop nests)"),
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
