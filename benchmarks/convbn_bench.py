@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT / "test" / "Conformance"))
 sys.path.insert(0, str(ROOT / "examples" / "resnet50"))
 
 import convbn  # noqa: E402
+from convbn.measure import kept_for_backward  # noqa: E402
 from cases import Case  # noqa: E402
 from conformance import case_function, make_inputs, block_parameters, output_names, output_shape  # noqa: E402
 from resnet50_convbn import layers as resnet50_layers  # noqa: E402
@@ -131,22 +132,6 @@ class Timer:
         return statistics.median(times)
 
 
-def saved_activation_bytes(fn, exclude):
-    """Bytes of the distinct non-parameter storages autograd keeps in fn()."""
-    skip = {t.untyped_storage().data_ptr() for t in exclude}
-    seen = {}
-
-    def pack(t):
-        s = t.untyped_storage()
-        if s.data_ptr() not in skip:
-            seen[s.data_ptr()] = s.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn()
-    return sum(seen.values())
-
-
 def torch_variants(case, values, device, inductor):
     """{name: (step function, kept-bytes function)} of the PyTorch baselines."""
     dev = lambda t: t.to(torch.float32).to(device)
@@ -190,7 +175,7 @@ def torch_variants(case, values, device, inductor):
             torch.autograd.grad(z, [xin] + mine, gz)
 
         def kept(forward=forward, exclude=exclude):
-            return saved_activation_bytes(lambda: forward(x.detach().requires_grad_()), exclude)
+            return kept_for_backward(lambda: forward(x.detach().requires_grad_()), exclude)
 
         out[name] = (step, kept)
     return out
@@ -258,7 +243,7 @@ def whole_network(args, device, timer):
             out = fn(x.detach().requires_grad_())
             out.sum().backward()
         t = timer(step)
-        kept = saved_activation_bytes(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
+        kept = kept_for_backward(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
         rows.append({"network": "resnet50", "batch": args.batch[0], "size": args.size,
                      "variant": name, "seconds": t, "kept_bytes": kept})
         print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms   kept {kept / 2**20:8.1f} MiB", flush=True)

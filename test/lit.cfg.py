@@ -76,22 +76,26 @@ if os.path.exists(cuda_stub):
 config.substitutions.append(("%convbn_python", config.convbn_python))
 config.environment["PYTHONPATH"] = os.path.join(config.convbn_src_root, "python")
 config.environment["CONVBN_BUILD_DIR"] = config.convbn_obj_root
-try:
-    subprocess.run(
-        [config.convbn_python, "-c", "import torch"],
-        check=True, capture_output=True, timeout=120,
-    )
-    config.available_features.add("torch")
-except (OSError, subprocess.SubprocessError):
-    lit_config.note("PyTorch does not import in " + config.convbn_python +
-                    ": tests that need it are unsupported")
+
+
+def add_feature_if_imports(feature, modules, missing):
+    """Adds lit feature `feature` if `modules` import in the project's
+    Python; otherwise notes that `missing`."""
+    try:
+        subprocess.run(
+            [config.convbn_python, "-c", "import " + modules],
+            check=True, capture_output=True, timeout=120,
+        )
+        config.available_features.add(feature)
+    except (OSError, subprocess.SubprocessError):
+        lit_config.note(missing)
+
+
+add_feature_if_imports(
+    "torch", "torch",
+    "PyTorch does not import in " + config.convbn_python + ": tests that need it are unsupported")
 # `torch-mlir`: torch-mlir and torchvision import (the PyTorch flow's tests).
-try:
-    subprocess.run(
-        [config.convbn_python, "-c", "import torch_mlir.fx, torchvision"],
-        check=True, capture_output=True, timeout=120,
-    )
-    config.available_features.add("torch-mlir")
-except (OSError, subprocess.SubprocessError):
-    lit_config.note("torch-mlir or torchvision does not import in " + config.convbn_python +
-                    ": the PyTorch-flow tests are unsupported")
+add_feature_if_imports(
+    "torch-mlir", "torch_mlir.fx, torchvision",
+    "torch-mlir or torchvision does not import in " + config.convbn_python +
+    ": the PyTorch-flow tests are unsupported")

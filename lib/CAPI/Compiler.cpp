@@ -148,6 +148,30 @@ OwningOpRef<ModuleOp> parse(MLIRContext &context, const char *input,
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
 }
 
+/// The shape of every entry point: a fresh context whose diagnostics are
+/// collected, `input` parsed as a module, `body` producing the output text
+/// from it (or failure, having emitted its diagnostics). Sets `*output`
+/// (null on failure) and `*diagnostics` (JSON); returns 0 on success.
+int onParsedModule(const char *input, size_t length, const char *bufferName,
+                   char **output, char **diagnostics,
+                   function_ref<FailureOr<std::string>(ModuleOp)> body) {
+  registerEverythingOnce();
+  *output = nullptr;
+  MLIRContext context(makeRegistry());
+  DiagnosticCollector collector(context);
+  int status = 1;
+  if (OwningOpRef<ModuleOp> module =
+          parse(context, input, length, bufferName)) {
+    FailureOr<std::string> text = body(*module);
+    if (succeeded(text)) {
+      *output = copyOut(*text);
+      status = 0;
+    }
+  }
+  *diagnostics = collector.json();
+  return status;
+}
+
 } // namespace
 
 extern "C" int convbnCApiVersion(void) { return 1; }
@@ -156,69 +180,55 @@ extern "C" int convbnRunPipeline(const char *input, size_t length,
                                  const char *bufferName, const char *pipeline,
                                  int genericForm, char **output,
                                  char **diagnostics) {
-  registerEverythingOnce();
-  *output = nullptr;
-  MLIRContext context(makeRegistry());
-  DiagnosticCollector collector(context);
-  auto finish = [&](int status) {
-    *diagnostics = collector.json();
-    return status;
-  };
-  OwningOpRef<ModuleOp> module = parse(context, input, length, bufferName);
-  if (!module)
-    return finish(1);
-  std::string pipelineError;
-  llvm::raw_string_ostream errorStream(pipelineError);
-  FailureOr<OpPassManager> parsed =
-      parsePassPipeline(pipeline ? pipeline : "", errorStream);
-  if (failed(parsed) ||
-      parsed->getOpAnchorName() != ModuleOp::getOperationName()) {
-    emitError(UnknownLoc::get(&context))
-        << "invalid pass pipeline '" << pipeline << "': "
-        << (failed(parsed) ? pipelineError
-                           : "expected builtin.module(...) around the passes");
-    return finish(1);
-  }
-  PassManager pm(&context, ModuleOp::getOperationName());
-  static_cast<OpPassManager &>(pm) = std::move(*parsed);
-  if (failed(pm.run(*module)))
-    return finish(1);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  OpPrintingFlags flags;
-  if (genericForm)
-    flags.printGenericOpForm();
-  module->print(os, flags);
-  *output = copyOut(text);
-  return finish(0);
+  return onParsedModule(
+      input, length, bufferName, output, diagnostics,
+      [&](ModuleOp module) -> FailureOr<std::string> {
+        MLIRContext *context = module.getContext();
+        std::string pipelineError;
+        llvm::raw_string_ostream errorStream(pipelineError);
+        FailureOr<OpPassManager> parsed =
+            parsePassPipeline(pipeline ? pipeline : "", errorStream);
+        if (failed(parsed) ||
+            parsed->getOpAnchorName() != ModuleOp::getOperationName()) {
+          emitError(UnknownLoc::get(context))
+              << "invalid pass pipeline '" << pipeline << "': "
+              << (failed(parsed)
+                      ? pipelineError
+                      : "expected builtin.module(...) around the passes");
+          return failure();
+        }
+        PassManager pm(context, ModuleOp::getOperationName());
+        static_cast<OpPassManager &>(pm) = std::move(*parsed);
+        if (failed(pm.run(module)))
+          return failure();
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        OpPrintingFlags flags;
+        if (genericForm)
+          flags.printGenericOpForm();
+        module.print(os, flags);
+        return text;
+      });
 }
 
 extern "C" int convbnTranslateToLLVMIR(const char *input, size_t length,
                                        const char *bufferName, char **output,
                                        char **diagnostics) {
-  registerEverythingOnce();
-  *output = nullptr;
-  MLIRContext context(makeRegistry());
-  DiagnosticCollector collector(context);
-  auto finish = [&](int status) {
-    *diagnostics = collector.json();
-    return status;
-  };
-  OwningOpRef<ModuleOp> module = parse(context, input, length, bufferName);
-  if (!module)
-    return finish(1);
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module, llvmContext);
-  if (!llvmModule) {
-    emitError(module->getLoc()) << "translation to LLVM IR failed";
-    return finish(1);
-  }
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvmModule->print(os, nullptr);
-  *output = copyOut(text);
-  return finish(0);
+  return onParsedModule(input, length, bufferName, output, diagnostics,
+                        [](ModuleOp module) -> FailureOr<std::string> {
+                          llvm::LLVMContext llvmContext;
+                          std::unique_ptr<llvm::Module> llvmModule =
+                              translateModuleToLLVMIR(module, llvmContext);
+                          if (!llvmModule) {
+                            emitError(module.getLoc())
+                                << "translation to LLVM IR failed";
+                            return failure();
+                          }
+                          std::string text;
+                          llvm::raw_string_ostream os(text);
+                          llvmModule->print(os, nullptr);
+                          return text;
+                        });
 }
 
 extern "C" void convbnFree(char *string) { std::free(string); }

@@ -64,10 +64,9 @@ def shared_conv_output():
             f"results {'match' if ok else 'DIFFER'}; warning: {messages[0] if messages else 'none'}")
 
 
-def transposed_conv():
-    model = torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 4, 3, stride=2), torch.nn.BatchNorm2d(4),
-                                torch.nn.Conv2d(4, 4, 1), torch.nn.BatchNorm2d(4)).eval()
-    x = torch.randn(2, 4, 5, 5)
+def left_alone_summary(model, x):
+    """Compiles `model`, checks the results against PyTorch, and sums up what
+    was raised and what was left alone (with the first reason)."""
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         compiled = convbn.compile(model, (x,))
@@ -75,18 +74,18 @@ def transposed_conv():
     left = compiled.report.left_alone
     return (f"raised {len(compiled.report.raised)}, left alone {len(left)} "
             f"({left[0].reason if left else ''}), results {'match' if ok else 'DIFFER'}")
+
+
+def transposed_conv():
+    model = torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 4, 3, stride=2), torch.nn.BatchNorm2d(4),
+                                torch.nn.Conv2d(4, 4, 1), torch.nn.BatchNorm2d(4)).eval()
+    return left_alone_summary(model, torch.randn(2, 4, 5, 5))
 
 
 def unsupported_conv():
     model = torch.nn.Sequential(torch.nn.Conv1d(4, 4, 3, groups=4), torch.nn.BatchNorm1d(4)).eval()
     x = torch.randn(2, 4, 16)  # 1-D depthwise: linalg.depthwise_conv_1d_ncw_cw
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
-        compiled = convbn.compile(model, (x,))
-    ok = check_parity(model, x, compiled)
-    left = compiled.report.left_alone
-    return (f"raised {len(compiled.report.raised)}, left alone {len(left)} "
-            f"({left[0].reason if left else ''}), results {'match' if ok else 'DIFFER'}")
+    return left_alone_summary(model, x)
 
 
 def training_batch_norm():

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 import torchvision
 
 import convbn
+from convbn.measure import kept_for_backward
 
 ATEN = torch.ops.aten
 RELUS = {ATEN.relu.default, ATEN.relu_.default}
@@ -85,23 +86,6 @@ class OnBranch(torch.fx.Interpreter):
             flat = x.flatten(2).gather(2, index.flatten(2))
             return flat.view_as(index)
         return super().call_function(target, args, kwargs)
-
-
-def kept_for_backward(run, exclude):
-    """Bytes of the distinct tensors autograd keeps for backward while
-    `run()` executes, parameters and buffers (`exclude`) not counted."""
-    seen = {}
-    skip = {t.untyped_storage().data_ptr() for t in exclude}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in skip:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        run()
-    return sum(seen.values())
 
 
 def relative(ours, ref):
