@@ -16,7 +16,8 @@ std::string
 mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   std::string vectorize;
   if (options.vectorize) {
-    vectorize = "convbn-vectorize-convolutions";
+    vectorize = "convbn-backward-filter-to-matmul,"
+                "convbn-vectorize-convolutions";
     if (!options.vectorTileSizes.empty()) {
       vectorize += "{tile-sizes=";
       llvm::interleave(

@@ -100,18 +100,47 @@ def ConvBNRaiseFromLinalg : Pass<"convbn-raise-from-linalg"> {
   let dependentDialects = ["::mlir::convbn::ConvBNDialect"];
 }
 
+def ConvBNBackwardFilterToMatmul
+    : Pass<"convbn-backward-filter-to-matmul", "::mlir::ModuleOp"> {
+  let summary = "CPU: the backward-filter reduction as im2col + linalg.batch_matmul";
+  let description = [{
+    The linalg lowering writes a 2-D convolution's filter gradient as one
+    `linalg.generic` whose input index `oh*s + kh*d` no vectorizer takes.
+    This pass rewrites it, on tensors, as a GEMM per batch chunk p:
+
+        dW[p, f, (c, kh, kw)] += G[p, f, (n, oh, ow)] * col[p, (n, oh, ow), (c, kh, kw)]
+
+    with `col` the padded input's windows copied once (im2col: as many
+    elements as the forward convolution's own im2col matrix) and G the
+    output gradient, both copied in the accumulator's type (f64 by default,
+    so results keep the generic's precision; upstream's vector patterns
+    take a uniform contraction; G is only reshaped when a chunk is one
+    image and it has that type already), and one `linalg.batch_matmul`.
+    `-convbn-vectorize-convolutions` then tiles and vectorizes it. Grouped,
+    1-D and 3-D reductions and dynamic shapes are left as they are.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvBNVectorizeConvolutions
     : Pass<"convbn-vectorize-convolutions", "::mlir::ModuleOp"> {
   let summary = "CPU: 2-D convolutions as tiled, vectorized im2col contractions";
   let description = [{
     A transform-dialect schedule, applied to every `linalg.conv_2d_nchw_fchw`
-    on tensors (forward and backward-data convolutions of the linalg
-    lowering): `transform.structured.convert_conv2d_to_img2col`, the
-    resulting contraction (batch x filters x positions x reduction) tiled by
-    `tile-sizes` with `scf.for` and vectorized to those sizes (masked where
-    a tile does not divide the shape), contractions lowered to outer
-    products. The reduction order over (channel, kh, kw) is unchanged, so
-    results are the same as the loop nest's. Convolutions the schedule
+    on tensors with static shapes and one element type (forward and
+    backward-data convolutions of the linalg lowering):
+    `transform.structured.convert_conv2d_to_img2col`, the resulting
+    contraction (batch x filters x positions x reduction) tiled with
+    `scf.for` and vectorized, contractions lowered to outer products. Each
+    tile size is the largest divisor of the dimension at most `tile-sizes`,
+    so no vector needs a mask. Every static `linalg.batch_matmul` (the
+    backward-filter GEMM of `-convbn-backward-filter-to-matmul`: chunks x
+    filters x window x positions) is tiled and vectorized the same way.
+    The reduction order of a convolution over (channel, kh, kw) is
+    unchanged, so results are the same as the loop nest's. Ops the schedule
     cannot handle are left as they are. Lower the vector ops with
     `convert-vector-to-scf{full-unroll=true}` (without full unrolling, the
     temporary buffers of transfer lowering are stack allocations inside

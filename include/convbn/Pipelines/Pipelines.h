@@ -32,8 +32,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("2-D convolutions as tiled, vectorized im2col "
-                     "contractions (-convbn-vectorize-convolutions); "
-                     "experimental"),
+                     "contractions and backward-filter reductions as "
+                     "vectorized GEMMs (-convbn-backward-filter-to-matmul, "
+                     "-convbn-vectorize-convolutions); experimental"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateTensorCores{
       *this, "emulate-tensor-cores",
@@ -45,7 +46,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(false)};
   PassOptions::ListOption<int64_t> vectorTileSizes{
       *this, "vector-tile-sizes",
-      llvm::cl::desc("With vectorize: tile sizes of the im2col contraction "
+      llvm::cl::desc("With vectorize: tile-size limits of the contractions "
                      "(batch, filters, positions, reduction)")};
 };
 

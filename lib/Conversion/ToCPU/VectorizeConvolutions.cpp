@@ -34,32 +34,50 @@ std::string sizeList(ArrayRef<int64_t> sizes) {
       ", ");
 }
 
-/// The schedule: for each set of tile sizes, the convolutions marked with
-/// it (failures suppressed, so one the transforms cannot handle stays a
-/// convolution), then the vector lowering patterns on every function.
-std::string schedule(ArrayRef<TileSizes> tileSets) {
+/// The ops the schedule takes, with their tile sizes: a convolution goes
+/// through im2col first, a batch matmul is tiled as it is.
+struct Target {
+  bool im2col;
+  TileSizes sizes;
+  bool operator==(const Target &other) const {
+    return im2col == other.im2col && sizes == other.sizes;
+  }
+};
+
+/// The schedule: for each target, the ops marked with its tile sizes
+/// (failures suppressed, so one the transforms cannot handle stays as it
+/// is), then the vector lowering patterns on every function.
+std::string schedule(ArrayRef<Target> targets) {
   std::string text = R"(module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
 )";
-  for (auto [index, sizes] : llvm::enumerate(tileSets)) {
-    std::string list = sizeList(sizes);
-    std::string handle = "%convs_" + std::to_string(index);
-    text += "    " + handle +
-            R"( = transform.structured.match ops{["linalg.conv_2d_nchw_fchw"]}
+  for (auto [index, target] : llvm::enumerate(targets)) {
+    std::string list = sizeList(target.sizes);
+    std::string handle = "%ops_" + std::to_string(index);
+    std::string opName =
+        target.im2col ? "linalg.conv_2d_nchw_fchw" : "linalg.batch_matmul";
+    std::string gemm =
+        target.im2col
+            ? R"(%col, %result = transform.structured.convert_conv2d_to_img2col %c
+            : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+        %gemm = transform.get_producer_of_operand %result[0]
+            : (!transform.any_op) -> !transform.any_op
+)"
+            : "";
+    std::string gemmHandle = target.im2col ? "%gemm" : "%c";
+    text += "    " + handle + R"( = transform.structured.match ops{[")" +
+            opName + R"("]}
         attributes {)" +
             kMarker.str() + " = array<i64: " + list +
             R"(>} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach )" +
             handle + R"( : !transform.any_op {
-    ^bb0(%conv: !transform.any_op):
-      transform.sequence %conv : !transform.any_op failures(suppress) {
+    ^bb0(%op: !transform.any_op):
+      transform.sequence %op : !transform.any_op failures(suppress) {
       ^bb1(%c: !transform.any_op):
-        %col, %result = transform.structured.convert_conv2d_to_img2col %c
-            : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-        %gemm = transform.get_producer_of_operand %result[0]
-            : (!transform.any_op) -> !transform.any_op
-        %tiled, %loops:4 = transform.structured.tile_using_for %gemm tile_sizes [)" +
-            list + R"(]
+        )" + gemm +
+            "        %tiled, %loops:4 = transform.structured.tile_using_for " +
+            gemmHandle + " tile_sizes [" + list + R"(]
             : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
                !transform.any_op, !transform.any_op, !transform.any_op)
         transform.structured.vectorize %tiled vector_sizes [)" +
@@ -105,20 +123,34 @@ int64_t divisorAtMost(int64_t n, int64_t limit) {
   return 1;
 }
 
+/// The tile sizes of a (batch x M x N x K) contraction: each the largest
+/// divisor of the dimension at most its limit.
+TileSizes tilesFor(ArrayRef<int64_t> dims, ArrayRef<int64_t> limits) {
+  TileSizes tiles;
+  for (auto [dim, limit] : llvm::zip(dims, limits))
+    tiles.push_back(divisorAtMost(dim, limit));
+  return tiles;
+}
+
+/// Whether every operand of `op` has a static shape (and, with `element`,
+/// that element type).
+bool staticOperands(Operation *op, Type element = {}) {
+  return llvm::all_of(op->getOperandTypes(), [&](Type t) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    return shaped && shaped.hasStaticShape() &&
+           (!element || shaped.getElementType() == element);
+  });
+}
+
 /// The tile sizes of `conv`'s im2col contraction (batch x filters x
 /// positions x channels*kernel), or nothing if the schedule must not take
 /// it: one element type throughout (upstream's im2col rewrite builds an
 /// invalid reshape when the accumulator's type differs, as with f16
 /// operands and an f32 accumulator) and static shapes.
-std::optional<TileSizes> tilesFor(linalg::Conv2DNchwFchwOp conv,
-                                  ArrayRef<int64_t> limits) {
-  Type element = getElementTypeOrSelf(conv.getDpsInits()[0].getType());
-  bool uniform = llvm::all_of(conv->getOperandTypes(), [&](Type t) {
-    auto shaped = dyn_cast<ShapedType>(t);
-    return shaped && shaped.hasStaticShape() &&
-           shaped.getElementType() == element;
-  });
-  if (!uniform)
+std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
+                                ArrayRef<int64_t> limits) {
+  if (!staticOperands(conv,
+                      getElementTypeOrSelf(conv.getDpsInits()[0].getType())))
     return std::nullopt;
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
@@ -126,10 +158,22 @@ std::optional<TileSizes> tilesFor(linalg::Conv2DNchwFchwOp conv,
                      out.getDimSize(2) * out.getDimSize(3),
                      filter.getDimSize(1) * filter.getDimSize(2) *
                          filter.getDimSize(3)};
-  TileSizes tiles;
-  for (auto [dim, limit] : llvm::zip(dims, limits))
-    tiles.push_back(divisorAtMost(dim, limit));
-  return tiles;
+  return Target{true, tilesFor(dims, limits)};
+}
+
+/// The tile sizes of a batch matmul (batch x M x N x K), or nothing unless
+/// it has static shapes and one element type (upstream's vector patterns
+/// can loop forever on some tilings of a mixed-type contraction).
+std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
+                                ArrayRef<int64_t> limits) {
+  if (!staticOperands(matmul,
+                      getElementTypeOrSelf(matmul.getDpsInits()[0].getType())))
+    return std::nullopt;
+  auto lhs = cast<ShapedType>(matmul.getDpsInputs()[0].getType());
+  auto out = cast<ShapedType>(matmul.getDpsInits()[0].getType());
+  int64_t dims[4] = {out.getDimSize(0), out.getDimSize(1), out.getDimSize(2),
+                     lhs.getDimSize(2)};
+  return Target{false, tilesFor(dims, limits)};
 }
 
 struct ConvBNVectorizeConvolutionsPass
@@ -149,21 +193,27 @@ struct ConvBNVectorizeConvolutionsPass
       return signalPassFailure();
     }
 
-    // Mark each convolution the schedule takes with its tile sizes.
-    SmallVector<TileSizes> tileSets;
-    getOperation().walk([&](linalg::Conv2DNchwFchwOp conv) {
-      std::optional<TileSizes> tiles = tilesFor(conv, limits);
-      if (!tiles)
+    // Mark each op the schedule takes with its tile sizes.
+    SmallVector<Target> targets;
+    auto mark = [&](Operation *op, std::optional<Target> target) {
+      if (!target)
         return;
-      if (!llvm::is_contained(tileSets, *tiles))
-        tileSets.push_back(*tiles);
-      conv->setAttr(kMarker, DenseI64ArrayAttr::get(&getContext(), *tiles));
+      if (!llvm::is_contained(targets, *target))
+        targets.push_back(*target);
+      op->setAttr(kMarker,
+                  DenseI64ArrayAttr::get(&getContext(), target->sizes));
+    };
+    getOperation().walk([&](Operation *op) {
+      if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op))
+        mark(op, targetFor(conv, limits));
+      else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op))
+        mark(op, targetFor(matmul, limits));
     });
-    if (tileSets.empty())
+    if (targets.empty())
       return;
 
     OwningOpRef<ModuleOp> script =
-        parseSourceString<ModuleOp>(schedule(tileSets), &getContext());
+        parseSourceString<ModuleOp>(schedule(targets), &getContext());
     Operation *entry = script ? transform::detail::findTransformEntryPoint(
                                     getOperation(), *script)
                               : nullptr;
@@ -175,9 +225,8 @@ struct ConvBNVectorizeConvolutionsPass
     }
     LogicalResult applied = transform::applyTransformNamedSequence(
         getOperation(), entry, *script, transform::TransformOptions());
-    // Convolutions the schedule left alone keep no trace of it.
-    getOperation().walk(
-        [&](linalg::Conv2DNchwFchwOp conv) { conv->removeAttr(kMarker); });
+    // Ops the schedule left alone keep no trace of it.
+    getOperation().walk([&](Operation *op) { op->removeAttr(kMarker); });
     if (failed(applied))
       return signalPassFailure();
   }

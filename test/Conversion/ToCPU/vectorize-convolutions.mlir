@@ -42,3 +42,41 @@ func.func @mixed(%x: tensor<1x2x5x5xf16>, %w: tensor<2x2x3x3xf16>) -> tensor<1x2
       ins(%x, %w : tensor<1x2x5x5xf16>, tensor<2x2x3x3xf16>) outs(%acc : tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// A batch matmul (the backward-filter GEMM of
+// -convbn-backward-filter-to-matmul) is tiled as it is (chunks by 1,
+// filters by 8, window by 16, positions by 16) and vectorized to outer
+// products, in f64 here.
+
+// CHECK-LABEL: func @batch_matmul
+//       CHECK: scf.for
+//       CHECK: vector.transfer_read {{.*}} vector<8x16xf64>
+//       CHECK: vector.fma {{.*}} : vector<16xf64>
+//   CHECK-NOT: linalg.batch_matmul
+//   CHECK-NOT: convbn.vectorize
+// SIZES-LABEL: func @batch_matmul
+//       SIZES: vector.fma {{.*}} : vector<4xf64>
+func.func @batch_matmul(%a: tensor<2x16x48xf64>, %b: tensor<2x48x32xf64>, %c: tensor<2x16x32xf64>) -> tensor<2x16x32xf64> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x16x48xf64>, tensor<2x48x32xf64>) outs(%c : tensor<2x16x32xf64>) -> tensor<2x16x32xf64>
+  return %r : tensor<2x16x32xf64>
+}
+
+// -----
+
+// A batch matmul with f32 operands and an f64 accumulator, or a dynamic
+// one, is left as it is.
+
+// CHECK-LABEL: func @batch_matmul_left_alone
+//       CHECK: linalg.batch_matmul
+//       CHECK: linalg.batch_matmul
+//   CHECK-NOT: convbn.vectorize
+//   CHECK-NOT: vector.
+func.func @batch_matmul_left_alone(%a: tensor<2x16x48xf32>, %b: tensor<2x48x32xf32>, %c: tensor<2x16x32xf64>,
+                                   %ad: tensor<?x16x48xf32>, %bd: tensor<?x48x32xf32>, %cd: tensor<?x16x32xf32>)
+    -> (tensor<2x16x32xf64>, tensor<?x16x32xf32>) {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x16x48xf32>, tensor<2x48x32xf32>) outs(%c : tensor<2x16x32xf64>) -> tensor<2x16x32xf64>
+  %rd = linalg.batch_matmul ins(%ad, %bd : tensor<?x16x48xf32>, tensor<?x48x32xf32>) outs(%cd : tensor<?x16x32xf32>) -> tensor<?x16x32xf32>
+  return %r, %rd : tensor<2x16x32xf64>, tensor<?x16x32xf32>
+}

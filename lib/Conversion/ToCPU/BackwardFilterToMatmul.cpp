@@ -1,0 +1,170 @@
+//===- BackwardFilterToMatmul.cpp - Backward-filter as im2col + GEMM ------===//
+//
+// The lowering's backward-filter generic reads the input at `oh*s + kh*d`,
+// which neither the vectorizer nor a GEMM micro-kernel takes. Copying the
+// windows once (im2col) turns it into a batched GEMM whose inner dimension
+// is contiguous in both the copied windows and the filter gradient.
+//
+//===----------------------------------------------------------------------===//
+
+#include "convbn/Conversion/ConvBNToLinalg/BackwardFilterForm.h"
+#include "convbn/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::convbn {
+#define GEN_PASS_DEF_CONVBNBACKWARDFILTERTOMATMUL
+#include "convbn/Conversion/Passes.h.inc"
+} // namespace mlir::convbn
+
+using namespace mlir;
+using namespace mlir::convbn;
+
+namespace {
+
+/// Reassociation groups of `sizes` consecutive dimensions each.
+SmallVector<ReassociationIndices> groupsOf(ArrayRef<int64_t> sizes) {
+  SmallVector<ReassociationIndices> groups;
+  int64_t next = 0;
+  for (int64_t size : sizes) {
+    ReassociationIndices group;
+    for (int64_t i = 0; i < size; ++i)
+      group.push_back(next++);
+    groups.push_back(group);
+  }
+  return groups;
+}
+
+/// Collapses `value` by `groups`.
+Value collapse(OpBuilder &b, Location loc, Value value,
+               ArrayRef<int64_t> groups) {
+  return tensor::CollapseShapeOp::create(b, loc, value, groupsOf(groups));
+}
+
+/// Expands `value` to `shape` by `groups`.
+Value expand(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> shape,
+             ArrayRef<int64_t> groups) {
+  auto type = RankedTensorType::get(
+      shape, cast<RankedTensorType>(value.getType()).getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, type, value, groupsOf(groups));
+}
+
+/// Rewrites `op` (of form `form`) as im2col + linalg.batch_matmul, or fails
+/// without changing anything.
+LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
+                      const BackwardFilterForm &form) {
+  if (!op.hasPureTensorSemantics())
+    return failure();
+  auto staticTensor = [](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    return type && type.hasStaticShape() ? type : RankedTensorType();
+  };
+  Value input = op.getDpsInputs()[0], grad = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  RankedTensorType inType = staticTensor(input), gradType = staticTensor(grad),
+                   outType = staticTensor(init);
+  int64_t lead = form.lead();
+  if (!inType || !gradType || !outType || inType.getDimSize(lead + 1) != 1)
+    return failure(); // dynamic, or grouped
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  // Every operand gets the chunk dimension p: [p] n g c/f spatial...
+  auto withChunk = [&](Value v) {
+    if (form.chunked)
+      return v;
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape{1}, groups{2};
+    llvm::append_range(shape, type.getShape());
+    groups.append(type.getRank() - 1, 1);
+    return expand(rewriter, loc, v, shape, groups);
+  };
+  input = withChunk(input);
+  grad = withChunk(grad);
+  init = withChunk(init);
+  auto dims = [](Value v) {
+    return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
+  };
+  SmallVector<int64_t> in = dims(input), g = dims(grad), out = dims(init);
+  int64_t chunks = in[0], images = in[1], channels = in[3];
+  int64_t filters = g[3], oh = g[4], ow = g[5], kh = out[4], kw = out[5];
+
+  // Both GEMM operands are copies in the accumulator's type: upstream's
+  // vector patterns take a uniform contraction, not one with extensions.
+  MLIRContext *ctx = op.getContext();
+  Type accType = outType.getElementType();
+  auto copy = [&](Value from, AffineMap read, ArrayRef<int64_t> shape) {
+    unsigned rank = shape.size();
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, accType);
+    return linalg::GenericOp::create(
+               rewriter, loc, empty.getType(), from, empty,
+               {read, rewriter.getMultiDimIdentityMap(rank)},
+               SmallVector<utils::IteratorType>(rank,
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &b, Location l, ValueRange args) {
+                 Value v = args[0];
+                 if (v.getType() != accType)
+                   v = arith::ExtFOp::create(b, l, accType, v);
+                 linalg::YieldOp::create(b, l, v);
+               })
+        .getResult(0);
+  };
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+
+  // A = G as [p, f, (n, oh, ow)]: a reshape when a chunk is one image and
+  // G has the accumulator's type.
+  Value a;
+  if (images == 1 && gradType.getElementType() == accType) {
+    a = collapse(rewriter, loc, grad, {1, 3, 2});
+  } else {
+    // aT[p, f, n, oh, ow] = G[p, n, f, oh, ow]
+    Value g5 = collapse(rewriter, loc, grad, {1, 2, 1, 1, 1});
+    AffineMap read = AffineMap::get(5, 0, {d(0), d(2), d(1), d(3), d(4)}, ctx);
+    a = collapse(rewriter, loc,
+                 copy(g5, read, {chunks, filters, images, oh, ow}), {1, 1, 3});
+  }
+
+  // B = the windows, [p, (n, oh, ow), (c, kh, kw)]:
+  //   col[p, n, oh, ow, c, kh, kw] = X[p, n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
+  Value x = collapse(rewriter, loc, input, {1, 2, 1, 1, 1});
+  const int64_t *s = form.strides, *dil = form.dilations;
+  AffineMap window =
+      AffineMap::get(7, 0,
+                     {d(0), d(1), d(4), d(2) * s[0] + d(5) * dil[0],
+                      d(3) * s[1] + d(6) * dil[1]},
+                     ctx);
+  Value col = copy(x, window, {chunks, images, oh, ow, channels, kh, kw});
+  Value bMatrix = collapse(rewriter, loc, col, {1, 3, 3});
+
+  // dW[p, f, (c, kh, kw)] += A * B, in the accumulator's type.
+  Value acc = collapse(rewriter, loc, init, {1, 2, 3});
+  Value product =
+      linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                    ValueRange{a, bMatrix}, ValueRange{acc})
+          .getResult(0);
+  Value result = expand(rewriter, loc, product, out, {1, 2, 3});
+  if (!form.chunked)
+    result = collapse(rewriter, loc, result, {2, 1, 1, 1, 1});
+  rewriter.replaceOp(op, result);
+  return success();
+}
+
+struct ConvBNBackwardFilterToMatmulPass
+    : public convbn::impl::ConvBNBackwardFilterToMatmulBase<
+          ConvBNBackwardFilterToMatmulPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::GenericOp, BackwardFilterForm>> found;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<BackwardFilterForm> form = matchBackwardFilter(op))
+        found.emplace_back(op, *form);
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, form] : found)
+      (void)rewrite(rewriter, op, form);
+  }
+};
+
+} // namespace
