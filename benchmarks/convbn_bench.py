@@ -237,7 +237,8 @@ def whole_network(args, device, timer):
     runs = {"torch-eval": model}
     for mode in ("eval", "tune"):
         runs[f"ours-{mode}"] = convbn.compile(model, (x,), mode=mode, target=args.device,
-                                              tensor_cores=args.tensor_cores)
+                                              tensor_cores=args.tensor_cores,
+                                              vectorize=args.vectorize)
     for name, fn in runs.items():
         def step(fn=fn):
             out = fn(x.detach().requires_grad_())

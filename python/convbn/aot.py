@@ -96,7 +96,7 @@ class CompiledModule:
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
                    chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
-                   cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False):
+                   cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False, cpu_arch="native"):
     """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
     to a shared library (and loads it unless `load` is false). `workdir`
     keeps the intermediate files and the library. With `source_path` (the
@@ -106,12 +106,15 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     only): 2-D convolutions as tiled, vectorized im2col contractions.
     `tensor_cores`: 2-D convolutions as the GPU pipeline's implicit-GEMM
     tensor-core kernels (f32 as TF32); on the CPU, the same kernels
-    emulated by host loops (their tiling and indexing, in f32)."""
+    emulated by host loops (their tiling and indexing, in f32). `cpu_arch`
+    (CPU only): clang's `-march` for the library, by default the machine
+    compiling it (AVX-512 where it has it); "x86-64" (or None, clang's
+    default) for a library that must run on other machines."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
     digest = hashlib.sha256((ir_text + target + str(eval_to_tune) + str(cpu_vectorize)
-                             + str(tensor_cores))
+                             + str(tensor_cores) + str(cpu_arch))
                             .encode()).hexdigest()[:16]
     out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -134,6 +137,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     library = out / "module.so"
     link = [tools.clang, "-O2", "-fPIC", "-shared", "-Wno-override-module", llvm_ir, "-o", library]
     if target == "cpu":
+        if cpu_arch:
+            link.append(f"-march={cpu_arch}")
         link += [f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", f"-Wl,-rpath,{tools.runtime_libs}"]
     else:
         runtime = tools.build_dir / "lib" / RUNTIME_NAME
@@ -156,12 +161,15 @@ def main(argv=None):
     parser.add_argument("--no-eval-to-tune", action="store_true", help="keep eval-mode blocks as they are")
     parser.add_argument("--gpu-format", default="bin", choices=["isa", "bin", "fatbin"])
     parser.add_argument("--chip", default="sm_90")
+    parser.add_argument("--march", default="native",
+                        help="CPU target: clang's -march for the library (default: this "
+                             "machine; x86-64 for a library that runs on any x86-64)")
     args = parser.parse_args(argv)
     try:
         library = compile_module(
             Path(args.input).read_text(), target=args.target, eval_to_tune=not args.no_eval_to_tune,
             gpu_format=args.gpu_format, chip=args.chip, workdir=args.output_dir, load=False,
-            source_path=args.input)
+            source_path=args.input, cpu_arch=args.march)
     except (OSError, ToolError) as error:
         print(f"convbn.aot: error: {error}", file=sys.stderr)
         return 1

@@ -296,13 +296,15 @@ def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
 
 
 def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
-            tensor_cores=False):
+            tensor_cores=False, vectorize=False):
     """Compiles `model` (a torch.nn.Module whose batch norms are in eval
     mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
     tensors). mode: "tune" (default; backward keeps only each block's input)
     or "eval". target: "cpu" or "cuda" (the model and inputs on the current
     CUDA device). `tensor_cores` (cuda): convolutions as implicit GEMMs on
-    tensor cores, f32 as TF32 like cuDNN's default in PyTorch.
+    tensor cores, f32 as TF32 like cuDNN's default in PyTorch. `vectorize`
+    (cpu): convolutions and filter gradients as tiled, vectorized GEMMs
+    (`-convbn-cpu-pipeline{vectorize=true}`), built for this machine's CPU.
     `workdir` keeps the intermediate files. Returns a
     CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
     unable to import the model), CompileError or ValueError."""
@@ -341,7 +343,8 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
             r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
         out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
         library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
-                                 workdir=out, tensor_cores=tensor_cores and target == "cuda")
+                                 workdir=out, tensor_cores=tensor_cores and target == "cuda",
+                                 cpu_vectorize=vectorize and target == "cpu")
         stages["llvm"] = (out / "llvm.mlir").read_text()
         sigs = _signatures(blocks_ir)
         blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]

@@ -114,6 +114,8 @@ def main():
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--vectorize", action="store_true",
+                        help="CPU: build with -convbn-cpu-pipeline{vectorize=true}")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -125,7 +127,8 @@ def main():
     model.to(device)
     x = torch.randn(args.batch, 3, args.size, args.size, device=device)
 
-    compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target)
+    compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target,
+                              vectorize=args.vectorize)
     report = compiled.report
     print(report)
     failures = []
