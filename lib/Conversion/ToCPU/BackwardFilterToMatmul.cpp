@@ -69,6 +69,11 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   int64_t lead = form.lead();
   if (!inType || !gradType || !outType || inType.getDimSize(lead + 1) != 1)
     return failure(); // dynamic, or grouped
+  // The copies extend the operands to the accumulator's type.
+  unsigned accWidth = outType.getElementTypeBitWidth();
+  if (inType.getElementTypeBitWidth() > accWidth ||
+      gradType.getElementTypeBitWidth() > accWidth)
+    return failure();
 
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);

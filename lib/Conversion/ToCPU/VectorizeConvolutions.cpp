@@ -162,11 +162,14 @@ std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
 }
 
 /// The tile sizes of a batch matmul (batch x M x N x K), or nothing unless
-/// it has static shapes and one element type (upstream's vector patterns
-/// can loop forever on some tilings of a mixed-type contraction).
+/// it has the default indexing maps, static shapes and one element type
+/// (with operand extensions upstream's patterns form no outer products, and
+/// folding the extensions into the contraction made them recurse without
+/// end on some tilings).
 std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
                                 ArrayRef<int64_t> limits) {
-  if (!staticOperands(matmul,
+  if (matmul.hasUserDefinedMaps() ||
+      !staticOperands(matmul,
                       getElementTypeOrSelf(matmul.getDpsInits()[0].getType())))
     return std::nullopt;
   auto lhs = cast<ShapedType>(matmul.getDpsInputs()[0].getType());

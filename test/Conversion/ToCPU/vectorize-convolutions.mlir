@@ -65,18 +65,24 @@ func.func @batch_matmul(%a: tensor<2x16x48xf64>, %b: tensor<2x48x32xf64>, %c: te
 
 // -----
 
-// A batch matmul with f32 operands and an f64 accumulator, or a dynamic
-// one, is left as it is.
+// A batch matmul with f32 operands and an f64 accumulator, a dynamic one,
+// or one with its own indexing maps (here a transposed lhs) is left as it is.
 
 // CHECK-LABEL: func @batch_matmul_left_alone
+//       CHECK: linalg.batch_matmul
 //       CHECK: linalg.batch_matmul
 //       CHECK: linalg.batch_matmul
 //   CHECK-NOT: convbn.vectorize
 //   CHECK-NOT: vector.
 func.func @batch_matmul_left_alone(%a: tensor<2x16x48xf32>, %b: tensor<2x48x32xf32>, %c: tensor<2x16x32xf64>,
-                                   %ad: tensor<?x16x48xf32>, %bd: tensor<?x48x32xf32>, %cd: tensor<?x16x32xf32>)
-    -> (tensor<2x16x32xf64>, tensor<?x16x32xf32>) {
+                                   %ad: tensor<?x16x48xf32>, %bd: tensor<?x48x32xf32>, %cd: tensor<?x16x32xf32>,
+                                   %at: tensor<2x48x16xf32>, %ct: tensor<2x16x32xf32>)
+    -> (tensor<2x16x32xf64>, tensor<?x16x32xf32>, tensor<2x16x32xf32>) {
   %r = linalg.batch_matmul ins(%a, %b : tensor<2x16x48xf32>, tensor<2x48x32xf32>) outs(%c : tensor<2x16x32xf64>) -> tensor<2x16x32xf64>
   %rd = linalg.batch_matmul ins(%ad, %bd : tensor<?x16x48xf32>, tensor<?x48x32xf32>) outs(%cd : tensor<?x16x32xf32>) -> tensor<?x16x32xf32>
-  return %r, %rd : tensor<2x16x32xf64>, tensor<?x16x32xf32>
+  %rt = linalg.batch_matmul indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d3, d1)>,
+                                             affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>,
+                                             affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]
+      ins(%at, %b : tensor<2x48x16xf32>, tensor<2x48x32xf32>) outs(%ct : tensor<2x16x32xf32>) -> tensor<2x16x32xf32>
+  return %r, %rd, %rt : tensor<2x16x32xf64>, tensor<?x16x32xf32>, tensor<2x16x32xf32>
 }
