@@ -26,7 +26,7 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
           [&] { vectorize += ","; });
       vectorize += "}";
     }
-    vectorize += ",canonicalize,";
+    vectorize += ",convbn-collapse-contiguous-loops,canonicalize,";
   }
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, options.resultsToOutParams, vectorize);

@@ -125,6 +125,30 @@ def ConvBNBackwardFilterToMatmul
   ];
 }
 
+def ConvBNCollapseContiguousLoops
+    : Pass<"convbn-collapse-contiguous-loops", "::mlir::ModuleOp"> {
+  let summary = "CPU: merge the loops of linalg.generic ops that every operand indexes contiguously";
+  let description = [{
+    For each `linalg.generic` on tensors with static shapes, projected
+    permutation indexing maps and no `linalg.index`, every maximal run of
+    consecutive loops with one iterator type that all indexing maps keep
+    contiguous becomes one loop (upstream's `collapseOpIterationDims`, with
+    reshapes of the operands). A weight-sized op over filters x channels x
+    3 x 3, for example, becomes filters x (channels * 9), so that the loops
+    of `convert-linalg-to-loops` have a long unit-stride inner loop that
+    LLVM's loop vectorizer takes with plain vector loads and stores instead
+    of gathers and scatters across a 3-long loop. Then, where the innermost
+    loop is a reduction and a parallel loop is the innermost dimension of
+    every operand (a sum over batch chunks), that loop is moved innermost
+    (upstream's `interchangeGenericOp`). The arithmetic and the order in
+    which each result sums its terms are unchanged. `-convbn-cpu-pipeline{vectorize=true}` runs it.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvBNVectorizeConvolutions
     : Pass<"convbn-vectorize-convolutions", "::mlir::ModuleOp"> {
   let summary = "CPU: 2-D convolutions as tiled, vectorized im2col contractions";

@@ -33,8 +33,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("2-D convolutions as tiled, vectorized im2col "
                      "contractions and backward-filter reductions as "
-                     "vectorized GEMMs (-convbn-backward-filter-to-matmul, "
-                     "-convbn-vectorize-convolutions); experimental"),
+                     "vectorized GEMMs, other loop nests collapsed for "
+                     "LLVM's vectorizer (-convbn-backward-filter-to-matmul, "
+                     "-convbn-vectorize-convolutions, "
+                     "-convbn-collapse-contiguous-loops); experimental"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateTensorCores{
       *this, "emulate-tensor-cores",
