@@ -163,6 +163,10 @@ def ConvBNVectorizeConvolutions
     so no vector needs a mask. Every static `linalg.batch_matmul` (the
     backward-filter GEMM of `-convbn-backward-filter-to-matmul`: chunks x
     filters x window x positions) is tiled and vectorized the same way.
+    A convolution with fewer filters than the filter tile (the stem's
+    backward-data, 3 output channels) skips im2col, whose copy would cost
+    more than the GEMM: it becomes a generic whose innermost loop is the
+    output width (a direct convolution for LLVM's loop vectorizer).
     The reduction order of a convolution over (channel, kh, kw) is
     unchanged, so results are the same as the loop nest's. Ops the schedule
     cannot handle are left as they are. Lower the vector ops with

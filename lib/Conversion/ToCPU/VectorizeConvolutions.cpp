@@ -9,8 +9,10 @@
 
 #include "convbn/Conversion/Passes.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
@@ -179,6 +181,26 @@ std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
   return Target{false, tilesFor(dims, limits)};
 }
 
+/// Whether `conv` has fewer filters (output channels) than `tile`.
+bool fewFilters(linalg::Conv2DNchwFchwOp conv, int64_t tile) {
+  return cast<ShapedType>(conv.getDpsInits()[0].getType()).getDimSize(1) < tile;
+}
+
+/// `conv` as a generic whose innermost loop is the output width, a parallel
+/// loop with unit stride in the output (and in the input at stride 1): a
+/// direct convolution that LLVM's loop vectorizer takes. Each output still
+/// sums over (channel, kh, kw) in the same order.
+void widthInnermost(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
+  rewriter.setInsertionPoint(conv);
+  FailureOr<linalg::GenericOp> generic =
+      linalg::generalizeNamedOp(rewriter, conv);
+  if (failed(generic))
+    return;
+  // Loops: n, f, oh, ow, c, kh, kw -> n, f, oh, c, kh, kw, ow.
+  (void)linalg::interchangeGenericOp(rewriter, *generic,
+                                     ArrayRef<unsigned>{0, 1, 2, 4, 5, 6, 3});
+}
+
 struct ConvBNVectorizeConvolutionsPass
     : public convbn::impl::ConvBNVectorizeConvolutionsBase<
           ConvBNVectorizeConvolutionsPass> {
@@ -206,12 +228,23 @@ struct ConvBNVectorizeConvolutionsPass
       op->setAttr(kMarker,
                   DenseI64ArrayAttr::get(&getContext(), target->sizes));
     };
+    SmallVector<linalg::Conv2DNchwFchwOp> direct;
     getOperation().walk([&](Operation *op) {
-      if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op))
-        mark(op, targetFor(conv, limits));
-      else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op))
+      if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
+        std::optional<Target> target = targetFor(conv, limits);
+        // Fewer filters than a tile: the im2col copy (kernel window times
+        // the positions) would cost more than the GEMM it feeds.
+        if (target && fewFilters(conv, limits[1]))
+          direct.push_back(conv);
+        else
+          mark(op, target);
+      } else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op)) {
         mark(op, targetFor(matmul, limits));
+      }
     });
+    IRRewriter rewriter(&getContext());
+    for (linalg::Conv2DNchwFchwOp conv : direct)
+      widthInnermost(rewriter, conv);
     if (targets.empty())
       return;
 

@@ -86,3 +86,20 @@ func.func @batch_matmul_left_alone(%a: tensor<2x16x48xf32>, %b: tensor<2x48x32xf
       ins(%at, %b : tensor<2x48x16xf32>, tensor<2x48x32xf32>) outs(%ct : tensor<2x16x32xf32>) -> tensor<2x16x32xf32>
   return %r, %rd, %rt : tensor<2x16x32xf64>, tensor<?x16x32xf32>, tensor<2x16x32xf32>
 }
+
+// -----
+
+// Fewer filters (3) than the filter tile (8): no im2col (its copy would cost
+// more than the 3-row GEMM); a direct convolution whose innermost loop is
+// the output width, for LLVM's loop vectorizer.
+
+//   CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d6)>
+// CHECK-LABEL: func @few_filters
+//       CHECK: linalg.generic {{.*}}#[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]
+//   CHECK-NOT: vector.
+//   CHECK-NOT: convbn.vectorize
+func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc: tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %w : tensor<1x4x10x10xf32>, tensor<3x4x3x3xf32>) outs(%acc : tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32>
+  return %y : tensor<1x3x8x8xf32>
+}
