@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::convbn {
 #define GEN_PASS_DEF_CONVBNBACKWARDFILTERTOMATMUL
@@ -52,8 +53,49 @@ Value expand(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> shape,
   return tensor::ExpandShapeOp::create(b, loc, type, value, groupsOf(groups));
 }
 
+/// The op that sums `partials` over its leading (chunk) dimension, as the
+/// lowering writes it: out[i...] += partials[p, i...], p the innermost,
+/// reduction loop. Null if `partials` has another use or another consumer.
+linalg::GenericOp chunkSum(Value partials) {
+  if (!partials.hasOneUse())
+    return {};
+  auto sum = dyn_cast<linalg::GenericOp>(*partials.getUsers().begin());
+  if (!sum || sum.getNumDpsInputs() != 1 || sum.getNumDpsInits() != 1 ||
+      sum.getDpsInputs()[0] != partials)
+    return {};
+  unsigned rank = cast<ShapedType>(partials.getType()).getRank();
+  MLIRContext *ctx = sum.getContext();
+  SmallVector<AffineExpr> in{getAffineDimExpr(rank - 1, ctx)}, out;
+  for (unsigned i = 0; i + 1 < rank; ++i) {
+    in.push_back(getAffineDimExpr(i, ctx));
+    out.push_back(getAffineDimExpr(i, ctx));
+  }
+  SmallVector<AffineMap> maps = sum.getIndexingMapsArray();
+  if (sum.getNumLoops() != rank ||
+      maps[0] != AffineMap::get(rank, 0, in, ctx) ||
+      maps[1] != AffineMap::get(rank, 0, out, ctx) ||
+      sum.getNumReductionLoops() != 1 ||
+      sum.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return {};
+  Block &body = sum.getRegion().front();
+  auto add = dyn_cast_or_null<arith::AddFOp>(
+      body.getTerminator()->getOperand(0).getDefiningOp());
+  if (!add || body.getOperations().size() != 2)
+    return {};
+  Value x = body.getArgument(0), acc = body.getArgument(1);
+  if (!((add.getLhs() == acc && add.getRhs() == x) ||
+        (add.getLhs() == x && add.getRhs() == acc)))
+    return {};
+  return sum;
+}
+
 /// Rewrites `op` (of form `form`) as im2col + linalg.batch_matmul, or fails
-/// without changing anything.
+/// without changing anything. When the batch is split into chunks and the
+/// partials are only summed, the chunks are folded into the GEMM's
+/// reduction instead (one GEMM over all images, accumulated in the sum's
+/// own accumulator): the parallelism of chunks is the GPU's concern, and on
+/// the CPU weight-sized partials per chunk cost more than the GEMM itself
+/// at small spatial sizes.
 LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                       const BackwardFilterForm &form) {
   if (!op.hasPureTensorSemantics())
@@ -75,8 +117,13 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
       gradType.getElementTypeBitWidth() > accWidth)
     return failure();
 
+  linalg::GenericOp sum = form.chunked ? chunkSum(op.getResult(0)) : nullptr;
+  if (sum && getElementTypeOrSelf(sum.getDpsInits()[0].getType()) !=
+                 outType.getElementType())
+    sum = nullptr;
   Location loc = op.getLoc();
-  rewriter.setInsertionPoint(op);
+  // With the sum replaced too, after its accumulator is defined.
+  rewriter.setInsertionPoint(sum ? sum.getOperation() : op.getOperation());
   // Every operand gets the chunk dimension p: [p] n g c/f spatial...
   auto withChunk = [&](Value v) {
     if (form.chunked)
@@ -119,10 +166,17 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   };
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
 
-  // A = G as [p, f, (n, oh, ow)]: a reshape when a chunk is one image and
-  // G has the accumulator's type.
+  // A = G as [chunks, f, K], or [1, f, K] with the chunks folded into K: a
+  // reshape when a chunk is one image and G has the accumulator's type.
   Value a;
-  if (images == 1 && gradType.getElementType() == accType) {
+  if (sum) {
+    // a[0, f, p, n, oh, ow] = G[p, n, f, oh, ow]
+    Value g5 = collapse(rewriter, loc, grad, {1, 2, 1, 1, 1});
+    AffineMap read = AffineMap::get(6, 0, {d(2), d(3), d(1), d(4), d(5)}, ctx);
+    a = collapse(rewriter, loc,
+                 copy(g5, read, {1, filters, chunks, images, oh, ow}),
+                 {1, 1, 4});
+  } else if (images == 1 && gradType.getElementType() == accType) {
     a = collapse(rewriter, loc, grad, {1, 3, 2});
   } else {
     // aT[p, f, n, oh, ow] = G[p, n, f, oh, ow]
@@ -142,8 +196,24 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                       d(3) * s[1] + d(6) * dil[1]},
                      ctx);
   Value col = copy(x, window, {chunks, images, oh, ow, channels, kh, kw});
-  Value bMatrix = collapse(rewriter, loc, col, {1, 3, 3});
+  Value bMatrix =
+      sum ? expand(rewriter, loc, collapse(rewriter, loc, col, {4, 3}),
+                   {1, chunks * images * oh * ow, channels * kh * kw}, {2, 1})
+          : collapse(rewriter, loc, col, {1, 3, 3});
 
+  if (sum) {
+    // dW[0, f, (c, kh, kw)] = sum's init + A * B: replaces the sum.
+    Value sumInit = sum.getDpsInits()[0]; // g f c kh kw
+    Value acc = collapse(rewriter, loc, sumInit, {1, 1, 3});
+    Value product =
+        linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                      ValueRange{a, bMatrix}, ValueRange{acc})
+            .getResult(0);
+    rewriter.replaceOp(
+        sum, expand(rewriter, loc, product, dims(sumInit), {1, 1, 3}));
+    rewriter.eraseOp(op);
+    return success();
+  }
   // dW[p, f, (c, kh, kw)] += A * B, in the accumulator's type.
   Value acc = collapse(rewriter, loc, init, {1, 2, 3});
   Value product =

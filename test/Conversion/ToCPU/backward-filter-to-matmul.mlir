@@ -3,26 +3,19 @@
 
 // Batch 2 in 2 chunks of one image, stride 2: the windows are copied once
 // (col[p, n, oh, ow, c, kh, kw] = X[p, n, c, 2*oh + kh, 2*ow + kw]) in the
-// accumulator's type, G as [p, f, positions], and one batch matmul per
-// chunk (M = 4 filters, N = 3*3*3, K = 4*4 positions) replaces the generic;
-// the chunk sum follows as before.
+// accumulator's type, G as [f, (p, n, oh, ow)], and, since the partials
+// are only summed over the chunks, one GEMM over all images (M = 4
+// filters, N = 3*3*3, K = 2*4*4 positions) replaces both the generic and
+// the chunk sum.
 //   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
+//   CHECK-DAG: #[[GT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3, d1, d4, d5)>
 // CHECK-LABEL: func.func @chunks_of_one
-//       CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x1x4x4xf64>)
+//       CHECK: linalg.generic {indexing_maps = [#[[GT]], {{.*}} outs(%{{.*}} : tensor<1x4x2x1x4x4xf64>)
 //       CHECK: arith.extf
-//       CHECK: tensor.collapse_shape {{.*}} into tensor<2x4x16xf64>
 //       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} ins(%{{.*}} : tensor<2x1x3x9x9xf32>) outs(%{{.*}} : tensor<2x1x4x4x3x3x3xf64>)
-//       CHECK: tensor.collapse_shape {{.*}} into tensor<2x16x27xf64>
-//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x16xf64>, tensor<2x16x27xf64>) outs(%{{.*}} : tensor<2x4x27xf64>)
-//       CHECK: tensor.expand_shape {{.*}} into tensor<2x1x4x3x3x3xf64>
-//       CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]
-//   CHECK-NOT: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf64>, tensor<1x32x27xf64>) outs(%{{.*}} : tensor<1x4x27xf64>)
+//   CHECK-NOT: "reduction"
 //       CHECK: return
-// With f32 accumulation, G is only reshaped (no copy) and col stays f32.
-//  F32-LABEL: func.func @chunks_of_one
-//   F32-NOT: tensor<2x4x1x4x4xf32>
-//       F32: tensor.collapse_shape {{.*}} into tensor<2x4x16xf32>
-//       F32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x16xf32>, tensor<2x16x27xf32>) outs(%{{.*}} : tensor<2x4x27xf32>)
 func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {strides = array<i64: 2, 2>} : (tensor<2x4x4x4xf32>, tensor<2x3x9x9xf32>, tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32>
   return %dw : tensor<4x3x3x3xf32>
@@ -30,17 +23,47 @@ func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: 
 
 // -----
 
-// Batch 32 in 16 chunks of 2 images, padding 1, dilation 2: G is
-// transposed to [p, f, n, oh, ow] so that K = (n, oh, ow) is contiguous.
-//   CHECK-DAG: #[[TRANSPOSE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3, d4)>
+// Batch 32 in 16 chunks of 2 images, padding 1, dilation 2: the same, one
+// GEMM with K = 16*2*4*4.
 //   CHECK-DAG: #[[DILATED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 + d5 * 2, d3 + d6 * 2)>
 // CHECK-LABEL: func.func @chunks_of_two
-//       CHECK: linalg.generic {indexing_maps = [#[[TRANSPOSE]], {{.*}} ins(%{{.*}} : tensor<16x2x8x4x4xf32>) outs(%{{.*}} : tensor<16x8x2x4x4xf64>)
+//       CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x2x8x4x4xf32>) outs(%{{.*}} : tensor<1x8x16x2x4x4xf64>)
 //       CHECK: linalg.generic {indexing_maps = [#[[DILATED]], {{.*}} outs(%{{.*}} : tensor<16x2x4x4x2x3x3xf64>)
-//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<16x8x32xf64>, tensor<16x32x18xf64>) outs(%{{.*}} : tensor<16x8x18xf64>)
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x8x512xf64>, tensor<1x512x18xf64>) outs(%{{.*}} : tensor<1x8x18xf64>)
+//   CHECK-NOT: "reduction"
+//       CHECK: return
 func.func @chunks_of_two(%gz: tensor<32x8x4x4xf32>, %x: tensor<32x2x6x6xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>, dilations = array<i64: 2, 2>} : (tensor<32x8x4x4xf32>, tensor<32x2x6x6xf32>, tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32>
   return %dw : tensor<8x2x3x3xf32>
+}
+
+// -----
+
+// The partials of 16 chunks of 2 images used as they are (not only summed,
+// as the lowering would): one GEMM per chunk, G transposed to
+// [p, f, (n, oh, ow)].
+//   CHECK-DAG: #[[TRANSPOSE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3, d4)>
+// CHECK-LABEL: func.func @partials_kept
+//       CHECK: linalg.generic {indexing_maps = [#[[TRANSPOSE]], {{.*}} outs(%{{.*}} : tensor<16x2x2x2x2xf64>)
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<16x2x8xf64>, tensor<16x8x1xf64>) outs(%{{.*}} : tensor<16x2x1xf64>)
+//       CHECK: tensor.expand_shape {{.*}} into tensor<16x1x2x1x1x1xf64>
+#bf_in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d6, d1, d3, d4 + d7, d5 + d8)>
+#bf_grad = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d6, d1, d2, d7, d8)>
+#bf_out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d4, d5)>
+func.func @partials_kept(%x: tensor<16x2x1x1x2x2xf32>, %g: tensor<16x2x1x2x2x2xf32>) -> tensor<16x1x2x1x1x1xf64> {
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<16x1x2x1x1x1xf64>
+  %init = linalg.fill ins(%zero : f64) outs(%e : tensor<16x1x2x1x1x1xf64>) -> tensor<16x1x2x1x1x1xf64>
+  %partials = linalg.generic {indexing_maps = [#bf_in, #bf_grad, #bf_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : tensor<16x2x1x1x2x2xf32>, tensor<16x2x1x2x2x2xf32>) outs(%init : tensor<16x1x2x1x1x1xf64>) {
+  ^bb0(%a: f32, %b: f32, %o: f64):
+    %ae = arith.extf %a : f32 to f64
+    %be = arith.extf %b : f32 to f64
+    %m = arith.mulf %ae, %be : f64
+    %s = arith.addf %o, %m : f64
+    linalg.yield %s : f64
+  } -> tensor<16x1x2x1x1x1xf64>
+  return %partials : tensor<16x1x2x1x1x1xf64>
 }
 
 // -----
@@ -50,6 +73,11 @@ func.func @chunks_of_two(%gz: tensor<32x8x4x4xf32>, %x: tensor<32x2x6x6xf32>, %w
 // CHECK-LABEL: func.func @one_image
 //       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf64>, tensor<1x36x3xf64>) outs(%{{.*}} : tensor<1x4x3xf64>)
 //       CHECK: tensor.collapse_shape {{.*}} into tensor<1x4x3x1x1xf64>
+// With f32 accumulation, G is only reshaped (no copy) and col stays f32.
+//  F32-LABEL: func.func @one_image
+//   F32-NOT: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x1x6x6xf32>)
+//       F32: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<1x1x1x4x6x6xf32> into tensor<1x4x36xf32>
+//       F32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf32>, tensor<1x36x3xf32>) outs(%{{.*}} : tensor<1x4x3xf32>)
 func.func @one_image(%gz: tensor<1x4x6x6xf32>, %x: tensor<1x3x6x6xf32>, %w: tensor<4x3x1x1xf32>) -> tensor<4x3x1x1xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w : (tensor<1x4x6x6xf32>, tensor<1x3x6x6xf32>, tensor<4x3x1x1xf32>) -> tensor<4x3x1x1xf32>
   return %dw : tensor<4x3x1x1xf32>
