@@ -116,6 +116,9 @@ def ConvBNBackwardFilterToMatmul
     so results keep the generic's precision; upstream's vector patterns
     take a uniform contraction; G is only reshaped when a chunk is one
     image and it has that type already), and one `linalg.batch_matmul`.
+    When the partials are only summed over the chunks (as the lowering
+    does), the chunks fold into the GEMM's reduction instead: one GEMM over
+    all images, accumulated into the sum's own accumulator, replaces both.
     `-convbn-vectorize-convolutions` then tiles and vectorizes it. Grouped,
     1-D and 3-D reductions and dynamic shapes are left as they are.
   }];
