@@ -136,13 +136,13 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   };
   input = withChunk(input);
   grad = withChunk(grad);
-  init = withChunk(init);
   auto dims = [](Value v) {
     return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
   };
-  SmallVector<int64_t> in = dims(input), g = dims(grad), out = dims(init);
+  SmallVector<int64_t> in = dims(input), g = dims(grad);
   int64_t chunks = in[0], images = in[1], channels = in[3];
-  int64_t filters = g[3], oh = g[4], ow = g[5], kh = out[4], kw = out[5];
+  int64_t filters = g[3], oh = g[4], ow = g[5],
+          kh = outType.getDimSize(lead + 3), kw = outType.getDimSize(lead + 4);
 
   // Both GEMM operands are copies in the accumulator's type: upstream's
   // vector patterns take a uniform contraction, not one with extensions.
@@ -201,26 +201,23 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                    {1, chunks * images * oh * ow, channels * kh * kw}, {2, 1})
           : collapse(rewriter, loc, col, {1, 3, 3});
 
-  if (sum) {
-    // dW[0, f, (c, kh, kw)] = sum's init + A * B: replaces the sum.
-    Value sumInit = sum.getDpsInits()[0]; // g f c kh kw
-    Value acc = collapse(rewriter, loc, sumInit, {1, 1, 3});
-    Value product =
-        linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
-                                      ValueRange{a, bMatrix}, ValueRange{acc})
-            .getResult(0);
-    rewriter.replaceOp(
-        sum, expand(rewriter, loc, product, dims(sumInit), {1, 1, 3}));
-    rewriter.eraseOp(op);
-    return success();
-  }
-  // dW[p, f, (c, kh, kw)] += A * B, in the accumulator's type.
-  Value acc = collapse(rewriter, loc, init, {1, 2, 3});
+  // dW[p, f, (c, kh, kw)] += A * B in the accumulator's type, into the
+  // partials, or, with the chunks folded, into the sum's accumulator
+  // (g f c kh kw), replacing the sum too.
+  Value accInit = sum ? sum.getDpsInits()[0] : withChunk(init);
+  SmallVector<int64_t> accGroups =
+      sum ? SmallVector<int64_t>{1, 1, 3} : SmallVector<int64_t>{1, 2, 3};
+  Value acc = collapse(rewriter, loc, accInit, accGroups);
   Value product =
       linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
                                     ValueRange{a, bMatrix}, ValueRange{acc})
           .getResult(0);
-  Value result = expand(rewriter, loc, product, out, {1, 2, 3});
+  Value result = expand(rewriter, loc, product, dims(accInit), accGroups);
+  if (sum) {
+    rewriter.replaceOp(sum, result);
+    rewriter.eraseOp(op);
+    return success();
+  }
   if (!form.chunked)
     result = collapse(rewriter, loc, result, {2, 1, 1, 1, 1});
   rewriter.replaceOp(op, result);

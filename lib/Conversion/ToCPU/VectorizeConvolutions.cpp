@@ -134,13 +134,14 @@ TileSizes tilesFor(ArrayRef<int64_t> dims, ArrayRef<int64_t> limits) {
   return tiles;
 }
 
-/// Whether every operand of `op` has a static shape (and, with `element`,
-/// that element type).
-bool staticOperands(Operation *op, Type element = {}) {
+/// Whether every operand of `op` has a static shape and the element type
+/// of its accumulator.
+bool uniformStaticOperands(linalg::LinalgOp op) {
+  Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
   return llvm::all_of(op->getOperandTypes(), [&](Type t) {
     auto shaped = dyn_cast<ShapedType>(t);
     return shaped && shaped.hasStaticShape() &&
-           (!element || shaped.getElementType() == element);
+           shaped.getElementType() == element;
   });
 }
 
@@ -151,8 +152,7 @@ bool staticOperands(Operation *op, Type element = {}) {
 /// operands and an f32 accumulator) and static shapes.
 std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
                                 ArrayRef<int64_t> limits) {
-  if (!staticOperands(conv,
-                      getElementTypeOrSelf(conv.getDpsInits()[0].getType())))
+  if (!uniformStaticOperands(conv))
     return std::nullopt;
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
@@ -170,9 +170,7 @@ std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
 /// end on some tilings).
 std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
                                 ArrayRef<int64_t> limits) {
-  if (matmul.hasUserDefinedMaps() ||
-      !staticOperands(matmul,
-                      getElementTypeOrSelf(matmul.getDpsInits()[0].getType())))
+  if (matmul.hasUserDefinedMaps() || !uniformStaticOperands(matmul))
     return std::nullopt;
   auto lhs = cast<ShapedType>(matmul.getDpsInputs()[0].getType());
   auto out = cast<ShapedType>(matmul.getDpsInits()[0].getType());
