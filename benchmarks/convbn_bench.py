@@ -26,6 +26,7 @@ and writes bench.json and bench.png to --out.
   benchmarks/convbn_bench.py --device cpu --batch 1 --size 56
   benchmarks/convbn_bench.py --build-only DIR --device cuda   # here: compile for sm_90
                            [--tensor-cores]                   # (implicit GEMM on tensor cores)
+                           [--dtype bf16]                     # (f16/bf16 activations and weights)
   benchmarks/convbn_bench.py --prebuilt DIR                   # there: run without LLVM/MLIR
   benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile (CPU)
 
@@ -53,7 +54,7 @@ sys.path.insert(0, str(ROOT / "examples" / "resnet50"))
 import convbn  # noqa: E402
 from convbn.measure import kept_for_backward  # noqa: E402
 from cases import Case  # noqa: E402
-from conformance import case_function, make_inputs, block_parameters, output_names, output_shape  # noqa: E402
+from conformance import DTYPES, call_buffers, case_function, make_inputs  # noqa: E402
 from resnet50_convbn import layers as resnet50_layers  # noqa: E402
 
 MODES = ("train", "eval", "tune", "deploy")
@@ -61,6 +62,7 @@ MODES = ("train", "eval", "tune", "deploy")
 # SXM parts): FP32 on CUDA cores, TF32 and FP16/BF16 on tensor cores.
 GPU_PEAKS = {"H100": {"f32": 66.9, "tf32": 494.7, "f16": 989.4},
              "H200": {"f32": 66.9, "tf32": 494.7, "f16": 989.4}}
+ELEMENT_BYTES = {"f32": 4, "f16": 2, "bf16": 2}
 TARGETS = [
     ("tune time / our eval time", "ours-tune", "ours-eval", "time", 0.85),
     ("tune memory kept / our eval memory kept", "ours-tune", "ours-eval", "kept", 0.60),
@@ -79,12 +81,13 @@ def distinct_layers(size):
     return [(name, *key, count) for key, (name, count) in seen.items()]
 
 
-def make_case(index, layer, batch, mode):
+def make_case(index, layer, batch, mode, dtype="f32"):
+    """Activations, weights and gradients in `dtype`, per-channel vectors f32."""
     _, cin, cout, k, s, p, hw, _ = layer
     return Case(name=f"l{index}_b{batch}_{mode}", mode=mode, batch=batch, in_channels=cin,
                 out_channels=cout, spatial=(hw, hw), kernel=(k, k), stride=(s, s),
                 pad_low=(p, p), pad_high=(p, p), dilation=(1, 1), groups=1, bias=False,
-                affine=True)
+                affine=True, act_type=dtype)
 
 
 def conv_flops(case):
@@ -93,20 +96,22 @@ def conv_flops(case):
 
 
 def step_bytes(case):
-    """Bytes of one forward + backward step if every tensor moves once (f32)."""
+    """Bytes of one forward + backward step if every tensor moves once."""
     x = case.batch * case.in_channels * math.prod(case.spatial)
     z = case.batch * case.out_channels * math.prod(case.out_spatial)
     w = case.out_channels * case.in_channels * math.prod(case.kernel)
     kept_y = z if case.mode in ("train", "eval") else 0
-    return 4 * ((x + w + z) + (z + x + kept_y + w + x + w))
+    return ELEMENT_BYTES[case.act_type] * ((x + w + z) + (z + x + kept_y + w + x + w))
 
 
 def kept_bytes_ours(case):
     """Activation bytes our backward keeps from forward (see -convbn-memory-report)."""
     x = case.batch * case.in_channels * math.prod(case.spatial)
     z = case.batch * case.out_channels * math.prod(case.out_spatial)
-    extra = {"train": z + 2 * case.out_channels, "eval": z, "tune": 0, "deploy": 0}[case.mode]
-    return 4 * (x + extra)
+    size = ELEMENT_BYTES[case.act_type]
+    extra = {"train": size * z + 4 * 2 * case.out_channels, "eval": size * z,
+             "tune": 0, "deploy": 0}[case.mode]
+    return size * x + extra
 
 
 class Timer:
@@ -133,9 +138,11 @@ class Timer:
 
 
 def torch_variants(case, values, device, inductor):
-    """{name: (step function, kept-bytes function)} of the PyTorch baselines."""
-    dev = lambda t: t.to(torch.float32).to(device)
-    x, w, g, bt, m, v, gz = (dev(values[n]) for n in ("x", "w", "g", "bt", "m", "v", "gz"))
+    """{name: (step function, kept-bytes function)} of the PyTorch baselines,
+    in the case's types (batch norm's vectors f32, like autocast keeps them)."""
+    T = DTYPES[case.act_type]
+    x, w, gz = (values[n].to(T).to(device) for n in ("x", "w", "gz"))
+    g, bt, m, v = (values[n].to(torch.float32).to(device) for n in ("g", "bt", "m", "v"))
     params = [w.requires_grad_(), g.requires_grad_(), bt.requires_grad_()]
     pad, stride, eps = case.pad_low[0], case.stride, case.epsilon
 
@@ -144,7 +151,7 @@ def torch_variants(case, values, device, inductor):
 
     def tune_forward(xin):
         k = g * torch.rsqrt(v + eps)
-        return F.conv2d(xin, w * k.view(-1, 1, 1, 1), bt - m * k, stride, pad)
+        return F.conv2d(xin, (w * k.view(-1, 1, 1, 1)).to(T), (bt - m * k).to(T), stride, pad)
 
     variants = {"torch-eval": eval_forward, "torch-tune": tune_forward}
     if inductor:
@@ -162,7 +169,17 @@ def torch_variants(case, values, device, inductor):
         # A fresh compile per layer: otherwise dynamo's recompile limit (8)
         # is hit after 8 layer shapes and the rest silently run eager.
         torch._dynamo.reset()
-        variants["torch-compile"] = torch.compile(module)
+        compiled = torch.compile(module)
+        if T is torch.float32:
+            variants["torch-compile"] = compiled
+        else:
+            # 16-bit: autocast, as PyTorch users run mixed precision (f32
+            # parameters; the efficient_conv_bn_eval pass fails on a 16-bit
+            # conv followed by an f32 batch norm).
+            def autocast_forward(xin, compiled=compiled):
+                with torch.autocast(torch.device(device).type, dtype=T):
+                    return compiled(xin)
+            variants["torch-compile"] = autocast_forward
         params_compiled = list(module.parameters())
     out = {}
     for name, forward in variants.items():
@@ -182,20 +199,18 @@ def torch_variants(case, values, device, inductor):
 
 
 def ours_step(module, case, values, device):
-    params = block_parameters(case)
-    inputs = [values[n].to(torch.float32).contiguous().to(device) for n, _, _, _ in params]
-    inputs.append(values["gz"].to(torch.float32).contiguous().to(device))
-    outputs = [torch.empty(output_shape(case, n), dtype=torch.float32, device=device)
-               for n in output_names(case)]
+    inputs, outputs = call_buffers(case, values, device)
     return lambda: module.call(case.name, inputs, outputs)
 
 
-def device_peak(device, cpu_peak, tensor_cores=False):
+def device_peak(device, cpu_peak, tensor_cores=False, dtype="f32"):
     if device == "cpu":
         return cpu_peak, "f32 (measured torch.mm 2048^3 on this CPU)"
     name = torch.cuda.get_device_name()
     for key, peaks in GPU_PEAKS.items():
         if key in name:
+            if dtype != "f32":
+                return peaks["f16"], f"FP16/BF16 tensor-core peak of {key}"
             if tensor_cores:
                 return peaks["tf32"], f"TF32 tensor-core peak of {key} ({peaks['f32']} f32 CUDA cores)"
             return peaks["f32"], f"f32 CUDA-core peak of {key} ({peaks['tf32']} TF32, {peaks['f16']} FP16)"
@@ -259,6 +274,9 @@ def main():
     parser.add_argument("--size", type=int, help="ResNet-50 input size (224 GPU, 56 CPU)")
     parser.add_argument("--layers", type=int, default=0, help="only the first N distinct layers")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--dtype", default="f32", choices=sorted(ELEMENT_BYTES),
+                        help="activations, weights and gradients (per-channel vectors stay "
+                             "f32), ours and PyTorch's alike; the whole network stays f32")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
@@ -289,7 +307,8 @@ def main():
     layers = distinct_layers(args.size)
     if args.layers:
         layers = layers[: args.layers]
-    cases = {b: [make_case(i, layer, b, mode) for i, layer in enumerate(layers) for mode in args.modes]
+    cases = {b: [make_case(i, layer, b, mode, args.dtype) for i, layer in enumerate(layers)
+                 for mode in args.modes]
              for b in args.batch}
     if args.build_only:
         build(cases, args.device, args.build_only, args.vectorize, args.tensor_cores)
@@ -304,7 +323,7 @@ def main():
 
     timer = Timer(args.device, args.warmup, args.repeat)
     peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0,
-                                   args.tensor_cores)
+                                   args.tensor_cores, args.dtype)
     rows = []
     header = (f"{'layer':34s} {'batch':>5s} {'variant':14s} {'ms':>9s} {'TFLOP/s':>8s} "
               f"{'%peak':>6s} {'GB/s':>7s} {'kept MiB':>9s} {'peak MiB':>9s}")
@@ -313,12 +332,12 @@ def main():
     for batch in args.batch:
         for i, layer in enumerate(layers):
             label, count = f"{layer[0]} ({layer[1]}->{layer[2]} k{layer[3]}s{layer[4]} {layer[6]}px)", layer[7]
-            first = make_case(i, layer, batch, "eval")
+            first = make_case(i, layer, batch, "eval", args.dtype)
             values = make_inputs(first, seed=i)
             flops = 3 * conv_flops(first)
             variants = {}
             for mode in args.modes:
-                case = make_case(i, layer, batch, mode)
+                case = make_case(i, layer, batch, mode, args.dtype)
                 variants[f"ours-{mode}"] = (ours_step(libs[batch], case, values, args.device),
                                             lambda case=case: kept_bytes_ours(case), step_bytes(case))
             for name, (step, kept) in torch_variants(first, values, args.device,
@@ -370,7 +389,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
             "peak": peak_label, "threads": args.threads, "size": args.size,
-            "vectorize": args.vectorize, "tensor_cores": args.tensor_cores,
+            "vectorize": args.vectorize, "tensor_cores": args.tensor_cores, "dtype": args.dtype,
             "command": " ".join(sys.argv), "torch": torch.__version__}
     (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
                                                 "network": network}, indent=1))

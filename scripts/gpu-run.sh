@@ -11,6 +11,7 @@
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
+#   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
 #
 # `run` executes the conformance suite on the GPU against PyTorch float64,
 # twice: the default kernels, then with convolutions on tensor cores
@@ -20,8 +21,9 @@
 # case.
 # `bench` runs benchmarks/convbn_bench.py (ResNet-50's conv + BN layers
 # against cuDNN and torch.compile), with the tensor-core kernels unless
-# BENCH_KERNELS=plain. Reports go to $OUT (or ./): gpu-conformance*.txt,
-# gpu-*check*.txt, bench-tc-bN.txt and bench-tc-bN/bench.json (+ bench.png
+# BENCH_KERNELS=plain, in f32 unless BENCH_DTYPE=bf16 (tensor cores only).
+# Reports go to $OUT (or ./): gpu-conformance*.txt, gpu-*check*.txt,
+# bench-tc-bN.txt and bench-tc-bN/bench.json (bench-tc-bf16-bN*; + bench.png
 # when matplotlib is there; else draw it here with convbn_bench.py --plot).
 # The libraries compress about 70x (similar cubins), so the archive stays
 # far below what travels with a run.
@@ -44,6 +46,8 @@ case "${1:-}" in
       --device cuda --build-only "$work/bench"
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc" --tensor-cores
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
+      --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
     # Only what the run needs travels.
     find "$work" -type f ! -name 'module.so' ! -name 'libconvbn_cuda_runtime.so' -delete
     mkdir -p "$ARTIFACTS"
@@ -97,14 +101,23 @@ PY
     # BENCH_KERNELS=tc (default): convolutions on tensor cores; =plain: the
     # scalar loop-nest kernels.
     kernels="${BENCH_KERNELS:-tc}"
+    dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
-    flags=()
-    if [ "$kernels" = tc ]; then built="$built-tc"; flags=(--tensor-cores); fi
+    name="$kernels"
+    flags=(--dtype "$dtype")
+    if [ "$kernels" = tc ]; then built="$built-tc"; flags+=(--tensor-cores); fi
+    if [ "$dtype" != f32 ]; then
+      if [ "$kernels" != tc ] || [ "$dtype" != bf16 ]; then
+        echo "gpu-run.sh: only BENCH_DTYPE=bf16 with tensor cores is built" >&2
+        exit 2
+      fi
+      built="$built-$dtype"; name="$name-$dtype"
+    fi
     batches=("${@:-32}")
     for batch in "${batches[@]}"; do
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/benchmarks/convbn_bench.py" --device cuda \
         --batch "$batch" --prebuilt "$built" "${flags[@]}" \
-        --out "$REPORTS/bench-$kernels-b$batch" 2>&1 | tee "$REPORTS/bench-$kernels-b$batch.txt"
+        --out "$REPORTS/bench-$name-b$batch" 2>&1 | tee "$REPORTS/bench-$name-b$batch.txt"
     done ;;
   *)
     echo "usage: scripts/gpu-run.sh build|run|sanitize|bench [BATCH...]" >&2

@@ -47,7 +47,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "convert-index-to-llvm,"
                     "canonicalize,"
                     "cse,"
-                    "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+                    "gpu.module(convbn-lower-bf16-mma-sync,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
                     "canonicalize,cse,"
                     "reconcile-unrealized-casts),"
                     "gpu-to-llvm,"

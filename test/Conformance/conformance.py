@@ -251,7 +251,10 @@ def output_shape(case, name):
     return (case.out_channels,)
 
 
-def run_ours(module, case, values, device="cpu"):
+def call_buffers(case, values, device="cpu"):
+    """The block function's inputs (`values` in the case's types: T for
+    activations and weights, S for per-channel vectors) and its empty
+    outputs."""
     T, S = DTYPES[case.act_type], DTYPES[case.stat_type]
     params = block_parameters(case)
     inputs = [values[n].to(S if chan else T).contiguous().to(device) for n, _, _, chan in params]
@@ -260,6 +263,11 @@ def run_ours(module, case, values, device="cpu"):
     for name in output_names(case):
         chan = name in ("new_running_mean", "new_running_var", "grad_bias", "grad_gamma", "grad_beta")
         outputs.append(torch.empty(output_shape(case, name), dtype=S if chan else T, device=device))
+    return inputs, outputs
+
+
+def run_ours(module, case, values, device="cpu"):
+    inputs, outputs = call_buffers(case, values, device)
     module.call(case.name, inputs, outputs)
     return [o.cpu().to(torch.float64) for o in outputs]
 

@@ -208,17 +208,25 @@ def ConvBNTensorCoreConvolutions
       kernel window, K = images x output positions, one batch chunk per
       grid z; its f64 (or f32) partials are accumulated into.
 
-    Operands must be f16 (or f32, computed as TF32, with `allow-tf32`) and
-    the accumulator f32 (f64 for the partials). A block of 128 threads owns
+    Operands must be f16 or bf16 (or f32, computed as TF32, with
+    `allow-tf32`) and the accumulator f32 (f64 for the partials). A block of 128 threads owns
     a 64 x 64 output tile; per step of 16 along K it gathers the A and B
     tiles (the im2col matrix is never materialized in global memory) into
     shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
-    with `vector.contract`s of mma shape (16x8x16 for f16, 16x8x8 for TF32)
+    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
+    for TF32)
     whose accumulators stay in registers across the K loop. Upstream's
     vector-to-nvgpu conversion (`convert-vector-to-gpu{use-nvgpu=true}`)
     turns these into `nvgpu.ldmatrix` and `nvgpu.mma.sync` (tensor-core
-    `mma.sync` in PTX). The output buffer's contents (zero or the bias) are
-    accumulated into.
+    `mma.sync` in PTX). That conversion knows no bf16, so a bf16 kernel is
+    converted as f16 (the fragments have the same layout) and its shared
+    tiles retyped to bf16 afterwards; `convbn-lower-bf16-mma-sync` then
+    lowers its bf16 `nvgpu.mma.sync`. The output buffer's contents (zero or
+    the bias) are accumulated into; when the op just before is a
+    `linalg.fill` with a constant or a broadcast `linalg.generic` that only
+    initializes that buffer, it is folded into the kernel, whose epilogue
+    then writes the initial value plus the product (one write of the output
+    instead of two writes and a read).
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -243,6 +251,25 @@ def ConvBNTensorCoreConvolutions
     "::mlir::memref::MemRefDialect",
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def ConvBNLowerBF16MmaSync : Pass<"convbn-lower-bf16-mma-sync"> {
+  let summary = "GPU: bf16 `nvgpu.mma.sync` to `nvvm.mma.sync`";
+  let description = [{
+    Rewrites every `nvgpu.mma.sync` with bf16 operands and an f32
+    accumulator into NVVM's bf16 `mma.sync` (PTX
+    `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`, or m16n8k8):
+    upstream's `convert-nvgpu-to-nvvm` (MLIR 22) has no PTX type for bf16
+    operands and fails on them. Each fragment row of two bf16 elements
+    becomes one 32-bit register (bf16 fragments have f16's layout), the
+    accumulator and the result are row-major scalars. Run before
+    `convert-nvgpu-to-nvvm`; other `nvgpu.mma.sync` ops are left to it.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::vector::VectorDialect",
   ];
 }

@@ -11,7 +11,8 @@
 // multiplied by warps with `vector.contract`s of mma shape, which upstream's
 // vector-to-nvgpu conversion turns into `nvgpu.ldmatrix` and
 // `nvgpu.mma.sync`: tensor-core instructions, with the accumulators in
-// registers across the reduction loop.
+// registers across the reduction loop. Operands are f16, bf16 or f32 (as
+// TF32); bf16 kernels go through that conversion as f16 (see build()).
 //
 // The output buffer's contents (zero, or the bias) are accumulated into,
 // like the linalg op does.
@@ -32,6 +33,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <functional>
@@ -93,7 +95,7 @@ struct Index {
 /// The accessors get in-range indices (the kernel pads with zeros).
 struct Gemm {
   int64_t z = 1, m = 0, n = 0, k = 0;
-  Type operandType; // f32 (as TF32) or f16
+  Type operandType; // f32 (as TF32), f16 or bf16
   /// B is contiguous along k in memory (else along n): its gather walks it
   /// that way, so that neighbouring threads read neighbouring addresses.
   /// A is always gathered along k, out always written along n.
@@ -103,9 +105,13 @@ struct Gemm {
   std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
       outIndices;
   Value output;
+  /// Where the op that initialized `output` was folded into the kernel: the
+  /// initial value of out(z, m, n), given its indices in `output` (null for
+  /// zero). Unset: the epilogue reads the output buffer and adds to it.
+  std::optional<std::function<Value(Index &, ValueRange at)>> initialValue;
   /// What the report calls it.
   std::string kind;
-  /// k extent of one mma instruction: 8 for TF32, 16 for f16.
+  /// k extent of one mma instruction: 8 for TF32, 16 for f16 and bf16.
   int64_t mmaK() const { return operandType.isF32() ? 8 : 16; }
 };
 
@@ -113,14 +119,36 @@ struct Gemm {
 std::optional<std::string> unsupportedOperands(Type element, bool allowTF32) {
   if (element.isF32() && !allowTF32)
     return std::string("f32 operands and allow-tf32=false");
-  if (element.isBF16())
-    // nvgpu.mma.sync has no bf16 form that MLIR 22's vector-to-nvgpu
-    // conversion produces (its operand loads reject bf16).
-    return std::string("bf16 operands (no bf16 mma.sync from upstream's "
-                       "vector-to-nvgpu conversion)");
-  if (!element.isF32() && !element.isF16())
-    return std::string("operand type is not f32 or f16");
+  if (!element.isF32() && !element.isF16() && !element.isBF16())
+    return std::string("operand type is not f32, f16 or bf16");
   return std::nullopt;
+}
+
+/// The type the GEMM's operands `a` and `b` are multiplied in, or failure
+/// with the reason in `why`. One f32 and one 16-bit operand (the lowering's
+/// f32 output gradient against 16-bit weights or input, in train and eval)
+/// are multiplied as TF32: f16 and bf16 values are exact in TF32, so only
+/// the f32 operand is rounded, as `allow-tf32` permits.
+FailureOr<Type> gemmOperandType(Type a, Type b, bool allowTF32,
+                                std::string &why) {
+  auto is16 = [](Type t) { return t.isF16() || t.isBF16(); };
+  Type type = a;
+  if (a != b) {
+    if (!(a.isF32() && is16(b)) && !(is16(a) && b.isF32())) {
+      why = "operands of different types other than f32 and f16/bf16";
+      return failure();
+    }
+    if (!allowTF32) {
+      why = "f32 and 16-bit operands and allow-tf32=false";
+      return failure();
+    }
+    type = Float32Type::get(a.getContext());
+  }
+  if (auto reason = unsupportedOperands(type, allowTF32)) {
+    why = *reason;
+    return failure();
+  }
+  return type;
 }
 
 /// Static shapes, and linear offsets below 2^31 elements (they then fit in
@@ -158,15 +186,14 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   auto in = cast<MemRefType>(conv.getDpsInputs()[0].getType());
   auto filter = cast<MemRefType>(conv.getDpsInputs()[1].getType());
   auto out = cast<MemRefType>(conv.getDpsInits()[0].getType());
-  Type element = in.getElementType();
-  if (filter.getElementType() != element || !out.getElementType().isF32()) {
-    why = "operands of different types or a non-f32 accumulator";
+  if (!out.getElementType().isF32()) {
+    why = "a non-f32 accumulator";
     return failure();
   }
-  if (auto reason = unsupportedOperands(element, allowTF32)) {
-    why = *reason;
+  FailureOr<Type> element = gemmOperandType(
+      in.getElementType(), filter.getElementType(), allowTF32, why);
+  if (failed(element))
     return failure();
-  }
   auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
   auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
   int64_t kh = filter.getDimSize(2), kw = filter.getDimSize(3);
@@ -177,7 +204,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.m = out.getDimSize(1);
   g.n = out.getDimSize(2) * ow;
   g.k = in.getDimSize(1) * kh * kw;
-  g.operandType = element;
+  g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
   g.loadA = [=](Index &ix, Value, Value f, Value k) {
@@ -221,21 +248,19 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   auto in = cast<MemRefType>(op.getDpsInputs()[0].getType());
   auto grad = cast<MemRefType>(op.getDpsInputs()[1].getType());
   auto out = cast<MemRefType>(op.getDpsInits()[0].getType());
-  Type element = in.getElementType();
   Type accumulator = out.getElementType();
-  if (grad.getElementType() != element ||
-      !(accumulator.isF32() || accumulator.isF64())) {
-    why = "operands of different types or a non-f32/f64 accumulator";
+  if (!(accumulator.isF32() || accumulator.isF64())) {
+    why = "a non-f32/f64 accumulator";
     return failure();
   }
   if (in.getDimSize(lead + 1) != 1) {
     why = "grouped convolution";
     return failure();
   }
-  if (auto reason = unsupportedOperands(element, allowTF32)) {
-    why = *reason;
+  FailureOr<Type> element = gemmOperandType(
+      in.getElementType(), grad.getElementType(), allowTF32, why);
+  if (failed(element))
     return failure();
-  }
   int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
   int64_t kh = out.getDimSize(lead + 3), kw = out.getDimSize(lead + 4);
   Value input = op.getDpsInputs()[0], gradient = op.getDpsInputs()[1];
@@ -244,7 +269,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   g.m = out.getDimSize(lead + 1);
   g.n = out.getDimSize(lead + 2) * kh * kw;
   g.k = grad.getDimSize(lead) * oh * ow;
-  g.operandType = element;
+  g.operandType = *element;
   g.bAlongK = true;
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
@@ -279,10 +304,80 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   return g;
 }
 
+/// The buffer a view (subview, reshape, cast) was taken of.
+Value rootBuffer(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer;
+}
+
+/// The op just before `op` when it only initializes `op`'s output buffer,
+/// which the kernel writes whole: a `linalg.fill` with a constant, or a
+/// broadcast (an all-parallel `linalg.generic` yielding its one input, the
+/// bias vector of a forward convolution). The kernel's epilogue then writes
+/// that value plus the product instead of adding the product to what the
+/// buffer holds, which saves a write and a read of the whole output. Sets
+/// `g.initialValue` and returns the op to erase.
+Operation *foldInitializer(Operation *op, Gemm &g) {
+  Operation *init = op->getPrevNode();
+  auto dps = dyn_cast_or_null<linalg::LinalgOp>(init);
+  if (!dps || !dps.hasPureBufferSemantics() || dps.getNumDpsInits() != 1 ||
+      dps.getDpsInits()[0] != g.output)
+    return nullptr;
+  // Nothing the kernel reads may be the output buffer or a view of it.
+  Value root = rootBuffer(g.output);
+  for (Value operand : op->getOperands())
+    if (operand != g.output && rootBuffer(operand) == root)
+      return nullptr;
+  Type outType = getElementTypeOrSelf(g.output.getType());
+  if (auto fill = dyn_cast<linalg::FillOp>(init)) {
+    Attribute value;
+    if (fill.value().getType() != outType ||
+        !matchPattern(fill.value(), m_Constant(&value)))
+      return nullptr;
+    if (matchPattern(fill.value(), m_AnyZeroFloat())) {
+      g.initialValue = [](Index &, ValueRange) { return Value(); };
+    } else {
+      auto typed = cast<TypedAttr>(value);
+      g.initialValue = [typed](Index &ix, ValueRange) -> Value {
+        return arith::ConstantOp::create(ix.b, typed);
+      };
+    }
+    return init;
+  }
+  auto broadcast = dyn_cast<linalg::GenericOp>(init);
+  if (!broadcast || broadcast.getNumDpsInputs() != 1 ||
+      broadcast.getNumReductionLoops() != 0)
+    return nullptr;
+  OpOperand *source = broadcast.getDpsInputOperand(0);
+  auto yield = cast<linalg::YieldOp>(broadcast.getBody()->getTerminator());
+  AffineMap sourceMap = broadcast.getMatchingIndexingMap(source);
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0] != broadcast.getMatchingBlockArgument(source) ||
+      !isa<MemRefType>(source->get().getType()) ||
+      getElementTypeOrSelf(source->get().getType()) != outType ||
+      !broadcast.getMatchingIndexingMap(broadcast.getDpsInitOperand(0))
+           .isIdentity() ||
+      !sourceMap.isProjectedPermutation() || rootBuffer(source->get()) == root)
+    return nullptr;
+  Value vector = source->get();
+  SmallVector<unsigned> dims;
+  for (AffineExpr e : sourceMap.getResults())
+    dims.push_back(cast<AffineDimExpr>(e).getPosition());
+  g.initialValue = [vector, dims](Index &ix, ValueRange at) -> Value {
+    SmallVector<Value> indices;
+    for (unsigned d : dims)
+      indices.push_back(at[d]);
+    return ix.load(vector, indices);
+  };
+  return init;
+}
+
 /// Emits the kernel that computes `g`.
 class KernelBuilder {
 public:
-  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g) : b(b), ix{b}, g(g) {}
+  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g)
+      : b(b), ix{b}, g(g), tileType(g.operandType) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
@@ -322,6 +417,10 @@ private:
   ImplicitLocOpBuilder &b;
   Index ix;
   const Gemm &g;
+  /// Element type of the shared A and B tiles and of the warps'
+  /// contractions: the operand type, except while upstream's conversion
+  /// runs on a bf16 kernel (see build()).
+  Type tileType;
 };
 
 void KernelBuilder::forEachElement(int64_t count, Value tid,
@@ -336,7 +435,13 @@ Value KernelBuilder::guardedLoad(Value inBounds, function_ref<Value()> load) {
   Type type = g.operandType;
   auto ifOp = scf::IfOp::create(
       b, inBounds,
-      [&](OpBuilder &, Location) { scf::YieldOp::create(b, load()); },
+      [&](OpBuilder &, Location) {
+        // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
+        Value v = load();
+        if (v.getType() != type)
+          v = arith::ExtFOp::create(b, type, v);
+        scf::YieldOp::create(b, v);
+      },
       [&](OpBuilder &, Location) {
         scf::YieldOp::create(b, ValueRange{arith::ConstantOp::create(
                                     b, type, b.getFloatAttr(type, 0.0))});
@@ -377,8 +482,10 @@ void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
       Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
       if (tile.getType() != outType)
         tile = arith::ExtFOp::create(b, outType, tile);
-      Value sum = arith::AddFOp::create(
-          b, memref::LoadOp::create(b, g.output, at), tile);
+      Value initial = g.initialValue
+                          ? (*g.initialValue)(ix, at)
+                          : Value(memref::LoadOp::create(b, g.output, at));
+      Value sum = initial ? arith::AddFOp::create(b, initial, tile) : tile;
       memref::StoreOp::create(b, sum, g.output, at);
       scf::YieldOp::create(b);
     });
@@ -417,8 +524,8 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
                                                ValueRange accs, bool widen) {
   MLIRContext *ctx = b.getContext();
   int64_t mmaK = g.mmaK();
-  auto aType = VectorType::get({kMmaM, mmaK}, g.operandType);
-  auto bType = VectorType::get({kMmaN, mmaK}, g.operandType);
+  auto aType = VectorType::get({kMmaM, mmaK}, tileType);
+  auto bType = VectorType::get({kMmaN, mmaK}, tileType);
   AffineExpr i, j, k;
   bindDims(ctx, i, j, k);
   auto maps = b.getAffineMapArrayAttr(AffineMap::inferFromExprList(
@@ -427,8 +534,8 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
       {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
        vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
        vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-  Value padding = arith::ConstantOp::create(b, g.operandType,
-                                            b.getFloatAttr(g.operandType, 0.0));
+  Value padding =
+      arith::ConstantOp::create(b, tileType, b.getFloatAttr(tileType, 0.0));
   SmallVector<bool> inBounds = {true, true};
   SmallVector<Value> next(accs.begin(), accs.end());
   for (int64_t kk = 0; kk < kTileK; kk += mmaK) {
@@ -441,7 +548,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
       bs.push_back(vector::TransferReadOp::create(
           b, bType, sharedB, ValueRange{offset(warp.n, tj * kMmaN), ix.c(kk)},
           padding, inBounds));
-    if (widen && !g.operandType.isF32()) {
+    if (widen && !tileType.isF32()) {
       auto extend = [&](Value v) -> Value {
         auto type = cast<VectorType>(v.getType()).clone(b.getF32Type());
         return arith::ExtFOp::create(b, type, v);
@@ -477,15 +584,42 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
     return MemRefType::get({rows, cols}, element, MemRefLayoutAttrInterface(),
                            space);
   };
-  return {type(kTileM, kTileK + kRowPad, g.operandType),
-          type(kTileN, kTileK + kRowPad, g.operandType),
+  return {type(kTileM, kTileK + kRowPad, tileType),
+          type(kTileN, kTileK + kRowPad, tileType),
           type(kTileM, kTileN, b.getF32Type())};
 }
 
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
+/// Gives the shared tiles `tiles`, converted as f16, their true element
+/// type `element`. After upstream's conversion (and the removal of what it
+/// left dead) their only readers are `nvgpu.ldmatrix` ops, which only feed
+/// `nvgpu.mma.sync`: ldmatrix moves 16-bit elements whatever their type,
+/// and the mma takes its types from its operands.
+LogicalResult retypeTiles(ArrayRef<BlockArgument> tiles, Type element) {
+  for (BlockArgument tile : tiles) {
+    tile.setType(MemRefType::Builder(cast<MemRefType>(tile.getType()))
+                     .setElementType(element));
+    for (Operation *user : tile.getUsers()) {
+      auto load = dyn_cast<nvgpu::LdMatrixOp>(user);
+      if (!load || !llvm::all_of(load->getUsers(), [](Operation *op) {
+            return isa<nvgpu::MmaSyncOp>(op);
+          }))
+        return failure();
+      load.getRes().setType(
+          cast<VectorType>(load.getRes().getType()).clone(element));
+    }
+  }
+  return success();
+}
+
 LogicalResult KernelBuilder::build() {
   MLIRContext *ctx = b.getContext();
+  // Upstream's fragment helpers (MLIR 22) know f16 but not bf16, whose
+  // m16n8k16 fragments have f16's layout: a bf16 kernel goes through
+  // phases 1 and 2 as f16, and its tiles are retyped before phase 3.
+  if (g.operandType.isBF16())
+    tileType = b.getF16Type();
   auto [sharedAType, sharedBType, sharedCType] =
       sharedTypes(gpu::AddressSpaceAttr::get(
           ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
@@ -541,28 +675,41 @@ LogicalResult KernelBuilder::build() {
     if (getElementTypeOrSelf(mma.getMatrixA().getType()).isF32())
       mma.setTf32EnabledAttr(UnitAttr::get(mma.getContext()));
   });
-  // The conversion replaced the K loop (its iter_args changed type).
-  scf::ForOp newLoop;
-  for (Operation &op : launch.getBody().front())
-    if (auto loop = dyn_cast<scf::ForOp>(op))
-      newLoop = loop;
-  if (!newLoop)
-    return failure();
-
-  // Phase 3: the block's gathers into shared memory, then the epilogue.
-  b.setInsertionPoint(*newLoop.getBody()->getOps<gpu::BarrierOp>().begin());
-  Value z = block.z;
-  loadTiles(sharedA, sharedB, tid, z, ix.mul(block.y, kTileM),
-            ix.mul(block.x, kTileN), newLoop.getInductionVar());
-  b.setInsertionPointAfter(epilogueBarrier);
-  storeOutputTile(sharedC, tid, z, ix.mul(block.y, kTileM),
-                  ix.mul(block.x, kTileN));
-
   // The conversion rebuilt the K loop with fragment-typed iter_args next to
   // the old, now dead, ones: drop those (and a one-trip loop altogether).
   RewritePatternSet cleanup(ctx);
   scf::ForOp::getCanonicalizationPatterns(cleanup, ctx);
-  return applyPatternsGreedily(launch.getOperation(), std::move(cleanup));
+  if (failed(applyPatternsGreedily(launch.getOperation(), std::move(cleanup))))
+    return failure();
+  if (tileType != g.operandType) {
+    if (failed(retypeTiles({launch.getWorkgroupAttributions()[0],
+                            launch.getWorkgroupAttributions()[1]},
+                           g.operandType)) ||
+        failed(verify(launch)))
+      return failure();
+    tileType = g.operandType;
+  }
+
+  // Phase 3: the block's gathers into shared memory, before the first
+  // barrier (in the K loop, or in the launch where a one-trip loop was
+  // folded), then the epilogue.
+  gpu::BarrierOp first;
+  launch.walk([&](gpu::BarrierOp barrier) {
+    first = barrier;
+    return WalkResult::interrupt();
+  });
+  if (!first || first == epilogueBarrier)
+    return failure();
+  auto kLoopNow = dyn_cast<scf::ForOp>(first->getParentOp());
+  b.setInsertionPoint(first);
+  Value z = block.z;
+  loadTiles(sharedA, sharedB, tid, z, ix.mul(block.y, kTileM),
+            ix.mul(block.x, kTileN),
+            kLoopNow ? kLoopNow.getInductionVar() : ix.c(0));
+  b.setInsertionPointAfter(epilogueBarrier);
+  storeOutputTile(sharedC, tid, z, ix.mul(block.y, kTileM),
+                  ix.mul(block.x, kTileN));
+  return success();
 }
 
 void KernelBuilder::buildEmulation() {
@@ -676,6 +823,7 @@ struct ConvBNTensorCoreConvolutionsPass
               << why;
         continue;
       }
+      Operation *initializer = foldInitializer(op, *gemm);
       ImplicitLocOpBuilder b(op->getLoc(), op);
       KernelBuilder kernel(b, *gemm);
       if (cpuEmulation) {
@@ -687,12 +835,19 @@ struct ConvBNTensorCoreConvolutionsPass
             << gemm->kind;
         return signalPassFailure();
       }
-      if (report)
-        op->emitRemark("convbn-tensor-core-convolutions: ")
+      if (report) {
+        InFlightDiagnostic remark =
+            op->emitRemark("convbn-tensor-core-convolutions: ")
             << gemm->kind << " as an implicit GEMM on tensor cores ("
             << gemm->operandType << ", M=" << gemm->m << " N=" << gemm->n
             << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
+        if (initializer)
+          remark << "; the output's initialization (" << initializer->getName()
+                 << ") folded into the epilogue";
+      }
       op->erase();
+      if (initializer)
+        initializer->erase();
     }
   }
 };
