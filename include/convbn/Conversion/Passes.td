@@ -209,7 +209,9 @@ def ConvBNTensorCoreConvolutions
       grid z; its f64 (or f32) partials are accumulated into.
 
     Operands must be f16 or bf16 (or f32, computed as TF32, with
-    `allow-tf32`) and the accumulator f32 (f64 for the partials). A block of 128 threads owns
+    `allow-tf32`; one f32 and one 16-bit operand are computed as TF32 too,
+    the 16-bit one widened exactly) and the accumulator f32 (f64 for the
+    partials). A block of 128 threads owns
     a 64 x 64 output tile; per step of 16 along K it gathers the A and B
     tiles (the im2col matrix is never materialized in global memory) into
     shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
