@@ -228,7 +228,11 @@ def ConvBNTensorCoreConvolutions
     `linalg.fill` with a constant or a broadcast `linalg.generic` that only
     initializes that buffer, it is folded into the kernel, whose epilogue
     then writes the initial value plus the product (one write of the output
-    instead of two writes and a read).
+    instead of two writes and a read). Likewise, an input that is a
+    zero-padded copy (an alloc set to zero, the unpadded buffer copied into
+    a window of it, as bufferization leaves `tensor.pad`) read by nothing
+    else is not read: the gathers read the unpadded buffer and yield zero
+    outside it, and the copy goes away.
 
     Other candidates are left as they are (`report` says why).
   }];

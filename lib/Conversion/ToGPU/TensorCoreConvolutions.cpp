@@ -91,6 +91,204 @@ struct Index {
   }
 };
 
+/// The buffer a view (subview, reshape, cast) was taken of.
+Value rootBuffer(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer;
+}
+
+/// Whether a constant zero is what `op` writes to every element of its one
+/// output: `linalg.fill` with zero, or an input-less linalg op (the
+/// `linalg.map` of a bufferized `tensor.pad`) that yields zero.
+bool writesZero(Operation *op) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return matchPattern(fill.value(), m_AnyZeroFloat());
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInputs() != 0 ||
+      linalgOp.getNumDpsInits() != 1 ||
+      linalgOp.getNumLoops() != linalgOp.getNumParallelLoops() ||
+      !linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0))
+           .isIdentity())
+    return false;
+  auto yield = cast<linalg::YieldOp>(linalgOp.getBlock()->getTerminator());
+  return yield.getValues().size() == 1 &&
+         matchPattern(yield.getValues()[0], m_AnyZeroFloat());
+}
+
+/// A GEMM operand that is a zero-padded copy of another buffer, as
+/// bufferization leaves `tensor.pad`: a `memref.alloc` set to zero
+/// (`writesZero`), `source` copied into a subview of it that is offset by
+/// `low` in the last two (spatial) dimensions only, and otherwise only read
+/// by the kernel's op (directly, or through one `memref.expand_shape` with
+/// `reassociation`) and deallocated. The kernel then reads `source` and
+/// yields zero outside it: the padded buffer, its zero fill and its copy
+/// (three passes over an activation) are not needed.
+struct PaddedCopy {
+  Value source;
+  int64_t low[2] = {0, 0};
+  /// Of the expand_shape between the padded buffer and the op, if any.
+  SmallVector<ReassociationIndices> reassociation;
+  SmallVector<int64_t> expandedShape;
+  /// What to erase once the op is rewritten, users before what they use.
+  SmallVector<Operation *> ops;
+
+  /// The element of the padded operand at `at` (its indices in the operand).
+  Value load(Index &ix, ArrayRef<Value> at) const;
+};
+
+/// Whether some op strictly between `from` and `to` (same block) may write
+/// to the buffer `buffer` belongs to.
+bool mayWriteBetween(Operation *from, Operation *to, Value buffer) {
+  Value root = rootBuffer(buffer);
+  for (Operation *op = from->getNextNode(); op && op != to;
+       op = op->getNextNode()) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      if (!isMemoryEffectFree(op))
+        return true;
+      continue;
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      if (!isa<MemoryEffects::Write>(effect.getEffect()))
+        continue;
+      Value target = effect.getValue();
+      if (!target || rootBuffer(target) == root)
+        return true;
+    }
+  }
+  return false;
+}
+
+std::optional<PaddedCopy> matchPaddedCopy(Value operand, Operation *op) {
+  PaddedCopy padded;
+  Value buffer = operand;
+  auto expand = operand.getDefiningOp<memref::ExpandShapeOp>();
+  if (expand) {
+    if (!expand->hasOneUse())
+      return std::nullopt;
+    buffer = expand.getSrc();
+    padded.reassociation = expand.getReassociationIndices();
+    padded.expandedShape = llvm::to_vector(expand.getType().getShape());
+    int64_t rank = padded.reassociation.size();
+    // The spatial dimensions must stay dimensions of their own.
+    if (rank < 2 || padded.reassociation[rank - 1].size() != 1 ||
+        padded.reassociation[rank - 2].size() != 1)
+      return std::nullopt;
+  }
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != op->getBlock())
+    return std::nullopt;
+  Operation *zero = nullptr, *copy = nullptr;
+  memref::SubViewOp window;
+  SmallVector<Operation *> deallocs;
+  for (Operation *user : alloc->getUsers()) {
+    if (user == op || (expand && user == expand.getOperation()))
+      continue;
+    if (isa<memref::DeallocOp>(user)) {
+      deallocs.push_back(user);
+    } else if (auto subview = dyn_cast<memref::SubViewOp>(user)) {
+      if (window || !subview->hasOneUse())
+        return std::nullopt;
+      window = subview;
+      copy = *subview->getUsers().begin();
+    } else if (!zero && writesZero(user)) {
+      zero = user;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!zero || !window || zero->getBlock() != op->getBlock() ||
+      copy->getBlock() != op->getBlock() || !zero->isBeforeInBlock(copy) ||
+      !copy->isBeforeInBlock(op))
+    return std::nullopt;
+  if (auto memrefCopy = dyn_cast<memref::CopyOp>(copy)) {
+    if (memrefCopy.getTarget() != window.getResult())
+      return std::nullopt;
+    padded.source = memrefCopy.getSource();
+  } else if (auto linalgCopy = dyn_cast<linalg::CopyOp>(copy)) {
+    if (linalgCopy.getDpsInits()[0] != window.getResult() ||
+        !linalgCopy.hasPureBufferSemantics())
+      return std::nullopt;
+    padded.source = linalgCopy.getDpsInputs()[0];
+  } else {
+    return std::nullopt;
+  }
+  // The window is the source's shape, offset in the last two dimensions.
+  auto sourceType = dyn_cast<MemRefType>(padded.source.getType());
+  MemRefType paddedType = alloc.getType();
+  int64_t rank = paddedType.getRank();
+  if (!sourceType || !sourceType.hasStaticShape() || rank < 2 ||
+      sourceType.getRank() != rank ||
+      sourceType.getElementType() != paddedType.getElementType() ||
+      window.getSourceType().getRank() != rank ||
+      window.getType().getRank() != rank)
+    return std::nullopt;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (ShapedType::isDynamic(window.getStaticOffsets()[i]) ||
+        window.getStaticStrides()[i] != 1 ||
+        window.getStaticSizes()[i] != sourceType.getDimSize(i) ||
+        (i < rank - 2 &&
+         (window.getStaticOffsets()[i] != 0 ||
+          sourceType.getDimSize(i) != paddedType.getDimSize(i))))
+      return std::nullopt;
+  }
+  padded.low[0] = window.getStaticOffsets()[rank - 2];
+  padded.low[1] = window.getStaticOffsets()[rank - 1];
+  // The source must hold the copied values when the kernel reads it, and
+  // must not be the buffer being replaced.
+  if (rootBuffer(padded.source) == buffer ||
+      mayWriteBetween(copy, op, padded.source))
+    return std::nullopt;
+  if (expand)
+    padded.ops.push_back(expand);
+  padded.ops.append({copy, window, zero});
+  padded.ops.append(deallocs);
+  padded.ops.push_back(alloc);
+  return padded;
+}
+
+Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
+  // Indices in the padded buffer: those of the operand, each expanded group
+  // linearized back into one.
+  SmallVector<Value> indices;
+  if (reassociation.empty()) {
+    indices.assign(at.begin(), at.end());
+  } else {
+    for (const ReassociationIndices &group : reassociation) {
+      Value linear = at[group.front()];
+      for (int64_t dim : ArrayRef<int64_t>(group).drop_front())
+        linear = ix.add(ix.mul(linear, expandedShape[dim]), at[dim]);
+      indices.push_back(linear);
+    }
+  }
+  auto type = cast<MemRefType>(source.getType());
+  int64_t rank = type.getRank();
+  // In `source`'s coordinates; a position in the padding wraps around to
+  // a huge unsigned value, so one unsigned comparison per dimension.
+  Value h = arith::SubIOp::create(ix.b, indices[rank - 2], ix.c(low[0]));
+  Value w = arith::SubIOp::create(ix.b, indices[rank - 1], ix.c(low[1]));
+  Value inside =
+      arith::AndIOp::create(ix.b, ix.lessThan(h, type.getDimSize(rank - 2)),
+                            ix.lessThan(w, type.getDimSize(rank - 1)));
+  indices[rank - 2] = h;
+  indices[rank - 1] = w;
+  Type element = type.getElementType();
+  auto ifOp = scf::IfOp::create(
+      ix.b, inside,
+      [&](OpBuilder &, Location) {
+        scf::YieldOp::create(ix.b, ix.load(source, indices));
+      },
+      [&](OpBuilder &, Location) {
+        scf::YieldOp::create(
+            ix.b, ValueRange{arith::ConstantOp::create(
+                      ix.b, element, ix.b.getFloatAttr(element, 0.0))});
+      });
+  return ifOp.getResult(0);
+}
+
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
 /// The accessors get in-range indices (the kernel pads with zeros).
 struct Gemm {
@@ -109,6 +307,8 @@ struct Gemm {
   /// initial value of out(z, m, n), given its indices in `output` (null for
   /// zero). Unset: the epilogue reads the output buffer and adds to it.
   std::optional<std::function<Value(Index &, ValueRange at)>> initialValue;
+  /// B read from the unpadded buffer, when it is a padded copy.
+  std::optional<PaddedCopy> padded;
   /// What the report calls it.
   std::string kind;
   /// k extent of one mma instruction: 8 for TF32, 16 for f16 and bf16.
@@ -211,11 +411,14 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
     WindowIndex w = splitWindow(ix, k, kh, kw);
     return ix.load(weights, {f, w.c, w.kh, w.kw});
   };
+  g.padded = matchPaddedCopy(input, conv);
+  std::optional<PaddedCopy> padded = g.padded;
   g.loadB = [=](Index &ix, Value image, Value p, Value k) {
     WindowIndex w = splitWindow(ix, k, kh, kw);
-    return ix.load(input,
-                   {image, w.c, ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
-                    ix.window(ix.rem(p, ow), s[1], w.kw, d[1])});
+    SmallVector<Value> at = {image, w.c,
+                             ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
+                             ix.window(ix.rem(p, ow), s[1], w.kw, d[1])};
+    return padded ? padded->load(ix, at) : ix.load(input, at);
   };
   g.outIndices = [=](Index &ix, Value image, Value f, Value p) {
     return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
@@ -286,6 +489,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
     return ix.load(gradient, at);
   };
+  g.padded = matchPaddedCopy(input, op);
+  std::optional<PaddedCopy> padded = g.padded;
   g.loadB = [=](Index &ix, Value chunk, Value cw, Value k) {
     Value r = ix.rem(k, oh * ow);
     WindowIndex w = splitWindow(ix, cw, kh, kw);
@@ -293,7 +498,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     at.append({ix.div(k, oh * ow), ix.c(0), w.c,
                ix.window(ix.div(r, ow), s[0], w.kh, d[0]),
                ix.window(ix.rem(r, ow), s[1], w.kw, d[1])});
-    return ix.load(input, at);
+    return padded ? padded->load(ix, at) : ix.load(input, at);
   };
   g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
     WindowIndex w = splitWindow(ix, cw, kh, kw);
@@ -302,13 +507,6 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     return at;
   };
   return g;
-}
-
-/// The buffer a view (subview, reshape, cast) was taken of.
-Value rootBuffer(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer;
 }
 
 /// The op just before `op` when it only initializes `op`'s output buffer,
@@ -788,7 +986,7 @@ struct ConvBNTensorCoreConvolutionsPass
 
   void runOnOperation() override {
     // Each candidate with its GEMM, or the reason it stays a loop nest.
-    SmallVector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
+    std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
     getOperation()->walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>() ||
@@ -844,10 +1042,17 @@ struct ConvBNTensorCoreConvolutionsPass
         if (initializer)
           remark << "; the output's initialization (" << initializer->getName()
                  << ") folded into the epilogue";
+        if (gemm->padded)
+          remark << "; reads the unpadded input (padding "
+                 << gemm->padded->low[0] << ", " << gemm->padded->low[1]
+                 << " before)";
       }
       op->erase();
       if (initializer)
         initializer->erase();
+      if (gemm->padded)
+        for (Operation *folded : gemm->padded->ops)
+          folded->erase();
     }
   }
 };

@@ -300,6 +300,108 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
 
 // -----
 
+// A zero-padded copy of the input (what bufferization leaves of
+// tensor.pad: an alloc set to zero, the input copied into a window of it)
+// is not read: the kernel reads the unpadded input and yields zero outside
+// it, and the alloc, its zero fill and its copy go away (its dealloc too,
+// in the pipeline; test/Conversion/ToGPU/tensor-core-ptx.test). Through an
+// expand_shape too (the backward-filter reduction's view of the batch).
+
+// CHECK-LABEL: func @fold_padding
+//   CHECK-NOT: memref.alloc
+//   CHECK-NOT: memref.copy
+//       CHECK: gpu.launch
+//       CHECK: %[[H:.*]] = arith.subi %{{.*}}, %c1
+//       CHECK: %[[W:.*]] = arith.subi %{{.*}}, %c2
+//       CHECK: arith.cmpi ult, %[[H]], %c12
+//       CHECK: arith.cmpi ult, %[[W]], %c10
+//       CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %[[H]], %[[W]]] : memref<2x20x12x10xf32>
+// EMU-LABEL: func @fold_padding
+//   EMU-NOT: memref.copy
+//       EMU: memref.load %arg0
+func.func @fold_padding(%x: memref<2x20x12x10xf32>, %w: memref<70x20x3x3xf32>, %o: memref<2x70x12x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<2x20x14x14xf32>
+  linalg.map outs(%padded : memref<2x20x14x14xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %window = memref.subview %padded[0, 0, 1, 2] [2, 20, 12, 10] [1, 1, 1, 1] : memref<2x20x14x14xf32> to memref<2x20x12x10xf32, strided<[3920, 196, 14, 1], offset: 16>>
+  memref.copy %x, %window : memref<2x20x12x10xf32> to memref<2x20x12x10xf32, strided<[3920, 196, 14, 1], offset: 16>>
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=70 N=120 K=180, 2 in the grid's z); reads the unpadded input (padding 1, 2 before)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%padded, %w : memref<2x20x14x14xf32>, memref<70x20x3x3xf32>) outs(%o : memref<2x70x12x10xf32>)
+  return
+}
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh * 2, ow + kw * 2)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @fold_padding_backward_filter
+//   CHECK-NOT: memref.alloc
+//       CHECK: gpu.launch
+//       CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<3x8x7x7xf16>
+func.func @fold_padding_backward_filter(%x: memref<3x8x7x7xf16>, %g: memref<3x1x64x5x5xf16>, %dw: memref<1x64x8x3x3xf32>) {
+  %zero = arith.constant 0.0 : f16
+  %padded = memref.alloc() : memref<3x8x9x9xf16>
+  linalg.fill ins(%zero : f16) outs(%padded : memref<3x8x9x9xf16>)
+  %window = memref.subview %padded[0, 0, 1, 1] [3, 8, 7, 7] [1, 1, 1, 1] : memref<3x8x9x9xf16> to memref<3x8x7x7xf16, strided<[648, 81, 9, 1], offset: 10>>
+  memref.copy %x, %window : memref<3x8x7x7xf16> to memref<3x8x7x7xf16, strided<[648, 81, 9, 1], offset: 10>>
+  %expanded = memref.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [3, 1, 8, 9, 9] : memref<3x8x9x9xf16> into memref<3x1x8x9x9xf16>
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f16', M=64 N=72 K=75, 1 in the grid's z); reads the unpadded input (padding 1, 1 before)}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%expanded, %g : memref<3x1x8x9x9xf16>, memref<3x1x64x5x5xf16>) outs(%dw : memref<1x64x8x3x3xf32>) {
+  ^bb0(%a: f16, %b: f16, %acc: f32):
+    %ae = arith.extf %a : f16 to f32
+    %be = arith.extf %b : f16 to f32
+    %m = arith.mulf %ae, %be : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Not folded: padding with a value other than zero, a padded buffer that
+// something else reads too, and an input written between the copy and the
+// convolution.
+
+// CHECK-LABEL: func @padding_kept
+//       CHECK: memref.copy %arg0
+//       CHECK: memref.copy %arg0
+//       CHECK: memref.copy %arg0
+func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: memref<1x8x6x6xf32>,
+                        %o2: memref<1x8x6x6xf32>, %o3: memref<1x8x6x6xf32>, %other: memref<1x8x8x8xf32>) {
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %p1 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%one : f32) outs(%p1 : memref<1x8x8x8xf32>)
+  %w1 = memref.subview %p1[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  memref.copy %x, %w1 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%p1, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o : memref<1x8x6x6xf32>)
+  %p2 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%p2 : memref<1x8x8x8xf32>)
+  %w2 = memref.subview %p2[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  memref.copy %x, %w2 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%p2, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o2 : memref<1x8x6x6xf32>)
+  memref.copy %p2, %other : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
+  %p3 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%p3 : memref<1x8x8x8xf32>)
+  %w3 = memref.subview %p3[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  memref.copy %x, %w3 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  linalg.fill ins(%one : f32) outs(%x : memref<1x8x6x6xf32>)
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%p3, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o3 : memref<1x8x6x6xf32>)
+  return
+}
+
+// -----
+
 // Left alone, with the reason: f64 operands, an f16 accumulator, a dynamic
 // shape, a grid too large in z, tensors.
 
