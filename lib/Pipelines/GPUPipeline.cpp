@@ -25,9 +25,11 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // Convolutions as tensor-core kernels first; what is left becomes loops.
   if (options.tensorCores)
     pipeline +=
-        llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0}},"
+        llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
+                      "fold-operands={1}},"
                       "canonicalize,",
-                      options.allowTF32 ? "true" : "false");
+                      options.allowTF32 ? "true" : "false",
+                      options.foldOperands ? "true" : "false");
   pipeline += detail::gpuLoopStages(options.blockSize);
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"

@@ -244,6 +244,11 @@ def ConvBNTensorCoreConvolutions
     Option<"report", "report", "bool", /*default=*/"false",
            "Remark on each convolution: taken (with its GEMM shape) or why "
            "not">,
+    Option<"foldOperands", "fold-operands", "bool", /*default=*/"true",
+           "Fold the output's initialization (a constant fill, a bias "
+           "broadcast) into the epilogue and a zero-padded copy of the "
+           "input into the gathers; false keeps them as separate kernels, "
+           "to measure what folding saves">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

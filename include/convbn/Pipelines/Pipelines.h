@@ -88,8 +88,15 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "allow-tf32",
       llvm::cl::desc("With tensor-cores: f32 convolutions too, as TF32 "
                      "products with f32 accumulation (PyTorch's default for "
-                     "cuDNN convolutions); otherwise only f16 ones (bf16 "
-                     "stays with the loop nests)"),
+                     "cuDNN convolutions); otherwise only f16 and bf16 "
+                     "ones"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> foldOperands{
+      *this, "fold-operands",
+      llvm::cl::desc("With tensor-cores: fold the output's initialization "
+                     "into each kernel's epilogue and a zero-padded copy of "
+                     "its input into its gathers (false: separate kernels, "
+                     "for comparison)"),
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),

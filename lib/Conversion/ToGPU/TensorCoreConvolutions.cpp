@@ -378,7 +378,8 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// The forward (and backward-data) convolution, one GEMM per image:
 /// M = filters, N = output positions (oh, ow), K = (c, kh, kw).
 FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
-                                   bool allowTF32, std::string &why) {
+                                   bool allowTF32, bool foldPadding,
+                                   std::string &why) {
   if (auto reason = unsupportedBuffers(conv->getOperandTypes())) {
     why = *reason;
     return failure();
@@ -411,7 +412,8 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
     WindowIndex w = splitWindow(ix, k, kh, kw);
     return ix.load(weights, {f, w.c, w.kh, w.kw});
   };
-  g.padded = matchPaddedCopy(input, conv);
+  if (foldPadding)
+    g.padded = matchPaddedCopy(input, conv);
   std::optional<PaddedCopy> padded = g.padded;
   g.loadB = [=](Index &ix, Value image, Value p, Value k) {
     WindowIndex w = splitWindow(ix, k, kh, kw);
@@ -433,7 +435,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
 /// with the batch chunk p absent when the batch is not split. One GEMM per
 /// chunk: M = filters, N = (c, kh, kw), K = (n, oh, ow).
 FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
-                                      std::string &why) {
+                                      bool foldPadding, std::string &why) {
   // Recognized by shape first; only then is a mismatch worth a reason.
   std::optional<convbn::BackwardFilterForm> form =
       convbn::matchBackwardFilter(op);
@@ -489,7 +491,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
     return ix.load(gradient, at);
   };
-  g.padded = matchPaddedCopy(input, op);
+  if (foldPadding)
+    g.padded = matchPaddedCopy(input, op);
   std::optional<PaddedCopy> padded = g.padded;
   g.loadB = [=](Index &ix, Value chunk, Value cw, Value k) {
     Value r = ix.rem(k, oh * ow);
@@ -994,10 +997,12 @@ struct ConvBNTensorCoreConvolutionsPass
         return;
       std::string why;
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
-        candidates.emplace_back(op, analyzeConvolution(conv, allowTF32, why));
+        candidates.emplace_back(
+            op, analyzeConvolution(conv, allowTF32, foldOperands, why));
         reasons.push_back(why);
       } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-        FailureOr<Gemm> gemm = analyzeBackwardFilter(generic, allowTF32, why);
+        FailureOr<Gemm> gemm =
+            analyzeBackwardFilter(generic, allowTF32, foldOperands, why);
         // A generic that is not a backward-filter reduction is not a
         // candidate at all.
         if (succeeded(gemm) || !why.empty()) {
@@ -1021,7 +1026,9 @@ struct ConvBNTensorCoreConvolutionsPass
               << why;
         continue;
       }
-      Operation *initializer = foldInitializer(op, *gemm);
+      Operation *initializer = nullptr;
+      if (foldOperands)
+        initializer = foldInitializer(op, *gemm);
       ImplicitLocOpBuilder b(op->getLoc(), op);
       KernelBuilder kernel(b, *gemm);
       if (cpuEmulation) {

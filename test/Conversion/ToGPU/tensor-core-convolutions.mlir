@@ -2,6 +2,7 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="allow-tf32=false report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NOTF32
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="cpu-emulation=true" | FileCheck %s --check-prefix=EMU
 // RUN: convbn-opt %s -split-input-file -convbn-gpu-pipeline="tensor-cores=true" | FileCheck %s --check-prefix=PIPE
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="fold-operands=false" | FileCheck %s --check-prefix=NOFOLD
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles; the
@@ -220,6 +221,11 @@ func.func @mixed(%g: memref<2x32x10x10xf32>, %w: memref<16x32x3x3xbf16>, %dx: me
 //       CHECK: %[[B:.*]] = memref.load %arg2[%{{.*}}] : memref<70xf32>
 //       CHECK: %[[S:.*]] = arith.addf %[[B]], %[[T]]
 //       CHECK: memref.store %[[S]], %arg3
+// NOFOLD-LABEL: func @fold_bias
+//       NOFOLD: linalg.generic
+//       NOFOLD: gpu.launch
+//       NOFOLD: %[[O:.*]] = memref.load %arg3
+//       NOFOLD: arith.addf %[[O]]
 // EMU-LABEL: func @fold_bias
 //   EMU-NOT: linalg.generic
 //       EMU: memref.load %arg2
@@ -316,6 +322,9 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
 //       CHECK: arith.cmpi ult, %[[H]], %c12
 //       CHECK: arith.cmpi ult, %[[W]], %c10
 //       CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %[[H]], %[[W]]] : memref<2x20x12x10xf32>
+// NOFOLD-LABEL: func @fold_padding
+//       NOFOLD: memref.copy %arg0
+//       NOFOLD: gpu.launch
 // EMU-LABEL: func @fold_padding
 //   EMU-NOT: memref.copy
 //       EMU: memref.load %arg0
