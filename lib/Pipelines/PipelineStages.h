@@ -11,7 +11,7 @@
 namespace mlir::convbn::detail {
 
 /// convbn ops to bufferized linalg on memrefs: [eval -> tune], the linalg
-/// lowering, [`onTensors`: passes on linalg on tensors, ending with a comma],
+/// lowering and its elementwise chains fused, [`onTensors`: passes on linalg on tensors, ending with a comma],
 /// bufferization with identity layouts at function boundaries, [results as
 /// caller-allocated arguments], deallocation. Ends with a comma.
 inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
@@ -19,7 +19,8 @@ inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
   std::string stages = evalToTune ? "convbn-eval-to-tune," : "";
   stages += "canonicalize,"
             "convert-convbn-to-linalg,"
-            "canonicalize,";
+            "canonicalize,"
+            "convbn-fuse-elementwise,";
   stages += onTensors;
   stages += "one-shot-bufferize{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},";

@@ -16,8 +16,10 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
     1-D and 3-D forms upstream has no named op for, an equivalent
     `linalg.generic`; everything else is `linalg.generic`.
 
-    * tune: the fold (one weight-sized and one channel-sized
-      `linalg.generic`), the convolution over the folded filter into an
+    * tune: the fold (the scale `gamma * rsqrt(var + eps)` in two
+      channel-sized `linalg.generic`s, which `convbn-fuse-elementwise`
+      merges, the weight-sized folded filter and the channel-sized folded
+      bias), the convolution over the folded filter into an
       accumulator initialized with the folded bias; nothing activation-sized
       normalizes the output.
     * eval: convolution (+ conv bias), then the per-channel affine over the
@@ -50,6 +52,24 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
     "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect",
   ];
+}
+
+def ConvBNFuseElementwise : Pass<"convbn-fuse-elementwise"> {
+  let summary = "Fuse the linalg lowering's elementwise chains where nothing is recomputed";
+  let description = [{
+    Applies upstream's elementwise fusion patterns
+    (`linalg::populateElementwiseOpsFusionPatterns`) to the lowering's
+    `linalg.generic` ops on tensors, but only where the producer has one use,
+    producer and consumer iterate over the same number of points, and the
+    consumer is all-parallel. So `rsqrt(var + eps)` and the scale
+    `gamma * rsqrt(var + eps)` become one per-channel generic, and the
+    recomputed folded weight and its flipped transpose (tune's
+    backward-data) one weight-sized generic; nothing per-channel is
+    recomputed per element of an activation, bias broadcasts stay
+    broadcasts, and reductions keep the form later passes recognize.
+    Unlike `linalg-fuse-elementwise-ops`, reshapes are not propagated.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 //===----------------------------------------------------------------------===//
