@@ -238,10 +238,14 @@ std::optional<PaddedCopy> matchPaddedCopy(Value operand, Operation *op) {
   padded.low[0] = window.getStaticOffsets()[rank - 2];
   padded.low[1] = window.getStaticOffsets()[rank - 1];
   // The source must hold the copied values when the kernel reads it, and
-  // must not be the buffer being replaced.
-  if (rootBuffer(padded.source) == buffer ||
-      mayWriteBetween(copy, op, padded.source))
+  // must be neither the buffer being replaced nor one the kernel writes.
+  Value sourceRoot = rootBuffer(padded.source);
+  if (sourceRoot == buffer || mayWriteBetween(copy, op, padded.source))
     return std::nullopt;
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+    for (Value init : dps.getDpsInits())
+      if (rootBuffer(init) == sourceRoot)
+        return std::nullopt;
   if (expand)
     padded.ops.push_back(expand);
   padded.ops.append({copy, window, zero});

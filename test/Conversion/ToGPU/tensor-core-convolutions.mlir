@@ -372,15 +372,17 @@ func.func @fold_padding_backward_filter(%x: memref<3x8x7x7xf16>, %g: memref<3x1x
 }
 
 // Not folded: padding with a value other than zero, a padded buffer that
-// something else reads too, and an input written between the copy and the
-// convolution.
+// something else reads too, an input written between the copy and the
+// convolution, and an input that is the convolution's own output.
 
 // CHECK-LABEL: func @padding_kept
 //       CHECK: memref.copy %arg0
 //       CHECK: memref.copy %arg0
 //       CHECK: memref.copy %arg0
+//       CHECK: memref.copy %arg6
 func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: memref<1x8x6x6xf32>,
-                        %o2: memref<1x8x6x6xf32>, %o3: memref<1x8x6x6xf32>, %other: memref<1x8x8x8xf32>) {
+                        %o2: memref<1x8x6x6xf32>, %o3: memref<1x8x6x6xf32>, %other: memref<1x8x8x8xf32>,
+                        %o4: memref<1x8x6x6xf32>) {
   %one = arith.constant 1.0 : f32
   %zero = arith.constant 0.0 : f32
   %p1 = memref.alloc() : memref<1x8x8x8xf32>
@@ -406,6 +408,13 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p3, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o3 : memref<1x8x6x6xf32>)
+  %p4 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%p4 : memref<1x8x8x8xf32>)
+  %w4 = memref.subview %p4[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  memref.copy %o4, %w4 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%p4, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o4 : memref<1x8x6x6xf32>)
   return
 }
 
