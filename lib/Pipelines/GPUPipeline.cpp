@@ -26,10 +26,11 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   if (options.tensorCores)
     pipeline +=
         llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
-                      "fold-operands={1}},"
+                      "fold-operands={1} recompute-producers={2}},"
                       "canonicalize,",
                       options.allowTF32 ? "true" : "false",
-                      options.foldOperands ? "true" : "false");
+                      options.foldOperands ? "true" : "false",
+                      options.recomputeProducers ? "true" : "false");
   pipeline += detail::gpuLoopStages(options.blockSize);
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"

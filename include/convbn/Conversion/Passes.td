@@ -269,6 +269,12 @@ def ConvBNTensorCoreConvolutions
            "broadcast) into the epilogue and a zero-padded copy of the "
            "input into the gathers; false keeps them as separate kernels, "
            "to measure what folding saves">,
+    Option<"recomputeProducers", "recompute-producers", "bool",
+           /*default=*/"false",
+           "Compute a first operand (weights; the backward-filter's output "
+           "gradient) that an elementwise linalg.generic makes only for the "
+           "kernel, such as the Tune fold's W * k, in the kernel's gathers: "
+           "one kernel and one buffer fewer, more registers per thread">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

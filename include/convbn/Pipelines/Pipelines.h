@@ -98,6 +98,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "its input into its gathers (false: separate kernels, "
                      "for comparison)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> recomputeProducers{
+      *this, "recompute-producers",
+      llvm::cl::desc("With tensor-cores: compute weights made by an "
+                     "elementwise kernel only for a convolution (the Tune "
+                     "fold's W * k) in the convolution's gathers instead"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(256)};

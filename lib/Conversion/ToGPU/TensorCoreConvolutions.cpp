@@ -31,6 +31,7 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
@@ -293,6 +294,100 @@ Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
   return ifOp.getResult(0);
 }
 
+/// A GEMM operand computed only for the kernel by an elementwise
+/// `linalg.generic`, such as the Tune fold's `W' = W * k`: an alloc that the
+/// generic writes whole (identity output map, all-parallel, a body of pure
+/// scalar ops that does not read the output) and that only the kernel's op
+/// reads, the generic's inputs unchanged in between. The kernel computes
+/// each element where it loads it, from the generic's inputs, and the
+/// generic, its buffer and its pass over memory go away.
+struct ProducedOperand {
+  linalg::GenericOp producer;
+  /// What to erase once the op is rewritten, users before what they use.
+  SmallVector<Operation *> ops;
+
+  /// The element of the operand at `at`.
+  Value load(Index &ix, ArrayRef<Value> at) const;
+};
+
+std::optional<ProducedOperand> matchProducedOperand(Value operand,
+                                                    Operation *op) {
+  auto alloc = operand.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != op->getBlock())
+    return std::nullopt;
+  ProducedOperand produced;
+  SmallVector<Operation *> deallocs;
+  for (Operation *user : alloc->getUsers()) {
+    if (user == op)
+      continue;
+    if (isa<memref::DeallocOp>(user)) {
+      deallocs.push_back(user);
+      continue;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (produced.producer || !generic || generic.getNumDpsInits() != 1 ||
+        generic.getDpsInits()[0] != operand)
+      return std::nullopt;
+    produced.producer = generic;
+  }
+  linalg::GenericOp generic = produced.producer;
+  if (!generic || generic->getBlock() != op->getBlock() ||
+      !generic->isBeforeInBlock(op) || !generic.hasPureBufferSemantics() ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity() ||
+      !generic.getMatchingBlockArgument(generic.getDpsInitOperand(0))
+           .use_empty())
+    return std::nullopt;
+  for (Operation &bodyOp : generic.getBody()->without_terminator())
+    if (bodyOp.getNumRegions() != 0 || isa<linalg::IndexOp>(bodyOp) ||
+        !isMemoryEffectFree(&bodyOp))
+      return std::nullopt;
+  // Its inputs must still hold what the generic read, and the kernel must
+  // not write them.
+  auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+  for (Value input : generic.getDpsInputs()) {
+    if (!isa<MemRefType>(input.getType()))
+      continue;
+    if (mayWriteBetween(generic, op, input))
+      return std::nullopt;
+    for (Value init : dps ? dps.getDpsInits() : ValueRange())
+      if (rootBuffer(init) == rootBuffer(input))
+        return std::nullopt;
+  }
+  produced.ops.push_back(generic);
+  produced.ops.append(deallocs);
+  produced.ops.push_back(alloc);
+  return produced;
+}
+
+Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
+  linalg::GenericOp generic = producer;
+  // The loop indices are `at` (identity output map); each input is read at
+  // its indexing map of them, and the body is replayed on what was read.
+  IRMapping mapping;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    Value value = input->get();
+    if (isa<MemRefType>(value.getType())) {
+      SmallVector<Value> indices;
+      AffineMap map = generic.getMatchingIndexingMap(input);
+      for (AffineExpr expr : map.getResults()) {
+        if (auto dim = dyn_cast<AffineDimExpr>(expr))
+          indices.push_back(at[dim.getPosition()]);
+        else
+          indices.push_back(affine::AffineApplyOp::create(
+              ix.b, AffineMap::get(map.getNumDims(), 0, expr), at));
+      }
+      value = ix.load(value, indices);
+    }
+    mapping.map(generic.getMatchingBlockArgument(input), value);
+  }
+  for (Operation &bodyOp : generic.getBody()->without_terminator())
+    ix.b.clone(bodyOp, mapping);
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  return mapping.lookupOrDefault(yield.getValues()[0]);
+}
+
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
 /// The accessors get in-range indices (the kernel pads with zeros).
 struct Gemm {
@@ -313,6 +408,8 @@ struct Gemm {
   std::optional<std::function<Value(Index &, ValueRange at)>> initialValue;
   /// B read from the unpadded buffer, when it is a padded copy.
   std::optional<PaddedCopy> padded;
+  /// A computed in the gather, when an elementwise generic produces it.
+  std::optional<ProducedOperand> producedA;
   /// What the report calls it.
   std::string kind;
   /// k extent of one mma instruction: 8 for TF32, 16 for f16 and bf16.
@@ -383,7 +480,7 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// M = filters, N = output positions (oh, ow), K = (c, kh, kw).
 FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
                                    bool allowTF32, bool foldPadding,
-                                   std::string &why) {
+                                   bool recomputeProducers, std::string &why) {
   if (auto reason = unsupportedBuffers(conv->getOperandTypes())) {
     why = *reason;
     return failure();
@@ -412,9 +509,13 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
+  if (recomputeProducers)
+    g.producedA = matchProducedOperand(weights, conv);
+  std::optional<ProducedOperand> producedA = g.producedA;
   g.loadA = [=](Index &ix, Value, Value f, Value k) {
     WindowIndex w = splitWindow(ix, k, kh, kw);
-    return ix.load(weights, {f, w.c, w.kh, w.kw});
+    SmallVector<Value> at = {f, w.c, w.kh, w.kw};
+    return producedA ? producedA->load(ix, at) : ix.load(weights, at);
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, conv);
@@ -439,7 +540,8 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
 /// with the batch chunk p absent when the batch is not split. One GEMM per
 /// chunk: M = filters, N = (c, kh, kw), K = (n, oh, ow).
 FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
-                                      bool foldPadding, std::string &why) {
+                                      bool foldPadding, bool recomputeProducers,
+                                      std::string &why) {
   // Recognized by shape first; only then is a mismatch worth a reason.
   std::optional<convbn::BackwardFilterForm> form =
       convbn::matchBackwardFilter(op);
@@ -489,11 +591,14 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
       indices.push_back(chunk);
     return indices;
   };
+  if (recomputeProducers)
+    g.producedA = matchProducedOperand(gradient, op);
+  std::optional<ProducedOperand> producedA = g.producedA;
   g.loadA = [=](Index &ix, Value chunk, Value f, Value k) {
     Value r = ix.rem(k, oh * ow);
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
-    return ix.load(gradient, at);
+    return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, op);
@@ -1002,11 +1107,12 @@ struct ConvBNTensorCoreConvolutionsPass
       std::string why;
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
         candidates.emplace_back(
-            op, analyzeConvolution(conv, allowTF32, foldOperands, why));
+            op, analyzeConvolution(conv, allowTF32, foldOperands,
+                                   recomputeProducers, why));
         reasons.push_back(why);
       } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-        FailureOr<Gemm> gemm =
-            analyzeBackwardFilter(generic, allowTF32, foldOperands, why);
+        FailureOr<Gemm> gemm = analyzeBackwardFilter(
+            generic, allowTF32, foldOperands, recomputeProducers, why);
         // A generic that is not a backward-filter reduction is not a
         // candidate at all.
         if (succeeded(gemm) || !why.empty()) {
@@ -1053,6 +1159,10 @@ struct ConvBNTensorCoreConvolutionsPass
         if (initializer)
           remark << "; the output's initialization (" << initializer->getName()
                  << ") folded into the epilogue";
+        if (gemm->producedA)
+          remark
+              << "; computes its first operand in the gather (linalg.generic "
+                 "folded)";
         if (gemm->padded)
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]
@@ -1063,6 +1173,9 @@ struct ConvBNTensorCoreConvolutionsPass
         initializer->erase();
       if (gemm->padded)
         for (Operation *folded : gemm->padded->ops)
+          folded->erase();
+      if (gemm->producedA)
+        for (Operation *folded : gemm->producedA->ops)
           folded->erase();
     }
   }

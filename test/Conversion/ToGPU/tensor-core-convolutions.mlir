@@ -3,6 +3,7 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="cpu-emulation=true" | FileCheck %s --check-prefix=EMU
 // RUN: convbn-opt %s -split-input-file -convbn-gpu-pipeline="tensor-cores=true" | FileCheck %s --check-prefix=PIPE
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="fold-operands=false" | FileCheck %s --check-prefix=NOFOLD
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="recompute-producers=true" | FileCheck %s --check-prefix=RECOMPUTE
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles; the
@@ -415,6 +416,40 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p4, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o4 : memref<1x8x6x6xf32>)
+  return
+}
+
+// -----
+
+// Weights made by an elementwise generic only for the convolution (the
+// Tune fold, W' = W * k): with recompute-producers=true the gather computes
+// W[f, c, kh, kw] * k[f] itself and the generic and its buffer go away; by
+// default they stay.
+
+#w4 = affine_map<(f, c, h, w) -> (f, c, h, w)>
+#k4 = affine_map<(f, c, h, w) -> (f)>
+// CHECK-LABEL: func @recompute_weights
+//       CHECK: linalg.generic
+//       CHECK: gpu.launch
+// RECOMPUTE-LABEL: func @recompute_weights
+//   RECOMPUTE-NOT: memref.alloc
+//   RECOMPUTE-NOT: linalg.generic
+//       RECOMPUTE: gpu.launch
+//       RECOMPUTE: %[[W:.*]] = memref.load %arg1[{{.*}}] : memref<64x8x3x3xf16>
+//       RECOMPUTE: %[[K:.*]] = memref.load %arg2[{{.*}}] : memref<64xf16>
+//       RECOMPUTE: %[[P:.*]] = arith.mulf %[[W]], %[[K]] : f16
+//       RECOMPUTE: scf.yield %[[P]] : f16
+func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %k: memref<64xf16>, %o: memref<1x64x6x6xf32>) {
+  %folded = memref.alloc() : memref<64x8x3x3xf16>
+  linalg.generic {indexing_maps = [#w4, #k4, #w4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w, %k : memref<64x8x3x3xf16>, memref<64xf16>) outs(%folded : memref<64x8x3x3xf16>) {
+  ^bb0(%a: f16, %b: f16, %out: f16):
+    %m = arith.mulf %a, %b : f16
+    linalg.yield %m : f16
+  }
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=72, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %folded : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
 }
 
