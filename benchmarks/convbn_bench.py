@@ -62,7 +62,6 @@ MODES = ("train", "eval", "tune", "deploy")
 # SXM parts): FP32 on CUDA cores, TF32 and FP16/BF16 on tensor cores.
 GPU_PEAKS = {"H100": {"f32": 66.9, "tf32": 494.7, "f16": 989.4},
              "H200": {"f32": 66.9, "tf32": 494.7, "f16": 989.4}}
-ELEMENT_BYTES = {"f32": 4, "f16": 2, "bf16": 2}
 TARGETS = [
     ("tune time / our eval time", "ours-tune", "ours-eval", "time", 0.85),
     ("tune memory kept / our eval memory kept", "ours-tune", "ours-eval", "kept", 0.60),
@@ -101,14 +100,14 @@ def step_bytes(case):
     z = case.batch * case.out_channels * math.prod(case.out_spatial)
     w = case.out_channels * case.in_channels * math.prod(case.kernel)
     kept_y = z if case.mode in ("train", "eval") else 0
-    return ELEMENT_BYTES[case.act_type] * ((x + w + z) + (z + x + kept_y + w + x + w))
+    return DTYPES[case.act_type].itemsize * ((x + w + z) + (z + x + kept_y + w + x + w))
 
 
 def kept_bytes_ours(case):
     """Activation bytes our backward keeps from forward (see -convbn-memory-report)."""
     x = case.batch * case.in_channels * math.prod(case.spatial)
     z = case.batch * case.out_channels * math.prod(case.out_spatial)
-    size = ELEMENT_BYTES[case.act_type]
+    size = DTYPES[case.act_type].itemsize
     extra = {"train": size * z + 4 * 2 * case.out_channels, "eval": size * z,
              "tune": 0, "deploy": 0}[case.mode]
     return size * x + extra
@@ -274,7 +273,7 @@ def main():
     parser.add_argument("--size", type=int, help="ResNet-50 input size (224 GPU, 56 CPU)")
     parser.add_argument("--layers", type=int, default=0, help="only the first N distinct layers")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--dtype", default="f32", choices=sorted(ELEMENT_BYTES),
+    parser.add_argument("--dtype", default="f32", choices=sorted(DTYPES),
                         help="activations, weights and gradients (per-channel vectors stay "
                              "f32), ours and PyTorch's alike; the whole network stays f32")
     parser.add_argument("--warmup", type=int, default=3)

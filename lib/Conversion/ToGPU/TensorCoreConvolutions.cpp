@@ -138,10 +138,15 @@ struct PaddedCopy {
   Value load(Index &ix, ArrayRef<Value> at) const;
 };
 
-/// Whether some op strictly between `from` and `to` (same block) may write
-/// to the buffer `buffer` belongs to.
-bool mayWriteBetween(Operation *from, Operation *to, Value buffer) {
+/// Whether the buffer `buffer` belongs to may change after `from` and
+/// while the kernel that replaces `to` (same block) reads it: some op
+/// strictly between them may write it, or `to` writes it.
+bool mayChangeBefore(Operation *from, Operation *to, Value buffer) {
   Value root = rootBuffer(buffer);
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(to))
+    for (Value init : dps.getDpsInits())
+      if (rootBuffer(init) == root)
+        return true;
   for (Operation *op = from->getNextNode(); op && op != to;
        op = op->getNextNode()) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
@@ -240,13 +245,9 @@ std::optional<PaddedCopy> matchPaddedCopy(Value operand, Operation *op) {
   padded.low[1] = window.getStaticOffsets()[rank - 1];
   // The source must hold the copied values when the kernel reads it, and
   // must be neither the buffer being replaced nor one the kernel writes.
-  Value sourceRoot = rootBuffer(padded.source);
-  if (sourceRoot == buffer || mayWriteBetween(copy, op, padded.source))
+  if (rootBuffer(padded.source) == buffer ||
+      mayChangeBefore(copy, op, padded.source))
     return std::nullopt;
-  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
-    for (Value init : dps.getDpsInits())
-      if (rootBuffer(init) == sourceRoot)
-        return std::nullopt;
   if (expand)
     padded.ops.push_back(expand);
   padded.ops.append({copy, window, zero});
@@ -345,16 +346,9 @@ std::optional<ProducedOperand> matchProducedOperand(Value operand,
       return std::nullopt;
   // Its inputs must still hold what the generic read, and the kernel must
   // not write them.
-  auto dps = dyn_cast<DestinationStyleOpInterface>(op);
-  for (Value input : generic.getDpsInputs()) {
-    if (!isa<MemRefType>(input.getType()))
-      continue;
-    if (mayWriteBetween(generic, op, input))
+  for (Value input : generic.getDpsInputs())
+    if (isa<MemRefType>(input.getType()) && mayChangeBefore(generic, op, input))
       return std::nullopt;
-    for (Value init : dps ? dps.getDpsInits() : ValueRange())
-      if (rootBuffer(init) == rootBuffer(input))
-        return std::nullopt;
-  }
   produced.ops.push_back(generic);
   produced.ops.append(deallocs);
   produced.ops.push_back(alloc);
