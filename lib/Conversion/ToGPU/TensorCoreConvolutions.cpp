@@ -90,6 +90,17 @@ struct Index {
   Value load(Value buffer, ArrayRef<Value> indices) {
     return memref::LoadOp::create(b, buffer, indices);
   }
+  Value zero(Type type) {
+    return arith::ConstantOp::create(b, type, b.getFloatAttr(type, 0.0));
+  }
+  /// `load()` (of type `type`) where `inBounds`, zero elsewhere.
+  Value loadOrZero(Value inBounds, Type type, function_ref<Value()> load) {
+    auto ifOp = scf::IfOp::create(
+        b, inBounds,
+        [&](OpBuilder &, Location) { scf::YieldOp::create(b, load()); },
+        [&](OpBuilder &, Location) { scf::YieldOp::create(b, zero(type)); });
+    return ifOp.getResult(0);
+  }
 };
 
 /// The buffer a view (subview, reshape, cast) was taken of.
@@ -281,18 +292,8 @@ Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
                             ix.lessThan(w, type.getDimSize(rank - 1)));
   indices[rank - 2] = h;
   indices[rank - 1] = w;
-  Type element = type.getElementType();
-  auto ifOp = scf::IfOp::create(
-      ix.b, inside,
-      [&](OpBuilder &, Location) {
-        scf::YieldOp::create(ix.b, ix.load(source, indices));
-      },
-      [&](OpBuilder &, Location) {
-        scf::YieldOp::create(
-            ix.b, ValueRange{arith::ConstantOp::create(
-                      ix.b, element, ix.b.getFloatAttr(element, 0.0))});
-      });
-  return ifOp.getResult(0);
+  return ix.loadOrZero(inside, type.getElementType(),
+                       [&] { return ix.load(source, indices); });
 }
 
 /// A GEMM operand computed only for the kernel by an elementwise
@@ -737,20 +738,13 @@ void KernelBuilder::forEachElement(int64_t count, Value tid,
 
 Value KernelBuilder::guardedLoad(Value inBounds, function_ref<Value()> load) {
   Type type = g.operandType;
-  auto ifOp = scf::IfOp::create(
-      b, inBounds,
-      [&](OpBuilder &, Location) {
-        // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
-        Value v = load();
-        if (v.getType() != type)
-          v = arith::ExtFOp::create(b, type, v);
-        scf::YieldOp::create(b, v);
-      },
-      [&](OpBuilder &, Location) {
-        scf::YieldOp::create(b, ValueRange{arith::ConstantOp::create(
-                                    b, type, b.getFloatAttr(type, 0.0))});
-      });
-  return ifOp.getResult(0);
+  return ix.loadOrZero(inBounds, type, [&]() -> Value {
+    // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
+    Value v = load();
+    if (v.getType() != type)
+      v = arith::ExtFOp::create(b, type, v);
+    return v;
+  });
 }
 
 void KernelBuilder::loadTiles(Value sharedA, Value sharedB, Value tid, Value z,
@@ -838,8 +832,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
       {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
        vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
        vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-  Value padding =
-      arith::ConstantOp::create(b, tileType, b.getFloatAttr(tileType, 0.0));
+  Value padding = ix.zero(tileType);
   SmallVector<bool> inBounds = {true, true};
   SmallVector<Value> next(accs.begin(), accs.end());
   for (int64_t kk = 0; kk < kTileK; kk += mmaK) {
