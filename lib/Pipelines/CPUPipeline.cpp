@@ -29,7 +29,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     vectorize += ",convbn-collapse-contiguous-loops,canonicalize,";
   }
   std::string pipeline = detail::linalgOnBuffersStages(
-      options.evalToTune, options.resultsToOutParams, vectorize);
+      options.evalToTune, options.resultsToOutParams,
+      vectorize + detail::splitReductionsStage(options.splitReductions));
   if (options.emulateTensorCores)
     pipeline += "convbn-tensor-core-convolutions{cpu-emulation=true},";
   pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)

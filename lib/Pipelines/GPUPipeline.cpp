@@ -20,8 +20,9 @@ std::string
 mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // Results are caller-allocated device buffers; every loop nest becomes a
   // kernel and nothing else may stay on the host (convbn-check-host-code).
-  std::string pipeline =
-      detail::linalgOnBuffersStages(options.evalToTune, /*outParams=*/true);
+  std::string pipeline = detail::linalgOnBuffersStages(
+      options.evalToTune, /*outParams=*/true,
+      detail::splitReductionsStage(options.splitReductions));
   // Convolutions as tensor-core kernels first; what is left becomes loops.
   if (options.tensorCores)
     pipeline +=

@@ -32,12 +32,22 @@ inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
   return stages;
 }
 
+/// `-convbn-split-reductions` for `parallelism` > 0, ending with a comma;
+/// nothing otherwise.
+inline std::string splitReductionsStage(int64_t parallelism) {
+  if (parallelism <= 0)
+    return "";
+  return "convbn-split-reductions{parallelism=" + std::to_string(parallelism) +
+         "},";
+}
+
 /// Linalg on memrefs to one flat parallel loop nest per op, tiled into
 /// blocks of `blockSize` iterations and annotated for the GPU mapping.
 /// Ends with a comma.
 inline std::string gpuLoopStages(int64_t blockSize) {
   return "convbn-copy-to-linalg,"
          "convert-linalg-to-parallel-loops,"
+         "convbn-promote-accumulators,"
          "canonicalize,"
          "convbn-map-loops-to-gpu{block-size=" +
          std::to_string(blockSize) + "},";

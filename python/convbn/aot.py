@@ -102,7 +102,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     keeps the intermediate files and the library. With `source_path` (the
     file `ir_text` was read from), diagnostics name that file.
     `cpu_gpu_loops` > 0 (CPU only): run the GPU pipeline's loop structure
-    sequentially, with blocks of that many threads. `cpu_vectorize` (CPU
+    sequentially, with blocks of that many threads, reductions split as
+    there. `cpu_vectorize` (CPU
     only): 2-D convolutions as tiled, vectorized im2col contractions.
     `tensor_cores`: 2-D convolutions as the GPU pipeline's implicit-GEMM
     tensor-core kernels (f32 as TF32); on the CPU, the same kernels
@@ -126,6 +127,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     if target == "cpu":
         pipeline = (f"convbn-cpu-pipeline{{eval-to-tune={flag(eval_to_tune)} out-params=true "
                     f"gpu-loops={cpu_gpu_loops} vectorize={flag(cpu_vectorize)} "
+                    # The GPU pipeline's reduction splitting (its default) with its loops.
+                    f"split-reductions={65536 if cpu_gpu_loops else 0} "
                     f"emulate-tensor-cores={flag(tensor_cores)}}}")
     else:
         pipeline = (f"convbn-gpu-pipeline{{eval-to-tune={flag(eval_to_tune)} format={gpu_format} "

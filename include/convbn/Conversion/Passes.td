@@ -311,6 +311,68 @@ def ConvBNLowerBF16MmaSync : Pass<"convbn-lower-bf16-mma-sync"> {
   ];
 }
 
+def ConvBNSplitReductions : Pass<"convbn-split-reductions"> {
+  let summary = "GPU: split reductions with few parallel iterations into lanes and a sum of the lanes";
+  let description = [{
+    On the GPU every parallel iteration of a loop nest is a thread that runs
+    the reduction loops itself. A reduction with fewer than `parallelism`
+    parallel iterations (the per-channel sums: images x channels; tune's
+    weight-sized sums: one per filter) would leave most of the GPU idle,
+    with neighbouring threads reading addresses a feature map apart. Such a
+    `linalg.generic` on tensors (static shapes, projected-permutation maps,
+    one output, consecutive reduction loops that every input using them
+    indexes innermost) has its reduction loops merged into one
+    (`collapseOpIterationDims`) and split by upstream's
+    `linalg::splitReduction` in its inner-parallel form: partial sums with
+    an extra innermost dimension of L lanes, lane t summing the terms t,
+    t + L, t + 2L, ... (neighbouring threads read neighbouring addresses),
+    then a generic that sums the lanes. The partial op's loops are reordered
+    (`interchangeGenericOp`) so that the lanes are the innermost parallel
+    loop and the reduction comes last. L is the smallest divisor of the
+    number of terms that brings the parallel iterations to `parallelism`
+    (else the largest), with at least `min-terms` terms per lane; a
+    reduction with no such divisor is left alone. The sums keep their
+    accumulator type (f64 by default); only the order of the additions
+    changes. `-convbn-gpu-pipeline` runs it (`split-reductions`).
+  }];
+  let options = [
+    Option<"parallelism", "parallelism", "int64_t", /*default=*/"65536",
+           "Split reductions with fewer parallel iterations than this">,
+    Option<"minTerms", "min-terms", "int64_t", /*default=*/"32",
+           "Least number of terms each lane sums">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvBNPromoteAccumulators : Pass<"convbn-promote-accumulators"> {
+  let summary = "Keep the element a loop accumulates into in a register (an iteration argument)";
+  let description = [{
+    `convert-linalg-to-parallel-loops` and `convert-linalg-to-loops` write a
+    reduction as an `scf.for` that loads the output element, adds a term and
+    stores the element back in every iteration. LLVM keeps the value but
+    not the stores, because it cannot tell that the buffers the loop reads
+    do not alias the output (they are plain pointers by then): on the GPU
+    every term then costs a store to global memory. For every `scf.for`
+    outside GPU code whose body holds a `memref.store` to an element whose
+    buffer and indices are defined outside the loop, and one
+    `memref.load` of the same element before it, this pass makes the
+    element an iteration argument of the loop (loaded once before it,
+    stored once after it), provided nothing else in the loop writes memory
+    and every other read is proven apart from the buffer by MLIR's alias
+    analysis (a buffer allocated in the function is apart from the
+    function's arguments and from other allocations). Inner loops come
+    first, so a nest of reduction loops carries the element through all of
+    them. Any other loop is left as it is.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def ConvBNAlignWorkgroupBuffers : Pass<"convbn-align-workgroup-buffers"> {
   let summary = "Align the shared-memory buffers of GPU kernels";
   let description = [{

@@ -46,6 +46,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
                      "checks their tiling and index arithmetic on the CPU"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> splitReductions{
+      *this, "split-reductions",
+      llvm::cl::desc("If > 0, split reductions with fewer parallel "
+                     "iterations than this into lanes and a sum of the lanes "
+                     "(-convbn-split-reductions, as the GPU pipeline does): "
+                     "with gpu-loops, checks the GPU's reductions on the CPU"),
+      llvm::cl::init(0)};
   PassOptions::ListOption<int64_t> vectorTileSizes{
       *this, "vector-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the contractions "
@@ -104,6 +111,13 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "elementwise kernel only for a convolution (the Tune "
                      "fold's W * k) in the convolution's gathers instead"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> splitReductions{
+      *this, "split-reductions",
+      llvm::cl::desc("Split reductions with fewer parallel iterations than "
+                     "this (threads) into lanes and a sum of the lanes, so "
+                     "that per-channel and per-filter sums fill the GPU "
+                     "(-convbn-split-reductions); 0: one thread per result"),
+      llvm::cl::init(65536)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(256)};

@@ -42,7 +42,7 @@ struct ConvBNMapLoopsToGPUPass
     if (blockSize < 1 || blockSize > 1024) {
       getOperation()->emitError()
           << "convbn-map-loops-to-gpu: block-size must be in [1, 1024], but is "
-          << blockSize;
+          << static_cast<int64_t>(blockSize);
       return signalPassFailure();
     }
     MLIRContext *ctx = &getContext();

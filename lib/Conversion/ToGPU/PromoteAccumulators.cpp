@@ -1,0 +1,140 @@
+//===- PromoteAccumulators.cpp - Reduction accumulators in registers ------===//
+//
+// `convert-linalg-to-parallel-loops` writes a reduction as an `scf.for` whose
+// body loads the output element, adds a term and stores it back, every
+// iteration. LLVM cannot keep that element in a register: it cannot tell
+// that the inputs read in the loop do not alias the output (the buffers are
+// plain pointers to it), so on the GPU every term costs a store to global
+// memory, 8 bytes for an f64 accumulator against the 4 bytes read. When
+// MLIR's alias analysis can tell, this pass carries the element through the
+// loop as an iteration argument instead: one load before the loop, one store
+// after it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "convbn/Conversion/Passes.h"
+
+#include "mlir/Analysis/AliasAnalysis.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::convbn {
+#define GEN_PASS_DEF_CONVBNPROMOTEACCUMULATORS
+#include "convbn/Conversion/Passes.h.inc"
+} // namespace mlir::convbn
+
+using namespace mlir;
+
+namespace {
+
+/// A load and a store of one element that `loop` carries from iteration to
+/// iteration.
+struct Accumulator {
+  memref::LoadOp load;
+  memref::StoreOp store;
+};
+
+/// Whether every effect of the ops in `loop`'s body other than `acc`'s load
+/// and store is a read of memory that `aliasAnalysis` proves apart from the
+/// accumulator's buffer.
+bool onlyDisjointReads(scf::ForOp loop, Accumulator acc,
+                       AliasAnalysis &aliasAnalysis) {
+  Value buffer = acc.store.getMemRef();
+  WalkResult result = loop.getBody()->walk([&](Operation *op) {
+    if (op == acc.load || op == acc.store)
+      return WalkResult::advance();
+    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance(); // Its nested ops are visited.
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      if (!isa<MemoryEffects::Read>(effect.getEffect()) || !effect.getValue() ||
+          !aliasAnalysis.alias(effect.getValue(), buffer).isNo())
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
+/// The accumulator of `loop`: a store in its body (not nested) to an element
+/// whose buffer and indices are defined outside the loop, and the one load
+/// of that element before it in the body; nothing else in the loop writes
+/// memory or reads memory that may alias the buffer.
+std::optional<Accumulator> findAccumulator(scf::ForOp loop,
+                                           AliasAnalysis &aliasAnalysis) {
+  auto invariant = [&](Value v) { return loop.isDefinedOutsideOfLoop(v); };
+  for (auto store : loop.getBody()->getOps<memref::StoreOp>()) {
+    if (!invariant(store.getMemRef()) ||
+        !llvm::all_of(store.getIndices(), invariant))
+      continue;
+    memref::LoadOp load;
+    for (auto candidate : loop.getBody()->getOps<memref::LoadOp>()) {
+      if (candidate.getMemRef() != store.getMemRef() ||
+          candidate.getIndices() != store.getIndices() ||
+          !candidate->isBeforeInBlock(store))
+        continue;
+      if (load)
+        return std::nullopt; // Two loads of the element.
+      load = candidate;
+    }
+    if (!load)
+      continue;
+    Accumulator acc{load, store};
+    if (onlyDisjointReads(loop, acc, aliasAnalysis))
+      return acc;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// Carries `acc` through `loop` as an iteration argument: loaded before the
+/// loop, stored after it. Returns the loop that replaces `loop`.
+scf::ForOp promote(RewriterBase &rewriter, scf::ForOp loop, Accumulator acc) {
+  rewriter.setInsertionPoint(loop);
+  Operation *initial = rewriter.clone(*acc.load);
+  Value stored = acc.store.getValueToStore();
+  auto newLoop = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+      rewriter, initial->getResult(0),
+      /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+        return SmallVector<Value>{stored};
+      }));
+  rewriter.replaceOp(acc.load, newLoop.getRegionIterArgs().back());
+  rewriter.setInsertionPointAfter(newLoop);
+  memref::StoreOp::create(rewriter, acc.store.getLoc(),
+                          newLoop.getResults().back(), acc.store.getMemRef(),
+                          acc.store.getIndices());
+  rewriter.eraseOp(acc.store);
+  return newLoop;
+}
+
+struct ConvBNPromoteAccumulatorsPass
+    : public convbn::impl::ConvBNPromoteAccumulatorsBase<
+          ConvBNPromoteAccumulatorsPass> {
+  void runOnOperation() override {
+    AliasAnalysis &aliasAnalysis = getAnalysis<AliasAnalysis>();
+    IRRewriter rewriter(&getContext());
+    // Innermost loops first: a promoted inner loop leaves the load and the
+    // store in its parent's body, where they may be promoted again.
+    SmallVector<scf::ForOp> loops;
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (!loop->getParentOfType<gpu::LaunchOp>() &&
+          !loop->getParentOfType<gpu::GPUModuleOp>())
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      while (std::optional<Accumulator> acc =
+                 findAccumulator(loop, aliasAnalysis))
+        loop = promote(rewriter, loop, *acc);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,114 @@
+// RUN: convbn-opt %s -split-input-file -convbn-split-reductions | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convbn-split-reductions=parallelism=256 | FileCheck %s --check-prefix=ENOUGH
+// RUN: not convbn-opt %s -split-input-file -convbn-split-reductions=min-terms=0 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: convbn-split-reductions: parallelism and min-terms must be at least 1, but are 65536 and 0
+
+// A per-sample, per-channel sum (the lowering's first stage of a bias or
+// gamma gradient): 8 x 32 = 256 threads would each sum 32 x 32 terms. Rows
+// and columns become one reduction of 1024 terms, split into 32 lanes (256
+// would reach 65536 threads, but each lane sums at least 32 terms). Lane t
+// sums the terms t, t + 32, ...: the input is viewed as 8 x 32 x 32 (terms)
+// x 32 (lanes), the lanes are the innermost parallel loop, and a second
+// generic sums them. The accumulator stays f64. With 256 threads wanted,
+// the reduction is left alone.
+
+#in = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#out = affine_map<(n, c, h, w) -> (n, c)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
+// CHECK-DAG: #[[PART:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[ID3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @per_channel_sum
+//       CHECK: %[[FLAT:.*]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<8x32x32x32xf32> into tensor<8x32x1024xf32>
+//       CHECK: %[[LANES:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 32, 32]
+//       CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<8x32x32xf64>
+//       CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[PART]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+//  CHECK-SAME:     ins(%[[LANES]] : tensor<8x32x32x32xf32>) outs(%[[ZERO]] : tensor<8x32x32xf64>)
+//       CHECK:   arith.extf
+//       CHECK:   arith.addf
+//       CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP]]], iterator_types = ["parallel", "parallel", "reduction"]}
+//  CHECK-SAME:     ins(%[[P]] : tensor<8x32x32xf64>) outs(%arg1 : tensor<8x32xf64>)
+//       CHECK: return %[[S]]
+// ENOUGH-LABEL: func @per_channel_sum
+//   ENOUGH-NOT: expand_shape
+//       ENOUGH: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+func.func @per_channel_sum(%x: tensor<8x32x32x32xf32>, %init: tensor<8x32xf64>) -> tensor<8x32xf64> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : tensor<8x32x32x32xf32>) outs(%init : tensor<8x32xf64>) {
+  ^bb0(%a: f32, %acc: f64):
+    %e = arith.extf %a : f32 to f64
+    %s = arith.addf %acc, %e : f64
+    linalg.yield %s : f64
+  } -> tensor<8x32xf64>
+  return %r : tensor<8x32xf64>
+}
+
+// -----
+
+// A per-filter sum over a weight-sized product (tune's gamma gradient):
+// 64 threads of 16 x 3 x 3 = 144 terms; 144 = 4 lanes x 36 terms (the
+// largest divisor with at least 32 terms per lane). Both inputs are split.
+
+#w = affine_map<(o, i, kh, kw) -> (o, i, kh, kw)>
+#f = affine_map<(o, i, kh, kw) -> (o)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+// CHECK-LABEL: func @per_filter_dot
+//       CHECK: tensor.expand_shape {{.*}} output_shape [64, 36, 4] : tensor<64x144xf64> into tensor<64x36x4xf64>
+//       CHECK: tensor.expand_shape {{.*}} output_shape [64, 36, 4] : tensor<64x144xf32> into tensor<64x36x4xf32>
+//       CHECK: linalg.generic {indexing_maps = [#[[W]], #[[W]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+//       CHECK: } -> tensor<64x4xf64>
+//       CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+//       CHECK: } -> tensor<64xf64>
+func.func @per_filter_dot(%g: tensor<64x16x3x3xf64>, %w: tensor<64x16x3x3xf32>, %init: tensor<64xf64>) -> tensor<64xf64> {
+  %r = linalg.generic {indexing_maps = [#w, #w, #f], iterator_types = ["parallel", "reduction", "reduction", "reduction"]}
+      ins(%g, %w : tensor<64x16x3x3xf64>, tensor<64x16x3x3xf32>) outs(%init : tensor<64xf64>) {
+  ^bb0(%a: f64, %b: f32, %acc: f64):
+    %e = arith.extf %b : f32 to f64
+    %m = arith.mulf %a, %e : f64
+    %s = arith.addf %acc, %m : f64
+    linalg.yield %s : f64
+  } -> tensor<64xf64>
+  return %r : tensor<64xf64>
+}
+
+// -----
+
+// Left alone: a sum over the batch, whose terms are not the innermost
+// dimension of the input (lanes would not be neighbours in memory).
+
+#nc = affine_map<(c, n) -> (n, c)>
+#c = affine_map<(c, n) -> (c)>
+// CHECK-LABEL: func @batch_sum
+//   CHECK-NOT: expand_shape
+//       CHECK: iterator_types = ["parallel", "reduction"]
+//   CHECK-NOT: linalg.generic
+func.func @batch_sum(%p: tensor<4096x32xf64>, %init: tensor<32xf64>) -> tensor<32xf64> {
+  %r = linalg.generic {indexing_maps = [#nc, #c], iterator_types = ["parallel", "reduction"]}
+      ins(%p : tensor<4096x32xf64>) outs(%init : tensor<32xf64>) {
+  ^bb0(%a: f64, %acc: f64):
+    %s = arith.addf %acc, %a : f64
+    linalg.yield %s : f64
+  } -> tensor<32xf64>
+  return %r : tensor<32xf64>
+}
+
+// -----
+
+// Left alone: 7 x 7 = 49 terms have no divisor leaving 32 terms per lane.
+
+#in = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#out = affine_map<(n, c, h, w) -> (n, c)>
+// CHECK-LABEL: func @short_sum
+//   CHECK-NOT: expand_shape
+//       CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+//   CHECK-NOT: linalg.generic
+func.func @short_sum(%x: tensor<8x32x7x7xf32>, %init: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : tensor<8x32x7x7xf32>) outs(%init : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
