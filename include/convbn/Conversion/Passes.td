@@ -366,6 +366,14 @@ def ConvBNPromoteAccumulators : Pass<"convbn-promote-accumulators"> {
     function's arguments and from other allocations). Inner loops come
     first, so a nest of reduction loops carries the element through all of
     them. Any other loop is left as it is.
+
+    When the load then sits at the top of an `scf.parallel` nest that
+    stores every element of the buffer exactly once (its induction
+    variables are the indices, over the buffer's whole static shape), and
+    the nest before it, with nothing touching the buffer in between, only
+    fills the buffer with a constant (the zero fill of a reduction's
+    output), the accumulator starts from that constant and the fill nest is
+    erased: on the GPU, one kernel fewer per reduction.
   }];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect",

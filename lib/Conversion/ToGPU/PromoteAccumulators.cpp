@@ -95,10 +95,12 @@ std::optional<Accumulator> findAccumulator(scf::ForOp loop,
 }
 
 /// Carries `acc` through `loop` as an iteration argument: loaded before the
-/// loop, stored after it. Returns the loop that replaces `loop`.
-scf::ForOp promote(RewriterBase &rewriter, scf::ForOp loop, Accumulator acc) {
+/// loop, stored after it. Returns the loop that replaces `loop`, and that
+/// load and store.
+std::pair<scf::ForOp, Accumulator> promote(RewriterBase &rewriter,
+                                           scf::ForOp loop, Accumulator acc) {
   rewriter.setInsertionPoint(loop);
-  Operation *initial = rewriter.clone(*acc.load);
+  auto initial = cast<memref::LoadOp>(rewriter.clone(*acc.load));
   Value stored = acc.store.getValueToStore();
   auto newLoop = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
       rewriter, initial->getResult(0),
@@ -108,11 +110,108 @@ scf::ForOp promote(RewriterBase &rewriter, scf::ForOp loop, Accumulator acc) {
       }));
   rewriter.replaceOp(acc.load, newLoop.getRegionIterArgs().back());
   rewriter.setInsertionPointAfter(newLoop);
-  memref::StoreOp::create(rewriter, acc.store.getLoc(),
-                          newLoop.getResults().back(), acc.store.getMemRef(),
-                          acc.store.getIndices());
+  auto final = memref::StoreOp::create(
+      rewriter, acc.store.getLoc(), newLoop.getResults().back(),
+      acc.store.getMemRef(), acc.store.getIndices());
   rewriter.eraseOp(acc.store);
-  return newLoop;
+  return {newLoop, Accumulator{initial, final}};
+}
+
+/// The constant `nest` stores into every element of `buffer` if it is a
+/// zero-based, unit-step `scf.parallel` whose only op is that store, at its
+/// induction variables, over `buffer`'s whole static shape: a fill.
+Value fillConstant(scf::ParallelOp nest, Value buffer) {
+  Block *body = nest.getBody();
+  if (body->getOperations().size() != 2)
+    return {};
+  auto store = dyn_cast<memref::StoreOp>(body->front());
+  if (!store || store.getMemRef() != buffer ||
+      !nest.isDefinedOutsideOfLoop(store.getValueToStore()) ||
+      !llvm::equal(store.getIndices(), nest.getInductionVars()))
+    return {};
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    return {};
+  for (auto [lb, ub, step, size] :
+       llvm::zip_equal(nest.getLowerBound(), nest.getUpperBound(),
+                       nest.getStep(), type.getShape())) {
+    std::optional<int64_t> l = getConstantIntValue(lb);
+    std::optional<int64_t> u = getConstantIntValue(ub);
+    std::optional<int64_t> st = getConstantIntValue(step);
+    if (l != 0 || st != 1 || u != size)
+      return {};
+  }
+  return store.getValueToStore();
+}
+
+/// Whether `nest`'s induction variables run over every element of `buffer`
+/// (static, identity layout) exactly once as the indices `indices`: each
+/// index is a distinct induction variable of the nest, from 0 in unit steps
+/// to the buffer's size in that dimension.
+bool coversBuffer(scf::ParallelOp nest, Value buffer, ValueRange indices) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      indices.size() != nest.getNumLoops())
+    return false;
+  llvm::SmallDenseSet<unsigned> seen;
+  for (auto [dim, index] : llvm::enumerate(indices)) {
+    auto iv = dyn_cast<BlockArgument>(index);
+    if (!iv || iv.getOwner() != nest.getBody() ||
+        !seen.insert(iv.getArgNumber()).second)
+      return false;
+    unsigned loop = iv.getArgNumber();
+    if (getConstantIntValue(nest.getLowerBound()[loop]) != 0 ||
+        getConstantIntValue(nest.getStep()[loop]) != 1 ||
+        getConstantIntValue(nest.getUpperBound()[loop]) != type.getShape()[dim])
+      return false;
+  }
+  return true;
+}
+
+/// Whether `op` (or an op nested in it) may touch memory that may alias
+/// `buffer`.
+bool mayTouch(Operation *op, Value buffer, AliasAnalysis &aliasAnalysis) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance();
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances)
+      if (!effect.getValue() ||
+          !aliasAnalysis.alias(effect.getValue(), buffer).isNo())
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// When `acc`'s load is at the top of a loop nest that stores every element
+/// of the buffer once, and the nest just before it (nothing touching the
+/// buffer in between) fills the buffer with a constant, the accumulator
+/// starts from the constant instead and the fill (a kernel of its own on
+/// the GPU) goes away.
+void foldFill(RewriterBase &rewriter, Accumulator acc,
+              AliasAnalysis &aliasAnalysis) {
+  auto nest = dyn_cast<scf::ParallelOp>(acc.load->getParentOp());
+  Value buffer = acc.load.getMemRef();
+  if (!nest || acc.store->getParentOp() != nest ||
+      !coversBuffer(nest, buffer, acc.load.getIndices()))
+    return;
+  for (Operation *op = nest->getPrevNode(); op; op = op->getPrevNode()) {
+    auto fill = dyn_cast<scf::ParallelOp>(op);
+    if (Value constant = fill ? fillConstant(fill, buffer) : Value()) {
+      if (constant.getType() != acc.load.getType())
+        return;
+      rewriter.replaceOp(acc.load, constant);
+      rewriter.eraseOp(fill);
+      return;
+    }
+    if (mayTouch(op, buffer, aliasAnalysis))
+      return;
+  }
 }
 
 struct ConvBNPromoteAccumulatorsPass
@@ -131,8 +230,11 @@ struct ConvBNPromoteAccumulatorsPass
     });
     for (scf::ForOp loop : loops) {
       while (std::optional<Accumulator> acc =
-                 findAccumulator(loop, aliasAnalysis))
-        loop = promote(rewriter, loop, *acc);
+                 findAccumulator(loop, aliasAnalysis)) {
+        auto [newLoop, outer] = promote(rewriter, loop, *acc);
+        loop = newLoop;
+        foldFill(rewriter, outer, aliasAnalysis);
+      }
     }
   }
 };

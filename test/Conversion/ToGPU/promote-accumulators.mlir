@@ -93,3 +93,114 @@ func.func @other_effects(%x: memref<256xf32>) -> (memref<4xf32>, memref<256xf32>
   }
   return %acc, %copy : memref<4xf32>, memref<256xf32>
 }
+
+// -----
+
+// The buffer is filled with zeros by the loop nest just before, and the
+// reduction nest stores every element once: the accumulator starts from the
+// zero and the fill (a kernel of its own on the GPU) goes away.
+
+// CHECK-LABEL: func @fill_folded
+//       CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+//  CHECK-NEXT: %[[ACC:.*]] = memref.alloc() : memref<4xf64>
+//  CHECK-NEXT: scf.parallel
+//  CHECK-NEXT:   %[[S:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]) -> (f64)
+//       CHECK:   memref.store %[[S]], %[[ACC]]
+//  CHECK-NEXT:   scf.reduce
+//  CHECK-NEXT: }
+//  CHECK-NEXT: return
+func.func @fill_folded(%x: memref<4x64xf32>) -> memref<4xf64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f64
+  %acc = memref.alloc() : memref<4xf64>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<4xf64>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c64 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x64xf32>
+      %a = memref.load %acc[%i] : memref<4xf64>
+      %e = arith.extf %v : f32 to f64
+      %s = arith.addf %a, %e : f64
+      memref.store %s, %acc[%i] : memref<4xf64>
+    }
+    scf.reduce
+  }
+  return %acc : memref<4xf64>
+}
+
+// -----
+
+// The fill stays: something between it and the reduction reads the buffer.
+
+// CHECK-LABEL: func @fill_read_between
+//       CHECK: scf.parallel
+//       CHECK:   memref.store %{{.*}}, %[[ACC:.*]][
+//       CHECK: memref.copy %[[ACC]]
+//       CHECK: scf.parallel
+//       CHECK:   %[[INIT:.*]] = memref.load %[[ACC]]
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (f64)
+func.func @fill_read_between(%x: memref<4x64xf32>, %snapshot: memref<4xf64>) -> memref<4xf64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f64
+  %acc = memref.alloc() : memref<4xf64>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<4xf64>
+    scf.reduce
+  }
+  memref.copy %acc, %snapshot : memref<4xf64> to memref<4xf64>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c64 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x64xf32>
+      %a = memref.load %acc[%i] : memref<4xf64>
+      %e = arith.extf %v : f32 to f64
+      %s = arith.addf %a, %e : f64
+      memref.store %s, %acc[%i] : memref<4xf64>
+    }
+    scf.reduce
+  }
+  return %acc : memref<4xf64>
+}
+
+// -----
+
+// The fill stays: the reduction stores only half of the buffer, whose other
+// half keeps the fill's zeros.
+
+// CHECK-LABEL: func @reduction_covers_part
+//       CHECK: scf.parallel
+//       CHECK:   memref.store %{{.*}}, %[[ACC:.*]][
+//       CHECK: scf.parallel
+//       CHECK:   %[[INIT:.*]] = memref.load %[[ACC]]
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (f64)
+func.func @reduction_covers_part(%x: memref<4x64xf32>) -> memref<8xf64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f64
+  %acc = memref.alloc() : memref<8xf64>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<8xf64>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c64 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x64xf32>
+      %a = memref.load %acc[%i] : memref<8xf64>
+      %e = arith.extf %v : f32 to f64
+      %s = arith.addf %a, %e : f64
+      memref.store %s, %acc[%i] : memref<8xf64>
+    }
+    scf.reduce
+  }
+  return %acc : memref<8xf64>
+}
