@@ -26,7 +26,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
           [&] { vectorize += ","; });
       vectorize += "}";
     }
-    vectorize += ",convbn-collapse-contiguous-loops,canonicalize,";
+    // Reductions as independent lanes (vectorizable without reassociating
+    // the sums), then loops collapsed with the lanes innermost.
+    vectorize += ",convbn-split-reductions{lanes=32 min-terms=4},"
+                 "convbn-collapse-contiguous-loops,canonicalize,";
   }
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, options.resultsToOutParams,

@@ -312,7 +312,7 @@ def ConvBNLowerBF16MmaSync : Pass<"convbn-lower-bf16-mma-sync"> {
 }
 
 def ConvBNSplitReductions : Pass<"convbn-split-reductions"> {
-  let summary = "GPU: split reductions with few parallel iterations into lanes and a sum of the lanes";
+  let summary = "Split reductions into lanes and a sum of the lanes (GPU: enough threads; CPU: vector lanes)";
   let description = [{
     On the GPU every parallel iteration of a loop nest is a thread that runs
     the reduction loops itself. A reduction with fewer than `parallelism`
@@ -334,12 +334,23 @@ def ConvBNSplitReductions : Pass<"convbn-split-reductions"> {
     reduction with no such divisor is left alone. The sums keep their
     accumulator type (f64 by default); only the order of the additions
     changes. `-convbn-gpu-pipeline` runs it (`split-reductions`).
+
+    With `lanes` > 0, every reduction the pass takes is split into the
+    largest divisor of its terms up to `lanes` instead, whatever its
+    parallel iterations: independent sums that a vectorizer can run side by
+    side without reassociating them (`-convbn-cpu-pipeline{vectorize=true}`
+    runs it with `lanes=32 min-terms=4`, and
+    `-convbn-collapse-contiguous-loops` then moves the lanes innermost).
   }];
   let options = [
     Option<"parallelism", "parallelism", "int64_t", /*default=*/"65536",
            "Split reductions with fewer parallel iterations than this">,
     Option<"minTerms", "min-terms", "int64_t", /*default=*/"32",
            "Least number of terms each lane sums">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"0",
+           "If > 0, split every reduction it takes into the largest divisor "
+           "of its terms up to this many lanes, whatever its parallel "
+           "iterations (for vector units: lanes are independent sums)">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -33,9 +33,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("2-D convolutions as tiled, vectorized im2col "
                      "contractions and backward-filter reductions as "
-                     "vectorized GEMMs, other loop nests collapsed for "
-                     "LLVM's vectorizer (-convbn-backward-filter-to-matmul, "
+                     "vectorized GEMMs, reductions split into lanes and "
+                     "other loop nests collapsed for LLVM's vectorizer "
+                     "(-convbn-backward-filter-to-matmul, "
                      "-convbn-vectorize-convolutions, "
+                     "-convbn-split-reductions{lanes=32}, "
                      "-convbn-collapse-contiguous-loops); experimental"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateTensorCores{

@@ -105,6 +105,16 @@ int64_t chooseLanes(const ReductionShape &shape, int64_t parallelism,
   return lanes;
 }
 
+/// With a fixed number of lanes (vector units): the largest divisor of
+/// `shape`'s terms up to `maxLanes` with at least `minTerms` terms per lane.
+int64_t fixedLanes(const ReductionShape &shape, int64_t maxLanes,
+                   int64_t minTerms) {
+  for (int64_t d = maxLanes; d >= 2; --d)
+    if (shape.terms % d == 0 && d * minTerms <= shape.terms)
+      return d;
+  return 1;
+}
+
 /// The loop order that puts the parallel loops of `op` first, in their order
 /// but with `lanes` last among them, then its reduction loops.
 SmallVector<unsigned> lanesInnermostParallel(linalg::GenericOp op,
@@ -127,12 +137,13 @@ struct ConvBNSplitReductionsPass
   using ConvBNSplitReductionsBase::ConvBNSplitReductionsBase;
 
   void runOnOperation() override {
-    if (parallelism < 1 || minTerms < 1) {
+    if (parallelism < 1 || minTerms < 1 || lanes < 0) {
       getOperation()->emitError()
           << "convbn-split-reductions: parallelism and min-terms must be at "
-             "least 1, but are "
-          << static_cast<int64_t>(parallelism) << " and "
-          << static_cast<int64_t>(minTerms);
+             "least 1 and lanes at least 0, but are "
+          << static_cast<int64_t>(parallelism) << ", "
+          << static_cast<int64_t>(minTerms) << " and "
+          << static_cast<int64_t>(lanes);
       return signalPassFailure();
     }
     SmallVector<std::pair<linalg::GenericOp, ReductionShape>> candidates;
@@ -142,8 +153,10 @@ struct ConvBNSplitReductionsPass
     });
     IRRewriter rewriter(&getContext());
     for (auto [op, shape] : candidates) {
-      int64_t lanes = chooseLanes(shape, parallelism, minTerms);
-      if (lanes <= 1)
+      int64_t splitLanes = lanes > 0
+                               ? fixedLanes(shape, lanes, minTerms)
+                               : chooseLanes(shape, parallelism, minTerms);
+      if (splitLanes <= 1)
         continue;
       rewriter.setInsertionPoint(op);
       if (shape.reductionLoops.size() > 1) {
@@ -162,7 +175,7 @@ struct ConvBNSplitReductionsPass
       FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
           rewriter, cast<linalg::LinalgOp>(op.getOperation()),
           [&](linalg::LinalgOp) {
-            return linalg::SplitReductionOptions{lanes, outputRank,
+            return linalg::SplitReductionOptions{splitLanes, outputRank,
                                                  /*innerParallel=*/true};
           });
       if (failed(split))

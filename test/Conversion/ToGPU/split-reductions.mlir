@@ -1,8 +1,22 @@
 // RUN: convbn-opt %s -split-input-file -convbn-split-reductions | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-split-reductions=parallelism=256 | FileCheck %s --check-prefix=ENOUGH
+// RUN: convbn-opt %s -split-input-file -convbn-split-reductions="lanes=32 min-terms=4" | FileCheck %s --check-prefix=LANES
 // RUN: not convbn-opt %s -split-input-file -convbn-split-reductions=min-terms=0 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: convbn-split-reductions: parallelism and min-terms must be at least 1, but are 65536 and 0
+// BAD: convbn-split-reductions: parallelism and min-terms must be at least 1 and lanes at least 0, but are 65536, 0 and 0
+
+// With lanes=32 (the CPU's vectorizing pipeline): every reduction it takes
+// gets the largest divisor of its terms up to 32 lanes, whatever its
+// parallel iterations, with at least 4 terms per lane (1024 terms: 32
+// lanes; 144: 24; 49: 7).
+// LANES-LABEL: func @per_channel_sum
+//       LANES: output_shape [8, 32, 32, 32]
+// LANES-LABEL: func @per_filter_dot
+//       LANES: output_shape [64, 6, 24]
+// LANES-LABEL: func @batch_sum
+//   LANES-NOT: expand_shape
+// LANES-LABEL: func @short_sum
+//       LANES: output_shape [8, 32, 7, 7]
 
 // A per-sample, per-channel sum (the lowering's first stage of a bias or
 // gamma gradient): 8 x 32 = 256 threads would each sum 32 x 32 terms. Rows
@@ -21,10 +35,10 @@
 // CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @per_channel_sum
 //       CHECK: %[[FLAT:.*]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<8x32x32x32xf32> into tensor<8x32x1024xf32>
-//       CHECK: %[[LANES:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 32, 32]
+//       CHECK: %[[SPLIT:.*]] = tensor.expand_shape %[[FLAT]] {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 32, 32]
 //       CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<8x32x32xf64>
 //       CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[PART]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-//  CHECK-SAME:     ins(%[[LANES]] : tensor<8x32x32x32xf32>) outs(%[[ZERO]] : tensor<8x32x32xf64>)
+//  CHECK-SAME:     ins(%[[SPLIT]] : tensor<8x32x32x32xf32>) outs(%[[ZERO]] : tensor<8x32x32xf64>)
 //       CHECK:   arith.extf
 //       CHECK:   arith.addf
 //       CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP]]], iterator_types = ["parallel", "parallel", "reduction"]}
