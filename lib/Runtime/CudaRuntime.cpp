@@ -9,12 +9,14 @@
 #include "convbn/Runtime/CudaRuntime.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -32,6 +34,7 @@ using CUmodule = void *;
 using CUfunction = void *;
 using CUstream = void *;
 using CUevent = void *;
+using CUmemoryPool = void *;
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
@@ -72,7 +75,17 @@ struct Driver {
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuMemHostRegister_v2)(void *, size_t, unsigned);
   CUresult (*cuMemHostUnregister)(void *);
+  // Stream-ordered allocation (drivers of CUDA 11.2 and later); optional.
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDeviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
+  CUresult (*cuMemPoolSetAttribute)(CUmemoryPool, int, void *);
+  CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
 };
+
+// Values of cuda.h's enums that the runtime uses.
+constexpr int kDeviceAttributeMemoryPoolsSupported = 115;
+constexpr int kMemPoolAttributeReleaseThreshold = 4;
 
 //===----------------------------------------------------------------------===//
 // Errors
@@ -133,12 +146,19 @@ std::string driverFailure; // why the driver is not usable, once known
 std::once_flag driverOnce;
 int defaultDevice = 0;
 CUcontext primaryContexts[64];
+/// Per device: whether buffers come from its default memory pool
+/// (stream-ordered, cached), decided with its context.
+bool streamOrderedAllocation[64];
 std::mutex contextMutex;
 
 /// Device memory the generated code holds (mgpuMemAlloc/mgpuMemFree), for
 /// convbnRuntimeMemoryStats.
 std::mutex memoryMutex;
-std::unordered_map<CUdeviceptr, uint64_t> allocationSizes;
+struct Allocation {
+  uint64_t bytes = 0;
+  bool pooled = false; // from cuMemAllocAsync
+};
+std::unordered_map<CUdeviceptr, Allocation> allocationSizes;
 uint64_t liveBytes = 0, peakBytes = 0;
 thread_local CUstream callerStream = nullptr;
 
@@ -225,6 +245,16 @@ void loadDriver() {
   CONVBN_RESOLVE(cuMemHostRegister_v2);
   CONVBN_RESOLVE(cuMemHostUnregister);
 #undef CONVBN_RESOLVE
+  // Optional: without them, every buffer is a cuMemAlloc/cuMemFree pair.
+  auto optional = [&](const char *name, auto &slot) {
+    slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+        dlsym(library, name));
+  };
+  optional("cuDeviceGetAttribute", driver.cuDeviceGetAttribute);
+  optional("cuDeviceGetDefaultMemPool", driver.cuDeviceGetDefaultMemPool);
+  optional("cuMemPoolSetAttribute", driver.cuMemPoolSetAttribute);
+  optional("cuMemAllocAsync", driver.cuMemAllocAsync);
+  optional("cuMemFreeAsync", driver.cuMemFreeAsync);
   if (!ok) {
     driverFailure = "the CUDA driver lacks entry points the runtime needs";
     return;
@@ -233,6 +263,30 @@ void loadDriver() {
   driverReady = check(result, "cuInit");
   if (!driverReady)
     driverFailure = "cuInit failed: " + describe(result);
+}
+
+/// Whether `device` can serve the generated code's buffers from its default
+/// memory pool: cuMemAllocAsync/cuMemFreeAsync on the code's stream, without
+/// the device-wide synchronization of cuMemFree. The pool keeps freed
+/// memory for the next call instead of returning it to the driver at every
+/// synchronization (as PyTorch's caching allocator keeps its own).
+bool useMemoryPool(CUdevice device) {
+  if (std::getenv("CONVBN_RUNTIME_NO_MEMORY_POOL") || !driver.cuMemAllocAsync ||
+      !driver.cuMemFreeAsync || !driver.cuDeviceGetAttribute ||
+      !driver.cuDeviceGetDefaultMemPool || !driver.cuMemPoolSetAttribute)
+    return false;
+  int supported = 0;
+  CUmemoryPool pool = nullptr;
+  uint64_t keepAll = UINT64_MAX;
+  return driver.cuDeviceGetAttribute(&supported,
+                                     kDeviceAttributeMemoryPoolsSupported,
+                                     device) == CUDA_SUCCESS &&
+         supported &&
+         check(driver.cuDeviceGetDefaultMemPool(&pool, device),
+               "cuDeviceGetDefaultMemPool") &&
+         check(driver.cuMemPoolSetAttribute(
+                   pool, kMemPoolAttributeReleaseThreshold, &keepAll),
+               "cuMemPoolSetAttribute", "release threshold");
 }
 
 /// Makes the primary context of the default device current on this thread;
@@ -266,6 +320,7 @@ bool enterContext(const char *api) {
           !check(driver.cuDevicePrimaryCtxRetain(&slot, device),
                  "cuDevicePrimaryCtxRetain"))
         return false;
+      streamOrderedAllocation[defaultDevice] = useMemoryPool(device);
     }
     context = slot;
   }
@@ -274,6 +329,13 @@ bool enterContext(const char *api) {
     return false;
   return current == context ||
          check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+}
+
+/// Whether the default device serves buffers from its memory pool (its
+/// context is current, see enterContext).
+bool defaultDeviceUsesPool() {
+  std::lock_guard<std::mutex> lock(contextMutex);
+  return streamOrderedAllocation[defaultDevice];
 }
 
 CUdeviceptr devicePointer(void *ptr) {
@@ -440,36 +502,51 @@ void mgpuEventRecord(void *event, void *stream) {
     check(driver.cuEventRecord(event, stream), "cuEventRecord");
 }
 
-void *mgpuMemAlloc(uint64_t sizeBytes, void *, int8_t isHostShared) {
+void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, int8_t isHostShared) {
   CUdeviceptr ptr = 0;
   if (sizeBytes == 0 || !enterContext("mgpuMemAlloc"))
     return nullptr;
   std::string what = std::to_string(sizeBytes) + " bytes";
+  // Stream-ordered on the code's stream where the device has memory pools;
+  // an allocation outside any stream keeps the synchronous path.
+  bool pooled = !isHostShared && stream && defaultDeviceUsesPool();
   bool ok;
   if (isHostShared)
     ok = check(driver.cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
                "cuMemAllocManaged", what);
+  else if (pooled)
+    ok = check(driver.cuMemAllocAsync(&ptr, sizeBytes, stream),
+               "cuMemAllocAsync", what);
   else
     ok = check(driver.cuMemAlloc_v2(&ptr, sizeBytes), "cuMemAlloc", what);
   if (ok && ptr) {
     std::lock_guard<std::mutex> lock(memoryMutex);
-    allocationSizes[ptr] = sizeBytes;
+    allocationSizes[ptr] = Allocation{sizeBytes, pooled};
     liveBytes += sizeBytes;
     peakBytes = std::max(peakBytes, liveBytes);
   }
   return reinterpret_cast<void *>(ptr);
 }
 
-void mgpuMemFree(void *ptr, void *) {
+void mgpuMemFree(void *ptr, void *stream) {
   if (!ptr || !enterContext("mgpuMemFree"))
     return;
-  check(driver.cuMemFree_v2(devicePointer(ptr)), "cuMemFree");
-  std::lock_guard<std::mutex> lock(memoryMutex);
-  auto it = allocationSizes.find(devicePointer(ptr));
-  if (it != allocationSizes.end()) {
-    liveBytes -= it->second;
-    allocationSizes.erase(it);
+  Allocation allocation;
+  {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    auto it = allocationSizes.find(devicePointer(ptr));
+    if (it != allocationSizes.end()) {
+      allocation = it->second;
+      liveBytes -= allocation.bytes;
+      allocationSizes.erase(it);
+    }
   }
+  // A pooled buffer goes back to the pool in stream order (after the
+  // kernels queued before on `stream`, which allocated and used it).
+  if (allocation.pooled && stream)
+    check(driver.cuMemFreeAsync(devicePointer(ptr), stream), "cuMemFreeAsync");
+  else
+    check(driver.cuMemFree_v2(devicePointer(ptr)), "cuMemFree");
 }
 
 void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes, void *stream) {

@@ -22,6 +22,14 @@
  * mgpuStreamDestroy leaves it alone), so the generated work is ordered with
  * the caller's (for PyTorch: torch.cuda.current_stream().cuda_stream).
  *
+ * Memory: on devices with memory pools, the generated code's intermediate
+ * buffers come from the device's default pool, allocated and freed in
+ * order on the code's stream (cuMemAllocAsync/cuMemFreeAsync): no
+ * cuMemFree, which synchronizes the device, per buffer and call. The pool
+ * keeps freed memory for the next call (its release threshold is set to
+ * the maximum), as PyTorch's caching allocator keeps its own.
+ * CONVBN_RUNTIME_NO_MEMORY_POOL=1 uses cuMemAlloc/cuMemFree instead.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef CONVBN_RUNTIME_CUDARUNTIME_H
