@@ -470,6 +470,10 @@ void mgpuStreamDestroy(void *stream) {
 }
 
 void mgpuStreamSynchronize(void *stream) {
+  // The caller's stream: work the caller queues after ours on it is ordered
+  // after ours, so the host need not wait (as with PyTorch's own kernels).
+  if (stream && stream == callerStream)
+    return;
   if (enterContext("mgpuStreamSynchronize"))
     check(driver.cuStreamSynchronize(stream), "cuStreamSynchronize");
 }

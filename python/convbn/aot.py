@@ -29,6 +29,7 @@ from .memref import descriptor
 from .tools import Toolchain, ToolError
 
 RUNTIME_NAME = "libconvbn_cuda_runtime.so"
+CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
 
 
 class CompiledModule:
@@ -82,10 +83,12 @@ class CompiledModule:
         if self._runtime is not None:
             import torch
 
-            stream = torch.cuda.current_stream()
-            if stream.cuda_stream == 0:
-                stream.synchronize()
-            self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(stream.cuda_stream or None))
+            # PyTorch's default stream (handle 0) is CUDA's legacy default
+            # stream, CU_STREAM_LEGACY to the driver: either way the
+            # generated work is queued on PyTorch's stream, in order with
+            # PyTorch's own, and the call returns without waiting for it.
+            handle = torch.cuda.current_stream().cuda_stream or CU_STREAM_LEGACY
+            self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(handle))
         try:
             fn(*[ctypes.byref(d) for d in descs])
         finally:

@@ -20,7 +20,10 @@
  * creates its own stream unless the caller hands it one with
  * convbnRuntimeUseStream: then mgpuStreamCreate returns that stream (and
  * mgpuStreamDestroy leaves it alone), so the generated work is ordered with
- * the caller's (for PyTorch: torch.cuda.current_stream().cuda_stream).
+ * the caller's (for PyTorch: torch.cuda.current_stream().cuda_stream), and
+ * mgpuStreamSynchronize on it returns at once: like a PyTorch kernel, the
+ * generated code's work runs asynchronously, and a fault in a kernel shows
+ * at the caller's next synchronization.
  *
  * Memory: on devices with memory pools, the generated code's intermediate
  * buffers come from the device's default pool, allocated and freed in
