@@ -503,15 +503,24 @@ Value BlockBuilder::backwardFilter(Value input, Value grad,
   RankedTensorType gradGType = tensorType(gradG);
 
   // The batch is split into `chunks` parts reduced in parallel (partials
-  // [chunks, G, O/g, C/g, K...]), then summed, so that no loop iteration
-  // sums the whole batch. A dynamic batch is not split.
+  // [chunks, G, O/g, C/g, K...]), then summed, so that a small filter's
+  // gradient is not left to a few threads that each sum the whole batch:
+  // the fewest chunks (dividing the batch, at most 16) whose partials hold
+  // at least kPartialElements elements, else as many as possible. A large
+  // filter (ResNet-50's 512 x 512 x 3 x 3) is not split: it has the
+  // parallelism already, and 16 weight-sized f64 partials would cost more
+  // memory traffic than its GEMM. A dynamic batch is not split.
+  constexpr int64_t kPartialElements = int64_t(1) << 21;
   int64_t batch = gradGType.getDimSize(0);
+  int64_t weights = filterType.hasStaticShape() ? filterType.getNumElements()
+                                                : kPartialElements;
   int64_t chunks = 1;
   if (!ShapedType::isDynamic(batch))
-    for (int64_t c = std::min<int64_t>(batch, 16); c > 1; --c)
+    for (int64_t c = 1; c <= std::min<int64_t>(batch, 16); ++c)
       if (batch % c == 0) {
         chunks = c;
-        break;
+        if (c * weights >= kPartialElements)
+          break;
       }
   if (chunks > 1) {
     inG = expandGroups(inG, 0, chunks);     // P N/P G C/g S...
