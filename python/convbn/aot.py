@@ -110,7 +110,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     only): 2-D convolutions as tiled, vectorized im2col contractions.
     `tensor_cores`: 2-D convolutions as the GPU pipeline's implicit-GEMM
     tensor-core kernels (f32 as TF32); on the CPU, the same kernels
-    emulated by host loops (their tiling and indexing, in f32). `cpu_arch`
+    emulated by host loops (their tiling and indexing, in f32), reductions
+    split as on the GPU. `cpu_arch`
     (CPU only): clang's `-march` for the library, by default the machine
     compiling it (AVX-512 where it has it); "x86-64" (or None, clang's
     default) for a library that must run on other machines."""
@@ -130,8 +131,9 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     if target == "cpu":
         pipeline = (f"convbn-cpu-pipeline{{eval-to-tune={flag(eval_to_tune)} out-params=true "
                     f"gpu-loops={cpu_gpu_loops} vectorize={flag(cpu_vectorize)} "
-                    # The GPU pipeline's reduction splitting (its default) with its loops.
-                    f"split-reductions={65536 if cpu_gpu_loops else 0} "
+                    # The GPU pipeline's reduction splitting (its default)
+                    # with its loops or its tensor-core kernels.
+                    f"split-reductions={65536 if cpu_gpu_loops or tensor_cores else 0} "
                     f"emulate-tensor-cores={flag(tensor_cores)}}}")
     else:
         pipeline = (f"convbn-gpu-pipeline{{eval-to-tune={flag(eval_to_tune)} format={gpu_format} "
