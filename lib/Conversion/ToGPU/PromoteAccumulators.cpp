@@ -37,30 +37,40 @@ struct Accumulator {
   memref::StoreOp store;
 };
 
+/// Whether `op`, or an op nested in it other than those in `ignored`, may
+/// touch memory that may alias `buffer` (as `aliasAnalysis` tells), or, with
+/// `anyWrite`, writes any memory at all. Ops with unknown effects may.
+bool mayInterfere(Operation *op, Value buffer, AliasAnalysis &aliasAnalysis,
+                  bool anyWrite, ArrayRef<Operation *> ignored = {}) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    if (llvm::is_contained(ignored, nested) ||
+        nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance(); // Its nested ops are visited.
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances)
+      if ((anyWrite && !isa<MemoryEffects::Read>(effect.getEffect())) ||
+          !effect.getValue() ||
+          !aliasAnalysis.alias(effect.getValue(), buffer).isNo())
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
 /// Whether every effect of the ops in `loop`'s body other than `acc`'s load
 /// and store is a read of memory that `aliasAnalysis` proves apart from the
 /// accumulator's buffer.
 bool onlyDisjointReads(scf::ForOp loop, Accumulator acc,
                        AliasAnalysis &aliasAnalysis) {
   Value buffer = acc.store.getMemRef();
-  WalkResult result = loop.getBody()->walk([&](Operation *op) {
-    if (op == acc.load || op == acc.store)
-      return WalkResult::advance();
-    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return WalkResult::advance(); // Its nested ops are visited.
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects)
-      return WalkResult::interrupt();
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances) {
-      if (!isa<MemoryEffects::Read>(effect.getEffect()) || !effect.getValue() ||
-          !aliasAnalysis.alias(effect.getValue(), buffer).isNo())
-        return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
+  return llvm::none_of(loop.getBody()->getOperations(), [&](Operation &op) {
+    return mayInterfere(&op, buffer, aliasAnalysis, /*anyWrite=*/true,
+                        {acc.load, acc.store});
   });
-  return !result.wasInterrupted();
 }
 
 /// The accumulator of `loop`: a store in its body (not nested) to an element
@@ -168,26 +178,6 @@ bool coversBuffer(scf::ParallelOp nest, Value buffer, ValueRange indices) {
   return true;
 }
 
-/// Whether `op` (or an op nested in it) may touch memory that may alias
-/// `buffer`.
-bool mayTouch(Operation *op, Value buffer, AliasAnalysis &aliasAnalysis) {
-  WalkResult result = op->walk([&](Operation *nested) {
-    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-      return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (!effects)
-      return WalkResult::interrupt();
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances)
-      if (!effect.getValue() ||
-          !aliasAnalysis.alias(effect.getValue(), buffer).isNo())
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return result.wasInterrupted();
-}
-
 /// When `acc`'s load is at the top of a loop nest that stores every element
 /// of the buffer once, and the nest just before it (nothing touching the
 /// buffer in between) fills the buffer with a constant, the accumulator
@@ -209,7 +199,7 @@ void foldFill(RewriterBase &rewriter, Accumulator acc,
       rewriter.eraseOp(fill);
       return;
     }
-    if (mayTouch(op, buffer, aliasAnalysis))
+    if (mayInterfere(op, buffer, aliasAnalysis, /*anyWrite=*/false))
       return;
   }
 }
