@@ -113,6 +113,9 @@ PY
       fi
       built="$built-$dtype"; name="$name-$dtype"
     fi
+    # CONVBN_RUNTIME_NO_MEMORY_POOL=1 (read by the runtime): buffers from
+    # cuMemAlloc/cuMemFree instead of the stream-ordered pool.
+    if [ -n "${CONVBN_RUNTIME_NO_MEMORY_POOL:-}" ]; then name="$name-nopool"; fi
     batches=("${@:-32}")
     for batch in "${batches[@]}"; do
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/benchmarks/convbn_bench.py" --device cuda \
