@@ -48,6 +48,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
               "lower-affine,";
   if (vectorOps)
     pipeline += "convert-vector-to-llvm,";
+  if (options.runtimeAllocator)
+    pipeline += "finalize-memref-to-llvm{use-generic-functions=true use-aligned-alloc=true},";
   pipeline += "convert-to-llvm,"
               "reconcile-unrealized-casts";
   return pipeline;

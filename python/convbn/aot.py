@@ -7,6 +7,11 @@ Functions must carry `llvm.emit_c_interface`. Results are returned through
 caller-allocated output tensors appended after the inputs (the pipelines'
 out-params), so no memory crosses the boundary.
 
+target="cpu": the library's heap buffers come from the caching allocator of
+libconvbn_cpu_runtime.so (copied beside it, found through its rpath,
+$ORIGIN), so a call reuses the previous call's buffers instead of faulting
+in fresh pages; it also needs LLVM's libmlir_c_runner_utils.so.
+
 target="cuda": the library holds the host code with the GPU binary embedded
 and needs at run time only libconvbn_cuda_runtime.so (copied beside it; the
 library finds it through its rpath, $ORIGIN) and the NVIDIA driver: no LLVM,
@@ -29,7 +34,13 @@ from .memref import descriptor
 from .tools import Toolchain, ToolError
 
 RUNTIME_NAME = "libconvbn_cuda_runtime.so"
+CPU_RUNTIME_NAME = "libconvbn_cpu_runtime.so"
 CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
+
+
+class _CpuMemoryStats(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in
+                ("liveBytes", "peakBytes", "cachedBytes", "systemAllocations", "cacheHits")]
 
 
 class CompiledModule:
@@ -48,10 +59,12 @@ class CompiledModule:
         self._check("loading " + self.path.name)
 
     def device_memory(self):
-        """(live, peak) device bytes the generated code holds through the
-        runtime (not counting the caller's tensors); (0, 0) on the CPU."""
+        """(live, peak) bytes the generated code holds through its runtime
+        (not counting the caller's tensors): device memory for cuda, heap
+        memory for cpu (shared by every CPU module of the process)."""
         if self._runtime is None:
-            return 0, 0
+            stats = self.cpu_allocator_stats()
+            return stats["liveBytes"], stats["peakBytes"]
         live, peak = ctypes.c_uint64(), ctypes.c_uint64()
         self._runtime.convbnRuntimeMemoryStats(ctypes.byref(live), ctypes.byref(peak))
         return live.value, peak.value
@@ -59,6 +72,18 @@ class CompiledModule:
     def reset_peak_memory(self):
         if self._runtime is not None:
             self._runtime.convbnRuntimeResetPeakMemory()
+        else:
+            self._lib.convbnCpuRuntimeResetPeakMemory()
+
+    def cpu_allocator_stats(self):
+        """target="cpu": the caching allocator's counters (CpuRuntime.h's
+        ConvbnCpuMemoryStats) as a dict."""
+        if self.target != "cpu":
+            raise ValueError("cpu_allocator_stats: a cuda module")
+        stats = _CpuMemoryStats()
+        # Looked up through the module: the runtime it was linked with.
+        self._lib.convbnCpuRuntimeMemoryStats(ctypes.byref(stats))
+        return {name: getattr(stats, name) for name, _ in stats._fields_}
 
     def _check(self, what):
         if self._runtime is None:
@@ -134,7 +159,7 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
                     # The GPU pipeline's reduction splitting (its default)
                     # with its loops or its tensor-core kernels.
                     f"split-reductions={65536 if cpu_gpu_loops or tensor_cores else 0} "
-                    f"emulate-tensor-cores={flag(tensor_cores)}}}")
+                    f"emulate-tensor-cores={flag(tensor_cores)} runtime-allocator=true}}")
     else:
         pipeline = (f"convbn-gpu-pipeline{{eval-to-tune={flag(eval_to_tune)} format={gpu_format} "
                     f"chip={chip} tensor-cores={flag(tensor_cores)}}}")
@@ -147,7 +172,9 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     if target == "cpu":
         if cpu_arch:
             link.append(f"-march={cpu_arch}")
-        link += [f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", f"-Wl,-rpath,{tools.runtime_libs}"]
+        shutil.copy2(tools.build_dir / "lib" / CPU_RUNTIME_NAME, out / CPU_RUNTIME_NAME)
+        link += [f"-L{out}", "-lconvbn_cpu_runtime", f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", "-lm",
+                 "-Wl,--no-undefined", f"-Wl,-rpath,$ORIGIN:{tools.runtime_libs}"]
     else:
         runtime = tools.build_dir / "lib" / RUNTIME_NAME
         shutil.copy2(runtime, out / RUNTIME_NAME)
@@ -158,7 +185,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
 
 def main(argv=None):
     """`python -m convbn IN.mlir -o DIR --target cuda`: compiles a module
-    to DIR/module.so (plus, for cuda, DIR/libconvbn_cuda_runtime.so)."""
+    to DIR/module.so, plus its runtime library (DIR/libconvbn_cpu_runtime.so
+    or DIR/libconvbn_cuda_runtime.so)."""
     import argparse
     import sys
 

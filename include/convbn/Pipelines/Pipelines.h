@@ -59,6 +59,15 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "vector-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the contractions "
                      "(batch, filters, positions, reduction)")};
+  PassOptions::Option<bool> runtimeAllocator{
+      *this, "runtime-allocator",
+      llvm::cl::desc("Heap buffers through MLIR's generic allocation "
+                     "functions (finalize-memref-to-llvm{use-generic-"
+                     "functions use-aligned-alloc}) instead of aligned_alloc"
+                     "/malloc and free: link the code with "
+                     "libconvbn_cpu_runtime, whose caching allocator reuses "
+                     "them from call to call"),
+      llvm::cl::init(false)};
 };
 
 /// Options of -convbn-gpu-pipeline.

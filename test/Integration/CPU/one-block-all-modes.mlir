@@ -27,6 +27,20 @@
 // RUN: convbn-opt %s -convbn-cpu-pipeline=eval-to-tune=false | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
+// Heap buffers from the project's CPU runtime (runtime-allocator=true): the
+// code calls MLIR's generic allocation functions, not malloc and free.
+// RUN: convbn-opt %s -convbn-cpu-pipeline=runtime-allocator=true | \
+// RUN:   FileCheck %s --check-prefix=ALLOC \
+// RUN:     --implicit-check-not=@malloc --implicit-check-not=@aligned_alloc \
+// RUN:     --implicit-check-not=@free
+// RUN: convbn-opt %s -convbn-cpu-pipeline=runtime-allocator=true | \
+// RUN:   mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%convbn_obj_root/lib/libconvbn_cpu_runtime.so \
+// RUN:   | FileCheck %s
+// ALLOC-DAG: llvm.func @_mlir_memref_to_llvm_aligned_alloc(i64, i64) -> !llvm.ptr
+// ALLOC-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
+// ALLOC-DAG: llvm.call @_mlir_memref_to_llvm_aligned_alloc
+// ALLOC-DAG: llvm.call @_mlir_memref_to_llvm_free
 
 !x = tensor<1x1x4xf32>
 !w = tensor<1x1x2xf32>
