@@ -186,3 +186,37 @@ def tile_cases():
                 pad_high=tuple(p[1] for p in pads), dilation=dilation, groups=1,
                 bias=label != "exact", affine=True, act_type=act))
     return cases
+
+
+# (in, out channels, groups, spatial, kernel, stride, padding (low, high)
+# per dimension, dilation): strides above 2 and unlike the kernel, dilations sharing a
+# factor with the stride or not, padding that leaves some input phases
+# with only padding, for backward-data's split into stride phases.
+PHASE_SHAPES = (
+    ("s3k4", 3, 4, 1, (20,), (4,), (3,), ((2, 1),), (1,)),
+    ("s4k2d3", 2, 3, 1, (17,), (2,), (4,), ((0, 3),), (3,)),
+    ("s4k3d2", 3, 2, 1, (16,), (3,), (4,), ((1, 0),), (2,)),
+    ("s3k2lowpad", 2, 2, 1, (12,), (2,), (3,), ((4, 0),), (1,)),
+    ("2d_mixed", 3, 5, 1, (11, 9), (5, 3), (3, 2), ((4, 0), (1, 2)), (1, 2)),
+    ("2d_1x1s3", 4, 6, 1, (10, 8), (1, 1), (3, 3), ((0, 0), (0, 0)), (1, 1)),
+    ("2d_grouped", 4, 6, 2, (10, 11), (3, 3), (3, 3), ((2, 2), (2, 2)), (2, 2)),
+    ("2d_depthwise", 4, 4, 4, (7, 7), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),
+    ("2d_short", 3, 4, 1, (2, 9), (3, 3), (3, 3), ((1, 1), (1, 1)), (1, 1)),
+    ("3d", 2, 3, 1, (5, 6, 4), (2, 2, 2), (2, 2, 2), ((1, 0), (1, 0), (1, 0)), (1, 1, 1)),
+)
+
+
+def phase_cases():
+    """Strided backward-data, phase by phase: train and tune (their input
+    gradients take different paths), eval on the 2-D shapes."""
+    cases = []
+    for label, cin, cout, groups, spatial, kernel, stride, pads, dilation in PHASE_SHAPES:
+        modes = ("train", "tune", "eval") if label.startswith("2d") else ("train", "tune")
+        for mode in modes:
+            cases.append(Case(
+                name=f"phases_{label}_{mode}", mode=mode, batch=2,
+                in_channels=cin, out_channels=cout, spatial=spatial, kernel=kernel,
+                stride=stride, pad_low=tuple(p[0] for p in pads),
+                pad_high=tuple(p[1] for p in pads), dilation=dilation,
+                groups=groups, bias=True, affine=True))
+    return cases

@@ -27,8 +27,10 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
     * train: convolution, batch mean and biased variance (two passes),
       normalization, running statistics with the unbiased variance.
     * deploy: convolution with the folded filter and bias.
-    * backward: backward-data as a stride-1 convolution of the zero-dilated,
-      padded gradient with the transposed, flipped filter; backward-filter and
+    * backward: backward-data as stride-1 convolutions of the gradient with
+      the transposed, flipped filter, one per phase of the input positions
+      modulo the stride (with the taps that reach that phase, written into
+      every stride-th position); backward-filter and
       the bias and BN-parameter gradients as reductions; the chain rule through
       the fold for tune (only the input and weight-sized tensors are read);
       the full batch-norm backward for train. Only requested gradients are

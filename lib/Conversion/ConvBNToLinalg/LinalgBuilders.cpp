@@ -7,6 +7,9 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineExpr.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::convbn;
@@ -418,6 +421,58 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
   return collapseGroups(result, 1);
 }
 
+namespace {
+/// One phase of backward-data along one spatial dimension: the input
+/// positions i = m*s + r (m < count) receive the filter taps
+/// k = firstTap + t*tapStep (t < taps) from the gradient positions
+/// j = m + gradOffset + t'*dilation, t' = taps - 1 - t (zero outside the
+/// gradient). That is a stride-1 correlation of the gradient, shifted by
+/// gradOffset, with the flipped taps.
+struct Phase {
+  int64_t r, count, firstTap, tapStep, taps, gradOffset, dilation;
+  /// The gradient positions read, as offsets into the shifted gradient:
+  /// [lo, hi] lie in the gradient, the rest of [0, span()) is zero.
+  int64_t lo, hi;
+  int64_t span() const { return count + (taps - 1) * dilation; }
+};
+
+/// The phases of one spatial dimension (input length `in`, gradient length
+/// `out`, `k` taps, stride `s`, dilation `d`, low padding `low`): i = j*s +
+/// k*d - low. Taps k with k*d = r + low (mod s) feed phase r; they step by
+/// s/gcd(d, s), and consecutive taps read gradient positions d/gcd(d, s)
+/// apart. Phases that receive no tap, or only padding, are left out: their
+/// input gradient is zero. Stride 1 has one phase, the whole correlation.
+SmallVector<Phase> phasesOf(int64_t in, int64_t out, int64_t k, int64_t s,
+                            int64_t d, int64_t low) {
+  SmallVector<Phase> phases;
+  int64_t g = std::gcd(d, s);
+  for (int64_t r = 0; r < std::min(s, in); ++r) {
+    Phase p;
+    p.r = r;
+    p.count = llvm::divideCeil(in - r, s);
+    p.tapStep = s / g;
+    p.dilation = d / g;
+    p.firstTap = -1;
+    for (int64_t t = 0; t < p.tapStep && t < k; ++t)
+      if (llvm::mod(t * d - r - low, s) == 0) {
+        p.firstTap = t;
+        break;
+      }
+    if (p.firstTap < 0)
+      continue;
+    p.taps = llvm::divideCeil(k - p.firstTap, p.tapStep);
+    // j = m + (r + low - firstTap*d)/s - t*dilation, exactly divisible.
+    int64_t shift = (r + low - p.firstTap * d) / s;
+    p.gradOffset = shift - (p.taps - 1) * p.dilation;
+    p.lo = std::max<int64_t>(0, -p.gradOffset);
+    p.hi = std::min(p.span() - 1, out - 1 - p.gradOffset);
+    if (p.lo <= p.hi)
+      phases.push_back(p);
+  }
+  return phases;
+}
+} // namespace
+
 Value BlockBuilder::backwardData(Value grad, Value filter,
                                  RankedTensorType inputType,
                                  const ConvGeometry &g) {
@@ -425,71 +480,127 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   RankedTensorType gradType = tensorType(grad);
   RankedTensorType filterType = tensorType(filter);
   int64_t outChannels = filterType.getDimSize(0);
+  int64_t groups = g.groups;
 
   // dX[n, c, i] = sum_{o,k} G[n, o, j] W[o, c, k] with i = j*s + k*d - low.
-  // Place G[j] at position d*(K-1) - low + j*s of a zero tensor of length
-  // L = in + d*(K-1) (positions outside [0, L) only ever saw padding), then
-  // dX is a stride-1 correlation with the transposed, flipped filter.
-  SmallVector<int64_t> dilatedShape{gradType.getDimSize(0), outChannels};
-  SmallVector<OpFoldResult> srcOffsets(2, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, grad, 0),
-                                  b.getIndexAttr(outChannels)};
-  SmallVector<OpFoldResult> dstOffsets(2, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> unitStrides(2 + rank, b.getIndexAttr(1));
-  SmallVector<OpFoldResult> dstStrides(2, b.getIndexAttr(1));
-  bool wholeGrad = true;
+  // Split by the input positions' phase modulo the stride, each phase is a
+  // stride-1 correlation of the (shifted, zero-extended) gradient with the
+  // transposed, flipped taps that reach it: every multiply-add is needed,
+  // where correlating the zero-dilated gradient would do s^rank times as
+  // many, and nothing gradient-sized is written but the halo copies.
+  SmallVector<SmallVector<Phase>> perDim;
   for (int64_t i = 0; i < rank; ++i) {
-    int64_t k = filterType.getDimSize(2 + i), s = g.strides[i],
-            dil = g.dilations[i];
-    int64_t length = inputType.getDimSize(2 + i) + dil * (k - 1);
-    int64_t first = dil * (k - 1) - g.padLow[i];
-    int64_t jLo = first >= 0 ? 0 : llvm::divideCeil(-first, s);
-    int64_t jHi = std::min(gradType.getDimSize(2 + i) - 1,
-                           llvm::divideFloorSigned(length - 1 - first, s));
-    if (jLo > jHi) // Every output position saw only padding.
+    perDim.push_back(phasesOf(inputType.getDimSize(2 + i),
+                              gradType.getDimSize(2 + i),
+                              filterType.getDimSize(2 + i), g.strides[i],
+                              g.dilations[i], g.padLow[i]));
+    if (perDim.back().empty()) // Every position saw only padding.
       return zeros(inputType.getShape(), f32(), grad);
-    wholeGrad &= jLo == 0 && jHi == gradType.getDimSize(2 + i) - 1;
-    dilatedShape.push_back(length);
-    srcOffsets.push_back(b.getIndexAttr(jLo));
-    sizes.push_back(b.getIndexAttr(jHi - jLo + 1));
-    dstOffsets.push_back(b.getIndexAttr(first + jLo * s));
-    dstStrides.push_back(b.getIndexAttr(s));
   }
-  Value source = grad;
-  if (!wholeGrad)
-    source = tensor::ExtractSliceOp::create(b, loc, grad, srcOffsets, sizes,
-                                            unitStrides);
-  Value dilated = zeros(dilatedShape, gradType.getElementType(), grad);
-  dilated = tensor::InsertSliceOp::create(b, loc, source, dilated, dstOffsets,
-                                          sizes, dstStrides);
 
-  // Wt[g][c][f][k'] = W[g][f][c][K-1-k'], collapsed to (G*C/g) x O/g x K.
-  int64_t groups = g.groups;
   Value filterG = expandGroups(filter, 0, groups); // G O/g C/g K...
   RankedTensorType filterGType = tensorType(filterG);
-  SmallVector<int64_t> flippedShape{groups, filterGType.getDimSize(2),
-                                    filterGType.getDimSize(1)};
-  int64_t numLoops = 3 + rank;
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
-  SmallVector<AffineExpr> readExprs{d(0), d(2), d(1)};
-  for (int64_t i = 0; i < rank; ++i) {
-    int64_t k = filterType.getDimSize(2 + i);
-    flippedShape.push_back(k);
-    readExprs.push_back(b.getAffineConstantExpr(k - 1) - d(3 + i));
-  }
-  Value flipped =
-      generic(filterG, AffineMap::get(numLoops, 0, readExprs, b.getContext()),
-              empty(flippedShape, filterType.getElementType(), Value()),
-              b.getMultiDimIdentityMap(numLoops),
-              SmallVector<IteratorType>(numLoops, IteratorType::parallel),
-              [](OpBuilder &, Location, ValueRange ins,
-                 ValueRange) -> SmallVector<Value> { return {ins[0]}; })
-          .front();
-  Value transposed = collapseGroups(flipped, 0); // C x O/g x K...
+  OpFoldResult batch = tensor::getMixedSize(b, loc, grad, 0);
 
-  Value init = zeros(inputType.getShape(), f32(), grad);
-  return correlate(dilated, transposed, init, groups,
-                   SmallVector<int64_t>(rank, 1), g.dilations);
+  // The phases' correlation for one phase per dimension.
+  auto correlatePhase = [&](ArrayRef<Phase> phase) -> Value {
+    // The gradient shifted by gradOffset and zero-extended to span().
+    Value shifted = grad;
+    SmallVector<int64_t> shiftedShape{gradType.getDimSize(0), outChannels};
+    SmallVector<OpFoldResult> srcOffsets(2, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{batch, b.getIndexAttr(outChannels)};
+    SmallVector<OpFoldResult> dstOffsets(2, b.getIndexAttr(0));
+    bool wholeGrad = true, isGrad = true;
+    for (auto [i, p] : llvm::enumerate(phase)) {
+      int64_t length = gradType.getDimSize(2 + i);
+      shiftedShape.push_back(p.span());
+      srcOffsets.push_back(b.getIndexAttr(p.lo + p.gradOffset));
+      sizes.push_back(b.getIndexAttr(p.hi - p.lo + 1));
+      dstOffsets.push_back(b.getIndexAttr(p.lo));
+      wholeGrad &=
+          p.lo + p.gradOffset == 0 && p.hi + p.gradOffset == length - 1;
+      isGrad &= p.gradOffset == 0 && p.span() == length;
+    }
+    SmallVector<OpFoldResult> unitStrides(2 + rank, b.getIndexAttr(1));
+    if (!isGrad) {
+      Value source = grad;
+      if (!wholeGrad)
+        source = tensor::ExtractSliceOp::create(b, loc, grad, srcOffsets, sizes,
+                                                unitStrides);
+      shifted = zeros(shiftedShape, gradType.getElementType(), grad);
+      shifted = tensor::InsertSliceOp::create(b, loc, source, shifted,
+                                              dstOffsets, sizes, unitStrides);
+    }
+
+    // Wt[g][c][f][t'] = W[g][f][c][firstTap + (taps-1-t')*tapStep], collapsed
+    // to (G*C/g) x O/g x taps...
+    SmallVector<int64_t> tapsShape{groups, filterGType.getDimSize(2),
+                                   filterGType.getDimSize(1)};
+    int64_t numLoops = 3 + rank;
+    SmallVector<AffineExpr> readExprs{d(0), d(2), d(1)};
+    SmallVector<int64_t> dilations,
+        countShape{inputType.getDimSize(0), inputType.getDimSize(1)};
+    for (auto [i, p] : llvm::enumerate(phase)) {
+      tapsShape.push_back(p.taps);
+      readExprs.push_back(p.firstTap + (p.taps - 1) * p.tapStep -
+                          p.tapStep * d(3 + i));
+      dilations.push_back(p.dilation);
+      countShape.push_back(p.count);
+    }
+    Value taps =
+        generic(filterG, AffineMap::get(numLoops, 0, readExprs, b.getContext()),
+                empty(tapsShape, filterType.getElementType(), Value()),
+                b.getMultiDimIdentityMap(numLoops),
+                SmallVector<IteratorType>(numLoops, IteratorType::parallel),
+                [](OpBuilder &, Location, ValueRange ins,
+                   ValueRange) -> SmallVector<Value> { return {ins[0]}; })
+            .front();
+    Value transposed = collapseGroups(taps, 0);
+    Value init = zeros(countShape, f32(), grad);
+    return correlate(shifted, transposed, init, groups,
+                     SmallVector<int64_t>(rank, 1), dilations);
+  };
+
+  // One phase covering the input in every dimension (stride 1): the
+  // correlation is dX.
+  if (llvm::all_of(llvm::enumerate(perDim), [&](auto dim) {
+        return dim.value().size() == 1 &&
+               dim.value().front().count ==
+                   inputType.getDimSize(2 + dim.index());
+      })) {
+    SmallVector<Phase> phase;
+    for (ArrayRef<Phase> phases : perDim)
+      phase.push_back(phases.front());
+    return correlatePhase(phase);
+  }
+
+  // Each combination of phases written into its strided positions of dX.
+  Value result = zeros(inputType.getShape(), f32(), grad);
+  SmallVector<size_t> index(rank, 0);
+  while (true) {
+    SmallVector<Phase> phase;
+    for (int64_t i = 0; i < rank; ++i)
+      phase.push_back(perDim[i][index[i]]);
+    Value part = correlatePhase(phase);
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, part, 0),
+                                    b.getIndexAttr(inputType.getDimSize(1))};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    for (auto [i, p] : llvm::enumerate(phase)) {
+      offsets.push_back(b.getIndexAttr(p.r));
+      sizes.push_back(b.getIndexAttr(p.count));
+      strides.push_back(b.getIndexAttr(g.strides[i]));
+    }
+    result = tensor::InsertSliceOp::create(b, loc, part, result, offsets, sizes,
+                                           strides);
+    int64_t i = rank - 1;
+    while (i >= 0 && ++index[i] == perDim[i].size())
+      index[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  return result;
 }
 
 Value BlockBuilder::backwardFilter(Value input, Value grad,
