@@ -575,8 +575,15 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
     return correlatePhase(phase);
   }
 
-  // Each combination of phases written into its strided positions of dX.
-  Value result = zeros(inputType.getShape(), f32(), grad);
+  // Each combination of phases written into its strided positions of dX;
+  // zeros first only where some phase receives nothing.
+  bool everyPhase = llvm::all_of(llvm::enumerate(perDim), [&](auto dim) {
+    return int64_t(dim.value().size()) ==
+           std::min(g.strides[dim.index()],
+                    inputType.getDimSize(2 + dim.index()));
+  });
+  Value result = everyPhase ? empty(inputType.getShape(), f32(), grad)
+                            : zeros(inputType.getShape(), f32(), grad);
   SmallVector<size_t> index(rank, 0);
   while (true) {
     SmallVector<Phase> phase;
