@@ -31,9 +31,12 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     vectorize += ",convbn-split-reductions{lanes=32 min-terms=4},"
                  "convbn-collapse-contiguous-loops,canonicalize,";
   }
+  // The vectorized convolutions write contiguous rows: strided
+  // backward-data's phases are computed apart and copied into place.
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, options.resultsToOutParams,
-      vectorize + detail::splitReductionsStage(options.splitReductions));
+      vectorize + detail::splitReductionsStage(options.splitReductions),
+      /*phasesInPlace=*/!options.vectorize);
   if (options.emulateTensorCores)
     pipeline += "convbn-tensor-core-convolutions{cpu-emulation=true},";
   pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)

@@ -11,15 +11,19 @@
 namespace mlir::convbn::detail {
 
 /// convbn ops to bufferized linalg on memrefs: [eval -> tune], the linalg
-/// lowering and its elementwise chains fused, [`onTensors`: passes on linalg on tensors, ending with a comma],
+/// lowering (strided backward-data's phases in place unless
+/// `phasesInPlace` is false) and its elementwise chains fused, [`onTensors`:
+/// passes on linalg on tensors, ending with a comma],
 /// bufferization with identity layouts at function boundaries, [results as
 /// caller-allocated arguments], deallocation. Ends with a comma.
 inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
-                                         const std::string &onTensors = "") {
+                                         const std::string &onTensors = "",
+                                         bool phasesInPlace = true) {
   std::string stages = evalToTune ? "convbn-eval-to-tune," : "";
+  stages += "canonicalize,";
+  stages += phasesInPlace ? "convert-convbn-to-linalg,"
+                          : "convert-convbn-to-linalg{phases-in-place=false},";
   stages += "canonicalize,"
-            "convert-convbn-to-linalg,"
-            "canonicalize,"
             "convbn-fuse-elementwise,";
   stages += onTensors;
   stages += "one-shot-bufferize{bufferize-function-boundaries "

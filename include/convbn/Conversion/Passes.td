@@ -47,6 +47,11 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
   let options = [
     Option<"f64Reductions", "f64-reductions", "bool", /*default=*/"true",
            "Accumulate reductions over batch and spatial positions in f64">,
+    Option<"phasesInPlace", "phases-in-place", "bool", /*default=*/"true",
+           "Strided backward-data: each stride phase accumulates in its "
+           "strided positions of the input gradient (kernels that can write "
+           "strided outputs, as on the GPU); false: in a contiguous tensor "
+           "then copied there (row-vectorized loop nests, as on the CPU)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -73,10 +73,10 @@ public:
 /// The arithmetic of one ConvBN block, shared by forward, fold and backward.
 class BlockMath {
 public:
-  BlockMath(OpBuilder &b, Location loc, bool f64Reductions,
+  BlockMath(OpBuilder &b, Location loc, const ConvBNToLinalgOptions &options,
             ConvGeometry geometry, double epsilon, BlockValues v)
-      : bb(b, loc, f64Reductions), geometry(std::move(geometry)),
-        epsilon(epsilon), v(v) {}
+      : bb(b, loc, options), geometry(std::move(geometry)), epsilon(epsilon),
+        v(v) {}
 
   BlockBuilder bb;
   ConvGeometry geometry;
@@ -188,10 +188,11 @@ public:
 // Forward
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> lowerForward(OpBuilder &b, bool f64Reductions, ConvBNOp op,
-                                BlockValues v) {
+SmallVector<Value> lowerForward(OpBuilder &b,
+                                const ConvBNToLinalgOptions &options,
+                                ConvBNOp op, BlockValues v) {
   Location loc = op.getLoc();
-  BlockMath m(b, loc, f64Reductions, getGeometry(op),
+  BlockMath m(b, loc, options, getGeometry(op),
               op.getEpsilon().convertToDouble(), v);
   BlockBuilder &bb = m.bb;
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
@@ -313,11 +314,11 @@ struct Gradients {
   Value input, filter, bias, gamma, beta;
 };
 
-Gradients lowerBackward(OpBuilder &b, bool f64Reductions, BackwardOp op,
-                        BlockValues v, Value grad, Value convOutput,
-                        Value batchMean, Value batchInvStd) {
+Gradients lowerBackward(OpBuilder &b, const ConvBNToLinalgOptions &options,
+                        BackwardOp op, BlockValues v, Value grad,
+                        Value convOutput, Value batchMean, Value batchInvStd) {
   Location loc = op.getLoc();
-  BlockMath m(b, loc, f64Reductions, getGeometry(op),
+  BlockMath m(b, loc, options, getGeometry(op),
               op.getEpsilon().convertToDouble(), v);
   BlockBuilder &bb = m.bb;
   auto inputType = cast<RankedTensorType>(v.input.getType());
@@ -480,9 +481,9 @@ Gradients lowerBackward(OpBuilder &b, bool f64Reductions, BackwardOp op,
 /// Base of the patterns: carries the lowering's options.
 template <typename OpTy>
 struct LoweringPattern : public OpConversionPattern<OpTy> {
-  LoweringPattern(MLIRContext *context, bool f64Reductions)
-      : OpConversionPattern<OpTy>(context), f64Reductions(f64Reductions) {}
-  bool f64Reductions;
+  LoweringPattern(MLIRContext *context, const ConvBNToLinalgOptions &options)
+      : OpConversionPattern<OpTy>(context), options(options) {}
+  ConvBNToLinalgOptions options;
 };
 
 struct ConvBNOpLowering : public LoweringPattern<ConvBNOp> {
@@ -492,7 +493,7 @@ struct ConvBNOpLowering : public LoweringPattern<ConvBNOp> {
   matchAndRewrite(ConvBNOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
-        op, lowerForward(rewriter, f64Reductions, op, getBlockValues(adaptor)));
+        op, lowerForward(rewriter, this->options, op, getBlockValues(adaptor)));
     return success();
   }
 };
@@ -510,7 +511,7 @@ struct FoldOpLowering : public LoweringPattern<FoldOp> {
                   adaptor.getBeta(),
                   adaptor.getRunningMean(),
                   adaptor.getRunningVar()};
-    BlockMath m(rewriter, op.getLoc(), f64Reductions, ConvGeometry(),
+    BlockMath m(rewriter, op.getLoc(), this->options, ConvGeometry(),
                 op.getEpsilon().convertToDouble(), v);
     Value k = m.scale(m.runningInvStd());
     rewriter.replaceOp(op, {m.foldFilter(k),
@@ -527,7 +528,7 @@ struct BackwardOpLowering : public LoweringPattern<BackwardOp> {
                   ConversionPatternRewriter &rewriter) const override {
     BlockValues v = getBlockValues(adaptor);
     Gradients grads =
-        lowerBackward(rewriter, f64Reductions, op, v, adaptor.getGradOutput(),
+        lowerBackward(rewriter, this->options, op, v, adaptor.getGradOutput(),
                       adaptor.getConvOutput(), adaptor.getBatchMean(),
                       adaptor.getBatchInvStd());
     BlockBuilder bb(rewriter, op.getLoc());
@@ -564,7 +565,10 @@ struct ConvertConvBNToLinalgPass
     target.addIllegalDialect<ConvBNDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    populateConvBNToLinalgPatterns(patterns, f64Reductions);
+    ConvBNToLinalgOptions options;
+    options.f64Reductions = f64Reductions;
+    options.phasesInPlace = phasesInPlace;
+    populateConvBNToLinalgPatterns(patterns, options);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -619,8 +623,8 @@ LogicalResult mlir::convbn::checkLowerableToLinalg(Operation *op) {
   return success();
 }
 
-void mlir::convbn::populateConvBNToLinalgPatterns(RewritePatternSet &patterns,
-                                                  bool f64Reductions) {
+void mlir::convbn::populateConvBNToLinalgPatterns(
+    RewritePatternSet &patterns, const ConvBNToLinalgOptions &options) {
   patterns.add<ConvBNOpLowering, FoldOpLowering, BackwardOpLowering>(
-      patterns.getContext(), f64Reductions);
+      patterns.getContext(), options);
 }

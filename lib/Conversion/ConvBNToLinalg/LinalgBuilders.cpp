@@ -504,7 +504,9 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   OpFoldResult batch = tensor::getMixedSize(b, loc, grad, 0);
 
   // The phases' correlation for one phase per dimension.
-  auto correlatePhase = [&](ArrayRef<Phase> phase) -> Value {
+  // `dest`: where to accumulate (its positions of dX), or null for a new
+  // tensor.
+  auto correlatePhase = [&](ArrayRef<Phase> phase, Value dest) -> Value {
     // The gradient shifted by gradOffset and zero-extended to span().
     Value shifted = grad;
     SmallVector<int64_t> shiftedShape{gradType.getDimSize(0), outChannels};
@@ -557,7 +559,14 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
                    ValueRange) -> SmallVector<Value> { return {ins[0]}; })
             .front();
     Value transposed = collapseGroups(taps, 0);
-    Value init = zeros(countShape, f32(), grad);
+    Value init;
+    if (dest) {
+      Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32()));
+      init = linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{dest})
+                 .getResult(0);
+    } else {
+      init = zeros(countShape, f32(), grad);
+    }
     return correlate(shifted, transposed, init, groups,
                      SmallVector<int64_t>(rank, 1), dilations);
   };
@@ -572,7 +581,7 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
     SmallVector<Phase> phase;
     for (ArrayRef<Phase> phases : perDim)
       phase.push_back(phases.front());
-    return correlatePhase(phase);
+    return correlatePhase(phase, Value());
   }
 
   // Each combination of phases written into its strided positions of dX;
@@ -589,9 +598,8 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
     SmallVector<Phase> phase;
     for (int64_t i = 0; i < rank; ++i)
       phase.push_back(perDim[i][index[i]]);
-    Value part = correlatePhase(phase);
     SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, part, 0),
+    SmallVector<OpFoldResult> sizes{batch,
                                     b.getIndexAttr(inputType.getDimSize(1))};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     for (auto [i, p] : llvm::enumerate(phase)) {
@@ -599,6 +607,13 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
       sizes.push_back(b.getIndexAttr(p.count));
       strides.push_back(b.getIndexAttr(g.strides[i]));
     }
+    // In place: the phase accumulates in its positions of dX (zeroed
+    // first), where bufferization then writes it.
+    Value slice;
+    if (phasesInPlace)
+      slice = tensor::ExtractSliceOp::create(b, loc, result, offsets, sizes,
+                                             strides);
+    Value part = correlatePhase(phase, slice);
     result = tensor::InsertSliceOp::create(b, loc, part, result, offsets, sizes,
                                            strides);
     int64_t i = rank - 1;

@@ -12,6 +12,7 @@
 #ifndef CONVBN_LIB_CONVERSION_CONVBNTOLINALG_LINALGBUILDERS_H
 #define CONVBN_LIB_CONVERSION_CONVBNTOLINALG_LINALGBUILDERS_H
 
+#include "convbn/Conversion/ConvBNToLinalg/ConvBNToLinalg.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -33,11 +34,14 @@ using BodyFn = function_ref<SmallVector<Value>(
 
 class BlockBuilder {
 public:
-  /// `f64Reductions`: accumulate the long reductions (over batch and spatial
-  /// positions: reduceActivation and backwardFilter) in f64, so a sum of M
-  /// terms is rounded once instead of losing up to M * 2^-24.
-  BlockBuilder(OpBuilder &b, Location loc, bool f64Reductions = true)
-      : b(b), loc(loc), f64Reductions(f64Reductions) {}
+  /// `options.f64Reductions`: accumulate the long reductions (over batch
+  /// and spatial positions: reduceActivation and backwardFilter) in f64, so
+  /// a sum of M terms is rounded once instead of losing up to M * 2^-24.
+  /// `options.phasesInPlace`: see backwardData.
+  BlockBuilder(OpBuilder &b, Location loc,
+               const ConvBNToLinalgOptions &options = {})
+      : b(b), loc(loc), f64Reductions(options.f64Reductions),
+        phasesInPlace(options.phasesInPlace) {}
 
   Type f32() { return b.getF32Type(); }
   /// Accumulator type of the long reductions.
@@ -109,7 +113,10 @@ public:
                   ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations);
 
   /// Gradient of the convolution's input: f32 N x C x S... for `inputType`,
-  /// from the output gradient `grad` (N x O x P...) and `filter`.
+  /// from the output gradient `grad` (N x O x P...) and `filter`. With a
+  /// stride, one stride-1 correlation per phase of the input positions
+  /// modulo the stride, accumulated in its strided positions of the result
+  /// (`phasesInPlace`) or in a tensor of its own then inserted there.
   Value backwardData(Value grad, Value filter, RankedTensorType inputType,
                      const ConvGeometry &geometry);
 
@@ -136,6 +143,7 @@ private:
   OpBuilder &b;
   Location loc;
   bool f64Reductions;
+  bool phasesInPlace;
 };
 
 } // namespace mlir::convbn

@@ -1,27 +1,42 @@
 // RUN: convbn-opt %s -convert-convbn-to-linalg -canonicalize -split-input-file | FileCheck %s
 // RUN: convbn-opt %s -convert-convbn-to-linalg=f64-reductions=false -canonicalize -split-input-file | FileCheck %s --check-prefix=F32ACC
+// RUN: convbn-opt %s -convert-convbn-to-linalg=phases-in-place=false -canonicalize -split-input-file | FileCheck %s --check-prefix=COPY
 
 // Deploy, stride 2: backward-data in two phases. Even input positions
 // (5 of them) receive taps 2 and 0: a stride-1 correlation of the gradient
 // shifted by one (a zero tensor of length 6 with the gradient at 1) with
 // those taps, flipped; odd positions (4) receive tap 1, from the gradient
-// itself. Each phase is written into every 2nd position of dX. No
-// multiply-add meets a zero of a dilated gradient. Backward-filter reduces
-// over positions into f64 partials per chunk of the batch (2 chunks of 1
-// sample here, parallel), then sums the chunks; the bias gradient goes
-// through per-sample partials.
+// itself. Each phase accumulates in its positions of dX (every 2nd one,
+// zeroed first), which start uninitialized since the two phases cover
+// them; with phases-in-place=false each phase gets a tensor of its own,
+// inserted there. No multiply-add meets a zero of a dilated gradient.
+// Backward-filter reduces over positions into f64 partials per chunk of the
+// batch (2 chunks of 1 sample here, parallel), then sums the chunks; the
+// bias gradient goes through per-sample partials.
 // CHECK-DAG: #[[EVEN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3 * -2 + 2)>
 // CHECK-DAG: #[[ODD:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3 * -2 + 1)>
 // CHECK-LABEL: func.func @deploy_stride2(
+// CHECK: %[[DX:.+]] = tensor.empty() : tensor<2x3x9xf32>
+// CHECK: %[[EVEN_SLICE:.+]] = tensor.extract_slice %[[DX]][0, 0, 0] [2, 3, 5] [1, 1, 2]
 // CHECK: %[[SHIFTED:.+]] = tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1] [2, 4, 4] [1, 1, 1] : tensor<2x4x4xf32> into tensor<2x4x6xf32>
 // CHECK: %[[EVEN_TAPS:.+]] = linalg.generic {indexing_maps = [#[[EVEN]], #{{.*}}], {{.*}} ins(%{{.*}} : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x4x2xf32>)
 // CHECK: %[[EVEN_T:.+]] = tensor.collapse_shape %[[EVEN_TAPS]]
-// CHECK: %[[EVEN_DX:.+]] = linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%[[SHIFTED]], %[[EVEN_T]] : tensor<2x4x6xf32>, tensor<3x4x2xf32>) outs(%{{.*}} : tensor<2x3x5xf32>)
-// CHECK: %[[DX0:.+]] = tensor.insert_slice %[[EVEN_DX]] into %{{.*}}[0, 0, 0] [2, 3, 5] [1, 1, 2] : tensor<2x3x5xf32> into tensor<2x3x9xf32>
+// CHECK: %[[EVEN_INIT:.+]] = linalg.fill {{.*}} outs(%[[EVEN_SLICE]] : tensor<2x3x5xf32>)
+// CHECK: %[[EVEN_DX:.+]] = linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%[[SHIFTED]], %[[EVEN_T]] : tensor<2x4x6xf32>, tensor<3x4x2xf32>) outs(%[[EVEN_INIT]] : tensor<2x3x5xf32>)
+// CHECK: %[[DX0:.+]] = tensor.insert_slice %[[EVEN_DX]] into %[[DX]][0, 0, 0] [2, 3, 5] [1, 1, 2] : tensor<2x3x5xf32> into tensor<2x3x9xf32>
+// CHECK: %[[ODD_SLICE:.+]] = tensor.extract_slice %[[DX0]][0, 0, 1] [2, 3, 4] [1, 1, 2]
 // CHECK: %[[ODD_TAPS:.+]] = linalg.generic {indexing_maps = [#[[ODD]], #{{.*}}], {{.*}} ins(%{{.*}} : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x4x1xf32>)
 // CHECK: %[[ODD_T:.+]] = tensor.collapse_shape %[[ODD_TAPS]]
-// CHECK: %[[ODD_DX:.+]] = linalg.conv_1d_ncw_fcw {{.*}} ins(%arg0, %[[ODD_T]] : tensor<2x4x4xf32>, tensor<3x4x1xf32>) outs(%{{.*}} : tensor<2x3x4xf32>)
+// CHECK: %[[ODD_INIT:.+]] = linalg.fill {{.*}} outs(%[[ODD_SLICE]] : tensor<2x3x4xf32>)
+// CHECK: %[[ODD_DX:.+]] = linalg.conv_1d_ncw_fcw {{.*}} ins(%arg0, %[[ODD_T]] : tensor<2x4x4xf32>, tensor<3x4x1xf32>) outs(%[[ODD_INIT]] : tensor<2x3x4xf32>)
 // CHECK: tensor.insert_slice %[[ODD_DX]] into %[[DX0]][0, 0, 1] [2, 3, 4] [1, 1, 2] : tensor<2x3x4xf32> into tensor<2x3x9xf32>
+// COPY-LABEL: func.func @deploy_stride2(
+// COPY-NOT: tensor.extract_slice
+// COPY: %[[EVEN_DX:.+]] = linalg.conv_1d_ncw_fcw {{.*}} outs(%{{.*}} : tensor<2x3x5xf32>)
+// COPY: tensor.insert_slice %[[EVEN_DX]] into %{{.*}}[0, 0, 0] [2, 3, 5] [1, 1, 2]
+// COPY-NOT: tensor.extract_slice
+// COPY: %[[ODD_DX:.+]] = linalg.conv_1d_ncw_fcw {{.*}} outs(%{{.*}} : tensor<2x3x4xf32>)
+// COPY: tensor.insert_slice %[[ODD_DX]] into %{{.*}}[0, 0, 1] [2, 3, 4] [1, 1, 2]
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x1x4x3x3xf64>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x4xf64>)

@@ -10,11 +10,20 @@ class Operation;
 class RewritePatternSet;
 namespace convbn {
 
+/// Choices of the lowering (the options of -convert-convbn-to-linalg).
+struct ConvBNToLinalgOptions {
+  /// Accumulate reductions over batch and spatial positions in f64.
+  bool f64Reductions = true;
+  /// Strided backward-data: each stride phase accumulates in its strided
+  /// positions of the input gradient, in place; false: in a contiguous
+  /// tensor, then copied there.
+  bool phasesInPlace = true;
+};
+
 /// Patterns lowering convbn.conv_bn, convbn.fold and convbn.backward to
-/// linalg on tensors. `f64Reductions`: accumulate reductions over batch and
-/// spatial positions in f64.
+/// linalg on tensors.
 void populateConvBNToLinalgPatterns(RewritePatternSet &patterns,
-                                    bool f64Reductions = true);
+                                    const ConvBNToLinalgOptions &options = {});
 
 /// Emits an error on `op` (a convbn op) and fails if the lowering does not
 /// support it (today: any dynamic dimension other than the batch).
