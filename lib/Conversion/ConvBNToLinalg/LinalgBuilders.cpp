@@ -503,7 +503,7 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
   OpFoldResult batch = tensor::getMixedSize(b, loc, grad, 0);
 
-  // The phases' correlation for one phase per dimension.
+  // The correlation of one phase in every dimension.
   // `dest`: where to accumulate (its positions of dX), or null for a new
   // tensor.
   auto correlatePhase = [&](ArrayRef<Phase> phase, Value dest) -> Value {
