@@ -87,7 +87,7 @@ configure() {
 }
 
 build() {
-  ninja -C "$BUILD_DIR" -j"$JOBS" convbn-opt convbn-doc convbn_cuda_runtime convbn_capi \
+  ninja -C "$BUILD_DIR" -j"$JOBS" convbn-opt convbn-doc convbn_cuda_runtime convbn_cpu_runtime convbn_capi \
     || die "the build failed (see the compiler output above)"
 }
 
