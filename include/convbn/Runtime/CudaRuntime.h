@@ -40,11 +40,7 @@
 
 #include <stdint.h>
 
-#if defined(CONVBN_RUNTIME_BUILD)
-#define CONVBN_RUNTIME_API __attribute__((visibility("default")))
-#else
-#define CONVBN_RUNTIME_API
-#endif
+#include "convbn/Runtime/RuntimeApi.h"
 
 #ifdef __cplusplus
 extern "C" {
