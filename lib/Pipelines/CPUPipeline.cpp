@@ -39,8 +39,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       /*phasesInPlace=*/!options.vectorize);
   if (options.emulateTensorCores)
     pipeline += "convbn-tensor-core-convolutions{cpu-emulation=true},";
-  pipeline += options.gpuLoops > 0 ? detail::gpuLoopStages(options.gpuLoops)
-                                   : "convert-linalg-to-loops,";
+  pipeline += options.gpuLoops > 0
+                  ? detail::gpuLoopStages(options.gpuLoops,
+                                          /*mergeKernels=*/true)
+                  : "convert-linalg-to-loops,";
   bool vectorOps = options.vectorize || options.emulateTensorCores;
   // Vector transfers fully unrolled: otherwise their temporary buffers are
   // stack allocations inside loops.

@@ -2,7 +2,8 @@
 //
 // convbn -> linalg (shared with the CPU pipeline), bufferization with
 // caller-allocated results, every linalg op as a parallel loop nest mapped to
-// blocks x threads, intermediate buffers on the device, then upstream's NVVM
+// blocks x threads (independent nests launched together), intermediate
+// buffers on the device, then upstream's NVVM
 // lowering (the sequence of gpu-lower-to-nvvm-pipeline, spelled out here so
 // that the toolkit path reaches gpu-module-to-binary).
 //
@@ -32,7 +33,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                       options.allowTF32 ? "true" : "false",
                       options.foldOperands ? "true" : "false",
                       options.recomputeProducers ? "true" : "false");
-  pipeline += detail::gpuLoopStages(options.blockSize);
+  pipeline += detail::gpuLoopStages(options.blockSize, options.mergeKernels);
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"
                     "convbn-host-alloc-to-gpu,"

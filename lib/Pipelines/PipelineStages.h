@@ -46,15 +46,19 @@ inline std::string splitReductionsStage(int64_t parallelism) {
 }
 
 /// Linalg on memrefs to one flat parallel loop nest per op, tiled into
-/// blocks of `blockSize` iterations and annotated for the GPU mapping.
+/// blocks of `blockSize` iterations and annotated for the GPU mapping;
+/// with `mergeKernels`, independent nests share one grid.
 /// Ends with a comma.
-inline std::string gpuLoopStages(int64_t blockSize) {
-  return "convbn-copy-to-linalg,"
-         "convert-linalg-to-parallel-loops,"
-         "convbn-promote-accumulators,"
-         "canonicalize,"
-         "convbn-map-loops-to-gpu{block-size=" +
-         std::to_string(blockSize) + "},";
+inline std::string gpuLoopStages(int64_t blockSize, bool mergeKernels) {
+  std::string stages = "convbn-copy-to-linalg,"
+                       "convert-linalg-to-parallel-loops,"
+                       "convbn-promote-accumulators,"
+                       "canonicalize,"
+                       "convbn-map-loops-to-gpu{block-size=" +
+                       std::to_string(blockSize) + "},";
+  if (mergeKernels)
+    stages += "convbn-merge-kernels,";
+  return stages;
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

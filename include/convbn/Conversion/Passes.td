@@ -66,9 +66,11 @@ def ConvBNFuseElementwise : Pass<"convbn-fuse-elementwise"> {
   let description = [{
     Applies upstream's elementwise fusion patterns
     (`linalg::populateElementwiseOpsFusionPatterns`) to the lowering's
-    `linalg.generic` ops on tensors, but only where the producer has one use,
-    producer and consumer iterate over the same number of points, and the
-    consumer is all-parallel. So `rsqrt(var + eps)` and the scale
+    `linalg.generic` ops on tensors, but only where producer and consumer
+    iterate over the same number of points, the consumer is all-parallel,
+    and so is every other use of the producer: the producer then disappears
+    (with several uses, each consumer recomputes it instead of reading it
+    back). So `rsqrt(var + eps)` and the scale
     `gamma * rsqrt(var + eps)` become one per-channel generic, and the
     recomputed folded weight and its flipped transpose (tune's
     backward-data) one weight-sized generic; nothing per-channel is
@@ -439,6 +441,32 @@ def ConvBNMapLoopsToGPU : Pass<"convbn-map-loops-to-gpu"> {
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::affine::AffineDialect"];
+}
+
+def ConvBNMergeKernels : Pass<"convbn-merge-kernels"> {
+  let summary = "Concatenate the grids of independent block-mapped loop nests: one launch for several";
+  let description = [{
+    After `convbn-map-loops-to-gpu` every loop nest is one kernel launch,
+    and the batch-norm arithmetic leaves many of them tiny and independent
+    of each other (the folded weight and the folded bias, the filter
+    transposes of a strided backward-data's phases, the last steps of the
+    dgamma and dbeta reductions). For each nest in order (blocks from 0 to a
+    constant, threads over one block), this pass finds the earliest earlier
+    nest with the same block size that it may run beside, and makes the two
+    one nest: blocks [0, ceil(N1/B)) run the first body, the following
+    ceil(N2/B) blocks the second. A nest moves up past an op when they
+    touch no common buffer with at least one of them writing it; the
+    side-effect-free ops and allocations it uses move up with it, but no
+    allocation moves above a deallocation (the peak footprint does not
+    grow). Buffers are traced through view-like ops to an allocation or a
+    block argument; distinct allocations and distinct function arguments
+    are taken to be distinct buffers (the caller-allocated results of
+    `buffer-results-to-out-params` are, and inputs are only read). An op
+    whose memory effects are not all on buffers stops the motion. Nests
+    with dynamic bounds are left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def ConvBNHostAllocToGPU : Pass<"convbn-host-alloc-to-gpu"> {

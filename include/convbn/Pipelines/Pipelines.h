@@ -26,8 +26,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("If > 0, lower through the GPU pipeline's loop "
                      "structure (copies as linalg, every loop nest flattened "
                      "and tiled into blocks of this many threads, tails "
-                     "guarded) and run the nests sequentially: checks the "
-                     "GPU mapping's index arithmetic on the CPU"),
+                     "guarded, independent nests merged) and run the nests "
+                     "sequentially: checks the GPU mapping's index "
+                     "arithmetic on the CPU"),
       llvm::cl::init(0)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
@@ -129,6 +130,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "that per-channel and per-filter sums fill the GPU "
                      "(-convbn-split-reductions); 0: one thread per result"),
       llvm::cl::init(65536)};
+  PassOptions::Option<bool> mergeKernels{
+      *this, "merge-kernels",
+      llvm::cl::desc("Launch independent loop-nest kernels together, their "
+                     "grids concatenated (-convbn-merge-kernels; false: one "
+                     "launch per loop nest, for comparison)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(256)};

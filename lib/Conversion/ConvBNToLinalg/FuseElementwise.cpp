@@ -8,7 +8,9 @@
 // consumer; this pass applies them only where that recomputes nothing and
 // keeps the ops later passes match:
 //
-// * the producer has one use (it is not computed twice);
+// * every use of the producer is fusable, so it disappears (a producer with
+//   several uses is recomputed in each of its consumers, at the same number
+//   of points, instead of being written and read back);
 // * producer and consumer iterate over the same number of points (a
 //   per-channel vector is not recomputed for every element of an activation
 //   it is broadcast over, and a broadcast stays a broadcast, which the
@@ -42,16 +44,27 @@ std::optional<int64_t> iterationPoints(linalg::LinalgOp op) {
   return points;
 }
 
-bool shouldFuse(OpOperand *operand) {
-  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
-  auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
-  if (!producer || !consumer || !producer->hasOneUse() ||
-      consumer.getNumReductionLoops() != 0)
+/// Whether `consumer` may absorb `producer`: both generics, the consumer
+/// all-parallel, and the same number of points in both.
+bool fusable(linalg::GenericOp producer, Operation *user) {
+  auto consumer = dyn_cast<linalg::GenericOp>(user);
+  if (!consumer || consumer.getNumReductionLoops() != 0)
     return false;
   std::optional<int64_t> producerPoints = iterationPoints(producer);
   std::optional<int64_t> consumerPoints = iterationPoints(consumer);
   return producerPoints && consumerPoints &&
          *producerPoints == *consumerPoints;
+}
+
+/// Fuse where the producer disappears: every use of it is fusable, so after
+/// the last fusion nothing reads it and it is not computed on its own.
+bool shouldFuse(OpOperand *operand) {
+  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+  if (!producer || !fusable(producer, operand->getOwner()))
+    return false;
+  return llvm::all_of(producer->getUses(), [&](OpOperand &use) {
+    return fusable(producer, use.getOwner());
+  });
 }
 
 struct ConvBNFuseElementwisePass
