@@ -20,6 +20,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -174,7 +175,7 @@ int onParsedModule(const char *input, size_t length, const char *bufferName,
 
 } // namespace
 
-extern "C" int convbnCApiVersion(void) { return 1; }
+extern "C" int convbnCApiVersion(void) { return 2; }
 
 extern "C" int convbnRunPipeline(const char *input, size_t length,
                                  const char *bufferName, const char *pipeline,
@@ -227,6 +228,53 @@ extern "C" int convbnTranslateToLLVMIR(const char *input, size_t length,
                           std::string text;
                           llvm::raw_string_ostream os(text);
                           llvmModule->print(os, nullptr);
+                          return text;
+                        });
+}
+
+namespace {
+/// A function argument's or result's type as JSON: shape and element type
+/// of a ranked tensor or memref, the printed type otherwise.
+llvm::json::Value typeToJSON(Type type) {
+  auto printed = [](auto printable) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    printable.print(os);
+    return text;
+  };
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.hasRank() || !isa<RankedTensorType, MemRefType>(type))
+    return llvm::json::Object{{"type", printed(type)}};
+  llvm::json::Array shape;
+  for (int64_t size : shaped.getShape())
+    shape.push_back(ShapedType::isDynamic(size) ? llvm::json::Value(nullptr)
+                                                : llvm::json::Value(size));
+  return llvm::json::Object{{"shape", std::move(shape)},
+                            {"element", printed(shaped.getElementType())}};
+}
+} // namespace
+
+extern "C" int convbnFunctionSignatures(const char *input, size_t length,
+                                        const char *bufferName, char **output,
+                                        char **diagnostics) {
+  return onParsedModule(input, length, bufferName, output, diagnostics,
+                        [](ModuleOp module) -> FailureOr<std::string> {
+                          llvm::json::Object signatures;
+                          module.walk([&](FunctionOpInterface function) {
+                            if (function.isExternal())
+                              return;
+                            llvm::json::Array arguments, results;
+                            for (Type type : function.getArgumentTypes())
+                              arguments.push_back(typeToJSON(type));
+                            for (Type type : function.getResultTypes())
+                              results.push_back(typeToJSON(type));
+                            signatures[function.getName()] = llvm::json::Object{
+                                {"arguments", std::move(arguments)},
+                                {"results", std::move(results)}};
+                          });
+                          std::string text;
+                          llvm::raw_string_ostream os(text);
+                          os << llvm::json::Value(std::move(signatures));
                           return text;
                         });
 }

@@ -5,7 +5,9 @@
 
 Functions must carry `llvm.emit_c_interface`. Results are returned through
 caller-allocated output tensors appended after the inputs (the pipelines'
-out-params), so no memory crosses the boundary.
+out-params), so no memory crosses the boundary. compile_module records the
+functions' signatures beside the library (signatures.json), and call()
+checks every tensor's shape and dtype against them before running anything.
 
 target="cpu": the library's heap buffers come from the caching allocator of
 libconvbn_cpu_runtime.so (copied beside it, found through its rpath,
@@ -25,15 +27,20 @@ own. Either way the generated code waits for its work before returning.
 
 import ctypes
 import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
 from . import capi
-from .memref import descriptor
 from .tools import Toolchain, ToolError
 
 RUNTIME_NAME = "libconvbn_cuda_runtime.so"
+# The functions' argument and result types, written beside module.so.
+SIGNATURES_NAME = "signatures.json"
+# MLIR element types as PyTorch dtype names.
+_DTYPES = {"f64": "float64", "f32": "float32", "f16": "float16", "bf16": "bfloat16",
+           "i64": "int64", "i32": "int32", "i16": "int16", "i8": "int8", "i1": "bool"}
 CPU_RUNTIME_NAME = "libconvbn_cpu_runtime.so"
 CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
 
@@ -57,6 +64,10 @@ class CompiledModule:
             self._runtime.convbnRuntimeUseStream.argtypes = [ctypes.c_void_p]
         self._lib = ctypes.CDLL(str(self.path))
         self._check("loading " + self.path.name)
+        signatures = self.path.parent / SIGNATURES_NAME
+        # A library built before signatures were recorded: calls unchecked.
+        self._signatures = json.loads(signatures.read_text()) if signatures.exists() else None
+        self._functions = {}
 
     def device_memory(self):
         """(live, peak) bytes the generated code holds through its runtime
@@ -93,18 +104,63 @@ class CompiledModule:
             self._runtime.convbnRuntimeClearError()
             raise ToolError(f"{what}: {error.decode()}")
 
+    def _function(self, name):
+        """The C entry point of function `name` with what call() checks, looked
+        up once: (fn, number of inputs or None, [(entry, shape, dtype)] per
+        tensor or None) from the recorded signature, if any."""
+        entry = self._functions.get(name)
+        if entry is not None:
+            return entry
+        try:
+            fn = getattr(self._lib, "_mlir_ciface_" + name)
+        except AttributeError:
+            raise ValueError(f"{self.path} has no function {name!r} with a C interface "
+                             f"(llvm.emit_c_interface)") from None
+        fn.restype = None
+        inputs = types = None
+        signature = (self._signatures or {}).get(name)
+        if signature is not None:
+            import torch
+
+            inputs = len(signature["arguments"])
+            types = [(t, tuple(t["shape"]) if "shape" in t else None,
+                      getattr(torch, _DTYPES.get(t.get("element"), ""), None))
+                     for t in signature["arguments"] + signature["results"]]
+            # Each argument: the address of its memref descriptor.
+            fn.argtypes = [ctypes.c_void_p] * len(types)
+        self._functions[name] = entry = (fn, inputs, types)
+        return entry
+
     def call(self, name, inputs, outputs):
-        """Calls function `name`; writes `outputs`."""
-        tensors = list(inputs) + list(outputs)
-        for t in tensors:
+        """Calls function `name`; writes `outputs`. Shapes and dtypes are
+        checked against the function's signature (the inputs against its
+        arguments, the outputs against its results)."""
+        fn, arguments, types = self._function(name)
+        tensors = [*inputs, *outputs]
+        if types is not None and (len(inputs) != arguments or len(tensors) != len(types)):
+            raise ValueError(f"{name}: takes {_count(arguments, 'input')} and "
+                             f"{_count(len(types) - arguments, 'output')}, given "
+                             f"{len(inputs)} and {len(outputs)}")
+        cuda = self.target == "cuda"
+        words, offsets = [], []
+        for i, t in enumerate(tensors):
             if not t.is_contiguous():
                 raise ValueError(f"{name}: tensors must be contiguous")
-            if (t.device.type == "cuda") != (self.target == "cuda"):
+            if (t.device.type == "cuda") != cuda:
                 raise ValueError(f"{name}: a {t.device.type} tensor given to {self.target} code")
-        descs = [descriptor(t) for t in tensors]
-        fn = getattr(self._lib, "_mlir_ciface_" + name)
-        fn.restype = None
-        fn.argtypes = [ctypes.POINTER(type(d)) for d in descs]
+            if types is not None:
+                entry, shape, dtype = types[i]
+                if t.dtype != dtype or t.shape != shape:
+                    _check_tensor(name, i, arguments, t, types[i])
+            offsets.append(len(words))
+            pointer = t.data_ptr()
+            words += (pointer, pointer, 0, *t.shape, *t.stride())
+        # Every descriptor in one buffer, 64-bit words: {allocated, aligned,
+        # offset, sizes[rank], strides[rank]} (the C interface's struct).
+        buffer = (ctypes.c_int64 * len(words))(*words)
+        address = ctypes.addressof(buffer)
+        if types is None:
+            fn.argtypes = [ctypes.c_void_p] * len(tensors)
         if self._runtime is not None:
             import torch
 
@@ -115,11 +171,35 @@ class CompiledModule:
             handle = torch.cuda.current_stream().cuda_stream or CU_STREAM_LEGACY
             self._runtime.convbnRuntimeUseStream(ctypes.c_void_p(handle))
         try:
-            fn(*[ctypes.byref(d) for d in descs])
+            fn(*[address + 8 * offset for offset in offsets])
         finally:
             if self._runtime is not None:
                 self._runtime.convbnRuntimeUseStream(None)
         self._check(name)
+
+
+def _type_text(t):
+    """A signature entry as MLIR prints the type."""
+    if "type" in t:
+        return t["type"]
+    return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in t["shape"]) + t["element"] + ">"
+
+
+def _check_tensor(name, index, arguments, tensor, expected):
+    """Raises ValueError unless `tensor` fits the signature entry `expected`
+    ((entry, shape, dtype) from CompiledModule._function)."""
+    entry, shape, dtype = expected
+    matches = shape is not None and dtype is not None and tensor.dtype == dtype and \
+        tensor.dim() == len(shape) and all(d is None or d == n for d, n in zip(shape, tensor.shape))
+    if not matches:
+        what, role = ((f"input {index}", "takes") if index < arguments
+                      else (f"output {index - arguments}", "returns"))
+        raise ValueError(f"{name}: {what} is a {str(tensor.dtype).replace('torch.', '')} tensor of "
+                         f"shape {list(tensor.shape)}; the function {role} {_type_text(entry)}")
+
+
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
@@ -180,6 +260,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
         shutil.copy2(runtime, out / RUNTIME_NAME)
         link += [f"-L{out}", "-lconvbn_cuda_runtime", "-Wl,--no-undefined", "-Wl,-rpath,$ORIGIN"]
     tools.run(link)
+    signatures = capi.function_signatures(ir_text, name=str(source))
+    (out / SIGNATURES_NAME).write_text(json.dumps(signatures, indent=1) + "\n")
     return CompiledModule(library, target) if load else library
 
 

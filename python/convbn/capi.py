@@ -16,7 +16,7 @@ from pathlib import Path
 from .tools import REPO_ROOT, ToolError
 
 LIBRARY_NAME = "libconvbn_capi.so"
-API_VERSION = 1
+API_VERSION = 2
 
 
 @dataclass
@@ -73,6 +73,9 @@ def _load():
     lib.convbnTranslateToLLVMIR.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
                                             ctypes.c_void_p, ctypes.c_void_p]
     lib.convbnTranslateToLLVMIR.restype = ctypes.c_int
+    lib.convbnFunctionSignatures.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                             ctypes.c_void_p, ctypes.c_void_p]
+    lib.convbnFunctionSignatures.restype = ctypes.c_int
     lib.convbnFree.argtypes = [ctypes.c_void_p]
     lib.convbnFree.restype = None
     _library = lib
@@ -116,3 +119,14 @@ def translate_to_llvmir(ir, *, name="<input>"):
     if status != 0:
         raise CompilerError("translation to LLVM IR", diagnostics)
     return text, diagnostics
+
+
+def function_signatures(ir, *, name="<input>"):
+    """The signature of every function with a body in `ir`, as
+    {name: {"arguments": [T, ...], "results": [T, ...]}} where T is
+    {"shape": [size or None, ...], "element": "f32"} for a ranked tensor or
+    memref and {"type": "..."} otherwise."""
+    status, text, diagnostics = _call("convbnFunctionSignatures", ir, name)
+    if status != 0:
+        raise CompilerError("reading the function signatures", diagnostics)
+    return json.loads(text)
