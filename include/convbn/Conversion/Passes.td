@@ -459,11 +459,12 @@ def ConvBNMergeKernels : Pass<"convbn-merge-kernels"> {
     side-effect-free ops and allocations it uses move up with it, but no
     allocation moves above a deallocation (the peak footprint does not
     grow). Buffers are traced through view-like ops to an allocation or a
-    block argument; distinct allocations and distinct function arguments
+    function argument; distinct allocations and distinct function arguments
     are taken to be distinct buffers (the caller-allocated results of
     `buffer-results-to-out-params` are, and inputs are only read). An op
-    whose memory effects are not all on buffers stops the motion. Nests
-    with dynamic bounds are left alone.
+    with a memory effect on anything else (a global, a call's result), or
+    on no buffer at all, stops the motion. Nests with dynamic bounds are
+    left alone.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];

@@ -5,8 +5,8 @@
 // folded weight, then its flipped transpose for backward-data...), and every
 // generic becomes a loop nest: a kernel on the GPU, a pass over memory on the
 // CPU. Upstream's elementwise fusion patterns merge a producer into its
-// consumer; this pass applies them only where that recomputes nothing and
-// keeps the ops later passes match:
+// consumer; this pass applies them only where that adds no pass over
+// memory and keeps the ops later passes match:
 //
 // * every use of the producer is fusable, so it disappears (a producer with
 //   several uses is recomputed in each of its consumers, at the same number

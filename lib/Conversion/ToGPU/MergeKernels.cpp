@@ -26,6 +26,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -126,6 +127,17 @@ Value rootBuffer(Value value) {
   return value;
 }
 
+/// Whether `root` is a buffer distinct from every other such root: an
+/// allocation or an argument of a function (a global, a call's result or a
+/// loop's iteration argument may alias another buffer).
+bool isDistinctBuffer(Value root) {
+  if (auto argument = dyn_cast<BlockArgument>(root))
+    return argument.getOwner()->isEntryBlock() &&
+           isa<FunctionOpInterface>(argument.getOwner()->getParentOp());
+  return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(
+      root.getDefiningOp());
+}
+
 /// The buffers `op` reads and writes, defined outside it; nullopt if some
 /// memory effect of it cannot be attributed to a buffer.
 struct Accesses {
@@ -168,6 +180,10 @@ std::optional<Accesses> accessesOf(Operation *op) {
         // Buffers of the nest itself (workgroup memory, allocas).
         if (op->isAncestor(root.getParentBlock()->getParentOp()))
           continue;
+        if (!isDistinctBuffer(root)) {
+          known = false;
+          return WalkResult::interrupt();
+        }
         if (isa<MemoryEffects::Read>(effect.getEffect()))
           accesses.reads.insert(root);
         else

@@ -144,6 +144,34 @@ func.func @kept_apart(%a: memref<2x150xf32>, %b: memref<40xf32>,
 
 // -----
 
+// A nest reading a global stays a launch of its own: another view of the
+// global may be written elsewhere.
+
+#v = affine_map<(i) -> (i)>
+memref.global "private" constant @table : memref<40xf32> = dense<1.0>
+// CHECK-LABEL: func @global_read
+// CHECK-COUNT-2: processor = block_x
+//   CHECK-NOT: processor = block_x
+//   CHECK-NOT: else
+func.func @global_read(%b: memref<40xf32>, %ob: memref<40xf32>, %oc: memref<40xf32>) {
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%b : memref<40xf32>) outs(%ob : memref<40xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %in : f32
+    linalg.yield %s : f32
+  }
+  %g = memref.get_global @table : memref<40xf32>
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%g : memref<40xf32>) outs(%oc : memref<40xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.negf %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Nests with different block sizes keep their own launches.
 
 #block = #gpu.loop_dim_map<processor = block_x, map = (d0) -> (d0), bound = (d0) -> (d0)>
