@@ -18,11 +18,10 @@ target="cuda": the library holds the host code with the GPU binary embedded
 and needs at run time only libconvbn_cuda_runtime.so (copied beside it; the
 library finds it through its rpath, $ORIGIN) and the NVIDIA driver: no LLVM,
 MLIR or CUDA toolkit. Tensors are PyTorch CUDA tensors of the current device.
-Stream rule: call() hands the runtime PyTorch's current stream, so the
-generated kernels run in order with the caller's work on that stream. When
-that is the legacy default stream (handle 0, PyTorch's default), call()
-first waits for it, because the generated code then runs on a stream of its
-own. Either way the generated code waits for its work before returning.
+Stream rule: call() hands the runtime PyTorch's current stream (its
+default stream as CU_STREAM_LEGACY), so the generated kernels run in order
+with the caller's work on that stream, and call() returns once they are
+queued, like a PyTorch op.
 """
 
 import ctypes
@@ -36,13 +35,13 @@ from . import capi
 from .tools import Toolchain, ToolError
 
 RUNTIME_NAME = "libconvbn_cuda_runtime.so"
+CPU_RUNTIME_NAME = "libconvbn_cpu_runtime.so"
+CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
 # The functions' argument and result types, written beside module.so.
 SIGNATURES_NAME = "signatures.json"
 # MLIR element types as PyTorch dtype names.
 _DTYPES = {"f64": "float64", "f32": "float32", "f16": "float16", "bf16": "bfloat16",
            "i64": "int64", "i32": "int32", "i16": "int16", "i8": "int8", "i1": "bool"}
-CPU_RUNTIME_NAME = "libconvbn_cpu_runtime.so"
-CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
 
 
 class _CpuMemoryStats(ctypes.Structure):
