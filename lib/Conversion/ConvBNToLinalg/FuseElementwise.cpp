@@ -60,11 +60,10 @@ bool fusable(linalg::GenericOp producer, Operation *user) {
 /// the last fusion nothing reads it and it is not computed on its own.
 bool shouldFuse(OpOperand *operand) {
   auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
-  if (!producer || !fusable(producer, operand->getOwner()))
-    return false;
-  return llvm::all_of(producer->getUses(), [&](OpOperand &use) {
-    return fusable(producer, use.getOwner());
-  });
+  // `operand` is one of the uses.
+  return producer && llvm::all_of(producer->getUses(), [&](OpOperand &use) {
+           return fusable(producer, use.getOwner());
+         });
 }
 
 struct ConvBNFuseElementwisePass
