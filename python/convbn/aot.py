@@ -27,6 +27,7 @@ queued, like a PyTorch op.
 import ctypes
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -49,6 +50,21 @@ class _CpuMemoryStats(ctypes.Structure):
                 ("liveBytes", "peakBytes", "cachedBytes", "systemAllocations", "cacheHits")]
 
 
+def load_cuda_runtime(path):
+    """The CUDA runtime library, loaded once per process. Every module
+    names it by its soname, so the dynamic loader binds every module to the
+    copy loaded first, whichever directory a later module comes from; a
+    second copy loaded by its path would be a second runtime (its own
+    stream, memory pool and statistics) that no module uses."""
+    try:
+        runtime = ctypes.CDLL(RUNTIME_NAME, mode=ctypes.RTLD_GLOBAL | os.RTLD_NOLOAD)
+    except OSError:
+        runtime = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+    runtime.convbnRuntimeLastError.restype = ctypes.c_char_p
+    runtime.convbnRuntimeUseStream.argtypes = [ctypes.c_void_p]
+    return runtime
+
+
 class CompiledModule:
     """A loaded shared library built from one MLIR module."""
 
@@ -58,9 +74,7 @@ class CompiledModule:
         self._runtime = None
         if target == "cuda":
             # Loaded first and globally: the module's constructors call it.
-            self._runtime = ctypes.CDLL(str(self.path.parent / RUNTIME_NAME), mode=ctypes.RTLD_GLOBAL)
-            self._runtime.convbnRuntimeLastError.restype = ctypes.c_char_p
-            self._runtime.convbnRuntimeUseStream.argtypes = [ctypes.c_void_p]
+            self._runtime = load_cuda_runtime(self.path.parent / RUNTIME_NAME)
         self._lib = ctypes.CDLL(str(self.path))
         self._check("loading " + self.path.name)
         signatures = self.path.parent / SIGNATURES_NAME

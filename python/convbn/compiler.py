@@ -18,6 +18,7 @@ operations between blocks, and any pair left unraised) runs in PyTorch as
 exported, so results stay correct whatever is raised.
 """
 
+import copy
 import re
 import tempfile
 import warnings
@@ -65,13 +66,17 @@ def _signatures(blocks_ir):
 
 
 class _Block:
-    """One compiled block: its forward and backward functions."""
+    """One compiled block: its forward and backward functions, their
+    signatures ([(shape, dtype)] of arguments and results) and the
+    attributes of its convbn.conv_bn (strides, padding, dilations, groups,
+    epsilon), which the exported program's pair must match."""
 
-    def __init__(self, library, index, sigs, mode):
+    def __init__(self, library, index, sigs, attributes, mode):
         self.library = library
         self.name = f"block{index}"
         self.fwd_args, self.fwd_results = sigs[self.name + "_forward"]
         self.bwd_args, self.bwd_results = sigs[self.name + "_backward"]
+        self.attributes = attributes
         self.mode = mode
 
     def _check(self, what, tensors, types):
@@ -147,7 +152,9 @@ class CompiledModel(torch.nn.Module):
     tune, blocks, llvm), `library` (the shared library), `mode`, `target`,
     `graph_module` (the exported program with the raised pairs replaced by
     compiled blocks) and `exported_module` (the program as exported; both
-    take the inputs, then the parameters and buffers)."""
+    take the inputs, then the parameters and buffers). `save(directory)`
+    keeps the compiled code for convbn.load, which needs neither torch-mlir
+    nor LLVM/MLIR."""
 
     def __init__(self, model, graph, exported, num_inputs, report, stages, library, mode,
                  target):
@@ -158,10 +165,20 @@ class CompiledModel(torch.nn.Module):
         self.num_inputs = num_inputs
         self.input_shapes = []
         self.report = report
+        self.ir_report = report       # the report as raised from the IR (for save)
         self.stages = stages
         self.library = library
         self.mode = mode
         self.target = target
+        self.blocks = []              # the compiled blocks, block{i} at index i
+        self.block_of = []            # the block of each raised pair, in program order
+        self.options = {}             # compile()'s code-generation options
+
+    def save(self, directory):
+        """Writes the compiled code and what convbn.load needs to attach it
+        to the model again (saved.py); returns the directory."""
+        from .saved import save
+        return save(self, directory)
 
     def forward(self, *inputs):
         if len(inputs) != self.num_inputs:
@@ -223,7 +240,7 @@ def _block_attributes(blocks_ir, name, rank):
             "epsilon": float(epsilon.group(1)) if epsilon else 1e-5}
 
 
-def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
+def _replace_pairs(graph_module, report, blocks, block_of, source):
     """Replaces each raised conv + batch-norm pair of the exported graph by
     its compiled block. Convolutions are matched to the raising report in
     program order, and each match is checked (shapes, strides, padding,
@@ -255,7 +272,7 @@ def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
                             "convolution over an upsampled input and a flipped filter, which the "
                             "exported program does not have; it runs in PyTorch")
             continue
-        expected = _block_attributes(blocks_ir, block.name, rank)
+        expected = block.attributes
         eps_index = 7 if bn.target == _ATEN.batch_norm.default else 6
         checks = dict(attributes, epsilon=_arg(bn, eps_index, 1e-5))
         for key, value in checks.items():
@@ -266,11 +283,11 @@ def _replace_pairs(graph_module, report, blocks, block_of, blocks_ir):
             if not same:
                 raise CompileError(
                     f"convolution #{entry.index} at {entry.location}: {key} is {value} in the "
-                    f"exported program but {expected[key]} in the raised IR")
+                    f"exported program but {expected[key]} in {source}")
         if weight_shape and weight_shape != block.fwd_args[1][0]:
             raise CompileError(
                 f"convolution #{entry.index} at {entry.location}: filter {weight_shape} in the "
-                f"exported program, {block.fwd_args[1][0]} in the raised IR")
+                f"exported program, {block.fwd_args[1][0]} in {source}")
         output = bn
         if bn.target == _ATEN._native_batch_norm_legit_no_training.default:
             items = {u.args[1]: u for u in bn.users}
@@ -313,21 +330,8 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
                          "are not produced from PyTorch models)")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError("convbn.compile takes a torch.nn.Module")
-    if isinstance(example_inputs, torch.Tensor):
-        example_inputs = (example_inputs,)
-    example_inputs = tuple(example_inputs)
-    training = [n for n, m in model.named_modules()
-                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.training]
-    if training:
-        shown = ", ".join(repr(n) for n in training[:3]) + (", ..." if len(training) > 3 else "")
-        raise CompileError(
-            f"batch norm in training mode (module {shown}): convbn.compile raises eval-mode "
-            "batch norm (frozen statistics, as in fine-tuning); call model.eval() first")
-
+    example_inputs = check_model(model, example_inputs, "convbn.compile")
     imported = import_model(model, example_inputs)
-    graph_module = imported.program.module()
     stages = {"torch-mlir": imported.ir}
     raised_ir, report = raise_conv_bn(imported.ir)
     stages["raised"] = raised_ir
@@ -335,6 +339,9 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
         stages["tune"] = capi.run_pipeline(raised_ir, "builtin.module(convbn-eval-to-tune)")[0]
 
     library = None
+    blocks, block_of = [], []
+    options = {"tensor_cores": tensor_cores and target == "cuda",
+               "vectorize": vectorize and target == "cpu"}
     if report.raised:
         blocks_ir, _ = capi.run_pipeline(
             raised_ir, f"builtin.module(convbn-extract-blocks{{mode={mode}}})")
@@ -343,18 +350,56 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
             r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
         out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
         library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
-                                 workdir=out, tensor_cores=tensor_cores and target == "cuda",
-                                 cpu_vectorize=vectorize and target == "cpu")
+                                 workdir=out, tensor_cores=options["tensor_cores"],
+                                 cpu_vectorize=options["vectorize"])
         stages["llvm"] = (out / "llvm.mlir").read_text()
         sigs = _signatures(blocks_ir)
-        blocks = [_Block(library, i, sigs, mode) for i in range(max(block_of) + 1)]
-        _replace_pairs(graph_module, report, blocks, block_of, blocks_ir)
+        for i in range(max(block_of) + 1):
+            rank = len(sigs[f"block{i}_forward"][0][1][0]) - 2  # the filter's
+            blocks.append(_Block(library, i, sigs, _block_attributes(blocks_ir, f"block{i}", rank),
+                                 mode))
+    compiled = attach(model, example_inputs, imported.program, report, stages, library, blocks,
+                      block_of, mode, target)
+    compiled.options = options
+    return compiled
+
+
+def check_model(model, example_inputs, what):
+    """`example_inputs` as a tuple, after checking that `model` is a module
+    whose batch norms are in eval mode."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{what} takes a torch.nn.Module")
+    if isinstance(example_inputs, torch.Tensor):
+        example_inputs = (example_inputs,)
+    training = [n for n, m in model.named_modules()
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.training]
+    if training:
+        shown = ", ".join(repr(n) for n in training[:3]) + (", ..." if len(training) > 3 else "")
+        raise CompileError(
+            f"batch norm in training mode (module {shown}): {what} takes eval-mode batch "
+            "norm (frozen statistics, as in fine-tuning); call model.eval() first")
+    return tuple(example_inputs)
+
+
+def attach(model, example_inputs, program, report, stages, library, blocks, block_of, mode,
+           target, source="the raised IR"):
+    """The CompiledModel that runs `program` (the model as exported) with
+    each raised pair replaced by its compiled block. `source` names where
+    the blocks come from in messages."""
+    graph_module = program.module()
+    # The report as raised from the IR, which save() writes: replacing
+    # marks a transposed convolution left alone.
+    ir_report = copy.deepcopy(report)
+    if report.raised:
+        _replace_pairs(graph_module, report, blocks, block_of, source)
     for entry in report.left_alone:
         warnings.warn(f"convbn: convolution + batch norm at {entry.location or '?'} left alone "
-                      f"(runs in PyTorch): {entry.reason}", stacklevel=2)
-    compiled = CompiledModel(model, graph_module, imported.program.module(),
-                             len(example_inputs), report, stages, library, mode, target)
+                      f"(runs in PyTorch): {entry.reason}", stacklevel=3)
+    compiled = CompiledModel(model, graph_module, program.module(), len(example_inputs), report,
+                             stages, library, mode, target)
     compiled.input_shapes = [tuple(t.shape) for t in example_inputs]
+    compiled.blocks, compiled.block_of = blocks, block_of
+    compiled.ir_report = ir_report
     return compiled
 
 

@@ -66,10 +66,9 @@ class ImportedModel:
     num_inputs: int
 
 
-def import_model(model, example_inputs):
-    """Exports `model` (with its state as arguments) and imports it with
-    torch-mlir into linalg-on-tensors IR."""
-    fx = torch_mlir_fx()
+def export_model(model, example_inputs):
+    """torch.export of `model` as a function of (inputs..., parameters...,
+    buffers...): (program, state names). Needs PyTorch only."""
     params = [(n, p) for n, p in model.named_parameters()]
     buffers = [(n, b) for n, b in model.named_buffers()]
     names = [n for n, _ in params] + [n for n, _ in buffers]
@@ -80,6 +79,14 @@ def import_model(model, example_inputs):
         program = torch.export.export(functional, tuple(args), strict=False)
     except Exception as error:  # torch.export's errors are of many types
         raise ImportFailure(f"torch.export could not export the model: {error}") from error
+    return program, names
+
+
+def import_model(model, example_inputs):
+    """Exports `model` (with its state as arguments) and imports it with
+    torch-mlir into linalg-on-tensors IR."""
+    fx = torch_mlir_fx()
+    program, names = export_model(model, example_inputs)
     try:
         module = fx.export_and_import(program, output_type="linalg-on-tensors", func_name="forward")
     except Exception as error:
