@@ -28,7 +28,9 @@ and writes bench.json and bench.png to --out.
                            [--tensor-cores]                   # (implicit GEMM on tensor cores)
                            [--dtype bf16]                     # (f16/bf16 activations and weights)
   benchmarks/convbn_bench.py --prebuilt DIR                   # there: run without LLVM/MLIR
-  benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile (CPU)
+  benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile
+                                                   # (with --build-only/--prebuilt: saved, then
+                                                   # attached again with convbn.load)
 
 Timing: CUDA events on a GPU, time.perf_counter on the CPU; --threads sets
 PyTorch's CPU threads (default 1: our CPU code is single-threaded).
@@ -241,27 +243,77 @@ def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False):
     return libraries
 
 
+def whole_network_dir(root, batch, mode):
+    return Path(root) / f"resnet50-b{batch}-{mode}"
+
+
 def whole_network(args, device, timer):
-    """ResNet-50 through convbn.compile (CPU: compiles here) against eager."""
-    import torchvision
-    rows = []
-    model = torchvision.models.resnet50().eval().to(device)
-    x = torch.randn(args.batch[0], 3, args.size, args.size, device=device)
-    exclude = list(model.parameters()) + list(model.buffers())
+    """ResNet-50 (torchvision, random weights, eval-mode batch norm) through
+    convbn.compile in eval and tune mode against eager PyTorch, forward +
+    backward at the first batch size. With --build-only DIR: compiled here
+    for every batch size and saved into DIR; with --prebuilt DIR: loaded
+    from there with convbn.load (no torch-mlir, no LLVM/MLIR)."""
+    try:
+        import torchvision
+    except ImportError:
+        print("ResNet-50 whole network skipped: torchvision is not installed here", flush=True)
+        return []
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50().eval()
+    if args.build_only:
+        for batch in args.batch:
+            x = torch.randn(batch, 3, args.size, args.size)
+            for mode in ("eval", "tune"):
+                start = time.time()
+                out = whole_network_dir(args.build_only, batch, mode)
+                compiled = convbn.compile(model, (x,), mode=mode, target=device, workdir=out,
+                                          tensor_cores=args.tensor_cores,
+                                          vectorize=args.vectorize, load=False)
+                compiled.save(out)
+                print(f"compiled ResNet-50 batch {batch} {mode}: {time.time() - start:.1f} s",
+                      flush=True)
+        return []
+    batch = args.batch[0]
+    model, x = model.to(device), torch.randn(batch, 3, args.size, args.size, device=device)
     runs = {"torch-eval": model}
     for mode in ("eval", "tune"):
-        runs[f"ours-{mode}"] = convbn.compile(model, (x,), mode=mode, target=args.device,
-                                              tensor_cores=args.tensor_cores,
-                                              vectorize=args.vectorize)
+        if args.prebuilt:
+            runs[f"ours-{mode}"] = convbn.load(model, (x,), whole_network_dir(args.prebuilt, batch, mode))
+        else:
+            runs[f"ours-{mode}"] = convbn.compile(model, (x,), mode=mode, target=device,
+                                                  tensor_cores=args.tensor_cores,
+                                                  vectorize=args.vectorize)
+    exclude = list(model.parameters()) + list(model.buffers())
+    rows = []
     for name, fn in runs.items():
         def step(fn=fn):
             out = fn(x.detach().requires_grad_())
             out.sum().backward()
+        peak = None
+        if device == "cuda":
+            library = getattr(fn, "library", None)
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            if library is not None:
+                library.reset_peak_memory()
         t = timer(step)
+        if device == "cuda":
+            # PyTorch's allocator, plus what the generated code allocated
+            # through the runtime (zero for PyTorch's own run).
+            peak = torch.cuda.max_memory_allocated() + (
+                library.device_memory()[1] if library is not None else 0)
         kept = kept_for_backward(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
-        rows.append({"network": "resnet50", "batch": args.batch[0], "size": args.size,
-                     "variant": name, "seconds": t, "kept_bytes": kept})
-        print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms   kept {kept / 2**20:8.1f} MiB", flush=True)
+        rows.append({"network": "resnet50", "batch": batch, "size": args.size,
+                     "variant": name, "seconds": t, "kept_bytes": kept, "peak_bytes": peak})
+        peak_text = f"   peak {peak / 2**20:8.1f} MiB" if peak is not None else ""
+        print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms   kept {kept / 2**20:8.1f} MiB"
+              f"{peak_text}", flush=True)
+    seconds = {r["variant"]: r["seconds"] for r in rows}
+    kept = {r["variant"]: r["kept_bytes"] for r in rows}
+    print(f"ResNet-50 batch {batch}: ours tune / ours eval time "
+          f"{seconds['ours-tune'] / seconds['ours-eval']:.2f}x, kept "
+          f"{kept['ours-tune'] / kept['ours-eval']:.2f}x; ours tune / PyTorch eager eval time "
+          f"{seconds['ours-tune'] / seconds['torch-eval']:.2f}x", flush=True)
     return rows
 
 
@@ -311,6 +363,8 @@ def main():
              for b in args.batch}
     if args.build_only:
         build(cases, args.device, args.build_only, args.vectorize, args.tensor_cores)
+        if args.whole_network:
+            whole_network(args, args.device, None)
         return 0
     if args.prebuilt:
         libs = {b: convbn.CompiledModule(Path(args.prebuilt) / f"batch{b}" / "module.so", args.device)

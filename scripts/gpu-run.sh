@@ -21,7 +21,9 @@
 # case.
 # `bench` runs benchmarks/convbn_bench.py (ResNet-50's conv + BN layers
 # against cuDNN and torch.compile), with the tensor-core kernels unless
-# BENCH_KERNELS=plain, in f32 unless BENCH_DTYPE=bf16 (tensor cores only).
+# BENCH_KERNELS=plain, in f32 unless BENCH_DTYPE=bf16 (tensor cores only);
+# with the f32 tensor-core kernels, also the whole ResNet-50 forward +
+# backward (compiled here, attached there with convbn.load).
 # Reports go to $OUT (or ./): gpu-conformance*.txt, gpu-*check*.txt,
 # bench-tc-bN.txt and bench-tc-bN/bench.json (bench-tc-bf16-bN*; + bench.png
 # when matplotlib is there; else draw it here with convbn_bench.py --plot).
@@ -45,11 +47,14 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench"
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
-      --device cuda --build-only "$work/bench-tc" --tensor-cores
+      --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
-    # Only what the run needs travels.
-    find "$work" -type f ! -name 'module.so' ! -name 'libconvbn_cuda_runtime.so' -delete
+    # Only what the run needs travels: the libraries, the signatures that
+    # CompiledModule.call checks tensors against, and the saved networks'
+    # model.json for convbn.load.
+    find "$work" -type f ! -name 'module.so' ! -name 'libconvbn_cuda_runtime.so' \
+      ! -name 'signatures.json' ! -name 'model.json' -delete
     mkdir -p "$ARTIFACTS"
     "$ROOT/.venv/bin/python" - "$work" "$ARTIFACTS/artifacts.tar.xz" <<'PY'
 import sys, tarfile
@@ -106,6 +111,9 @@ PY
     name="$kernels"
     flags=(--dtype "$dtype")
     if [ "$kernels" = tc ]; then built="$built-tc"; flags+=(--tensor-cores); fi
+    # The whole ResNet-50 (eval and tune through convbn.load) is built with
+    # the f32 tensor-core kernels.
+    if [ "$kernels" = tc ] && [ "$dtype" = f32 ]; then flags+=(--whole-network); fi
     if [ "$dtype" != f32 ]; then
       if [ "$kernels" != tc ] || [ "$dtype" != bf16 ]; then
         echo "gpu-run.sh: only BENCH_DTYPE=bf16 with tensor cores is built" >&2

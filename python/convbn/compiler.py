@@ -170,6 +170,7 @@ class CompiledModel(torch.nn.Module):
         self.library = library
         self.mode = mode
         self.target = target
+        self.library_dir = None       # where module.so is (None: nothing was compiled)
         self.blocks = []              # the compiled blocks, block{i} at index i
         self.block_of = []            # the block of each raised pair, in program order
         self.options = {}             # compile()'s code-generation options
@@ -181,6 +182,9 @@ class CompiledModel(torch.nn.Module):
         return save(self, directory)
 
     def forward(self, *inputs):
+        if self.blocks and self.library is None:
+            raise RuntimeError("this model was compiled with load=False (for another machine): "
+                               "save() it and attach it there with convbn.load")
         if len(inputs) != self.num_inputs:
             raise TypeError(f"the compiled model takes {self.num_inputs} input(s), got {len(inputs)}")
         shapes = [tuple(t.shape) for t in inputs]
@@ -313,7 +317,7 @@ def _replace_pairs(graph_module, report, blocks, block_of, source):
 
 
 def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
-            tensor_cores=False, vectorize=False):
+            tensor_cores=False, vectorize=False, load=True):
     """Compiles `model` (a torch.nn.Module whose batch norms are in eval
     mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
     tensors). mode: "tune" (default; backward keeps only each block's input)
@@ -322,7 +326,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     tensor cores, f32 as TF32 like cuDNN's default in PyTorch. `vectorize`
     (cpu): convolutions and filter gradients as tiled, vectorized GEMMs
     (`-convbn-cpu-pipeline{vectorize=true}`), built for this machine's CPU.
-    `workdir` keeps the intermediate files. Returns a
+    `workdir` keeps the intermediate files. `load=False` builds the
+    library without loading it, for another machine (a GPU's, from one
+    without): the result cannot run, only `save` for convbn.load there.
+    Returns a
     CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
     unable to import the model), CompileError or ValueError."""
     if mode not in MODES:
@@ -338,7 +345,7 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     if mode == "tune":
         stages["tune"] = capi.run_pipeline(raised_ir, "builtin.module(convbn-eval-to-tune)")[0]
 
-    library = None
+    library = library_dir = None
     blocks, block_of = [], []
     options = {"tensor_cores": tensor_cores and target == "cuda",
                "vectorize": vectorize and target == "cpu"}
@@ -351,7 +358,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
         out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
         library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
                                  workdir=out, tensor_cores=options["tensor_cores"],
-                                 cpu_vectorize=options["vectorize"])
+                                 cpu_vectorize=options["vectorize"], load=load)
+        library_dir = out
+        if not load:
+            library = None
         stages["llvm"] = (out / "llvm.mlir").read_text()
         sigs = _signatures(blocks_ir)
         for i in range(max(block_of) + 1):
@@ -361,6 +371,7 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     compiled = attach(model, example_inputs, imported.program, report, stages, library, blocks,
                       block_of, mode, target)
     compiled.options = options
+    compiled.library_dir = library_dir
     return compiled
 
 

@@ -52,8 +52,8 @@ def save(compiled, directory):
     needed); returns it as a Path."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    if compiled.library is not None:
-        built = compiled.library.path.parent
+    if compiled.library_dir is not None:
+        built = compiled.library_dir
         runtime = RUNTIME_NAME if compiled.target == "cuda" else CPU_RUNTIME_NAME
         for name in (LIBRARY_NAME, runtime, SIGNATURES_NAME):
             if (built / name).resolve() != (out / name).resolve():
@@ -69,7 +69,7 @@ def save(compiled, directory):
              "torch": torch.__version__,
              "convolutions": [vars(c) for c in compiled.ir_report.convolutions],
              "block_of": compiled.block_of, "blocks": blocks,
-             "library": LIBRARY_NAME if compiled.library is not None else None}
+             "library": LIBRARY_NAME if compiled.library_dir is not None else None}
     (out / MODEL_NAME).write_text(json.dumps(model, indent=1) + "\n")
     return out
 
@@ -128,6 +128,7 @@ def load(model, example_inputs, directory):
                 from error
         raise
     compiled.options = saved["options"]
+    compiled.library_dir = Path(directory) if library is not None else None
     return compiled
 
 
