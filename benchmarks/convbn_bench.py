@@ -247,7 +247,19 @@ def whole_network_dir(root, batch, mode):
     return Path(root) / f"resnet50-b{batch}-{mode}"
 
 
-def whole_network(args, device, timer):
+def network_flops(model, x):
+    """FLOPs of one forward + backward of `model` on `x` as PyTorch counts
+    them (torch.utils.flop_counter: convolutions and matrix products, 2 per
+    multiply-add), the same algorithmic count for every variant."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(x.detach().requires_grad_()).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def whole_network(args, device, timer, peak=float("nan")):
     """ResNet-50 (torchvision, random weights, eval-mode batch norm) through
     convbn.compile in eval and tune mode against eager PyTorch, forward +
     backward at the first batch size. With --build-only DIR: compiled here
@@ -284,12 +296,13 @@ def whole_network(args, device, timer):
                                                   tensor_cores=args.tensor_cores,
                                                   vectorize=args.vectorize)
     exclude = list(model.parameters()) + list(model.buffers())
+    flops = network_flops(model, x)
     rows = []
     for name, fn in runs.items():
         def step(fn=fn):
             out = fn(x.detach().requires_grad_())
             out.sum().backward()
-        peak = None
+        peak_bytes = None
         if device == "cuda":
             library = getattr(fn, "library", None)
             torch.cuda.synchronize()
@@ -300,13 +313,17 @@ def whole_network(args, device, timer):
         if device == "cuda":
             # PyTorch's allocator, plus what the generated code allocated
             # through the runtime (zero for PyTorch's own run).
-            peak = torch.cuda.max_memory_allocated() + (
+            peak_bytes = torch.cuda.max_memory_allocated() + (
                 library.device_memory()[1] if library is not None else 0)
         kept = kept_for_backward(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
+        tflops = flops / t / 1e12
         rows.append({"network": "resnet50", "batch": batch, "size": args.size,
-                     "variant": name, "seconds": t, "kept_bytes": kept, "peak_bytes": peak})
-        peak_text = f"   peak {peak / 2**20:8.1f} MiB" if peak is not None else ""
-        print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms   kept {kept / 2**20:8.1f} MiB"
+                     "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
+                     "fraction_of_peak": tflops / peak if peak == peak else None,
+                     "kept_bytes": kept, "peak_bytes": peak_bytes})
+        peak_text = f"   peak {peak_bytes / 2**20:8.1f} MiB" if peak_bytes is not None else ""
+        print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms  {tflops:7.3f} TFLOP/s "
+              f"({100 * tflops / peak:5.1f}% of peak)   kept {kept / 2**20:8.1f} MiB"
               f"{peak_text}", flush=True)
     seconds = {r["variant"]: r["seconds"] for r in rows}
     kept = {r["variant"]: r["kept_bytes"] for r in rows}
@@ -437,7 +454,10 @@ def main():
             summary.append({"batch": batch, "target": text, "ratio": ratio, "bound": bound, "met": ratio <= bound})
             print(f"  batch {batch}: {text}: {ratio:.2f}x (target <= {bound}x) {met}")
 
-    network = whole_network(args, args.device, timer) if args.whole_network else []
+    # The whole network runs in f32 whatever --dtype says.
+    network_peak = (peak if args.dtype == "f32" or not gpu
+                    else device_peak(args.device, 0, args.tensor_cores, "f32")[0])
+    network = whole_network(args, args.device, timer, network_peak) if args.whole_network else []
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
