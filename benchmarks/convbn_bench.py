@@ -316,15 +316,20 @@ def whole_network(args, device, timer, peak=float("nan")):
             peak_bytes = torch.cuda.max_memory_allocated() + (
                 library.device_memory()[1] if library is not None else 0)
         kept = kept_for_backward(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
+        with torch.no_grad():
+            # Not a test (the conformance suite is): a guard against timing
+            # code that computes something else.
+            reference = model(x)
+            error = ((fn(x) - reference).abs().max() / reference.abs().max()).item()
         tflops = flops / t / 1e12
         rows.append({"network": "resnet50", "batch": batch, "size": args.size,
                      "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
                      "fraction_of_peak": tflops / peak if peak == peak else None,
-                     "kept_bytes": kept, "peak_bytes": peak_bytes})
+                     "kept_bytes": kept, "peak_bytes": peak_bytes, "output_error": error})
         peak_text = f"   peak {peak_bytes / 2**20:8.1f} MiB" if peak_bytes is not None else ""
         print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms  {tflops:7.3f} TFLOP/s "
               f"({100 * tflops / peak:5.1f}% of peak)   kept {kept / 2**20:8.1f} MiB"
-              f"{peak_text}", flush=True)
+              f"{peak_text}   output vs PyTorch {error:.1e}", flush=True)
     seconds = {r["variant"]: r["seconds"] for r in rows}
     kept = {r["variant"]: r["kept_bytes"] for r in rows}
     print(f"ResNet-50 batch {batch}: ours tune / ours eval time "

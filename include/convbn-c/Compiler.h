@@ -54,9 +54,9 @@ CONVBN_CAPI int convbnTranslateToLLVMIR(const char *input, size_t length,
 /* Parses `input` and writes to *output, as JSON, the signature of every
  * function with a body:
  *   {"name": {"arguments": [T, ...], "results": [T, ...]}, ...}
- * where T is {"shape": [d, ...], "element": "f32"} for a ranked tensor or
- * memref (d is null for a dynamic size) and {"type": "..."} (the printed
- * type) otherwise. Returns 0 on success, 1 on failure; *diagnostics as
+ * where T is {"kind": "tensor" or "memref", "shape": [d, ...], "element":
+ * "f32"} for a ranked tensor or memref (d is null for a dynamic size) and
+ * {"type": "..."} (the printed type) otherwise. Returns 0 on success, 1 on failure; *diagnostics as
  * above. */
 CONVBN_CAPI int convbnFunctionSignatures(const char *input, size_t length,
                                          const char *bufferName, char **output,

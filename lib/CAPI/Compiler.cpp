@@ -233,8 +233,9 @@ extern "C" int convbnTranslateToLLVMIR(const char *input, size_t length,
 }
 
 namespace {
-/// A function argument's or result's type as JSON: shape and element type
-/// of a ranked tensor or memref, the printed type otherwise.
+/// A function argument's or result's type as JSON: kind ("tensor" or
+/// "memref"), shape and element type of a ranked tensor or memref, the
+/// printed type otherwise.
 llvm::json::Value typeToJSON(Type type) {
   auto printed = [](auto printable) {
     std::string text;
@@ -249,8 +250,10 @@ llvm::json::Value typeToJSON(Type type) {
   for (int64_t size : shaped.getShape())
     shape.push_back(ShapedType::isDynamic(size) ? llvm::json::Value(nullptr)
                                                 : llvm::json::Value(size));
-  return llvm::json::Object{{"shape", std::move(shape)},
-                            {"element", printed(shaped.getElementType())}};
+  return llvm::json::Object{
+      {"kind", isa<MemRefType>(type) ? "memref" : "tensor"},
+      {"shape", std::move(shape)},
+      {"element", printed(shaped.getElementType())}};
 }
 } // namespace
 

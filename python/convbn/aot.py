@@ -195,7 +195,8 @@ def _type_text(t):
     """A signature entry as MLIR prints the type."""
     if "type" in t:
         return t["type"]
-    return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in t["shape"]) + t["element"] + ">"
+    sizes = "".join(("?" if d is None else str(d)) + "x" for d in t["shape"])
+    return f"{t.get('kind', 'tensor')}<{sizes}{t['element']}>"
 
 
 def _check_tensor(name, index, arguments, tensor, expected):

@@ -35,6 +35,17 @@ func.func @negate(%x: tensor<?x4xf64>) -> tensor<?x4xf64> attributes {llvm.emit_
   } -> tensor<?x4xf64>
   return %r : tensor<?x4xf64>
 }
+
+func.func @twice(%x: memref<4xf32>, %y: memref<4xf32>) attributes {llvm.emit_c_interface} {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                  iterator_types = ["parallel"]}
+      ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.addf %a, %a : f32
+    linalg.yield %m : f32
+  }
+  return
+}
 """
 
 module = convbn.compile_module(IR, target="cpu", workdir=sys.argv[1])
@@ -66,3 +77,9 @@ result = torch.zeros(5, 4, dtype=torch.float64)
 module.call("negate", [y], [result])
 print("negate:", result.sum().item())
 expect_error("dynamic", "negate", [torch.ones(5, 3, dtype=torch.float64)], [result])
+
+# Memref arguments are inputs too (the function writes through them).
+doubled = torch.zeros(4)
+module.call("twice", [torch.ones(4), doubled], [])
+print("twice:", doubled.tolist())
+expect_error("memref", "twice", [torch.ones(4), torch.zeros(5)], [])
