@@ -15,7 +15,8 @@
 #
 # `run` executes the conformance suite on the GPU against PyTorch float64,
 # twice: the default kernels, then with convolutions on tensor cores
-# (tensor-cores=true, f32 as TF32). `sanitize` runs compute-sanitizer's
+# (tensor-cores=true, f32 as TF32); then ResNet-50 through convbn.load
+# (tune, eval, tune on tensor cores), forward and gradients against float64. `sanitize` runs compute-sanitizer's
 # memcheck on a representative forward + backward case (Inductor's Conv2d +
 # BN, tune mode), and memcheck, racecheck and synccheck on a tensor-core
 # case.
@@ -24,7 +25,7 @@
 # BENCH_KERNELS=plain, in f32 unless BENCH_DTYPE=bf16 (tensor cores only);
 # with the f32 tensor-core kernels, also the whole ResNet-50 forward +
 # backward (compiled here, attached there with convbn.load).
-# Reports go to $OUT (or ./): gpu-conformance*.txt, gpu-*check*.txt,
+# Reports go to $OUT (or ./): gpu-conformance*.txt, gpu-resnet50-*.txt, gpu-*check*.txt,
 # bench-tc-bN.txt and bench-tc-bN/bench.json (bench-tc-bf16-bN*; + bench.png
 # when matplotlib is there; else draw it here with convbn_bench.py --plot).
 # The libraries compress about 70x (similar cubins), so the archive stays
@@ -50,6 +51,12 @@ case "${1:-}" in
       --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
+    # ResNet-50 through the PyTorch flow, checked there against float64.
+    for variant in tune eval tune-tc; do
+      PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
+        resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
+        $([ "$variant" = tune-tc ] && echo --tensor-cores) --save "$work/parity/resnet50-$variant"
+    done
     # Only what the run needs travels: the libraries, the signatures that
     # CompiledModule.call checks tensors against, and the saved networks'
     # model.json for convbn.load.
@@ -80,6 +87,15 @@ PY
     PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc" 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores.txt" || status=1
+    # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
+    # gradient against float64 (TF32 tensor cores held to 3e-2).
+    for variant in tune eval tune-tc; do
+      PYTHONPATH="$ROOT/python" PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Torch/network_parity.py" \
+        resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
+        $([ "$variant" = tune-tc ] && echo --tolerance 3e-2) \
+        --load "$unpacked/artifacts/parity/resnet50-$variant" 2>&1 \
+        | tee "$REPORTS/gpu-resnet50-$variant.txt" || status=1
+    done
     exit $status ;;
   sanitize)
     # After `run` (which unpacks the archive).

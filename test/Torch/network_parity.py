@@ -3,7 +3,13 @@ float64: raise count, forward output, and the gradient of every parameter
 and of the input.
 
     python network_parity.py resnet18 [--expect-raised 20] [--mode tune]
-        [--target cpu] [--batch 2] [--size 64] [--seed 0]
+        [--target cpu] [--batch 2] [--size 64] [--seed 0] [--tensor-cores]
+    python network_parity.py resnet50 --target cuda --save DIR   # compile, save, stop
+    python network_parity.py resnet50 --target cuda --load DIR   # where it runs
+
+--save compiles without loading (a CUDA library can be built where no GPU
+is) and saves with CompiledModel.save; --load attaches the saved code with
+convbn.load (PyTorch only) and runs the checks there.
 
 The reference. Forward values of a ReLU network are continuous, so the
 output is compared with the float64 model directly. Gradients are not:
@@ -19,7 +25,8 @@ classifier) is computed in float64 by PyTorch. The number of decisions in
 which our forward differs from a plain float64 run is reported.
 
 Error metric: max |ours - ref| / max |ref| per tensor (as the conformance
-suite); bound 1e-4 for f32, the conformance suite's.
+suite); bound 1e-4 for f32, the conformance suite's (--tolerance to change
+it, e.g. for TF32 tensor cores).
 """
 
 import argparse
@@ -116,6 +123,12 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vectorize", action="store_true",
                         help="CPU: build with -convbn-cpu-pipeline{vectorize=true}")
+    parser.add_argument("--tensor-cores", action="store_true",
+                        help="cuda: convolutions on tensor cores (f32 as TF32)")
+    parser.add_argument("--tolerance", type=float, default=TOLERANCE)
+    saving = parser.add_mutually_exclusive_group()
+    saving.add_argument("--save", metavar="DIR", help="compile, save into DIR and stop")
+    saving.add_argument("--load", metavar="DIR", help="convbn.load the code saved in DIR")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -123,12 +136,20 @@ def main():
     model = getattr(torchvision.models, args.model)()
     randomize_batch_norm(model, generator)
     model.eval()
-    device = "cuda" if args.target == "cuda" else "cpu"
+    device = "cuda" if args.target == "cuda" and not args.save else "cpu"
     model.to(device)
     x = torch.randn(args.batch, 3, args.size, args.size, device=device)
 
-    compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target,
-                              vectorize=args.vectorize)
+    if args.load:
+        compiled = convbn.load(model, (x,), args.load)
+        if compiled.mode != args.mode or compiled.target != args.target:
+            print(f"FAILED: {args.load} holds {compiled.mode} code for {compiled.target}, "
+                  f"not {args.mode} for {args.target}")
+            return 1
+    else:
+        compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target,
+                                  vectorize=args.vectorize, tensor_cores=args.tensor_cores,
+                                  load=not args.save)
     report = compiled.report
     print(report)
     failures = []
@@ -141,6 +162,10 @@ def main():
     print(f"exported graph: {blocks} compiled blocks, {len(left)} conv/batch-norm ops left in PyTorch")
     if blocks != len(report.raised):
         failures.append(f"{blocks} compiled blocks in the graph for {len(report.raised)} raised pairs")
+    if args.save:
+        compiled.save(args.save)
+        print(f"saved into {args.save}" if not failures else "FAILED: " + "; ".join(failures))
+        return 1 if failures else 0
 
     # Ours: forward and backward through the compiled model, recording the
     # inputs of the ReLUs and max-pools.
@@ -175,11 +200,11 @@ def main():
           f"float64: {on_branch.flipped}; worst gradient error against the plain float64 "
           f"model: {plain_error:.2e}")
     for what, error in errors.items():
-        flag = "ok" if error <= TOLERANCE else "FAIL"
+        flag = "ok" if error <= args.tolerance else "FAIL"
         extra = f" ({worst_name})" if what.startswith("grad parameters") else ""
         print(f"{what:28s} {error:.2e}{extra} {flag}")
-        if error > TOLERANCE:
-            failures.append(f"{what} error {error:.2e} > {TOLERANCE:.0e}")
+        if error > args.tolerance:
+            failures.append(f"{what} error {error:.2e} > {args.tolerance:.0e}")
     print(f"{len(names)} parameter gradients and the input gradient checked")
     mib = 1 << 20
     ours_kept = kept_for_backward(lambda: compiled(x.clone().requires_grad_()), state)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.modules["torch_mlir"] = None
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 from convbn import capi  # noqa: E402
 
 
