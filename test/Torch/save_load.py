@@ -90,6 +90,10 @@ def compile_and_save(directory):
     saved = json.loads((Path(directory) / "model.json").read_text())
     print(f"saved: {sorted(p.name for p in Path(directory).iterdir())}; "
           f"{len(saved['blocks'])} blocks for {len(saved['block_of'])} raised pairs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unloaded = convbn.compile(model, (x,), mode="tune", target="cpu", load=False)
+    print("compiled with load=False, called:", outcome(lambda: unloaded(x)))
 
 
 def outcome(fn):
