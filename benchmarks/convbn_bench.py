@@ -228,7 +228,8 @@ def measure_cpu_peak(threads):
     return 3 * 2 * 2048 ** 3 / (time.perf_counter() - start) / 1e12
 
 
-def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False):
+def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False,
+          pipeline_options=""):
     libraries = {}
     for batch, cases in cases_by_batch.items():
         text = "\n\n".join(case_function(c) for c in cases)
@@ -237,7 +238,8 @@ def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False):
         libraries[batch] = convbn.compile_module(text, target=target, eval_to_tune=False,
                                                  workdir=out, load=False,
                                                  cpu_vectorize=vectorize,
-                                                 tensor_cores=tensor_cores)
+                                                 tensor_cores=tensor_cores,
+                                                 pipeline_options=pipeline_options)
         print(f"compiled batch {batch}: {len(cases)} blocks in {time.time() - start:.1f} s",
               flush=True)
     return libraries
@@ -360,6 +362,10 @@ def main():
     parser.add_argument("--tensor-cores", action="store_true",
                         help="GPU: build ours with -convbn-gpu-pipeline{tensor-cores=true} "
                              "(convolutions as implicit GEMMs on tensor cores, f32 as TF32)")
+    parser.add_argument("--pipeline-options", default="", metavar="OPTIONS",
+                        help="more options of ours' pipeline for the layers, e.g. "
+                             "\"merge-kernels=false\" (-convbn-gpu-pipeline) to compare a "
+                             "choice; not for --whole-network")
     parser.add_argument("--build-only", metavar="DIR", help="compile the libraries into DIR and stop")
     parser.add_argument("--prebuilt", metavar="DIR", help="load libraries built with --build-only")
     parser.add_argument("--out", default="bench-results", help="directory for bench.json, bench.png")
@@ -384,17 +390,25 @@ def main():
                  for mode in args.modes]
              for b in args.batch}
     if args.build_only:
-        build(cases, args.device, args.build_only, args.vectorize, args.tensor_cores)
+        build(cases, args.device, args.build_only, args.vectorize, args.tensor_cores,
+              args.pipeline_options)
         if args.whole_network:
             whole_network(args, args.device, None)
         return 0
     if args.prebuilt:
+        missing = [b for b in args.batch if not (Path(args.prebuilt) / f"batch{b}" / "module.so").exists()]
+        if missing:
+            print(f"convbn_bench: error: {args.prebuilt} has no library for batch "
+                  f"{', '.join(map(str, missing))} (built: "
+                  f"{', '.join(sorted(p.name for p in Path(args.prebuilt).glob('batch*'))) or 'none'})",
+                  file=sys.stderr)
+            return 1
         libs = {b: convbn.CompiledModule(Path(args.prebuilt) / f"batch{b}" / "module.so", args.device)
                 for b in args.batch}
     else:
         libs = {b: convbn.CompiledModule(path, args.device)
                 for b, path in build(cases, args.device, None, args.vectorize,
-                                             args.tensor_cores).items()}
+                                     args.tensor_cores, args.pipeline_options).items()}
 
     timer = Timer(args.device, args.warmup, args.repeat)
     peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0,
@@ -468,6 +482,7 @@ def main():
     info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
             "peak": peak_label, "threads": args.threads, "size": args.size,
             "vectorize": args.vectorize, "tensor_cores": args.tensor_cores, "dtype": args.dtype,
+            "pipeline_options": args.pipeline_options,
             "command": " ".join(sys.argv), "torch": torch.__version__}
     (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
                                                 "network": network}, indent=1))
@@ -505,4 +520,8 @@ def plot(rows, args, path, info):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except convbn.ToolError as error:  # the compiler refused (e.g. bad --pipeline-options)
+        print(f"convbn_bench: error: {error}", file=sys.stderr)
+        sys.exit(1)

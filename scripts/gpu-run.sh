@@ -51,6 +51,13 @@ case "${1:-}" in
       --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
+    # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
+    # tc-recompute).
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+      --build-only "$work/bench-tc-nomerge" --tensor-cores --pipeline-options merge-kernels=false
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+      --build-only "$work/bench-tc-recompute" --tensor-cores \
+      --pipeline-options recompute-producers=true
     # ResNet-50 through the PyTorch flow, checked there against float64.
     for variant in tune eval tune-tc; do
       PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
@@ -120,13 +127,24 @@ PY
     PYTHON="${PYTHON:-python3}"
     shift
     # BENCH_KERNELS=tc (default): convolutions on tensor cores; =plain: the
-    # scalar loop-nest kernels.
+    # scalar loop-nest kernels; =tc-nomerge: tc with merge-kernels=false;
+    # =tc-recompute: tc with recompute-producers=true (the last two at
+    # batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
     name="$kernels"
     flags=(--dtype "$dtype")
-    if [ "$kernels" = tc ]; then built="$built-tc"; flags+=(--tensor-cores); fi
+    case "$kernels" in
+      tc) built="$built-tc"; flags+=(--tensor-cores) ;;
+      # (the options only label the results: the libraries are built)
+      tc-nomerge) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options merge-kernels=false) ;;
+      tc-recompute) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options recompute-producers=true) ;;
+      plain) ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge or tc-recompute" >&2; exit 2 ;;
+    esac
     # The whole ResNet-50 (eval and tune through convbn.load) is built with
     # the f32 tensor-core kernels.
     if [ "$kernels" = tc ] && [ "$dtype" = f32 ]; then flags+=(--whole-network); fi

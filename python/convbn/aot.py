@@ -218,7 +218,8 @@ def _count(n, noun):
 
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
                    chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
-                   cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False, cpu_arch="native"):
+                   cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False, cpu_arch="native",
+                   pipeline_options=""):
     """Compiles `ir_text` with -convbn-cpu-pipeline or -convbn-gpu-pipeline
     to a shared library (and loads it unless `load` is false). `workdir`
     keeps the intermediate files and the library. With `source_path` (the
@@ -233,12 +234,15 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     split as on the GPU. `cpu_arch`
     (CPU only): clang's `-march` for the library, by default the machine
     compiling it (AVX-512 where it has it); "x86-64" (or None, clang's
-    default) for a library that must run on other machines."""
+    default) for a library that must run on other machines.
+    `pipeline_options`: more options of the pipeline, as in its textual
+    form (e.g. "merge-kernels=false recompute-producers=true"); they come
+    after the ones above and override them."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     tools = toolchain or Toolchain()
     digest = hashlib.sha256((ir_text + target + str(eval_to_tune) + str(cpu_vectorize)
-                             + str(tensor_cores) + str(cpu_arch))
+                             + str(tensor_cores) + str(cpu_arch) + pipeline_options)
                             .encode()).hexdigest()[:16]
     out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -253,10 +257,11 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
                     # The GPU pipeline's reduction splitting (its default)
                     # with its loops or its tensor-core kernels.
                     f"split-reductions={65536 if cpu_gpu_loops or tensor_cores else 0} "
-                    f"emulate-tensor-cores={flag(tensor_cores)} runtime-allocator=true}}")
+                    f"emulate-tensor-cores={flag(tensor_cores)} runtime-allocator=true "
+                    f"{pipeline_options}}}")
     else:
         pipeline = (f"convbn-gpu-pipeline{{eval-to-tune={flag(eval_to_tune)} format={gpu_format} "
-                    f"chip={chip} tensor-cores={flag(tensor_cores)}}}")
+                    f"chip={chip} tensor-cores={flag(tensor_cores)} {pipeline_options}}}")
     llvm_dialect, _ = capi.run_pipeline(ir_text, f"builtin.module({pipeline})", name=str(source))
     (out / "llvm.mlir").write_text(llvm_dialect)
     llvm_ir = out / "module.ll"
