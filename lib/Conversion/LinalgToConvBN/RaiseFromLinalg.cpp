@@ -102,9 +102,13 @@ LogicalResult unwrapGroups(linalg::LinalgOp conv, ConvMatch &m, Value &init,
 }
 
 /// Any linalg convolution (pooling ops, which share the interface, are not).
+/// A linalg convolution on tensors (one on buffers has no result for a
+/// batch norm to consume: it is left as it is).
 bool isConvolution(Operation *op) {
   StringRef name = op->getName().getStringRef();
-  return isa<linalg::LinalgOp>(op) &&
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.hasPureTensorSemantics() &&
+         op->getNumResults() == 1 &&
          (name.starts_with("linalg.conv_") ||
           name.starts_with("linalg.depthwise_conv_"));
 }

@@ -335,3 +335,17 @@ func.func @unread_operand(%x: tensor<1x2x4xf32>, %w: tensor<2x2x1xf32>, %m: tens
   } -> tensor<1x2x4xf32>
   return %z : tensor<1x2x4xf32>
 }
+
+// -----
+
+// A convolution on buffers has no result for a batch norm to consume: it is
+// left as it is, with no diagnostic (it crashed the pass; found by running
+// every pass on every test input).
+
+// CHECK-LABEL: func @on_buffers
+//       CHECK: linalg.conv_2d_nchw_fchw
+//  CHECK-SAME: outs(%{{.*}} : memref<1x2x4x4xf32>)
+func.func @on_buffers(%x: memref<1x2x4x4xf32>, %w: memref<2x2x1x1xf32>, %y: memref<1x2x4x4xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x2x4x4xf32>, memref<2x2x1x1xf32>) outs(%y : memref<1x2x4x4xf32>)
+  return
+}
