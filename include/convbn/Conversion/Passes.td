@@ -76,7 +76,12 @@ def ConvBNFuseElementwise : Pass<"convbn-fuse-elementwise"> {
     backward-data) one weight-sized generic; nothing per-channel is
     recomputed per element of an activation, bias broadcasts stay
     broadcasts, and reductions keep the form later passes recognize.
-    Unlike `linalg-fuse-elementwise-ops`, reshapes are not propagated.
+    Reshapes are propagated only where that enables such a fusion: a
+    generic whose one use is a `tensor.expand_shape` is expanded through
+    it (upstream's `linalg::populateFoldReshapeOpsByExpansionPatterns`)
+    when every use of the reshaped value can absorb it, as when the
+    backward-data lowering views the folded weight with a group dimension
+    before transposing it.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

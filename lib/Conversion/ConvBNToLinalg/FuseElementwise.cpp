@@ -23,6 +23,7 @@
 #include "convbn/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::convbn {
@@ -66,12 +67,30 @@ bool shouldFuse(OpOperand *operand) {
          });
 }
 
+/// Expand a generic through the `tensor.expand_shape` of its result when
+/// that lets the reshaped value's consumers absorb it: the generic's only
+/// use is the reshape, and every use of the reshaped value would fuse.
+/// (The linalg lowering views a filter with a group dimension before
+/// transposing it for backward-data; without this, Tune's folded weight is
+/// written, reshaped and read back by the transpose.)
+bool shouldExpandThroughReshape(OpOperand *operand) {
+  auto reshape = dyn_cast<tensor::ExpandShapeOp>(operand->getOwner());
+  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+  if (!reshape || !producer || !producer->hasOneUse() ||
+      reshape.getResult().use_empty())
+    return false;
+  return llvm::all_of(reshape.getResult().getUsers(),
+                      [&](Operation *user) { return fusable(producer, user); });
+}
+
 struct ConvBNFuseElementwisePass
     : public convbn::impl::ConvBNFuseElementwiseBase<
           ConvBNFuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(
+        patterns, shouldExpandThroughReshape);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -128,3 +128,72 @@ func.func @left_alone(%bias: tensor<32xf32>, %x: tensor<8x32xf32>) -> (tensor<8x
   } -> tensor<32xf32>
   return %bc, %y, %z, %sum : tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>, tensor<32xf32>
 }
+
+// -----
+
+// Tune's backward-data filter: the folded weight W * k, viewed with a group
+// dimension, then flipped and transposed. The fold is expanded through the
+// reshape and fused into the transpose: the transposed filter is computed
+// from W and k, and W' is never written.
+
+#w = affine_map<(f, c, h, w) -> (f, c, h, w)>
+#k = affine_map<(f, c, h, w) -> (f)>
+#flip_in = affine_map<(g, c, f, h, w) -> (g, f, c, -h + 2, -w + 2)>
+#flip_out = affine_map<(g, c, f, h, w) -> (g, c, f, h, w)>
+// CHECK-LABEL: func @fold_through_reshape
+//   CHECK-DAG: %[[W:.*]] = tensor.expand_shape %arg0
+//   CHECK-DAG: %[[K:.*]] = tensor.expand_shape %arg1
+//       CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[K]] : tensor<1x4x2x3x3xf32>, tensor<1x4xf32>)
+//       CHECK:   arith.mulf
+//   CHECK-NOT: linalg.generic
+//       CHECK: return %[[T]]
+func.func @fold_through_reshape(%w: tensor<4x2x3x3xf32>, %k: tensor<4xf32>) -> tensor<1x2x4x3x3xf32> {
+  %e = tensor.empty() : tensor<4x2x3x3xf32>
+  %folded = linalg.generic {indexing_maps = [#w, #k, #w], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w, %k : tensor<4x2x3x3xf32>, tensor<4xf32>) outs(%e : tensor<4x2x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x3x3xf32>
+  %g = tensor.expand_shape %folded [[0, 1], [2], [3], [4]] output_shape [1, 4, 2, 3, 3] : tensor<4x2x3x3xf32> into tensor<1x4x2x3x3xf32>
+  %e2 = tensor.empty() : tensor<1x2x4x3x3xf32>
+  %t = linalg.generic {indexing_maps = [#flip_in, #flip_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%g : tensor<1x4x2x3x3xf32>) outs(%e2 : tensor<1x2x4x3x3xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x2x4x3x3xf32>
+  return %t : tensor<1x2x4x3x3xf32>
+}
+
+// -----
+
+// The same with the folded weight also returned (in one function, the
+// forward convolution reads it): the fold stays one generic, the reshape
+// is not moved, and the transpose reads W'.
+
+#w = affine_map<(f, c, h, w) -> (f, c, h, w)>
+#k = affine_map<(f, c, h, w) -> (f)>
+#flip_in = affine_map<(g, c, f, h, w) -> (g, f, c, -h + 2, -w + 2)>
+#flip_out = affine_map<(g, c, f, h, w) -> (g, c, f, h, w)>
+// CHECK-LABEL: func @fold_used_twice
+//       CHECK: %[[F:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<4x2x3x3xf32>, tensor<4xf32>)
+//       CHECK: %[[G:.*]] = tensor.expand_shape %[[F]]
+//       CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%[[G]] : tensor<1x4x2x3x3xf32>)
+//       CHECK: return %[[F]], %[[T]]
+func.func @fold_used_twice(%w: tensor<4x2x3x3xf32>, %k: tensor<4xf32>) -> (tensor<4x2x3x3xf32>, tensor<1x2x4x3x3xf32>) {
+  %e = tensor.empty() : tensor<4x2x3x3xf32>
+  %folded = linalg.generic {indexing_maps = [#w, #k, #w], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w, %k : tensor<4x2x3x3xf32>, tensor<4xf32>) outs(%e : tensor<4x2x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x3x3xf32>
+  %g = tensor.expand_shape %folded [[0, 1], [2], [3], [4]] output_shape [1, 4, 2, 3, 3] : tensor<4x2x3x3xf32> into tensor<1x4x2x3x3xf32>
+  %e2 = tensor.empty() : tensor<1x2x4x3x3xf32>
+  %t = linalg.generic {indexing_maps = [#flip_in, #flip_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%g : tensor<1x4x2x3x3xf32>) outs(%e2 : tensor<1x2x4x3x3xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x2x4x3x3xf32>
+  return %folded, %t : tensor<4x2x3x3xf32>, tensor<1x2x4x3x3xf32>
+}
