@@ -16,7 +16,9 @@
 //   it is broadcast over, and a broadcast stays a broadcast, which the
 //   tensor-core kernels fold into their epilogue);
 // * the consumer is all-parallel (reductions keep the exact form the
-//   backward-filter GEMM rewrites recognize).
+//   backward-filter GEMM rewrites recognize);
+// * a reshape between them (the group view of a filter) is moved above
+//   the producer only when that makes such a fusion possible.
 //
 //===----------------------------------------------------------------------===//
 
