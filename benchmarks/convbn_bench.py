@@ -396,15 +396,15 @@ def main():
             whole_network(args, args.device, None)
         return 0
     if args.prebuilt:
-        missing = [b for b in args.batch if not (Path(args.prebuilt) / f"batch{b}" / "module.so").exists()]
+        paths = {b: Path(args.prebuilt) / f"batch{b}" / "module.so" for b in args.batch}
+        missing = [b for b, path in paths.items() if not path.exists()]
         if missing:
             print(f"convbn_bench: error: {args.prebuilt} has no library for batch "
                   f"{', '.join(map(str, missing))} (built: "
                   f"{', '.join(sorted(p.name for p in Path(args.prebuilt).glob('batch*'))) or 'none'})",
                   file=sys.stderr)
             return 1
-        libs = {b: convbn.CompiledModule(Path(args.prebuilt) / f"batch{b}" / "module.so", args.device)
-                for b in args.batch}
+        libs = {b: convbn.CompiledModule(path, args.device) for b, path in paths.items()}
     else:
         libs = {b: convbn.CompiledModule(path, args.device)
                 for b, path in build(cases, args.device, None, args.vectorize,

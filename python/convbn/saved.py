@@ -1,8 +1,8 @@
 """Saving a compiled model's code, and attaching it to the model again
 where only PyTorch is installed.
 
-    convbn.compile(model, (x,), target="cuda").save("resnet50-tune")  # build machine
-    compiled = convbn.load(model, (x,), "resnet50-tune")               # GPU machine
+    convbn.compile(model, (x,), target="cuda", load=False).save("resnet50-tune")  # build machine
+    compiled = convbn.load(model, (x,), "resnet50-tune")                          # GPU machine
 
 A saved directory holds the shared library of the compiled blocks
 (module.so, its runtime library and signatures.json, as compile_module
