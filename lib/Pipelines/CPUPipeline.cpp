@@ -18,14 +18,16 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   if (options.vectorize) {
     vectorize = "convbn-backward-filter-to-matmul,"
                 "convbn-vectorize-convolutions";
+    vectorize += "{reduction-block=" +
+                 std::to_string(options.vectorReductionBlock.getValue());
     if (!options.vectorTileSizes.empty()) {
-      vectorize += "{tile-sizes=";
+      vectorize += " tile-sizes=";
       llvm::interleave(
           options.vectorTileSizes,
           [&](int64_t size) { vectorize += std::to_string(size); },
           [&] { vectorize += ","; });
-      vectorize += "}";
     }
+    vectorize += "}";
     // Reductions as independent lanes (vectorizable without reassociating
     // the sums), then loops collapsed with the lanes innermost.
     vectorize += ",convbn-split-reductions{lanes=32 min-terms=4},"

@@ -195,9 +195,15 @@ def ConvBNVectorizeConvolutions
     backward-data convolutions of the linalg lowering):
     `transform.structured.convert_conv2d_to_img2col`, the resulting
     contraction (batch x filters x positions x reduction) tiled with
-    `scf.for` and vectorized, contractions lowered to outer products. Each
-    tile size is the largest divisor of the dimension at most `tile-sizes`,
-    so no vector needs a mask. Every static `linalg.batch_matmul` (the
+    `scf.for` and vectorized, contractions lowered to outer products. The
+    reduction is first blocked (`reduction-block`: by the largest divisor
+    of it at most that, outside the tiles), and inside a block the tiles
+    sweep positions outside filters, so that a block of each operand, and
+    each tile of the im2col matrix across the filter tiles, is reused from
+    cache (without the blocking, the backward-filter GEMM streamed both
+    operands from memory once per output tile). Each
+    tile size is the largest divisor of the dimension (the block, for the
+    reduction) at most `tile-sizes`, so no vector needs a mask. Every static `linalg.batch_matmul` (the
     backward-filter GEMM of `-convbn-backward-filter-to-matmul`: chunks x
     filters x window x positions) is tiled and vectorized the same way.
     A convolution with fewer filters than the filter tile (the stem's
@@ -216,6 +222,10 @@ def ConvBNVectorizeConvolutions
     ListOption<"tileSizes", "tile-sizes", "int64_t",
                "Tile (and vector) sizes of the im2col contraction: batch, "
                "filters, positions, reduction">,
+    Option<"reductionBlock", "reduction-block", "int64_t", /*default=*/"128",
+           "Block the reduction (outside the tiles) by the largest divisor "
+           "of it at most this, so that the blocks of both operands stay in "
+           "cache while the tiles sweep them; 0: no blocking">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

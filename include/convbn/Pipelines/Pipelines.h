@@ -60,6 +60,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "vector-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the contractions "
                      "(batch, filters, positions, reduction)")};
+  PassOptions::Option<int64_t> vectorReductionBlock{
+      *this, "vector-reduction-block",
+      llvm::cl::desc("With vectorize: block the contractions' reduction by "
+                     "about this many terms, outside the tiles, so operand "
+                     "blocks stay in cache (0: no blocking)"),
+      llvm::cl::init(128)};
   PassOptions::Option<bool> runtimeAllocator{
       *this, "runtime-allocator",
       llvm::cl::desc("Heap buffers through MLIR's generic allocation "

@@ -1,6 +1,8 @@
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions -verify-diagnostics | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2,4,3" | FileCheck %s --check-prefix=SIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
+// RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=-1" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 
 // One element type: im2col, then the contraction tiled (filters by 8,
 // positions by 16, reduction by 16) and vectorized to outer products.
@@ -16,6 +18,7 @@
 // SIZES-LABEL: func @uniform
 //       SIZES: vector<2x4xf32>
 // BAD: error: convbn-vectorize-convolutions: tile-sizes must be 4 positive sizes
+// BADBLOCK: error: convbn-vectorize-convolutions: reduction-block must be 0 (no blocking) or positive
 func.func @uniform(%x: tensor<2x4x10x10xf32>, %w: tensor<8x4x3x3xf32>) -> tensor<2x8x8x8xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x8x8x8xf32>
@@ -102,4 +105,30 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
       ins(%x, %w : tensor<1x4x10x10xf32>, tensor<3x4x3x3xf32>) outs(%acc : tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32>
   return %y : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+// The reduction (512 terms) is blocked by 128 outside the tiles (the
+// largest divisor of it at most `reduction-block`), then tiled by 16
+// inside each block; the tiles sweep positions (the rhs's columns) outside
+// filters (rows), so each rhs tile is reused by every row tile while
+// cached. (The batch of one needs no loop.)
+// With reduction-block=0, one sweep over the whole reduction.
+
+// CHECK-LABEL: func @blocked_reduction
+//   CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
+//   CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+//   CHECK-DAG: %[[C128:.+]] = arith.constant 128 : index
+//       CHECK: scf.for {{.*}} step %[[C128]]
+//       CHECK: scf.for {{.*}} step %[[C16]]
+//       CHECK: scf.for {{.*}} step %[[C8]]
+//       CHECK: scf.for {{.*}} step %[[C16]]
+//       CHECK: vector.fma {{.*}} : vector<16xf32>
+// NOBLOCK-LABEL: func @blocked_reduction
+//   NOBLOCK-NOT: arith.constant 128 : index
+//       NOBLOCK: vector.fma
+func.func @blocked_reduction(%a: tensor<1x16x512xf32>, %b: tensor<1x512x32xf32>, %c: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<1x16x512xf32>, tensor<1x512x32xf32>) outs(%c : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
+  return %r : tensor<1x16x32xf32>
 }
