@@ -195,13 +195,16 @@ def ConvBNVectorizeConvolutions
     backward-data convolutions of the linalg lowering):
     `transform.structured.convert_conv2d_to_img2col`, the resulting
     contraction (batch x filters x positions x reduction) tiled with
-    `scf.for` and vectorized, contractions lowered to outer products. The
-    reduction is first blocked (`reduction-block`: by the largest divisor
-    of it at most that, outside the tiles), and inside a block the tiles
-    sweep positions outside filters, so that a block of each operand, and
-    each tile of the im2col matrix across the filter tiles, is reused from
-    cache (without the blocking, the backward-filter GEMM streamed both
-    operands from memory once per output tile). Each
+    `scf.for` and vectorized, contractions lowered to outer products. When
+    a contraction's operands do not stay in cache (over 1 MiB) and it has
+    several tiles of positions, its reduction is first blocked
+    (`reduction-block`: by the largest divisor of it at most that, outside
+    the tiles), and inside a block the tiles sweep positions outside
+    filters, so that a block of each operand, and each tile of the im2col
+    matrix across the filter tiles, is reused from cache (unblocked, the
+    backward-filter GEMM streamed both operands from memory once per
+    output tile); smaller ones, or ones with one tile of positions, stream
+    their operands in long rows as before. Each
     tile size is the largest divisor of the dimension (the block, for the
     reduction) at most `tile-sizes`, so no vector needs a mask. Every static `linalg.batch_matmul` (the
     backward-filter GEMM of `-convbn-backward-filter-to-matmul`: chunks x
@@ -223,9 +226,10 @@ def ConvBNVectorizeConvolutions
                "Tile (and vector) sizes of the im2col contraction: batch, "
                "filters, positions, reduction">,
     Option<"reductionBlock", "reduction-block", "int64_t", /*default=*/"128",
-           "Block the reduction (outside the tiles) by the largest divisor "
-           "of it at most this, so that the blocks of both operands stay in "
-           "cache while the tiles sweep them; 0: no blocking">,
+           "Block the reduction of contractions whose operands do not stay "
+           "in cache (outside the tiles) by the largest divisor of it at "
+           "most this, so that the blocks of both operands stay in cache "
+           "while the tiles sweep them; 0: no blocking">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -38,23 +38,30 @@ std::string sizeList(ArrayRef<int64_t> sizes) {
 
 /// The ops the schedule takes, with their tile sizes: a convolution goes
 /// through im2col first, a batch matmul is tiled as it is. `block` is the
-/// reduction's outer tile (the whole reduction: none), `sizes` the tile
-/// inside it.
+/// reduction's outer tile (0: none), `sizes` the tile inside it;
+/// `positionsOuter`: the tiles sweep positions (N) outside filters (M).
 struct Target {
   bool im2col;
   int64_t block;
+  bool positionsOuter;
   TileSizes sizes;
   bool operator==(const Target &other) const {
     return im2col == other.im2col && block == other.block &&
-           sizes == other.sizes;
+           positionsOuter == other.positionsOuter && sizes == other.sizes;
   }
-  /// The marker's value: the tile sizes, then the block.
+  /// The marker's value: the tile sizes, the block, the sweep order.
   SmallVector<int64_t> marker() const {
     SmallVector<int64_t> values(sizes.begin(), sizes.end());
     values.push_back(block);
+    values.push_back(positionsOuter);
     return values;
   }
 };
+
+/// Operands of a contraction larger than this (bytes of one batch's M x K
+/// and K x N) no longer stay in a core's L2 cache while its tiles sweep
+/// them.
+constexpr int64_t kCachedOperandBytes = 1 << 20;
 
 /// The schedule: for each target, the ops marked with its tile sizes
 /// (failures suppressed, so one the transforms cannot handle stays as it
@@ -101,10 +108,11 @@ std::string schedule(ArrayRef<Target> targets) {
       ^bb1(%c: !transform.any_op):
         )" + gemm +
             "        %tiled, %loops:4 = transform.structured.tile_using_for " +
-            gemmHandle + " tile_sizes [" + list +
+            gemmHandle + " tile_sizes [" + list + "]" +
             // Positions (the B tile's columns) outside filters: a B tile is
             // reused by every filter tile while it is in cache.
-            R"(] interchange = [0, 2, 1, 3]
+            (target.positionsOuter ? " interchange = [0, 2, 1, 3]" : "") +
+            R"(
             : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
                !transform.any_op, !transform.any_op, !transform.any_op)
         transform.structured.vectorize %tiled vector_sizes [)" +
@@ -150,22 +158,35 @@ int64_t divisorAtMost(int64_t n, int64_t limit) {
   return 1;
 }
 
-/// The tiling of a (batch x M x N x K) contraction: the reduction blocked
-/// by the largest divisor of K at most `block` (none if that is K or
-/// `block` is 0), then each tile size the largest divisor of its dimension
-/// (of the block, for K) at most its limit.
+/// The tiling of a (batch x M x N x K) contraction of `bytes`-wide
+/// elements: each tile size the largest divisor of its dimension at most
+/// its limit. When the operands do not stay in cache and there is more than
+/// one tile of positions to reuse them for, the tiles sweep positions
+/// outside filters and the reduction is blocked by the largest divisor of K
+/// at most `block` (unless 0, or no divisor comes near it), the K tile then
+/// dividing the block. Otherwise the operands are streamed once in long
+/// rows, which blocking would cut into short strided pieces.
 Target tilesFor(bool im2col, ArrayRef<int64_t> dims, ArrayRef<int64_t> limits,
-                int64_t block) {
-  int64_t k = dims[3];
-  int64_t blocked = block > 0 ? divisorAtMost(k, block) : k;
+                int64_t block, int64_t bytes) {
+  int64_t m = dims[1], n = dims[2], k = dims[3];
+  bool large = (m * k + k * n) * bytes > kCachedOperandBytes &&
+               divisorAtMost(n, limits[2]) < n;
+  int64_t blocked = large && block > 0 ? divisorAtMost(k, block) : k;
   if (2 * blocked <= block) // no divisor near the limit: blocks too small
     blocked = k;
-  Target target{im2col, blocked < k ? blocked : 0, {}};
+  Target target{im2col, blocked < k ? blocked : 0, large, {}};
   SmallVector<int64_t, 4> tiled(dims);
   tiled[3] = blocked;
   for (auto [dim, limit] : llvm::zip(tiled, limits))
     target.sizes.push_back(divisorAtMost(dim, limit));
   return target;
+}
+
+/// The width in bytes of `op`'s accumulator elements.
+int64_t elementBytes(linalg::LinalgOp op) {
+  return getElementTypeOrSelf(op.getDpsInits()[0].getType())
+             .getIntOrFloatBitWidth() /
+         8;
 }
 
 /// Whether every operand of `op` has a static shape and the element type
@@ -194,7 +215,7 @@ std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
                      out.getDimSize(2) * out.getDimSize(3),
                      filter.getDimSize(1) * filter.getDimSize(2) *
                          filter.getDimSize(3)};
-  return tilesFor(/*im2col=*/true, dims, limits, block);
+  return tilesFor(/*im2col=*/true, dims, limits, block, elementBytes(conv));
 }
 
 /// The tile sizes of a batch matmul (batch x M x N x K), or nothing unless
@@ -210,7 +231,7 @@ std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
   auto out = cast<ShapedType>(matmul.getDpsInits()[0].getType());
   int64_t dims[4] = {out.getDimSize(0), out.getDimSize(1), out.getDimSize(2),
                      lhs.getDimSize(2)};
-  return tilesFor(/*im2col=*/false, dims, limits, block);
+  return tilesFor(/*im2col=*/false, dims, limits, block, elementBytes(matmul));
 }
 
 /// Whether `conv` has fewer filters (output channels) than `tile`.

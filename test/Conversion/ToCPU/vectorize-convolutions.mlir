@@ -109,12 +109,15 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 
 // -----
 
-// The reduction (512 terms) is blocked by 128 outside the tiles (the
-// largest divisor of it at most `reduction-block`), then tiled by 16
+// Operands too large to stay in cache (1.5 MiB) and two tiles of
+// positions: the reduction (8192 terms) is blocked by 128 outside the tiles
+// (the largest divisor of it at most `reduction-block`), then tiled by 16
 // inside each block; the tiles sweep positions (the rhs's columns) outside
 // filters (rows), so each rhs tile is reused by every row tile while
-// cached. (The batch of one needs no loop.)
-// With reduction-block=0, one sweep over the whole reduction.
+// cached. (The batch of one needs no loop.) With reduction-block=0, one
+// sweep over the whole reduction. Smaller operands (@batch_matmul above)
+// are neither blocked nor swept in that order: they stay in cache anyway,
+// and blocking would cut the rows streamed into short strided pieces.
 
 // CHECK-LABEL: func @blocked_reduction
 //   CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
@@ -128,7 +131,7 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 // NOBLOCK-LABEL: func @blocked_reduction
 //   NOBLOCK-NOT: arith.constant 128 : index
 //       NOBLOCK: vector.fma
-func.func @blocked_reduction(%a: tensor<1x16x512xf32>, %b: tensor<1x512x32xf32>, %c: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
-  %r = linalg.batch_matmul ins(%a, %b : tensor<1x16x512xf32>, tensor<1x512x32xf32>) outs(%c : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
+func.func @blocked_reduction(%a: tensor<1x16x8192xf32>, %b: tensor<1x8192x32xf32>, %c: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<1x16x8192xf32>, tensor<1x8192x32xf32>) outs(%c : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
   return %r : tensor<1x16x32xf32>
 }
