@@ -62,9 +62,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(batch, filters, positions, reduction)")};
   PassOptions::Option<int64_t> vectorReductionBlock{
       *this, "vector-reduction-block",
-      llvm::cl::desc("With vectorize: block the contractions' reduction by "
-                     "about this many terms, outside the tiles, so operand "
-                     "blocks stay in cache (0: no blocking)"),
+      llvm::cl::desc("With vectorize: block the reduction of contractions "
+                     "whose operands exceed the cache by about this many "
+                     "terms, outside the tiles, so operand blocks stay in "
+                     "cache (0: no blocking)"),
       llvm::cl::init(128)};
   PassOptions::Option<bool> runtimeAllocator{
       *this, "runtime-allocator",
