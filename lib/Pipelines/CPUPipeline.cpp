@@ -16,8 +16,9 @@ std::string
 mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   std::string vectorize;
   if (options.vectorize) {
-    vectorize = "convbn-backward-filter-to-matmul,"
-                "convbn-vectorize-convolutions";
+    vectorize = "convbn-backward-filter-to-matmul{f32-chunk-positions=" +
+                std::to_string(options.vectorF32ChunkPositions.getValue()) +
+                "},convbn-vectorize-convolutions";
     vectorize += "{reduction-block=" +
                  std::to_string(options.vectorReductionBlock.getValue());
     if (!options.vectorTileSizes.empty()) {

@@ -153,11 +153,36 @@ def ConvBNBackwardFilterToMatmul
     When the partials are only summed over the chunks (as the lowering
     does), the chunks fold into the GEMM's reduction instead: one GEMM over
     all images, accumulated into the sum's own accumulator, replaces both.
-    `-convbn-vectorize-convolutions` then tiles and vectorizes it. Grouped,
-    1-D and 3-D reductions and dynamic shapes are left as they are.
+
+    With an f64 accumulator and operands of at most 32 bits (the default),
+    that GEMM runs in f32 over chunks of whole images instead, as the GPU's
+    tensor-core kernels do: per chunk, the windows and G are copied in f32
+    (G only reshaped for one f32 image), one f32 `linalg.batch_matmul` sums
+    the chunk's positions, and its result is added to the f64 accumulator
+    (an `scf.for` over the chunks, none for one chunk). A chunk is the
+    fewest images, dividing the batch, with at least `f32-chunk-positions`
+    output positions (the whole batch if no fewer do); the f64 GEMM read
+    twice the bytes, with half the lanes per vector, and copied the
+    windows of the whole batch at once. Every f32 sum then has one chunk's
+    terms (a few thousand, where the lowering's own f32 mode sums the
+    whole batch), and the sum across chunks is f64.
+    `f32-chunk-positions=0` keeps the single GEMM in the accumulator's type.
+
+    `-convbn-vectorize-convolutions` then tiles and vectorizes the GEMMs.
+    Grouped, 1-D and 3-D reductions and dynamic shapes are left as they
+    are.
   }];
+  let options = [
+    Option<"f32ChunkPositions", "f32-chunk-positions", "int64_t",
+           /*default=*/"2048",
+           "With an f64 accumulator: the GEMM runs in f32 over chunks of "
+           "whole images with at least this many output positions, each "
+           "chunk added to the f64 accumulator; 0: one GEMM in the "
+           "accumulator's type">,
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

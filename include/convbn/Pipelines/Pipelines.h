@@ -67,6 +67,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "terms, outside the tiles, so operand blocks stay in "
                      "cache (0: no blocking)"),
       llvm::cl::init(128)};
+  PassOptions::Option<int64_t> vectorF32ChunkPositions{
+      *this, "vector-f32-chunk-positions",
+      llvm::cl::desc("With vectorize: the backward-filter GEMM sums in f32 "
+                     "over chunks of whole images with at least this many "
+                     "output positions, and in f64 across chunks (0: one "
+                     "GEMM in f64)"),
+      llvm::cl::init(2048)};
   PassOptions::Option<bool> runtimeAllocator{
       *this, "runtime-allocator",
       llvm::cl::desc("Heap buffers through MLIR's generic allocation "

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -89,6 +90,125 @@ linalg::GenericOp chunkSum(Value partials) {
   return sum;
 }
 
+/// `from` copied into a new tensor of `shape` and element type `type`,
+/// element i read at `read(i)` (and extended to `type` if narrower).
+Value copyAs(OpBuilder &b, Location loc, Value from, AffineMap read,
+             ArrayRef<int64_t> shape, Type type) {
+  unsigned rank = shape.size();
+  Value empty = tensor::EmptyOp::create(b, loc, shape, type);
+  return linalg::GenericOp::create(
+             b, loc, empty.getType(), from, empty,
+             {read, b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value v = args[0];
+               if (v.getType() != type)
+                 v = arith::ExtFOp::create(nb, l, type, v);
+               linalg::YieldOp::create(nb, l, v);
+             })
+      .getResult(0);
+}
+
+/// The fewest images dividing `batch` whose output positions number at
+/// least `positions` (the whole batch if no fewer do).
+int64_t imagesPerChunk(int64_t batch, int64_t perImage, int64_t positions) {
+  for (int64_t images = 1; images < batch; ++images)
+    if (batch % images == 0 && images * perImage >= positions)
+      return images;
+  return batch;
+}
+
+/// dW as f32 GEMMs over chunks of whole images, each chunk's result added
+/// to the f64 accumulator `acc` ([1, f, (c, kh, kw)]); `x` is the padded
+/// input [n, c, h, w] and `grad` [n, f, oh, ow]. Per chunk of q images:
+///   col[0, n, oh, ow, c, kh, kw] = x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
+///   part[0, f, (c, kh, kw)] = G[0, f, (n, oh, ow)] * col[0, (n, oh, ow), ...]
+///   acc += part
+/// so the GEMM reads half the bytes of an f64 one and its vectors hold
+/// twice the lanes, while every f32 sum has at most one chunk's terms.
+Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
+                     const BackwardFilterForm &form, int64_t kh, int64_t kw,
+                     int64_t positions) {
+  MLIRContext *ctx = b.getContext();
+  auto shapeOf = [](Value v) {
+    return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
+  };
+  SmallVector<int64_t> xs = shapeOf(x), gs = shapeOf(grad);
+  int64_t batch = xs[0], channels = xs[1], filters = gs[1], oh = gs[2],
+          ow = gs[3];
+  int64_t images = imagesPerChunk(batch, oh * ow, positions);
+  Type f32 = b.getF32Type();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  const int64_t *s = form.strides, *dil = form.dilations;
+
+  auto chunk = [&](OpBuilder &nb, Location l, Value first, Value sum) -> Value {
+    auto slice = [&](Value v, ArrayRef<int64_t> shape) -> Value {
+      if (images == batch)
+        return v;
+      SmallVector<OpFoldResult> offsets(shape.size(), nb.getIndexAttr(0)),
+          sizes, strides(shape.size(), nb.getIndexAttr(1));
+      offsets[0] = first;
+      sizes.push_back(nb.getIndexAttr(images));
+      for (int64_t size : shape.drop_front())
+        sizes.push_back(nb.getIndexAttr(size));
+      return tensor::ExtractSliceOp::create(nb, l, v, offsets, sizes, strides);
+    };
+    Value xc = slice(x, xs), gc = slice(grad, gs);
+    // A = G as [1, f, (n, oh, ow)]: a reshape for one f32 image.
+    Value a;
+    if (images == 1 && getElementTypeOrSelf(gc.getType()) == f32) {
+      a = collapse(nb, l, gc, {1, 1, 2});
+    } else {
+      AffineMap read = AffineMap::get(5, 0, {d(2), d(1), d(3), d(4)}, ctx);
+      a = collapse(nb, l,
+                   copyAs(nb, l, gc, read, {1, filters, images, oh, ow}, f32),
+                   {1, 1, 3});
+    }
+    AffineMap window = AffineMap::get(
+        7, 0,
+        {d(1), d(4), d(2) * s[0] + d(5) * dil[0], d(3) * s[1] + d(6) * dil[1]},
+        ctx);
+    Value col = collapse(
+        nb, l,
+        copyAs(nb, l, xc, window, {1, images, oh, ow, channels, kh, kw}, f32),
+        {1, 3, 3});
+    SmallVector<int64_t> partShape{1, filters, channels * kh * kw};
+    Value zero = arith::ConstantOp::create(nb, l, nb.getZeroAttr(f32));
+    Value part = linalg::FillOp::create(
+                     nb, l, zero,
+                     ValueRange{tensor::EmptyOp::create(nb, l, partShape, f32)})
+                     .getResult(0);
+    part = linalg::BatchMatmulOp::create(nb, l, TypeRange{part.getType()},
+                                         ValueRange{a, col}, ValueRange{part})
+               .getResult(0);
+    AffineMap identity = nb.getMultiDimIdentityMap(3);
+    return linalg::GenericOp::create(
+               nb, l, sum.getType(), part, sum, {identity, identity},
+               SmallVector<utils::IteratorType>(3,
+                                                utils::IteratorType::parallel),
+               [](OpBuilder &bb, Location bl, ValueRange args) {
+                 Value wide =
+                     arith::ExtFOp::create(bb, bl, args[1].getType(), args[0]);
+                 linalg::YieldOp::create(
+                     bb, bl,
+                     arith::AddFOp::create(bb, bl, args[1], wide).getResult());
+               })
+        .getResult(0);
+  };
+  if (images == batch)
+    return chunk(b, loc, Value(), acc);
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, batch);
+  Value step = arith::ConstantIndexOp::create(b, loc, images);
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, step, ValueRange{acc},
+      [&](OpBuilder &nb, Location l, Value iv, ValueRange iterArgs) {
+        scf::YieldOp::create(nb, l, chunk(nb, l, iv, iterArgs[0]));
+      });
+  return loop.getResult(0);
+}
+
 /// Rewrites `op` (of form `form`) as im2col + linalg.batch_matmul, or fails
 /// without changing anything. When the batch is split into chunks and the
 /// partials are only summed, the chunks are folded into the GEMM's
@@ -97,7 +217,7 @@ linalg::GenericOp chunkSum(Value partials) {
 /// the CPU weight-sized partials per chunk cost more than the GEMM itself
 /// at small spatial sizes.
 LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
-                      const BackwardFilterForm &form) {
+                      const BackwardFilterForm &form, int64_t positions) {
   if (!op.hasPureTensorSemantics())
     return failure();
   auto staticTensor = [](Value v) {
@@ -144,25 +264,32 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   int64_t filters = g[3], oh = g[4], ow = g[5],
           kh = outType.getDimSize(lead + 3), kw = outType.getDimSize(lead + 4);
 
+  if (positions > 0 && accWidth == 64 &&
+      inType.getElementTypeBitWidth() <= 32 &&
+      gradType.getElementTypeBitWidth() <= 32 && (sum || !form.chunked)) {
+    // dW (g f c kh kw, one group) in the sum's accumulator, or the op's.
+    Value accInit = sum ? sum.getDpsInits()[0] : init;
+    Value acc = collapse(rewriter, loc, accInit, {1, 1, 3});
+    Value result = chunkedF32Gemm(rewriter, loc,
+                                  collapse(rewriter, loc, input, {2, 2, 1, 1}),
+                                  collapse(rewriter, loc, grad, {2, 2, 1, 1}),
+                                  acc, form, kh, kw, positions);
+    result = expand(rewriter, loc, result, dims(accInit), {1, 1, 3});
+    if (sum) {
+      rewriter.replaceOp(sum, result);
+      rewriter.eraseOp(op);
+    } else {
+      rewriter.replaceOp(op, result);
+    }
+    return success();
+  }
+
   // Both GEMM operands are copies in the accumulator's type: upstream's
   // vector patterns take a uniform contraction, not one with extensions.
   MLIRContext *ctx = op.getContext();
   Type accType = outType.getElementType();
   auto copy = [&](Value from, AffineMap read, ArrayRef<int64_t> shape) {
-    unsigned rank = shape.size();
-    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, accType);
-    return linalg::GenericOp::create(
-               rewriter, loc, empty.getType(), from, empty,
-               {read, rewriter.getMultiDimIdentityMap(rank)},
-               SmallVector<utils::IteratorType>(rank,
-                                                utils::IteratorType::parallel),
-               [&](OpBuilder &b, Location l, ValueRange args) {
-                 Value v = args[0];
-                 if (v.getType() != accType)
-                   v = arith::ExtFOp::create(b, l, accType, v);
-                 linalg::YieldOp::create(b, l, v);
-               })
-        .getResult(0);
+    return copyAs(rewriter, loc, from, read, shape, accType);
   };
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
 
@@ -227,7 +354,15 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
 struct ConvBNBackwardFilterToMatmulPass
     : public convbn::impl::ConvBNBackwardFilterToMatmulBase<
           ConvBNBackwardFilterToMatmulPass> {
+  using ConvBNBackwardFilterToMatmulBase::ConvBNBackwardFilterToMatmulBase;
+
   void runOnOperation() override {
+    if (f32ChunkPositions < 0) {
+      getOperation().emitError("convbn-backward-filter-to-matmul: "
+                               "f32-chunk-positions must be 0 (one GEMM in "
+                               "the accumulator's type) or positive");
+      return signalPassFailure();
+    }
     SmallVector<std::pair<linalg::GenericOp, BackwardFilterForm>> found;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<BackwardFilterForm> form = matchBackwardFilter(op))
@@ -235,7 +370,7 @@ struct ConvBNBackwardFilterToMatmulPass
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, form] : found)
-      (void)rewrite(rewriter, op, form);
+      (void)rewrite(rewriter, op, form, f32ChunkPositions);
   }
 };
 

@@ -1,21 +1,39 @@
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=0 | FileCheck %s --check-prefix=F64
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=1024 | FileCheck %s --check-prefix=IMAGE
+// RUN: not convbn-opt %s -split-input-file -convbn-backward-filter-to-matmul=f32-chunk-positions=-1 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg=f64-reductions=false -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s --check-prefix=F32
 
-// Batch 2 in 2 chunks of one image, stride 2: the windows are copied once
-// (col[p, n, oh, ow, c, kh, kw] = X[p, n, c, 2*oh + kh, 2*ow + kw]) in the
-// accumulator's type, G as [f, (p, n, oh, ow)], and, since the partials
-// are only summed over the chunks, one GEMM over all images (M = 4
-// filters, N = 3*3*3, K = 2*4*4 positions) replaces both the generic and
-// the chunk sum.
-//   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
-//   CHECK-DAG: #[[GT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3, d1, d4, d5)>
+// Batch 2 in 2 chunks of one image, stride 2. Since the partials are only
+// summed over the chunks, one GEMM over all images (M = 4 filters,
+// N = 3*3*3, K = 2*4*4 positions) replaces both the generic and the chunk
+// sum. By default it is an f32 GEMM (32 positions: one chunk, no loop) on
+// f32 copies of G, as [f, (n, oh, ow)], and of the windows
+// (col[0, n, oh, ow, c, kh, kw] = X[n, c, 2*oh + kh, 2*ow + kw]), its
+// result added to the f64 accumulator.
+//   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
+//   CHECK-DAG: #[[GT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d1, d3, d4)>
 // CHECK-LABEL: func.func @chunks_of_one
-//       CHECK: linalg.generic {indexing_maps = [#[[GT]], {{.*}} outs(%{{.*}} : tensor<1x4x2x1x4x4xf64>)
-//       CHECK: arith.extf
-//       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} ins(%{{.*}} : tensor<2x1x3x9x9xf32>) outs(%{{.*}} : tensor<2x1x4x4x3x3x3xf64>)
-//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf64>, tensor<1x32x27xf64>) outs(%{{.*}} : tensor<1x4x27xf64>)
+//   CHECK-NOT: scf.for
+//       CHECK: linalg.generic {indexing_maps = [#[[GT]], {{.*}} ins(%{{.*}} : tensor<2x4x4x4xf32>) outs(%{{.*}} : tensor<1x4x2x4x4xf32>)
+//       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} ins(%{{.*}} : tensor<2x3x9x9xf32>) outs(%{{.*}} : tensor<1x2x4x4x3x3x3xf32>)
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf32>, tensor<1x32x27xf32>) outs(%{{.*}} : tensor<1x4x27xf32>)
+//       CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x27xf32>) outs(%{{.*}} : tensor<1x4x27xf64>)
+//       CHECK:   arith.extf %{{.*}} : f32 to f64
+//       CHECK:   arith.addf %{{.*}} : f64
 //   CHECK-NOT: "reduction"
 //       CHECK: return
+// With f32-chunk-positions=0, one f64 GEMM on copies in the accumulator's
+// type (col[p, n, oh, ow, c, kh, kw] = X[p, n, c, 2*oh + kh, 2*ow + kw]).
+//   F64-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
+//   F64-DAG: #[[GT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3, d1, d4, d5)>
+// F64-LABEL: func.func @chunks_of_one
+//       F64: linalg.generic {indexing_maps = [#[[GT]], {{.*}} outs(%{{.*}} : tensor<1x4x2x1x4x4xf64>)
+//       F64: arith.extf
+//       F64: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} ins(%{{.*}} : tensor<2x1x3x9x9xf32>) outs(%{{.*}} : tensor<2x1x4x4x3x3x3xf64>)
+//       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf64>, tensor<1x32x27xf64>) outs(%{{.*}} : tensor<1x4x27xf64>)
+//   F64-NOT: "reduction"
+//       F64: return
 func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {strides = array<i64: 2, 2>} : (tensor<2x4x4x4xf32>, tensor<2x3x9x9xf32>, tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32>
   return %dw : tensor<4x3x3x3xf32>
@@ -24,14 +42,21 @@ func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: 
 // -----
 
 // Batch 32 in 16 chunks of 2 images, padding 1, dilation 2: the same, one
-// GEMM with K = 16*2*4*4.
-//   CHECK-DAG: #[[DILATED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 + d5 * 2, d3 + d6 * 2)>
+// GEMM with K = 16*2*4*4, in f32 by default.
+//   CHECK-DAG: #[[DILATED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 + d5 * 2, d3 + d6 * 2)>
 // CHECK-LABEL: func.func @chunks_of_two
-//       CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x2x8x4x4xf32>) outs(%{{.*}} : tensor<1x8x16x2x4x4xf64>)
-//       CHECK: linalg.generic {indexing_maps = [#[[DILATED]], {{.*}} outs(%{{.*}} : tensor<16x2x4x4x2x3x3xf64>)
-//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x8x512xf64>, tensor<1x512x18xf64>) outs(%{{.*}} : tensor<1x8x18xf64>)
+//       CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<32x8x4x4xf32>) outs(%{{.*}} : tensor<1x8x32x4x4xf32>)
+//       CHECK: linalg.generic {indexing_maps = [#[[DILATED]], {{.*}} outs(%{{.*}} : tensor<1x32x4x4x2x3x3xf32>)
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x8x512xf32>, tensor<1x512x18xf32>) outs(%{{.*}} : tensor<1x8x18xf32>)
 //   CHECK-NOT: "reduction"
 //       CHECK: return
+//   F64-DAG: #[[DILATED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d4, d2 + d5 * 2, d3 + d6 * 2)>
+// F64-LABEL: func.func @chunks_of_two
+//       F64: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x2x8x4x4xf32>) outs(%{{.*}} : tensor<1x8x16x2x4x4xf64>)
+//       F64: linalg.generic {indexing_maps = [#[[DILATED]], {{.*}} outs(%{{.*}} : tensor<16x2x4x4x2x3x3xf64>)
+//       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x8x512xf64>, tensor<1x512x18xf64>) outs(%{{.*}} : tensor<1x8x18xf64>)
+//   F64-NOT: "reduction"
+//       F64: return
 func.func @chunks_of_two(%gz: tensor<32x8x4x4xf32>, %x: tensor<32x2x6x6xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>, dilations = array<i64: 2, 2>} : (tensor<32x8x4x4xf32>, tensor<32x2x6x6xf32>, tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32>
   return %dw : tensor<8x2x3x3xf32>
@@ -40,13 +65,15 @@ func.func @chunks_of_two(%gz: tensor<32x8x4x4xf32>, %x: tensor<32x2x6x6xf32>, %w
 // -----
 
 // The partials of 16 chunks of 2 images used as they are (not only summed,
-// as the lowering would): one GEMM per chunk, G transposed to
-// [p, f, (n, oh, ow)].
+// as the lowering would): one f64 GEMM per chunk, G transposed to
+// [p, f, (n, oh, ow)], whatever f32-chunk-positions says.
 //   CHECK-DAG: #[[TRANSPOSE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3, d4)>
 // CHECK-LABEL: func.func @partials_kept
 //       CHECK: linalg.generic {indexing_maps = [#[[TRANSPOSE]], {{.*}} outs(%{{.*}} : tensor<16x2x2x2x2xf64>)
 //       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<16x2x8xf64>, tensor<16x8x1xf64>) outs(%{{.*}} : tensor<16x2x1xf64>)
 //       CHECK: tensor.expand_shape {{.*}} into tensor<16x1x2x1x1x1xf64>
+// F64-LABEL: func.func @partials_kept
+//       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<16x2x8xf64>, tensor<16x8x1xf64>) outs(%{{.*}} : tensor<16x2x1xf64>)
 #bf_in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d6, d1, d3, d4 + d7, d5 + d8)>
 #bf_grad = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d6, d1, d2, d7, d8)>
 #bf_out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d4, d5)>
@@ -68,12 +95,22 @@ func.func @partials_kept(%x: tensor<16x2x1x1x2x2xf32>, %g: tensor<16x2x1x2x2x2xf
 
 // -----
 
-// One image: no chunk dimension in the generic; the rewrite adds a unit one
-// and drops it again.
+// One image: no chunk dimension in the generic. By default G (f32, one
+// image) is only reshaped for the f32 GEMM, whose result is added to the
+// op's f64 accumulator.
 // CHECK-LABEL: func.func @one_image
-//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf64>, tensor<1x36x3xf64>) outs(%{{.*}} : tensor<1x4x3xf64>)
-//       CHECK: tensor.collapse_shape {{.*}} into tensor<1x4x3x1x1xf64>
-// With f32 accumulation, G is only reshaped (no copy) and col stays f32.
+//   CHECK-NOT: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x1x6x6xf32>)
+//       CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x4x6x6xf32> into tensor<1x4x36xf32>
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf32>, tensor<1x36x3xf32>) outs(%{{.*}} : tensor<1x4x3xf32>)
+//       CHECK: arith.addf %{{.*}} : f64
+//       CHECK: tensor.expand_shape {{.*}} into tensor<1x4x3x1x1xf64>
+// With f32-chunk-positions=0 the rewrite adds a unit chunk dimension and
+// drops it again.
+// F64-LABEL: func.func @one_image
+//       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf64>, tensor<1x36x3xf64>) outs(%{{.*}} : tensor<1x4x3xf64>)
+//       F64: tensor.collapse_shape {{.*}} into tensor<1x4x3x1x1xf64>
+// With f32 accumulation throughout (the lowering's f32 mode), G is only
+// reshaped (no copy) and col stays f32: one GEMM, no chunks.
 //  F32-LABEL: func.func @one_image
 //   F32-NOT: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x1x6x6xf32>)
 //       F32: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<1x1x1x4x6x6xf32> into tensor<1x4x36xf32>
@@ -81,6 +118,34 @@ func.func @partials_kept(%x: tensor<16x2x1x1x2x2xf32>, %g: tensor<16x2x1x2x2x2xf
 func.func @one_image(%gz: tensor<1x4x6x6xf32>, %x: tensor<1x3x6x6xf32>, %w: tensor<4x3x1x1xf32>) -> tensor<4x3x1x1xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w : (tensor<1x4x6x6xf32>, tensor<1x3x6x6xf32>, tensor<4x3x1x1xf32>) -> tensor<4x3x1x1xf32>
   return %dw : tensor<4x3x1x1xf32>
+}
+
+// -----
+
+// Batch 4 of 32x32 outputs (1,024 positions each) and a filter too large
+// for the lowering to split the batch: chunks of the fewest images with
+// 2,048 positions, 2 images, in an scf.for over the batch; each chunk's
+// f32 GEMM (K = 2*32*32) is added to the f64 accumulator carried by the
+// loop.
+// CHECK-LABEL: func.func @several_chunks
+//       CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.*}} into tensor<1x512x64xf64>
+//       CHECK: scf.for %[[I:.+]] = %c0 to %c4 step %c2 iter_args(%[[SUM:.+]] = %[[ACC]]) -> (tensor<1x512x64xf64>)
+//   CHECK-DAG:   tensor.extract_slice %{{.*}}[%[[I]], 0, 0, 0] [2, 64, 32, 32] [1, 1, 1, 1] : tensor<4x64x32x32xf32> to tensor<2x64x32x32xf32>
+//   CHECK-DAG:   tensor.extract_slice %{{.*}}[%[[I]], 0, 0, 0] [2, 512, 32, 32] [1, 1, 1, 1] : tensor<4x512x32x32xf32> to tensor<2x512x32x32xf32>
+//       CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x512x2048xf32>, tensor<1x2048x64xf32>) outs(%{{.*}} : tensor<1x512x64xf32>)
+//       CHECK:   %[[NEXT:.+]] = linalg.generic {{.*}} outs(%[[SUM]] : tensor<1x512x64xf64>)
+//       CHECK:   scf.yield %[[NEXT]]
+// With 1,024 positions, chunks of one image: G only reshaped.
+// IMAGE-LABEL: func.func @several_chunks
+//       IMAGE: scf.for %{{.*}} = %c0 to %c4 step %c1
+//   IMAGE-NOT:   linalg.generic {{.*}} outs(%{{.*}} : tensor<1x512x1x32x32xf32>)
+//       IMAGE:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x512x1024xf32>, tensor<1x1024x64xf32>) outs(%{{.*}} : tensor<1x512x64xf32>)
+//   F64-LABEL: func.func @several_chunks
+//   F64-NOT: scf.for
+//       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x512x4096xf64>, tensor<1x4096x64xf64>) outs(%{{.*}} : tensor<1x512x64xf64>)
+func.func @several_chunks(%gz: tensor<4x512x32x32xf32>, %x: tensor<4x64x32x32xf32>, %w: tensor<512x64x1x1xf32>) -> tensor<512x64x1x1xf32> {
+  %dw = convbn.backward deploy grads <filter> %gz, %x, %w : (tensor<4x512x32x32xf32>, tensor<4x64x32x32xf32>, tensor<512x64x1x1xf32>) -> tensor<512x64x1x1xf32>
+  return %dw : tensor<512x64x1x1xf32>
 }
 
 // -----
@@ -98,3 +163,6 @@ func.func @left_alone(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x4x6x6xf32>, %w: ten
   %dwd = convbn.backward deploy grads <filter> %gzd, %xd, %wd : (tensor<?x4x4x4xf32>, tensor<?x3x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32>
   return %dw, %dw1, %dwd : tensor<4x2x3x3xf32>, tensor<4x3x3xf32>, tensor<4x3x3x3xf32>
 }
+
+// A negative chunk size is an error.
+// BAD: error: convbn-backward-filter-to-matmul: f32-chunk-positions must be 0 (one GEMM in the accumulator's type) or positive
