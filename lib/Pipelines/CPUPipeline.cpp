@@ -21,6 +21,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
                 "},convbn-vectorize-convolutions";
     vectorize += "{reduction-block=" +
                  std::to_string(options.vectorReductionBlock.getValue());
+    if (!options.vectorFilterLanes)
+      vectorize += " filter-lanes=false";
     if (!options.vectorTileSizes.empty()) {
       vectorize += " tile-sizes=";
       llvm::interleave(

@@ -220,3 +220,28 @@ def phase_cases():
                 pad_high=tuple(p[1] for p in pads), dilation=dilation,
                 groups=groups, bias=True, affine=True))
     return cases
+
+
+# (batch, in, out channels, spatial, kernel, padding): shapes that take the
+# vectorized CPU schedule's other forms (-convbn-cpu-pipeline{vectorize=true}):
+# 7x7 outputs whose filters fill more vector lanes than their positions
+# (both convolutions become GEMMs with the filters in the lanes), and
+# 2,304 positions per image (the backward-filter GEMM sums in f32 per image,
+# in f64 across the two).
+SCHEDULE_SHAPES = (
+    ("lanes", 8, 128, 128, (7, 7), (3, 3), 1),
+    ("chunks", 2, 3, 8, (48, 48), (3, 3), 1),
+)
+
+
+def schedule_cases():
+    """Every mode in f32 on SCHEDULE_SHAPES, with a bias."""
+    cases = []
+    for (label, batch, cin, cout, spatial, kernel, pad), mode in \
+            itertools.product(SCHEDULE_SHAPES, MODES):
+        cases.append(Case(
+            name=f"schedule_{label}_{mode}", mode=mode, batch=batch,
+            in_channels=cin, out_channels=cout, spatial=spatial, kernel=kernel,
+            stride=(1, 1), pad_low=(pad, pad), pad_high=(pad, pad),
+            dilation=(1, 1), groups=1, bias=True, affine=True))
+    return cases

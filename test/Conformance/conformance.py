@@ -56,8 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import convbn  # noqa: E402
-from cases import (inductor_cases, mixed_precision_cases, phase_cases, sweep_cases,  # noqa: E402
-                   tile_cases)
+from cases import (inductor_cases, mixed_precision_cases, phase_cases,  # noqa: E402
+                   schedule_cases, sweep_cases, tile_cases)
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f32": 1e-4, "f16": 4e-3, "bf16": 3e-2}
@@ -338,7 +338,7 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     all_cases = (inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
-                 + phase_cases())
+                 + phase_cases() + schedule_cases())
     cases = [c for c in all_cases if args.only in c.name]
     if args.quick:
         cases = [c for c in cases if not c.name.startswith("inductor_conv3d")]

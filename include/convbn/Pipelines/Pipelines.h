@@ -67,6 +67,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "terms, outside the tiles, so operand blocks stay in "
                      "cache (0: no blocking)"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> vectorFilterLanes{
+      *this, "vector-filter-lanes",
+      llvm::cl::desc("With vectorize: convolutions whose filters fill more "
+                     "vector lanes than their output positions (7x7, 2x2) "
+                     "become one GEMM with the filters in the lanes and the "
+                     "batch folded into the positions"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> vectorF32ChunkPositions{
       *this, "vector-f32-chunk-positions",
       llvm::cl::desc("With vectorize: the backward-filter GEMM sums in f32 "

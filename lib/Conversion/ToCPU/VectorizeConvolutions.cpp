@@ -9,7 +9,9 @@
 
 #include "convbn/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -254,6 +256,134 @@ void widthInnermost(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
                                      ArrayRef<unsigned>{0, 1, 2, 4, 5, 6, 3});
 }
 
+/// Time to copy one element with a gather, in multiply-adds of the vector
+/// loop (one core: about 1 ns against 0.01 ns).
+constexpr int64_t kCopyCostInMultiplyAdds = 100;
+
+/// Whether `conv` gains from `filtersInLanes`: the vector lanes of its
+/// im2col contraction are a tile of positions, the largest divisor of oh*ow
+/// at most `lanes` (7 of 16 at 7x7, 4 at 2x2), where with the filters in
+/// the lanes they are the same for the output channels. The multiply-adds
+/// that the fuller lanes save (per filter, positions x window x the lanes'
+/// gain) must outweigh copying the filters transposed and adding the result
+/// to the output transposed (per filter, window + 2 x positions elements).
+bool filtersInLanesPays(linalg::Conv2DNchwFchwOp conv, int64_t lanes) {
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+  int64_t perImage = out.getDimSize(2) * out.getDimSize(3);
+  int64_t positionLanes = divisorAtMost(perImage, lanes),
+          filterLanes = divisorAtMost(out.getDimSize(1), lanes);
+  if (filterLanes <= positionLanes)
+    return false;
+  int64_t rows = out.getDimSize(0) * perImage;
+  int64_t window =
+      filter.getDimSize(1) * filter.getDimSize(2) * filter.getDimSize(3);
+  return rows * window * (filterLanes - positionLanes) >
+         kCopyCostInMultiplyAdds * filterLanes * (window + 2 * rows);
+}
+
+/// Reassociation groups of `sizes` consecutive dimensions each.
+SmallVector<ReassociationIndices> groupsOf(ArrayRef<int64_t> sizes) {
+  SmallVector<ReassociationIndices> groups;
+  int64_t next = 0;
+  for (int64_t size : sizes) {
+    ReassociationIndices group;
+    for (int64_t i = 0; i < size; ++i)
+      group.push_back(next++);
+    groups.push_back(group);
+  }
+  return groups;
+}
+
+/// `from` copied into a new tensor of `shape`, element i read at `read(i)`.
+Value copyOf(OpBuilder &b, Location loc, Value from, AffineMap read,
+             ArrayRef<int64_t> shape) {
+  unsigned rank = shape.size();
+  Value empty = tensor::EmptyOp::create(b, loc, shape,
+                                        getElementTypeOrSelf(from.getType()));
+  return linalg::GenericOp::create(
+             b, loc, empty.getType(), from, empty,
+             {read, b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, args[0]);
+             })
+      .getResult(0);
+}
+
+/// `conv` as one GEMM with the filters in the vector lanes and the batch
+/// folded into the positions:
+///   col[0, (n, oh, ow), (c, kh, kw)] = X[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
+///   wt[0, (c, kh, kw), f] = W[f, c, kh, kw]
+///   out[n, f, oh, ow] += (col * wt)[0, (n, oh, ow), f]
+/// a `linalg.batch_matmul` of batch 1 (positions x filters x window) that
+/// the schedule then tiles like the others. Each output still sums its
+/// terms in the same order, into zero, and is then added to the output's
+/// contents.
+linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
+                                     linalg::Conv2DNchwFchwOp conv) {
+  Location loc = conv.getLoc();
+  rewriter.setInsertionPoint(conv);
+  MLIRContext *ctx = conv.getContext();
+  Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
+        init = conv.getDpsInits()[0];
+  auto shape = [](Value v) {
+    return SmallVector<int64_t>(cast<ShapedType>(v.getType()).getShape());
+  };
+  SmallVector<int64_t> w = shape(filter), out = shape(init);
+  int64_t n = out[0], f = out[1], oh = out[2], ow = out[3], c = w[1], kh = w[2],
+          kw = w[3];
+  SmallVector<int64_t> s(conv.getStrides().getValues<int64_t>()),
+      dil(conv.getDilations().getValues<int64_t>());
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap window = AffineMap::get(
+      7, 0,
+      {d(1), d(4), d(2) * s[0] + d(5) * dil[0], d(3) * s[1] + d(6) * dil[1]},
+      ctx);
+  Value col = tensor::CollapseShapeOp::create(
+      rewriter, loc,
+      copyOf(rewriter, loc, input, window, {1, n, oh, ow, c, kh, kw}),
+      groupsOf({1, 3, 3}));
+  AffineMap transpose = AffineMap::get(5, 0, {d(4), d(1), d(2), d(3)}, ctx);
+  Value wt = tensor::CollapseShapeOp::create(
+      rewriter, loc,
+      copyOf(rewriter, loc, filter, transpose, {1, c, kh, kw, f}),
+      groupsOf({1, 3, 1}));
+  Type element = getElementTypeOrSelf(init.getType());
+  auto productType = RankedTensorType::get({1, n * oh * ow, f}, element);
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
+  Value product = linalg::FillOp::create(
+                      rewriter, loc, zero,
+                      ValueRange{tensor::EmptyOp::create(
+                          rewriter, loc, productType.getShape(), element)})
+                      .getResult(0);
+  auto matmul =
+      linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{productType},
+                                    ValueRange{col, wt}, ValueRange{product});
+  // [1, (n, oh, ow), f] -> [n, oh, ow, f], added to out[n, f, oh, ow].
+  Value rows = tensor::CollapseShapeOp::create(
+      rewriter, loc, matmul.getResult(0), groupsOf({2, 1}));
+  Value nhwc = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({n, oh, ow, f}, element), rows,
+      groupsOf({3, 1}));
+  AffineMap identity = rewriter.getMultiDimIdentityMap(4);
+  Value sum =
+      linalg::GenericOp::create(
+          rewriter, loc, init.getType(), nhwc, init,
+          {AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)}, ctx), identity},
+          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                arith::AddFOp::create(nb, l, args[1], args[0]).getResult());
+          })
+          .getResult(0);
+  rewriter.replaceOp(conv, sum);
+  return matmul;
+}
+
 struct ConvBNVectorizeConvolutionsPass
     : public convbn::impl::ConvBNVectorizeConvolutionsBase<
           ConvBNVectorizeConvolutionsPass> {
@@ -287,7 +417,7 @@ struct ConvBNVectorizeConvolutionsPass
       op->setAttr(kMarker,
                   DenseI64ArrayAttr::get(&getContext(), target->marker()));
     };
-    SmallVector<linalg::Conv2DNchwFchwOp> direct;
+    SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed;
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
         std::optional<Target> target = targetFor(conv, limits, reductionBlock);
@@ -295,6 +425,8 @@ struct ConvBNVectorizeConvolutionsPass
         // the positions) would cost more than the GEMM it feeds.
         if (target && fewFilters(conv, limits[1]))
           direct.push_back(conv);
+        else if (target && filterLanes && filtersInLanesPays(conv, limits[2]))
+          transposed.push_back(conv);
         else
           mark(op, target);
       } else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op)) {
@@ -304,6 +436,10 @@ struct ConvBNVectorizeConvolutionsPass
     IRRewriter rewriter(&getContext());
     for (linalg::Conv2DNchwFchwOp conv : direct)
       widthInnermost(rewriter, conv);
+    for (linalg::Conv2DNchwFchwOp conv : transposed) {
+      linalg::BatchMatmulOp matmul = filtersInLanes(rewriter, conv);
+      mark(matmul, targetFor(matmul, limits, reductionBlock));
+    }
     if (targets.empty())
       return;
 

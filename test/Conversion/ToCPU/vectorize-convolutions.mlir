@@ -3,6 +3,7 @@
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=-1" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="filter-lanes=false" | FileCheck %s --check-prefix=POSITIONS
 
 // One element type: im2col, then the contraction tiled (filters by 8,
 // positions by 16, reduction by 16) and vectorized to outer products.
@@ -134,4 +135,32 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 func.func @blocked_reduction(%a: tensor<1x16x8192xf32>, %b: tensor<1x8192x32xf32>, %c: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<1x16x8192xf32>, tensor<1x8192x32xf32>) outs(%c : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
   return %r : tensor<1x16x32xf32>
+}
+
+// -----
+
+// 7x7 outputs: a tile of positions, the vector lanes of the im2col
+// contraction, would be 7 of 16 lanes, where the 128 filters fill 16.
+// With 392 positions (the batch folded in) and a 1152-term window, the
+// lanes saved outweigh copying the filters transposed and adding the result
+// transposed: one GEMM, [1, (n, oh, ow), (c, kh, kw)] x [1, (c, kh, kw), f],
+// whose vectors are 16 filters, its result added to the output.
+//   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 + d5, d3 + d6)>
+//   CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d2, d3)>
+//   CHECK-DAG: #[[NHWC:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-LABEL: func @filters_in_lanes
+//       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} outs(%{{.*}} : tensor<1x8x7x7x128x3x3xf32>)
+//       CHECK: linalg.generic {indexing_maps = [#[[WT]], {{.*}} outs(%{{.*}} : tensor<1x128x3x3x128xf32>)
+//       CHECK: scf.for
+//       CHECK: vector.fma {{.*}} : vector<16xf32>
+//       CHECK: linalg.generic {indexing_maps = [#[[NHWC]], {{.*}} ins(%{{.*}} : tensor<8x7x7x128xf32>) outs(%{{.*}} : tensor<8x128x7x7xf32>)
+//       CHECK:   arith.addf
+//   CHECK-NOT: linalg.conv_2d_nchw_fchw
+// With filter-lanes=false, im2col with the positions in the lanes.
+// POSITIONS-LABEL: func @filters_in_lanes
+//       POSITIONS: vector.fma {{.*}} : vector<7xf32>
+func.func @filters_in_lanes(%x: tensor<8x128x9x9xf32>, %w: tensor<128x128x3x3xf32>, %acc: tensor<8x128x7x7xf32>) -> tensor<8x128x7x7xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %w : tensor<8x128x9x9xf32>, tensor<128x128x3x3xf32>) outs(%acc : tensor<8x128x7x7xf32>) -> tensor<8x128x7x7xf32>
+  return %y : tensor<8x128x7x7xf32>
 }
