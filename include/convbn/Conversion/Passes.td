@@ -166,7 +166,10 @@ def ConvBNBackwardFilterToMatmul
     windows of the whole batch at once. Every f32 sum then has one chunk's
     terms (a few thousand, where the lowering's own f32 mode sums the
     whole batch), and the sum across chunks is f64.
-    `f32-chunk-positions=0` keeps the single GEMM in the accumulator's type.
+    `f32-chunk-positions=0` keeps the single GEMM in the accumulator's type,
+    as does a batch with fewer than 32 output positions in all (stage 4 at
+    batch 1), where the f32 product's weight-sized fill and addition cost
+    more than the f64 GEMM.
 
     `-convbn-vectorize-convolutions` then tiles and vectorizes the GEMMs.
     Grouped, 1-D and 3-D reductions and dynamic shapes are left as they

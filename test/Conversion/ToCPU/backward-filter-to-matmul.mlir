@@ -150,6 +150,19 @@ func.func @several_chunks(%gz: tensor<4x512x32x32xf32>, %x: tensor<4x64x32x32xf3
 
 // -----
 
+// 16 positions in the whole batch (fewer than 32): the f32 product's
+// weight-sized fill and addition would cost more than the f64 GEMM saves,
+// so the GEMM stays in f64 whatever f32-chunk-positions says.
+// CHECK-LABEL: func.func @few_positions
+//   CHECK-NOT: xf32>) outs(%{{.*}} : tensor<1x8x36xf32>)
+//       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x8x16xf64>, tensor<1x16x36xf64>) outs(%{{.*}} : tensor<1x8x36xf64>)
+func.func @few_positions(%gz: tensor<1x8x4x4xf32>, %x: tensor<1x4x4x4xf32>, %w: tensor<8x4x3x3xf32>) -> tensor<8x4x3x3xf32> {
+  %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>} : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>, tensor<8x4x3x3xf32>) -> tensor<8x4x3x3xf32>
+  return %dw : tensor<8x4x3x3xf32>
+}
+
+// -----
+
 // Left alone: grouped (2 groups), 1-D, and a dynamic batch.
 // CHECK-LABEL: func.func @left_alone
 //   CHECK-NOT: linalg.batch_matmul
