@@ -3,12 +3,16 @@
 // The lowering's backward-filter generic reads the input at `oh*s + kh*d`,
 // which neither the vectorizer nor a GEMM micro-kernel takes. Copying the
 // windows once (im2col) turns it into a batched GEMM whose inner dimension
-// is contiguous in both the copied windows and the filter gradient.
+// is contiguous in both the copied windows and the filter gradient. With an
+// f64 accumulator the GEMM runs in f32 over chunks of images, each chunk
+// added to the accumulator.
 //
 //===----------------------------------------------------------------------===//
 
 #include "convbn/Conversion/ConvBNToLinalg/BackwardFilterForm.h"
 #include "convbn/Conversion/Passes.h"
+
+#include "TensorCopies.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,21 +28,10 @@ namespace mlir::convbn {
 
 using namespace mlir;
 using namespace mlir::convbn;
+using mlir::convbn::cpu::copyAs;
+using mlir::convbn::cpu::groupsOf;
 
 namespace {
-
-/// Reassociation groups of `sizes` consecutive dimensions each.
-SmallVector<ReassociationIndices> groupsOf(ArrayRef<int64_t> sizes) {
-  SmallVector<ReassociationIndices> groups;
-  int64_t next = 0;
-  for (int64_t size : sizes) {
-    ReassociationIndices group;
-    for (int64_t i = 0; i < size; ++i)
-      group.push_back(next++);
-    groups.push_back(group);
-  }
-  return groups;
-}
 
 /// Collapses `value` by `groups`.
 Value collapse(OpBuilder &b, Location loc, Value value,
@@ -88,26 +81,6 @@ linalg::GenericOp chunkSum(Value partials) {
         (add.getLhs() == x && add.getRhs() == acc)))
     return {};
   return sum;
-}
-
-/// `from` copied into a new tensor of `shape` and element type `type`,
-/// element i read at `read(i)` (and extended to `type` if narrower).
-Value copyAs(OpBuilder &b, Location loc, Value from, AffineMap read,
-             ArrayRef<int64_t> shape, Type type) {
-  unsigned rank = shape.size();
-  Value empty = tensor::EmptyOp::create(b, loc, shape, type);
-  return linalg::GenericOp::create(
-             b, loc, empty.getType(), from, empty,
-             {read, b.getMultiDimIdentityMap(rank)},
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value v = args[0];
-               if (v.getType() != type)
-                 v = arith::ExtFOp::create(nb, l, type, v);
-               linalg::YieldOp::create(nb, l, v);
-             })
-      .getResult(0);
 }
 
 /// The fewest output positions, over the whole batch, for which the

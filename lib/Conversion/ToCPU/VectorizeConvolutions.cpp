@@ -9,6 +9,8 @@
 
 #include "convbn/Conversion/Passes.h"
 
+#include "TensorCopies.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -25,6 +27,8 @@ namespace mlir::convbn {
 } // namespace mlir::convbn
 
 using namespace mlir;
+using mlir::convbn::cpu::copyAs;
+using mlir::convbn::cpu::groupsOf;
 
 namespace {
 
@@ -282,36 +286,6 @@ bool filtersInLanesPays(linalg::Conv2DNchwFchwOp conv, int64_t lanes) {
          kCopyCostInMultiplyAdds * filterLanes * (window + 2 * rows);
 }
 
-/// Reassociation groups of `sizes` consecutive dimensions each.
-SmallVector<ReassociationIndices> groupsOf(ArrayRef<int64_t> sizes) {
-  SmallVector<ReassociationIndices> groups;
-  int64_t next = 0;
-  for (int64_t size : sizes) {
-    ReassociationIndices group;
-    for (int64_t i = 0; i < size; ++i)
-      group.push_back(next++);
-    groups.push_back(group);
-  }
-  return groups;
-}
-
-/// `from` copied into a new tensor of `shape`, element i read at `read(i)`.
-Value copyOf(OpBuilder &b, Location loc, Value from, AffineMap read,
-             ArrayRef<int64_t> shape) {
-  unsigned rank = shape.size();
-  Value empty = tensor::EmptyOp::create(b, loc, shape,
-                                        getElementTypeOrSelf(from.getType()));
-  return linalg::GenericOp::create(
-             b, loc, empty.getType(), from, empty,
-             {read, b.getMultiDimIdentityMap(rank)},
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, args[0]);
-             })
-      .getResult(0);
-}
-
 /// `conv` as one GEMM with the filters in the vector lanes and the batch
 /// folded into the positions:
 ///   col[0, (n, oh, ow), (c, kh, kw)] = X[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
@@ -336,6 +310,7 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
           kw = w[3];
   SmallVector<int64_t> s(conv.getStrides().getValues<int64_t>()),
       dil(conv.getDilations().getValues<int64_t>());
+  Type element = getElementTypeOrSelf(init.getType());
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   AffineMap window = AffineMap::get(
       7, 0,
@@ -343,14 +318,13 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
       ctx);
   Value col = tensor::CollapseShapeOp::create(
       rewriter, loc,
-      copyOf(rewriter, loc, input, window, {1, n, oh, ow, c, kh, kw}),
+      copyAs(rewriter, loc, input, window, {1, n, oh, ow, c, kh, kw}, element),
       groupsOf({1, 3, 3}));
   AffineMap transpose = AffineMap::get(5, 0, {d(4), d(1), d(2), d(3)}, ctx);
   Value wt = tensor::CollapseShapeOp::create(
       rewriter, loc,
-      copyOf(rewriter, loc, filter, transpose, {1, c, kh, kw, f}),
+      copyAs(rewriter, loc, filter, transpose, {1, c, kh, kw, f}, element),
       groupsOf({1, 3, 1}));
-  Type element = getElementTypeOrSelf(init.getType());
   auto productType = RankedTensorType::get({1, n * oh * ow, f}, element);
   Value zero =
       arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
