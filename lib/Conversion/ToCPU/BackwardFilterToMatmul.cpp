@@ -30,6 +30,8 @@ using namespace mlir;
 using namespace mlir::convbn;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
+using mlir::convbn::cpu::im2colRows;
+using mlir::convbn::cpu::zeros;
 
 namespace {
 
@@ -120,7 +122,6 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
   int64_t images = imagesPerChunk(batch, oh * ow, positions);
   Type f32 = b.getF32Type();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  const int64_t *s = form.strides, *dil = form.dilations;
 
   auto chunk = [&](OpBuilder &nb, Location l, Value first, Value sum) -> Value {
     auto slice = [&](Value v, ArrayRef<int64_t> shape) -> Value {
@@ -145,20 +146,9 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
                    copyAs(nb, l, gc, read, {1, filters, images, oh, ow}, f32),
                    {1, 1, 3});
     }
-    AffineMap window = AffineMap::get(
-        7, 0,
-        {d(1), d(4), d(2) * s[0] + d(5) * dil[0], d(3) * s[1] + d(6) * dil[1]},
-        ctx);
-    Value col = collapse(
-        nb, l,
-        copyAs(nb, l, xc, window, {1, images, oh, ow, channels, kh, kw}, f32),
-        {1, 3, 3});
-    SmallVector<int64_t> partShape{1, filters, channels * kh * kw};
-    Value zero = arith::ConstantOp::create(nb, l, nb.getZeroAttr(f32));
-    Value part = linalg::FillOp::create(
-                     nb, l, zero,
-                     ValueRange{tensor::EmptyOp::create(nb, l, partShape, f32)})
-                     .getResult(0);
+    Value col = im2colRows(nb, l, xc, oh, ow, kh, kw, form.strides,
+                           form.dilations, f32);
+    Value part = zeros(nb, l, {1, filters, channels * kh * kw}, f32);
     part = linalg::BatchMatmulOp::create(nb, l, TypeRange{part.getType()},
                                          ValueRange{a, col}, ValueRange{part})
                .getResult(0);

@@ -2,7 +2,8 @@
 //
 // The CPU passes that turn convolutions into GEMMs build the same pieces:
 // reassociation groups for reshapes and linalg.generic copies that gather
-// (im2col windows, transposes), possibly widening the element type.
+// (im2col windows, transposes), possibly widening the element type, and
+// zero-filled accumulators.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,37 @@ inline Value copyAs(OpBuilder &b, Location loc, Value from, AffineMap read,
                  v = arith::ExtFOp::create(nb, l, type, v);
                linalg::YieldOp::create(nb, l, v);
              })
+      .getResult(0);
+}
+
+/// The windows of the (padded) input `x` [n, c, h, w] as GEMM rows, in
+/// `type`: [1, (n, oh, ow), (c, kh, kw)] with
+///   col[0, n, oh, ow, c, kh, kw] = x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1].
+inline Value im2colRows(OpBuilder &b, Location loc, Value x, int64_t oh,
+                        int64_t ow, int64_t kh, int64_t kw,
+                        ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                        Type type) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto shape = cast<ShapedType>(x.getType()).getShape();
+  AffineMap window =
+      AffineMap::get(7, 0,
+                     {d(1), d(4), d(2) * strides[0] + d(5) * dilations[0],
+                      d(3) * strides[1] + d(6) * dilations[1]},
+                     ctx);
+  return tensor::CollapseShapeOp::create(
+      b, loc,
+      copyAs(b, loc, x, window, {1, shape[0], oh, ow, shape[1], kh, kw}, type),
+      groupsOf({1, 3, 3}));
+}
+
+/// A new tensor of `shape` and element type `type`, filled with zeros.
+inline Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   Type type) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  return linalg::FillOp::create(
+             b, loc, zero,
+             ValueRange{tensor::EmptyOp::create(b, loc, shape, type)})
       .getResult(0);
 }
 

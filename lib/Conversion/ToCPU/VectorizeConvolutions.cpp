@@ -29,6 +29,8 @@ namespace mlir::convbn {
 using namespace mlir;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
+using mlir::convbn::cpu::im2colRows;
+using mlir::convbn::cpu::zeros;
 
 namespace {
 
@@ -312,27 +314,14 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
       dil(conv.getDilations().getValues<int64_t>());
   Type element = getElementTypeOrSelf(init.getType());
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  AffineMap window = AffineMap::get(
-      7, 0,
-      {d(1), d(4), d(2) * s[0] + d(5) * dil[0], d(3) * s[1] + d(6) * dil[1]},
-      ctx);
-  Value col = tensor::CollapseShapeOp::create(
-      rewriter, loc,
-      copyAs(rewriter, loc, input, window, {1, n, oh, ow, c, kh, kw}, element),
-      groupsOf({1, 3, 3}));
+  Value col = im2colRows(rewriter, loc, input, oh, ow, kh, kw, s, dil, element);
   AffineMap transpose = AffineMap::get(5, 0, {d(4), d(1), d(2), d(3)}, ctx);
   Value wt = tensor::CollapseShapeOp::create(
       rewriter, loc,
       copyAs(rewriter, loc, filter, transpose, {1, c, kh, kw, f}, element),
       groupsOf({1, 3, 1}));
   auto productType = RankedTensorType::get({1, n * oh * ow, f}, element);
-  Value zero =
-      arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
-  Value product = linalg::FillOp::create(
-                      rewriter, loc, zero,
-                      ValueRange{tensor::EmptyOp::create(
-                          rewriter, loc, productType.getShape(), element)})
-                      .getResult(0);
+  Value product = zeros(rewriter, loc, productType.getShape(), element);
   auto matmul =
       linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{productType},
                                     ValueRange{col, wt}, ValueRange{product});
