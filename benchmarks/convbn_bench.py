@@ -240,13 +240,15 @@ def measure_cpu_peak(threads):
 
 def build(cases_by_batch, target, workdir, vectorize=False, tensor_cores=False,
           pipeline_options=""):
+    """One library per batch: built into `workdir`/batch{N} (their paths),
+    or without a workdir loaded (CompiledModules)."""
     libraries = {}
     for batch, cases in cases_by_batch.items():
         text = "\n\n".join(case_function(c) for c in cases)
         out = Path(workdir) / f"batch{batch}" if workdir else None
         start = time.time()
         libraries[batch] = convbn.compile_module(text, target=target, eval_to_tune=False,
-                                                 workdir=out, load=False,
+                                                 workdir=out, load=out is None,
                                                  cpu_vectorize=vectorize,
                                                  tensor_cores=tensor_cores,
                                                  pipeline_options=pipeline_options)
@@ -416,9 +418,8 @@ def main():
             return 1
         libs = {b: convbn.CompiledModule(path, args.device) for b, path in paths.items()}
     else:
-        libs = {b: convbn.CompiledModule(path, args.device)
-                for b, path in build(cases, args.device, None, args.vectorize,
-                                     args.tensor_cores, args.pipeline_options).items()}
+        libs = build(cases, args.device, None, args.vectorize, args.tensor_cores,
+                     args.pipeline_options)
 
     timer = Timer(args.device, args.warmup, args.repeat)
     peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0,

@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 from . import capi
@@ -43,6 +44,25 @@ SIGNATURES_NAME = "signatures.json"
 # MLIR element types as PyTorch dtype names.
 _DTYPES = {"f64": "float64", "f32": "float32", "f16": "float16", "bf16": "bfloat16",
            "i64": "int64", "i32": "int32", "i16": "int16", "i8": "int8", "i1": "bool"}
+
+
+# What compile_module writes besides the library: large (hundreds of MB for
+# a whole network) and needed only to read or debug the stages.
+INTERMEDIATES = ("input.mlir", "llvm.mlir", "module.ll")
+
+
+def temporary_workdir(prefix):
+    """A fresh directory for a build nobody asked to keep."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def remove_with(owner, directory):
+    """Removes `directory` once `owner` is garbage-collected (or at exit),
+    after deleting its intermediate files now. A loaded library stays
+    usable after its file is gone."""
+    for name in INTERMEDIATES:
+        (directory / name).unlink(missing_ok=True)
+    weakref.finalize(owner, shutil.rmtree, str(directory), ignore_errors=True)
 
 
 class _CpuMemoryStats(ctypes.Structure):
@@ -240,15 +260,41 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     after the ones above and override them."""
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
+    if workdir is None and not load:
+        raise ValueError("compile_module: load=False needs a workdir, where the library stays")
     tools = toolchain or Toolchain()
     digest = hashlib.sha256((ir_text + target + str(eval_to_tune) + str(cpu_vectorize)
                              + str(tensor_cores) + str(cpu_arch) + pipeline_options)
                             .encode()).hexdigest()[:16]
-    out = Path(workdir or tempfile.mkdtemp(prefix=f"convbn-{digest}-"))
-    out.mkdir(parents=True, exist_ok=True)
-    source = Path(source_path) if source_path else out / "input.mlir"
-    if not source_path:
+    if workdir is not None:
+        out = Path(workdir)
+        out.mkdir(parents=True, exist_ok=True)
+        return _build(ir_text, out, target, eval_to_tune, gpu_format, chip, tools, load,
+                      source_path, cpu_gpu_loops, cpu_vectorize, tensor_cores, cpu_arch,
+                      pipeline_options)
+    out = temporary_workdir(f"convbn-{digest}-")
+    try:
+        module = _build(ir_text, out, target, eval_to_tune, gpu_format, chip, tools, True,
+                        source_path, cpu_gpu_loops, cpu_vectorize, tensor_cores, cpu_arch,
+                        pipeline_options, keep=False)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    remove_with(module, out)
+    return module
+
+
+def _build(ir_text, out, target, eval_to_tune, gpu_format, chip, tools, load, source_path,
+           cpu_gpu_loops, cpu_vectorize, tensor_cores, cpu_arch, pipeline_options, keep=True):
+    """compile_module's work, in directory `out` (`keep`: the caller's, to
+    keep; otherwise a temporary one)."""
+    if source_path:
+        source = Path(source_path)
+    elif keep:
+        source = out / "input.mlir"
         source.write_text(ir_text)
+    else:
+        source = "compile_module input"  # its file would be gone by the time anyone looked
     def flag(value):
         return "true" if value else "false"
     if target == "cpu":

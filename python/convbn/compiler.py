@@ -20,7 +20,7 @@ exported, so results stay correct whatever is raised.
 
 import copy
 import re
-import tempfile
+import shutil
 import warnings
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from . import capi
-from .aot import compile_module
+from .aot import compile_module, remove_with, temporary_workdir
 from .importer import ImportFailure, import_model
 from .raising import LEFT_ALONE, RAISED, raise_conv_bn
 
@@ -326,7 +326,9 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     tensor cores, f32 as TF32 like cuDNN's default in PyTorch. `vectorize`
     (cpu): convolutions and filter gradients as tiled, vectorized GEMMs
     (`-convbn-cpu-pipeline{vectorize=true}`), built for this machine's CPU.
-    `workdir` keeps the intermediate files. `load=False` builds the
+    `workdir` keeps the intermediate files; without one, the library is
+    built in a temporary directory that goes away with the returned
+    model (`save` copies it out first). `load=False` builds the
     library without loading it, for another machine (a GPU's, from one
     without): the result cannot run, only `save` for convbn.load there.
     Returns a
@@ -355,10 +357,15 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
         stages["blocks"] = blocks_ir
         block_of = [int(i) for i in re.search(
             r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
-        out = Path(workdir or tempfile.mkdtemp(prefix="convbn-compile-"))
-        library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
-                                 workdir=out, tensor_cores=options["tensor_cores"],
-                                 cpu_vectorize=options["vectorize"], load=load)
+        out = Path(workdir) if workdir is not None else temporary_workdir("convbn-compile-")
+        try:
+            library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
+                                     workdir=out, tensor_cores=options["tensor_cores"],
+                                     cpu_vectorize=options["vectorize"], load=load)
+        except BaseException:
+            if workdir is None:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         library_dir = out
         if not load:
             library = None
@@ -372,6 +379,8 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
                       block_of, mode, target)
     compiled.options = options
     compiled.library_dir = library_dir
+    if library_dir is not None and workdir is None:
+        remove_with(compiled, library_dir)
     return compiled
 
 

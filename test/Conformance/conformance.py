@@ -302,8 +302,8 @@ def compile_group(cases, eval_to_tune, args, label):
         load=not args.compile_only, cpu_gpu_loops=args.gpu_loops,
         cpu_vectorize=args.vectorize, tensor_cores=args.tensor_cores)
     kernels = ""
-    if args.target == "cuda":
-        llvm = Path(module if args.compile_only else module.path).parent / "llvm.mlir"
+    if args.target == "cuda" and workdir:  # llvm.mlir is kept only there
+        llvm = workdir / "llvm.mlir"
         kernels = f", {llvm.read_text().count('gpu.binary @')} kernels assembled by ptxas for sm_90"
     print(f"compiled {label}: {len(cases)} cases in {time.time() - start:.1f}s{kernels}", flush=True)
     return module
@@ -333,7 +333,7 @@ def main():
         TOLERANCE["f32"] = TOLERANCE["f16"]
         global EVAL_TUNE_TOLERANCE
         EVAL_TUNE_TOLERANCE = TOLERANCE["f16"]
-    if args.compile_only and not args.workdir and args.target == "cuda":
+    if args.compile_only and not args.workdir:
         parser.error("--compile-only needs --workdir to keep the libraries")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
