@@ -47,7 +47,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   pipeline += options.gpuLoops > 0
                   ? detail::gpuLoopStages(options.gpuLoops,
                                           /*mergeKernels=*/true)
-                  : "convert-linalg-to-loops,";
+                  // Strided copies as loops LLVM vectorizes, not calls
+                  // of the runtime's element-by-element memrefCopy.
+                  : "convbn-copy-to-linalg{strided-only=true},"
+                    "convert-linalg-to-loops,";
   bool vectorOps = options.vectorize || options.emulateTensorCores;
   // Vector transfers fully unrolled: otherwise their temporary buffers are
   // stack allocations inside loops.

@@ -28,8 +28,11 @@ inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
   stages += onTensors;
   stages += "one-shot-bufferize{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},";
+  // Loops that yield their buffer folded away first, so that a result
+  // computed in place is the allocation out-params hoists (no copy).
   if (outParams)
-    stages += "buffer-results-to-out-params{hoist-static-allocs "
+    stages += "canonicalize,"
+              "buffer-results-to-out-params{hoist-static-allocs "
               "modify-public-functions},";
   stages += "buffer-deallocation-pipeline,"
             "convert-bufferization-to-memref,";

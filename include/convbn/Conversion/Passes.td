@@ -482,8 +482,17 @@ def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
   let description = [{
     Bufferization emits `memref.copy` for tensor copies (padding, slices).
     As `linalg.copy` they become parallel loops like every other linalg op,
-    so on the GPU they run as kernels instead of host loops.
+    so on the GPU they run as kernels instead of host loops. With
+    `strided-only`, only the copies with a non-contiguous side: the ones
+    `finalize-memref-to-llvm` would otherwise lower to a call of the
+    runtime's generic, element-by-element `memrefCopy` (a padded input's
+    interior, for one), which on the CPU become loops that LLVM vectorizes;
+    contiguous copies stay `memcpy`.
   }];
+  let options = [
+    Option<"stridedOnly", "strided-only", "bool", /*default=*/"false",
+           "Only copies with a source or target that is not contiguous">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
