@@ -23,12 +23,20 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
                  std::to_string(options.vectorReductionBlock.getValue());
     if (!options.vectorFilterLanes)
       vectorize += " filter-lanes=false";
+    if (!options.vectorChannelsLast)
+      vectorize += " channels-last=false";
+    auto list = [&](ArrayRef<int64_t> sizes) {
+      llvm::interleave(
+          sizes, [&](int64_t size) { vectorize += std::to_string(size); },
+          [&] { vectorize += ","; });
+    };
+    if (!options.vectorChannelsLastTileSizes.empty()) {
+      vectorize += " channels-last-tile-sizes=";
+      list(options.vectorChannelsLastTileSizes);
+    }
     if (!options.vectorTileSizes.empty()) {
       vectorize += " tile-sizes=";
-      llvm::interleave(
-          options.vectorTileSizes,
-          [&](int64_t size) { vectorize += std::to_string(size); },
-          [&] { vectorize += ","; });
+      list(options.vectorTileSizes);
     }
     vectorize += "}";
     // Reductions as independent lanes (vectorizable without reassociating

@@ -268,6 +268,16 @@ def ConvBNVectorizeConvolutions
            "in cache (outside the tiles) by the largest divisor of it at "
            "most this, so that the blocks of both operands stay in cache "
            "while the tiles sweep them; 0: no blocking">,
+    Option<"channelsLastConvolutions", "channels-last", "bool",
+           /*default=*/"true",
+           "Convolutions as direct channels-last convolutions on "
+           "transposed copies of the input and filters, tiled by output "
+           "row and decomposed into vectorized 1-D convolutions, instead "
+           "of im2col contractions">,
+    ListOption<"channelsLastTileSizes", "channels-last-tile-sizes",
+               "int64_t",
+               "Tile-size limits of the channels-last convolutions: output "
+               "width, filters, channels (default 8, 32, 16)">,
     Option<"filterLanes", "filter-lanes", "bool", /*default=*/"true",
            "Convolutions whose filters fill more vector lanes than their "
            "output positions do become one GEMM with the filters in the "

@@ -67,6 +67,17 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "terms, outside the tiles, so operand blocks stay in "
                      "cache (0: no blocking)"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> vectorChannelsLast{
+      *this, "vector-channels-last",
+      llvm::cl::desc("With vectorize: convolutions as direct channels-last "
+                     "convolutions (transposed copies of the input and "
+                     "filters, 1-D convolutions with the filters in the "
+                     "vector lanes) instead of im2col contractions"),
+      llvm::cl::init(true)};
+  PassOptions::ListOption<int64_t> vectorChannelsLastTileSizes{
+      *this, "vector-channels-last-tile-sizes",
+      llvm::cl::desc("With vectorize: tile-size limits of the channels-last "
+                     "convolutions (output width, filters, channels)")};
   PassOptions::Option<bool> vectorFilterLanes{
       *this, "vector-filter-lanes",
       llvm::cl::desc("With vectorize: convolutions whose filters fill more "

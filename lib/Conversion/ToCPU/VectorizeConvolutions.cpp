@@ -44,17 +44,21 @@ std::string sizeList(ArrayRef<int64_t> sizes) {
       ", ");
 }
 
-/// The ops the schedule takes, with their tile sizes: a convolution goes
-/// through im2col first, a batch matmul is tiled as it is. `block` is the
+/// How the schedule takes an op: an NCHW convolution through im2col, a
+/// batch matmul tiled as it is, a channels-last convolution tiled and
+/// decomposed into 1-D convolutions.
+enum class Kind { Im2col, Matmul, ChannelsLast };
+
+/// The ops the schedule takes, with their tile sizes. `block` is the
 /// reduction's outer tile (0: none), `sizes` the tile inside it;
 /// `positionsOuter`: the tiles sweep positions (N) outside filters (M).
 struct Target {
-  bool im2col;
+  Kind kind;
   int64_t block;
   bool positionsOuter;
   TileSizes sizes;
   bool operator==(const Target &other) const {
-    return im2col == other.im2col && block == other.block &&
+    return kind == other.kind && block == other.block &&
            positionsOuter == other.positionsOuter && sizes == other.sizes;
   }
   /// The marker's value: the tile sizes, the block, the sweep order.
@@ -82,17 +86,36 @@ std::string schedule(ArrayRef<Target> targets) {
     std::string list = sizeList(target.sizes);
     std::string marker = sizeList(target.marker());
     std::string handle = "%ops_" + std::to_string(index);
-    std::string opName =
-        target.im2col ? "linalg.conv_2d_nchw_fchw" : "linalg.batch_matmul";
+    bool im2col = target.kind == Kind::Im2col;
+    std::string opName = im2col ? "linalg.conv_2d_nchw_fchw"
+                         : target.kind == Kind::Matmul
+                             ? "linalg.batch_matmul"
+                             : "linalg.conv_2d_nhwc_hwcf";
     std::string gemm =
-        target.im2col
+        im2col
             ? R"(%col, %result = transform.structured.convert_conv2d_to_img2col %c
             : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
         %gemm = transform.get_producer_of_operand %result[0]
             : (!transform.any_op) -> !transform.any_op
 )"
             : "";
-    std::string gemmHandle = target.im2col ? "%gemm" : "%c";
+    // Tiles of one output row and one kernel row, decomposed into 1-D
+    // convolutions, which upstream vectorizes with the filters in the
+    // lanes: no im2col.
+    std::string tileAndVectorize =
+        target.kind == Kind::ChannelsLast
+            ? "        %tiled, %loops:7 = transform.structured.tile_using_for "
+              "%c tile_sizes [" +
+                  list + R"(]
+            : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
+               !transform.any_op, !transform.any_op, !transform.any_op,
+               !transform.any_op, !transform.any_op, !transform.any_op)
+        %rows = transform.structured.decompose %tiled
+            : (!transform.any_op) -> !transform.any_op
+        transform.structured.vectorize %rows : !transform.any_op
+)"
+            : "";
+    std::string gemmHandle = im2col ? "%gemm" : "%c";
     // Blocking the reduction first keeps the blocks of both operands in
     // cache while the tiles inside sweep them; the order in which each
     // result sums its terms is unchanged.
@@ -114,7 +137,12 @@ std::string schedule(ArrayRef<Target> targets) {
     ^bb0(%op: !transform.any_op):
       transform.sequence %op : !transform.any_op failures(suppress) {
       ^bb1(%c: !transform.any_op):
-        )" + gemm +
+)";
+    if (target.kind == Kind::ChannelsLast) {
+      text += tileAndVectorize + "      }\n    }\n";
+      continue;
+    }
+    text += "        " + gemm +
             "        %tiled, %loops:4 = transform.structured.tile_using_for " +
             gemmHandle + " tile_sizes [" + list + "]" +
             // Positions (the B tile's columns) outside filters: a B tile is
@@ -174,7 +202,7 @@ int64_t divisorAtMost(int64_t n, int64_t limit) {
 /// at most `block` (unless 0, or no divisor comes near it), the K tile then
 /// dividing the block. Otherwise the operands are streamed once in long
 /// rows, which blocking would cut into short strided pieces.
-Target tilesFor(bool im2col, ArrayRef<int64_t> dims, ArrayRef<int64_t> limits,
+Target tilesFor(Kind kind, ArrayRef<int64_t> dims, ArrayRef<int64_t> limits,
                 int64_t block, int64_t bytes) {
   int64_t m = dims[1], n = dims[2], k = dims[3];
   bool large = (m * k + k * n) * bytes > kCachedOperandBytes &&
@@ -182,7 +210,7 @@ Target tilesFor(bool im2col, ArrayRef<int64_t> dims, ArrayRef<int64_t> limits,
   int64_t blocked = large && block > 0 ? divisorAtMost(k, block) : k;
   if (2 * blocked <= block) // no divisor near the limit: blocks too small
     blocked = k;
-  Target target{im2col, blocked < k ? blocked : 0, large, {}};
+  Target target{kind, blocked < k ? blocked : 0, large, {}};
   SmallVector<int64_t, 4> tiled(dims);
   tiled[3] = blocked;
   for (auto [dim, limit] : llvm::zip(tiled, limits))
@@ -223,7 +251,7 @@ std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
                      out.getDimSize(2) * out.getDimSize(3),
                      filter.getDimSize(1) * filter.getDimSize(2) *
                          filter.getDimSize(3)};
-  return tilesFor(/*im2col=*/true, dims, limits, block, elementBytes(conv));
+  return tilesFor(Kind::Im2col, dims, limits, block, elementBytes(conv));
 }
 
 /// The tile sizes of a batch matmul (batch x M x N x K), or nothing unless
@@ -239,7 +267,7 @@ std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
   auto out = cast<ShapedType>(matmul.getDpsInits()[0].getType());
   int64_t dims[4] = {out.getDimSize(0), out.getDimSize(1), out.getDimSize(2),
                      lhs.getDimSize(2)};
-  return tilesFor(/*im2col=*/false, dims, limits, block, elementBytes(matmul));
+  return tilesFor(Kind::Matmul, dims, limits, block, elementBytes(matmul));
 }
 
 /// Whether `conv` has fewer filters (output channels) than `tile`.
@@ -288,6 +316,23 @@ bool filtersInLanesPays(linalg::Conv2DNchwFchwOp conv, int64_t lanes) {
          kCopyCostInMultiplyAdds * filterLanes * (window + 2 * rows);
 }
 
+/// `init` [n, f, oh, ow] plus `nhwc` [n, oh, ow, f], in a new tensor.
+Value addTransposed(OpBuilder &b, Location loc, Value nhwc, Value init) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), nhwc, init,
+             {AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)}, ctx),
+              b.getMultiDimIdentityMap(4)},
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, args[1], args[0]).getResult());
+             })
+      .getResult(0);
+}
+
 /// `conv` as one GEMM with the filters in the vector lanes and the batch
 /// folded into the positions:
 ///   col[0, (n, oh, ow), (c, kh, kw)] = X[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
@@ -331,20 +376,85 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
   Value nhwc = tensor::ExpandShapeOp::create(
       rewriter, loc, RankedTensorType::get({n, oh, ow, f}, element), rows,
       groupsOf({3, 1}));
-  AffineMap identity = rewriter.getMultiDimIdentityMap(4);
-  Value sum =
-      linalg::GenericOp::create(
-          rewriter, loc, init.getType(), nhwc, init,
-          {AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)}, ctx), identity},
-          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, l,
-                arith::AddFOp::create(nb, l, args[1], args[0]).getResult());
-          })
-          .getResult(0);
-  rewriter.replaceOp(conv, sum);
+  rewriter.replaceOp(conv, addTransposed(rewriter, loc, nhwc, init));
   return matmul;
+}
+
+/// Whether `conv` gains from `channelsLast`: its transposed copies (the
+/// input, the filters and the result) must have no more elements than the
+/// im2col matrix they replace (kernel window x positions, per image). With
+/// a 1x1 kernel, or many filters over few positions (512 -> 512 3x3 at 4x4:
+/// copying 2.4M filter elements with strided reads cost more than the
+/// faster multiply-adds saved), im2col stays.
+bool channelsLastPays(linalg::Conv2DNchwFchwOp conv) {
+  auto input = cast<ShapedType>(conv.getDpsInputs()[0].getType());
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
+  int64_t window =
+      filter.getDimSize(1) * filter.getDimSize(2) * filter.getDimSize(3);
+  int64_t im2col =
+      out.getDimSize(0) * window * out.getDimSize(2) * out.getDimSize(3);
+  return input.getNumElements() + filter.getNumElements() +
+             out.getNumElements() <=
+         im2col;
+}
+
+/// `conv` as a direct convolution on channels-last copies:
+///   xt[n, h, w, c] = X[n, c, h, w],  wt[kh, kw, c, f] = W[f, c, kh, kw]
+///   out[n, f, oh, ow] += linalg.conv_2d_nhwc_hwcf(xt, wt)[n, oh, ow, f]
+/// The channels are then contiguous: a tile of one output row becomes 1-D
+/// convolutions whose vector lanes are filters and whose reads of the
+/// input are whole rows of channels, with no im2col copy (kernel window
+/// times the input). The convolution sums into zero, in the order (kh, kw,
+/// c); its result is then added to the output's contents.
+linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
+                                      linalg::Conv2DNchwFchwOp conv) {
+  Location loc = conv.getLoc();
+  rewriter.setInsertionPoint(conv);
+  MLIRContext *ctx = conv.getContext();
+  Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
+        init = conv.getDpsInits()[0];
+  auto shape = [](Value v) {
+    return SmallVector<int64_t>(cast<ShapedType>(v.getType()).getShape());
+  };
+  SmallVector<int64_t> x = shape(input), w = shape(filter), out = shape(init);
+  Type element = getElementTypeOrSelf(init.getType());
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value xt = copyAs(rewriter, loc, input,
+                    AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx),
+                    {x[0], x[2], x[3], x[1]}, element);
+  Value wt = copyAs(rewriter, loc, filter,
+                    AffineMap::get(4, 0, {d(3), d(2), d(0), d(1)}, ctx),
+                    {w[2], w[3], w[1], w[0]}, element);
+  SmallVector<int64_t> nhwcShape = {out[0], out[2], out[3], out[1]};
+  Value product = zeros(rewriter, loc, nhwcShape, element);
+  auto nhwc = linalg::Conv2DNhwcHwcfOp::create(
+      rewriter, loc, TypeRange{product.getType()}, ValueRange{xt, wt},
+      ValueRange{product},
+      ArrayRef<NamedAttribute>{
+          rewriter.getNamedAttr("strides", conv.getStrides()),
+          rewriter.getNamedAttr("dilations", conv.getDilations())});
+  rewriter.replaceOp(conv,
+                     addTransposed(rewriter, loc, nhwc.getResult(0), init));
+  return nhwc;
+}
+
+/// The tiles of a channels-last convolution [n, oh, ow, f, kh, kw, c]: one
+/// image, one output row and one kernel row (the 1-D convolutions), and at
+/// most `limits` (width, filters, channels) of the rest, each the largest
+/// divisor of its dimension. A narrow row tile leaves its lanes to more
+/// filters (width x filters up to limits[0] x limits[1]), so that the
+/// accumulators still fill the registers.
+Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
+                          ArrayRef<int64_t> limits) {
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+  int64_t width = divisorAtMost(out.getDimSize(2), limits[0]);
+  int64_t filters = divisorAtMost(
+      out.getDimSize(3), limits[1] * std::max<int64_t>(1, limits[0] / width));
+  int64_t channels = divisorAtMost(filter.getDimSize(2), limits[2]);
+  return Target{
+      Kind::ChannelsLast, 0, false, {1, 1, width, filters, 1, 1, channels}};
 }
 
 struct ConvBNVectorizeConvolutionsPass
@@ -380,7 +490,18 @@ struct ConvBNVectorizeConvolutionsPass
       op->setAttr(kMarker,
                   DenseI64ArrayAttr::get(&getContext(), target->marker()));
     };
-    SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed;
+    SmallVector<int64_t> lastLimits(channelsLastTileSizes.begin(),
+                                    channelsLastTileSizes.end());
+    if (lastLimits.empty())
+      lastLimits = {8, 32, 16};
+    if (lastLimits.size() != 3 ||
+        llvm::any_of(lastLimits, [](int64_t s) { return s < 1; })) {
+      getOperation().emitError("convbn-vectorize-convolutions: "
+                               "channels-last-tile-sizes must be 3 positive "
+                               "sizes (width, filters, channels)");
+      return signalPassFailure();
+    }
+    SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed, last;
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
         std::optional<Target> target = targetFor(conv, limits, reductionBlock);
@@ -388,6 +509,8 @@ struct ConvBNVectorizeConvolutionsPass
         // the positions) would cost more than the GEMM it feeds.
         if (target && fewFilters(conv, limits[1]))
           direct.push_back(conv);
+        else if (target && channelsLastConvolutions && channelsLastPays(conv))
+          last.push_back(conv);
         else if (target && filterLanes && filtersInLanesPays(conv, limits[2]))
           transposed.push_back(conv);
         else
@@ -399,6 +522,10 @@ struct ConvBNVectorizeConvolutionsPass
     IRRewriter rewriter(&getContext());
     for (linalg::Conv2DNchwFchwOp conv : direct)
       widthInnermost(rewriter, conv);
+    for (linalg::Conv2DNchwFchwOp conv : last) {
+      linalg::Conv2DNhwcHwcfOp nhwc = channelsLast(rewriter, conv);
+      mark(nhwc, channelsLastTarget(nhwc, lastLimits));
+    }
     for (linalg::Conv2DNchwFchwOp conv : transposed) {
       linalg::BatchMatmulOp matmul = filtersInLanes(rewriter, conv);
       mark(matmul, targetFor(matmul, limits, reductionBlock));

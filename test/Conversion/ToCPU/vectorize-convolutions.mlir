@@ -1,12 +1,44 @@
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions -verify-diagnostics | FileCheck %s
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2,4,3" | FileCheck %s --check-prefix=SIZES
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions -verify-diagnostics | FileCheck %s --check-prefix=LAST
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4,2" | FileCheck %s --check-prefix=LASTSIZES
+// RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4" 2>&1 | FileCheck %s --check-prefix=BADLAST
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false" -verify-diagnostics | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false tile-sizes=1,2,4,3" | FileCheck %s --check-prefix=SIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2" 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=-1" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="filter-lanes=false" | FileCheck %s --check-prefix=POSITIONS
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false filter-lanes=false" | FileCheck %s --check-prefix=POSITIONS
 
-// One element type: im2col, then the contraction tiled (filters by 8,
-// positions by 16, reduction by 16) and vectorized to outer products.
+// By default (LAST), a convolution whose transposed copies (input 800,
+// filters 288, result 1,024 elements) are smaller than its im2col matrix
+// (4,608) becomes a channels-last convolution: the input [n, h, w, c] and
+// the filters [kh, kw, c, f] copied transposed, tiles of one output row
+// and one kernel row (width 8, filters 8, channels 4: each limit shrunk to
+// a divisor) decomposed into 1-D convolutions and vectorized with the
+// filters in the lanes, the result added to the output transposed.
+//   LAST-DAG: #[[NHWC:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+//   LAST-DAG: #[[HWCF:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d2, d0, d1)>
+//   LAST-DAG: #[[BACK:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// LAST-LABEL: func @uniform
+//       LAST: linalg.generic {indexing_maps = [#[[NHWC]], {{.*}} outs(%{{.*}} : tensor<2x10x10x4xf32>)
+//       LAST: linalg.generic {indexing_maps = [#[[HWCF]], {{.*}} outs(%{{.*}} : tensor<3x3x4x8xf32>)
+//       LAST: scf.for
+//       LAST: scf.for
+//       LAST: scf.for
+//       LAST: scf.for
+//       LAST: vector.transfer_read {{.*}} : tensor<1x8x4xf32>, vector<8x4xf32>
+//       LAST: vector.transfer_read {{.*}} : tensor<1x4x8xf32>, vector<4x8xf32>
+//       LAST: vector.fma {{.*}} : vector<8xf32>
+//       LAST: linalg.generic {indexing_maps = [#[[BACK]], {{.*}} ins(%{{.*}} : tensor<2x8x8x8xf32>) outs(%{{.*}} : tensor<2x8x8x8xf32>)
+//       LAST:   arith.addf
+//   LAST-NOT: linalg.conv_2d
+//   LAST-NOT: convbn.vectorize
+// LASTSIZES-LABEL: func @uniform
+//       LASTSIZES: vector.transfer_read {{.*}} : tensor<1x4x2xf32>, vector<4x2xf32>
+//       LASTSIZES: vector.fma {{.*}} : vector<4xf32>
+// BADLAST: error: convbn-vectorize-convolutions: channels-last-tile-sizes must be 3 positive sizes (width, filters, channels)
+
+// With channels-last=false: im2col, then the contraction tiled (filters by
+// 8, positions by 16, reduction by 16) and vectorized to outer products.
 
 // CHECK-LABEL: func @uniform
 //       CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x36x64xf32>)
@@ -35,6 +67,8 @@ func.func @uniform(%x: tensor<2x4x10x10xf32>, %w: tensor<8x4x3x3xf32>) -> tensor
 // im2col rewrite does not handle mixed element types).
 
 // CHECK-LABEL: func @mixed
+// LAST-LABEL: func @mixed
+//       LAST: linalg.conv_2d_nchw_fchw
 //       CHECK: linalg.conv_2d_nchw_fchw
 //   CHECK-NOT: convbn.vectorize
 //   CHECK-NOT: vector.
@@ -163,4 +197,20 @@ func.func @filters_in_lanes(%x: tensor<8x128x9x9xf32>, %w: tensor<128x128x3x3xf3
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
       ins(%x, %w : tensor<8x128x9x9xf32>, tensor<128x128x3x3xf32>) outs(%acc : tensor<8x128x7x7xf32>) -> tensor<8x128x7x7xf32>
   return %y : tensor<8x128x7x7xf32>
+}
+
+// -----
+
+// A 1x1 kernel: the im2col matrix is the input itself (3,136 elements),
+// fewer than the channels-last copies would be (input, 4,096 filter
+// elements and the result): im2col stays, by default too.
+
+// LAST-LABEL: func @one_by_one
+//       LAST: linalg.generic {{.*}} outs(%{{.*}} : tensor<8x64x49xf32>)
+//       LAST: vector.fma
+//   LAST-NOT: linalg.conv_2d
+func.func @one_by_one(%x: tensor<8x64x7x7xf32>, %w: tensor<64x64x1x1xf32>, %acc: tensor<8x64x7x7xf32>) -> tensor<8x64x7x7xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %w : tensor<8x64x7x7xf32>, tensor<64x64x1x1xf32>) outs(%acc : tensor<8x64x7x7xf32>) -> tensor<8x64x7x7xf32>
+  return %y : tensor<8x64x7x7xf32>
 }
