@@ -222,26 +222,33 @@ def phase_cases():
     return cases
 
 
-# (batch, in, out channels, spatial, kernel, padding): shapes that take the
-# vectorized CPU schedule's other forms (-convbn-cpu-pipeline{vectorize=true}):
-# 7x7 outputs whose filters fill more vector lanes than their positions
-# (both convolutions become GEMMs with the filters in the lanes), and
-# 2,304 positions per image (the backward-filter GEMM sums in f32 per image,
-# in f64 across the two).
+# (batch, in, out channels, spatial, kernel, padding, stride, dilation):
+# shapes that take the vectorized CPU schedule's other forms
+# (-convbn-cpu-pipeline{vectorize=true}): 7x7 outputs whose filters fill more
+# vector lanes than their positions (with vector-channels-last=false, both
+# convolutions become GEMMs with the filters in the lanes), 2,304 positions
+# per image (the backward-filter GEMM sums in f32 per image, in f64 across
+# the two), and channels-last direct convolutions whose output widths (12, 6,
+# 10) make row tiles of 6, 6 and 5 columns: a non-square kernel with
+# asymmetric padding at stride 2 (backward-data split into stride phases),
+# and a dilated one.
 SCHEDULE_SHAPES = (
-    ("lanes", 8, 128, 128, (7, 7), (3, 3), 1),
-    ("chunks", 2, 3, 8, (48, 48), (3, 3), 1),
+    ("lanes", 8, 128, 128, (7, 7), (3, 3), (1, 1), (1, 1), (1, 1)),
+    ("chunks", 2, 3, 8, (48, 48), (3, 3), (1, 1), (1, 1), (1, 1)),
+    ("last", 2, 16, 32, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+    ("last_strided", 2, 8, 16, (13, 11), (3, 5), (1, 2), (2, 2), (1, 1)),
+    ("last_dilated", 1, 8, 16, (10, 10), (3, 3), (2, 2), (1, 1), (2, 2)),
 )
 
 
 def schedule_cases():
     """Every mode in f32 on SCHEDULE_SHAPES, with a bias."""
     cases = []
-    for (label, batch, cin, cout, spatial, kernel, pad), mode in \
+    for (label, batch, cin, cout, spatial, kernel, pad, stride, dilation), mode in \
             itertools.product(SCHEDULE_SHAPES, MODES):
         cases.append(Case(
             name=f"schedule_{label}_{mode}", mode=mode, batch=batch,
             in_channels=cin, out_channels=cout, spatial=spatial, kernel=kernel,
-            stride=(1, 1), pad_low=(pad, pad), pad_high=(pad, pad),
-            dilation=(1, 1), groups=1, bias=True, affine=True))
+            stride=stride, pad_low=pad, pad_high=pad,
+            dilation=dilation, groups=1, bias=True, affine=True))
     return cases

@@ -40,6 +40,7 @@ cases on PyTorch CUDA tensors against the same CPU float64 reference.
 
 usage: conformance.py [--only SUBSTRING] [--workdir DIR] [--quick]
                       [--target cpu|cuda] [--compile-only | --prebuilt DIR]
+                      [--vectorize] [--pipeline-options OPTIONS]
 """
 
 import argparse
@@ -300,7 +301,8 @@ def compile_group(cases, eval_to_tune, args, label):
     module = convbn.compile_module(
         text, target=args.target, eval_to_tune=eval_to_tune, workdir=workdir,
         load=not args.compile_only, cpu_gpu_loops=args.gpu_loops,
-        cpu_vectorize=args.vectorize, tensor_cores=args.tensor_cores)
+        cpu_vectorize=args.vectorize, tensor_cores=args.tensor_cores,
+        pipeline_options=args.pipeline_options)
     kernels = ""
     if args.target == "cuda" and workdir:  # llvm.mlir is kept only there
         llvm = workdir / "llvm.mlir"
@@ -323,7 +325,11 @@ def main():
                              "threads) sequentially, checking the GPU mapping's arithmetic")
     parser.add_argument("--vectorize", action="store_true",
                         help="CPU only: -convbn-cpu-pipeline{vectorize=true} (2-D convolutions "
-                             "as tiled, vectorized im2col contractions)")
+                             "as tiled, vectorized channels-last convolutions or im2col "
+                             "contractions)")
+    parser.add_argument("--pipeline-options", default="", metavar="OPTIONS",
+                        help="more options of the pipeline, as in its textual form "
+                             "(e.g. \"vector-channels-last=false\")")
     parser.add_argument("--tensor-cores", action="store_true",
                         help="2-D convolutions as implicit-GEMM tensor-core kernels: on cuda, "
                              "-convbn-gpu-pipeline{tensor-cores=true} (f32 as TF32, held to "
