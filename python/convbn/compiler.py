@@ -351,36 +351,39 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     blocks, block_of = [], []
     options = {"tensor_cores": tensor_cores and target == "cuda",
                "vectorize": vectorize and target == "cpu"}
-    if report.raised:
-        blocks_ir, _ = capi.run_pipeline(
-            raised_ir, f"builtin.module(convbn-extract-blocks{{mode={mode}}})")
-        stages["blocks"] = blocks_ir
-        block_of = [int(i) for i in re.search(
-            r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
-        out = Path(workdir) if workdir is not None else temporary_workdir("convbn-compile-")
-        try:
+    temporary = None  # the build directory, when it is ours to remove
+    try:
+        if report.raised:
+            blocks_ir, _ = capi.run_pipeline(
+                raised_ir, f"builtin.module(convbn-extract-blocks{{mode={mode}}})")
+            stages["blocks"] = blocks_ir
+            block_of = [int(i) for i in re.search(
+                r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]
+            if workdir is None:
+                temporary = temporary_workdir("convbn-compile-")
+            out = Path(workdir) if workdir is not None else temporary
             library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
                                      workdir=out, tensor_cores=options["tensor_cores"],
                                      cpu_vectorize=options["vectorize"], load=load)
-        except BaseException:
-            if workdir is None:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        library_dir = out
-        if not load:
-            library = None
-        stages["llvm"] = (out / "llvm.mlir").read_text()
-        sigs = _signatures(blocks_ir)
-        for i in range(max(block_of) + 1):
-            rank = len(sigs[f"block{i}_forward"][0][1][0]) - 2  # the filter's
-            blocks.append(_Block(library, i, sigs, _block_attributes(blocks_ir, f"block{i}", rank),
-                                 mode))
-    compiled = attach(model, example_inputs, imported.program, report, stages, library, blocks,
-                      block_of, mode, target)
+            library_dir = out
+            if not load:
+                library = None
+            stages["llvm"] = (out / "llvm.mlir").read_text()
+            sigs = _signatures(blocks_ir)
+            for i in range(max(block_of) + 1):
+                rank = len(sigs[f"block{i}_forward"][0][1][0]) - 2  # the filter's
+                blocks.append(_Block(library, i, sigs,
+                                     _block_attributes(blocks_ir, f"block{i}", rank), mode))
+        compiled = attach(model, example_inputs, imported.program, report, stages, library,
+                          blocks, block_of, mode, target)
+    except BaseException:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+        raise
     compiled.options = options
     compiled.library_dir = library_dir
-    if library_dir is not None and workdir is None:
-        remove_with(compiled, library_dir)
+    if temporary is not None:
+        remove_with(compiled, temporary)
     return compiled
 
 
