@@ -31,6 +31,7 @@ using namespace mlir::convbn;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
+using mlir::convbn::cpu::shapeOf;
 using mlir::convbn::cpu::zeros;
 
 namespace {
@@ -113,9 +114,6 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
                      const BackwardFilterForm &form, int64_t kh, int64_t kw,
                      int64_t positions) {
   MLIRContext *ctx = b.getContext();
-  auto shapeOf = [](Value v) {
-    return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
-  };
   SmallVector<int64_t> xs = shapeOf(x), gs = shapeOf(grad);
   int64_t batch = xs[0], channels = xs[1], filters = gs[1], oh = gs[2],
           ow = gs[3];
@@ -226,10 +224,7 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
   };
   input = withChunk(input);
   grad = withChunk(grad);
-  auto dims = [](Value v) {
-    return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
-  };
-  SmallVector<int64_t> in = dims(input), g = dims(grad);
+  SmallVector<int64_t> in = shapeOf(input), g = shapeOf(grad);
   int64_t chunks = in[0], images = in[1], channels = in[3];
   int64_t filters = g[3], oh = g[4], ow = g[5],
           kh = outType.getDimSize(lead + 3), kw = outType.getDimSize(lead + 4);
@@ -247,7 +242,7 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                                   collapse(rewriter, loc, input, {2, 2, 1, 1}),
                                   collapse(rewriter, loc, grad, {2, 2, 1, 1}),
                                   acc, form, kh, kw, positions);
-    result = expand(rewriter, loc, result, dims(accInit), {1, 1, 3});
+    result = expand(rewriter, loc, result, shapeOf(accInit), {1, 1, 3});
     if (sum) {
       rewriter.replaceOp(sum, result);
       rewriter.eraseOp(op);
@@ -312,7 +307,7 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
       linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
                                     ValueRange{a, bMatrix}, ValueRange{acc})
           .getResult(0);
-  Value result = expand(rewriter, loc, product, dims(accInit), accGroups);
+  Value result = expand(rewriter, loc, product, shapeOf(accInit), accGroups);
   if (sum) {
     rewriter.replaceOp(sum, result);
     rewriter.eraseOp(op);

@@ -1,8 +1,8 @@
 //===- TensorCopies.h - Copies shared by the CPU rewrites ---*- C++ -*-===//
 //
 // The CPU passes that turn convolutions into GEMMs build the same pieces:
-// reassociation groups for reshapes and linalg.generic copies that gather
-// (im2col windows, transposes), possibly widening the element type, and
+// shapes, reassociation groups for reshapes and linalg.generic copies that
+// gather (im2col windows, transposes), possibly widening the element type, and
 // zero-filled accumulators.
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +15,11 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::convbn::cpu {
+
+/// The shape of `value`, a ranked tensor.
+inline SmallVector<int64_t> shapeOf(Value value) {
+  return SmallVector<int64_t>(cast<ShapedType>(value.getType()).getShape());
+}
 
 /// Reassociation groups of `sizes` consecutive dimensions each.
 inline SmallVector<ReassociationIndices> groupsOf(ArrayRef<int64_t> sizes) {

@@ -30,6 +30,7 @@ using namespace mlir;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
+using mlir::convbn::cpu::shapeOf;
 using mlir::convbn::cpu::zeros;
 
 namespace {
@@ -349,10 +350,7 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
   MLIRContext *ctx = conv.getContext();
   Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
         init = conv.getDpsInits()[0];
-  auto shape = [](Value v) {
-    return SmallVector<int64_t>(cast<ShapedType>(v.getType()).getShape());
-  };
-  SmallVector<int64_t> w = shape(filter), out = shape(init);
+  SmallVector<int64_t> w = shapeOf(filter), out = shapeOf(init);
   int64_t n = out[0], f = out[1], oh = out[2], ow = out[3], c = w[1], kh = w[2],
           kw = w[3];
   SmallVector<int64_t> s(conv.getStrides().getValues<int64_t>()),
@@ -414,10 +412,8 @@ linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
   MLIRContext *ctx = conv.getContext();
   Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
         init = conv.getDpsInits()[0];
-  auto shape = [](Value v) {
-    return SmallVector<int64_t>(cast<ShapedType>(v.getType()).getShape());
-  };
-  SmallVector<int64_t> x = shape(input), w = shape(filter), out = shape(init);
+  SmallVector<int64_t> x = shapeOf(input), w = shapeOf(filter),
+                       out = shapeOf(init);
   Type element = getElementTypeOrSelf(init.getType());
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   Value xt = copyAs(rewriter, loc, input,
