@@ -18,6 +18,7 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   if (options.vectorize) {
     vectorize = "convbn-backward-filter-to-matmul{f32-chunk-positions=" +
                 std::to_string(options.vectorF32ChunkPositions.getValue()) +
+                (options.vectorChannelsLast ? "" : " channels-last=false") +
                 "},convbn-vectorize-convolutions";
     vectorize += "{reduction-block=" +
                  std::to_string(options.vectorReductionBlock.getValue());
@@ -33,6 +34,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     if (!options.vectorChannelsLastTileSizes.empty()) {
       vectorize += " channels-last-tile-sizes=";
       list(options.vectorChannelsLastTileSizes);
+    }
+    if (!options.vectorContractionTileSizes.empty()) {
+      vectorize += " contraction-tile-sizes=";
+      list(options.vectorContractionTileSizes);
     }
     if (!options.vectorTileSizes.empty()) {
       vectorize += " tile-sizes=";

@@ -72,12 +72,19 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("With vectorize: convolutions as direct channels-last "
                      "convolutions (transposed copies of the input and "
                      "filters, 1-D convolutions with the filters in the "
-                     "vector lanes) instead of im2col contractions"),
+                     "vector lanes) and filter gradients as channels x "
+                     "filters contractions on channels-last copies, instead "
+                     "of im2col contractions"),
       llvm::cl::init(true)};
   PassOptions::ListOption<int64_t> vectorChannelsLastTileSizes{
       *this, "vector-channels-last-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the channels-last "
                      "convolutions (output width, filters, channels)")};
+  PassOptions::ListOption<int64_t> vectorContractionTileSizes{
+      *this, "vector-contraction-tile-sizes",
+      llvm::cl::desc("With vectorize: tile-size limits of the channels-last "
+                     "filter-gradient contractions (channels, filters, "
+                     "output width)")};
   PassOptions::Option<bool> vectorFilterLanes{
       *this, "vector-filter-lanes",
       llvm::cl::desc("With vectorize: convolutions whose filters fill more "

@@ -47,26 +47,36 @@ std::string sizeList(ArrayRef<int64_t> sizes) {
 
 /// How the schedule takes an op: an NCHW convolution through im2col, a
 /// batch matmul tiled as it is, a channels-last convolution tiled and
-/// decomposed into 1-D convolutions.
-enum class Kind { Im2col, Matmul, ChannelsLast };
+/// decomposed into 1-D convolutions, a `linalg.contract` tiled into outer
+/// products whose accumulators stay in registers across its reduction.
+enum class Kind { Im2col, Matmul, ChannelsLast, Contraction };
 
 /// The ops the schedule takes, with their tile sizes. `block` is the
 /// reduction's outer tile (0: none), `sizes` the tile inside it;
 /// `positionsOuter`: the tiles sweep positions (N) outside filters (M).
+/// A contraction's `order`: its dimensions from the outermost tile loop
+/// in; `hoisted`: the positions in that nest, innermost first, of the
+/// loops out of which the schedule hoists the accumulator tile (the
+/// reduction loops).
 struct Target {
   Kind kind;
   int64_t block;
   bool positionsOuter;
   TileSizes sizes;
+  SmallVector<int64_t, 4> order = {}, hoisted = {};
   bool operator==(const Target &other) const {
     return kind == other.kind && block == other.block &&
-           positionsOuter == other.positionsOuter && sizes == other.sizes;
+           positionsOuter == other.positionsOuter && sizes == other.sizes &&
+           order == other.order && hoisted == other.hoisted;
   }
-  /// The marker's value: the tile sizes, the block, the sweep order.
+  /// The marker's value: the tile sizes, the block, the sweep order, the
+  /// loop order and the hoisting loops.
   SmallVector<int64_t> marker() const {
     SmallVector<int64_t> values(sizes.begin(), sizes.end());
     values.push_back(block);
     values.push_back(positionsOuter);
+    values.append(order.begin(), order.end());
+    values.append(hoisted.begin(), hoisted.end());
     return values;
   }
 };
@@ -89,8 +99,9 @@ std::string schedule(ArrayRef<Target> targets) {
     std::string handle = "%ops_" + std::to_string(index);
     bool im2col = target.kind == Kind::Im2col;
     std::string opName = im2col ? "linalg.conv_2d_nchw_fchw"
-                         : target.kind == Kind::Matmul
-                             ? "linalg.batch_matmul"
+                         : target.kind == Kind::Matmul ? "linalg.batch_matmul"
+                         : target.kind == Kind::Contraction
+                             ? "linalg.contract"
                              : "linalg.conv_2d_nhwc_hwcf";
     std::string gemm =
         im2col
@@ -141,6 +152,43 @@ std::string schedule(ArrayRef<Target> targets) {
 )";
     if (target.kind == Kind::ChannelsLast) {
       text += tileAndVectorize + "      }\n    }\n";
+      continue;
+    }
+    // Every loop tiled; the tile, as a generic, loses its unit dimensions
+    // (upstream's vector patterns lower a contraction with unit reduction
+    // dimensions to dot products, one per accumulator element) and is
+    // vectorized; then, innermost first, each reduction loop's invariant
+    // operations and the accumulator tile are hoisted out of it, which
+    // carries the accumulator in vector registers through the reduction.
+    if (target.kind == Kind::Contraction) {
+      std::string loopTypes;
+      for (size_t i = 0; i < target.sizes.size(); ++i)
+        loopTypes += ", !transform.any_op";
+      std::string inner = "%loops#" + std::to_string(target.sizes.size() - 1);
+      text += "        %tiled, %loops:" + std::to_string(target.sizes.size()) +
+              " = transform.structured.tile_using_for %c tile_sizes [" + list +
+              "] interchange = [" + sizeList(target.order) +
+              "]\n            : (!transform.any_op) -> (!transform.any_op" +
+              loopTypes + R"()
+        %generic = transform.structured.generalize %tiled
+            : (!transform.any_op) -> !transform.any_op
+        transform.apply_patterns to )" +
+              inner + R"( {
+          transform.apply_patterns.linalg.fold_unit_extent_dims_via_slices
+        } : !transform.any_op
+        %tile = transform.structured.match ops{["linalg.generic"]} in )" +
+              inner + R"(
+            : (!transform.any_op) -> !transform.any_op
+        transform.structured.vectorize %tile : !transform.any_op
+)";
+      for (int64_t loop : target.hoisted) {
+        std::string handle = "%loops#" + std::to_string(loop);
+        text += "        transform.apply_licm to " + handle +
+                " : !transform.any_op\n"
+                "        transform.loop.hoist_loop_invariant_subsets " +
+                handle + " : !transform.any_op\n";
+      }
+      text += "      }\n    }\n";
       continue;
     }
     text += "        " + gemm +
@@ -453,6 +501,53 @@ Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
       Kind::ChannelsLast, 0, false, {1, 1, width, filters, 1, 1, channels}};
 }
 
+/// The tiles of a `linalg.contract` with static shapes, one element type
+/// and projected-permutation maps, or nothing: the result's last two
+/// dimensions at most `limits` (rows, lanes), the innermost reduction loop
+/// at most limits[2], every other loop 1, each the largest divisor of its
+/// dimension. Each tile is then rows x lanes outer products, one per
+/// reduction step. The tile loops run the other parallel dimensions, then
+/// the lanes, then the rows, then the reductions: a tile's slice of the
+/// lanes' operand (the wider one) stays in cache while the row tiles
+/// sweep it, and the accumulator is hoisted out of every reduction loop,
+/// staying in registers for the whole reduction.
+std::optional<Target> contractionTarget(linalg::ContractOp op,
+                                        ArrayRef<int64_t> limits) {
+  if (!uniformStaticOperands(op) ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isProjectedPermutation(); }))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  AffineMap result = op.getIndexingMapsArray().back();
+  if (result.getNumResults() < 2)
+    return std::nullopt;
+  Target target{Kind::Contraction, 0, false, TileSizes(ranges.size(), 1)};
+  int64_t rows = result.getDimPosition(result.getNumResults() - 2),
+          lanes = result.getDimPosition(result.getNumResults() - 1);
+  target.sizes[rows] = divisorAtMost(ranges[rows], limits[0]);
+  target.sizes[lanes] = divisorAtMost(ranges[lanes], limits[1]);
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  auto isReduction = [&](int64_t i) {
+    return iterators[i] == utils::IteratorType::reduction;
+  };
+  for (int64_t i = 0, e = ranges.size(); i < e; ++i)
+    if (!isReduction(i) && i != rows && i != lanes)
+      target.order.push_back(i);
+  target.order.push_back(lanes);
+  target.order.push_back(rows);
+  for (int64_t i = 0, e = ranges.size(); i < e; ++i)
+    if (isReduction(i))
+      target.order.push_back(i);
+  // The innermost loop of the nest: the innermost reduction, if any.
+  if (isReduction(target.order.back()))
+    target.sizes[target.order.back()] =
+        divisorAtMost(ranges[target.order.back()], limits[2]);
+  for (int64_t position = ranges.size() - 1;
+       position >= 0 && isReduction(target.order[position]); --position)
+    target.hoisted.push_back(position);
+  return target;
+}
+
 struct ConvBNVectorizeConvolutionsPass
     : public convbn::impl::ConvBNVectorizeConvolutionsBase<
           ConvBNVectorizeConvolutionsPass> {
@@ -497,6 +592,17 @@ struct ConvBNVectorizeConvolutionsPass
                                "sizes (width, filters, channels)");
       return signalPassFailure();
     }
+    SmallVector<int64_t> contractLimits(contractionTileSizes.begin(),
+                                        contractionTileSizes.end());
+    if (contractLimits.empty())
+      contractLimits = {8, 32, 8};
+    if (contractLimits.size() != 3 ||
+        llvm::any_of(contractLimits, [](int64_t s) { return s < 1; })) {
+      getOperation().emitError("convbn-vectorize-convolutions: "
+                               "contraction-tile-sizes must be 3 positive "
+                               "sizes (rows, lanes, reduction)");
+      return signalPassFailure();
+    }
     SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed, last;
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
@@ -513,6 +619,8 @@ struct ConvBNVectorizeConvolutionsPass
           mark(op, target);
       } else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op)) {
         mark(op, targetFor(matmul, limits, reductionBlock));
+      } else if (auto contract = dyn_cast<linalg::ContractOp>(op)) {
+        mark(op, contractionTarget(contract, contractLimits));
       }
     });
     IRRewriter rewriter(&getContext());

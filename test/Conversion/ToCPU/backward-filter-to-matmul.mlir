@@ -1,4 +1,5 @@
-// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=channels-last=false | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s --check-prefix=LAST
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=0 | FileCheck %s --check-prefix=F64
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=1024 | FileCheck %s --check-prefix=IMAGE
 // RUN: not convbn-opt %s -split-input-file -convbn-backward-filter-to-matmul=f32-chunk-positions=-1 2>&1 | FileCheck %s --check-prefix=BAD
@@ -34,6 +35,31 @@
 //       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf64>, tensor<1x32x27xf64>) outs(%{{.*}} : tensor<1x4x27xf64>)
 //   F64-NOT: "reduction"
 //       F64: return
+// By default (channels-last), the copies of the input and G as
+// [n, h, w, c] and [n, oh, ow, f] (486 + 128 elements) and the filter
+// gradient (108) are fewer than the windows (864): one contraction per
+// kernel offset on a strided view of the input copy, the filters (4, more
+// than the 3 channels) in the lanes, into part[kh, kw, c, f], which is
+// then added, transposed and widened, to the f64 accumulator.
+//   LAST-DAG: #[[TO_LAST:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+//   LAST-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d0)>
+//   LAST-DAG: #[[LANES:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d1)>
+//   LAST-DAG: #[[TILE:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1)>
+//   LAST-DAG: #[[FROM_PART:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4, d2, d1)>
+// LAST-LABEL: func.func @chunks_of_one
+//   LAST-NOT: scf.for
+//       LAST: %[[XT:.+]] = linalg.generic {indexing_maps = [#[[TO_LAST]], {{.*}} ins(%{{.*}} : tensor<2x3x9x9xf32>) outs(%{{.*}} : tensor<2x9x9x3xf32>)
+//       LAST: %[[GT:.+]] = linalg.generic {indexing_maps = [#[[TO_LAST]], {{.*}} ins(%{{.*}} : tensor<2x4x4x4xf32>) outs(%{{.*}} : tensor<2x4x4x4xf32>)
+//       LAST: %[[W00:.+]] = tensor.extract_slice %[[XT]][0, 0, 0, 0] [2, 4, 4, 3] [1, 2, 2, 1]
+//       LAST: linalg.contract indexing_maps = [#[[ROWS]], #[[LANES]], #[[TILE]]] ins(%[[W00]], %[[GT]] : tensor<2x4x4x3xf32>, tensor<2x4x4x4xf32>) outs(%{{.*}} : tensor<3x4xf32>)
+//       LAST: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 1, 3, 4] [1, 1, 1, 1] : tensor<3x4xf32> into tensor<3x3x3x4xf32>
+// LAST-COUNT-7: linalg.contract
+//       LAST: %[[W22:.+]] = tensor.extract_slice %[[XT]][0, 2, 2, 0] [2, 4, 4, 3] [1, 2, 2, 1]
+//       LAST: linalg.contract {{.*}} ins(%[[W22]], %[[GT]] :
+//       LAST: linalg.generic {indexing_maps = [#[[FROM_PART]], {{.*}} ins(%{{.*}} : tensor<3x3x3x4xf32>) outs(%{{.*}} : tensor<1x4x3x3x3xf64>)
+//       LAST:   arith.extf %{{.*}} : f32 to f64
+//   LAST-NOT: linalg.batch_matmul
+//       LAST: return
 func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {strides = array<i64: 2, 2>} : (tensor<2x4x4x4xf32>, tensor<2x3x9x9xf32>, tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32>
   return %dw : tensor<4x3x3x3xf32>
@@ -60,6 +86,38 @@ func.func @chunks_of_one(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x3x9x9xf32>, %w: 
 func.func @chunks_of_two(%gz: tensor<32x8x4x4xf32>, %x: tensor<32x2x6x6xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>, dilations = array<i64: 2, 2>} : (tensor<32x8x4x4xf32>, tensor<32x2x6x6xf32>, tensor<8x2x3x3xf32>) -> tensor<8x2x3x3xf32>
   return %dw : tensor<8x2x3x3xf32>
+}
+
+// -----
+
+// More channels (8) than filters (4): the channels are the lanes, G the
+// rows, and the partials part[f, kh, kw, c], so that their addition to the
+// accumulator [f, c, kh, kw] transposes one [(kh, kw), c] block per filter.
+//   LAST-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d0)>
+//   LAST-DAG: #[[LANES:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d1)>
+//   LAST-DAG: #[[FROM_PART:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4, d2)>
+// LAST-LABEL: func.func @channel_lanes
+//       LAST: %[[GT:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x6x6x4xf32>)
+//       LAST: %[[W12:.+]] = tensor.extract_slice %{{.*}}[0, 1, 2, 0] [1, 6, 6, 8] [1, 1, 1, 1]
+//       LAST: %[[SLOT:.+]] = tensor.extract_slice %{{.*}}[0, 1, 2, 0] [4, 1, 1, 8] [1, 1, 1, 1] : tensor<4x3x3x8xf32> to tensor<4x8xf32>
+//       LAST: linalg.contract indexing_maps = [#[[ROWS]], #[[LANES]], {{.*}}] ins(%[[GT]], %[[W12]] : tensor<1x6x6x4xf32>, tensor<1x6x6x8xf32>) outs(%[[SLOT]] : tensor<4x8xf32>)
+//       LAST: linalg.generic {indexing_maps = [#[[FROM_PART]], {{.*}} ins(%{{.*}} : tensor<4x3x3x8xf32>) outs(%{{.*}} : tensor<1x4x8x3x3xf64>)
+func.func @channel_lanes(%gz: tensor<1x4x6x6xf32>, %x: tensor<1x8x6x6xf32>, %w: tensor<4x8x3x3xf32>) -> tensor<4x8x3x3xf32> {
+  %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<1x8x6x6xf32>, tensor<4x8x3x3xf32>) -> tensor<4x8x3x3xf32>
+  return %dw : tensor<4x8x3x3xf32>
+}
+
+// -----
+
+// Many filters over few positions: the copies (2,304 + 1,024) and the
+// filter gradient (9,216) outnumber the windows (9,216), so the f32 GEMM
+// stays on im2col.
+// LAST-LABEL: func.func @weights_heavy
+//   LAST-NOT: linalg.contract
+//       LAST: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x32x32xf32>, tensor<1x32x288xf32>) outs(%{{.*}} : tensor<1x32x288xf32>)
+func.func @weights_heavy(%gz: tensor<2x32x4x4xf32>, %x: tensor<2x32x4x4xf32>, %w: tensor<32x32x3x3xf32>) -> tensor<32x32x3x3xf32> {
+  %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>} : (tensor<2x32x4x4xf32>, tensor<2x32x4x4xf32>, tensor<32x32x3x3xf32>) -> tensor<32x32x3x3xf32>
+  return %dw : tensor<32x32x3x3xf32>
 }
 
 // -----

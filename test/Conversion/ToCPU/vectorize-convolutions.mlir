@@ -1,6 +1,8 @@
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions -verify-diagnostics | FileCheck %s --check-prefix=LAST
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4,2" | FileCheck %s --check-prefix=LASTSIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4" 2>&1 | FileCheck %s --check-prefix=BADLAST
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,3" | FileCheck %s --check-prefix=CSIZES
+// RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,0" 2>&1 | FileCheck %s --check-prefix=BADCONTRACT
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false" -verify-diagnostics | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false tile-sizes=1,2,4,3" | FileCheck %s --check-prefix=SIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -214,3 +216,38 @@ func.func @one_by_one(%x: tensor<8x64x7x7xf32>, %w: tensor<64x64x1x1xf32>, %acc:
       ins(%x, %w : tensor<8x64x7x7xf32>, tensor<64x64x1x1xf32>) outs(%acc : tensor<8x64x7x7xf32>) -> tensor<8x64x7x7xf32>
   return %y : tensor<8x64x7x7xf32>
 }
+
+// -----
+
+// A contraction (the channels-last filter gradient of
+// -convbn-backward-filter-to-matmul: rows f, lanes c, reduction n, oh,
+// ow): tiles of 8 rows x 32 lanes, the lanes loop outside the rows loop,
+// the innermost reduction (ow, 12) by 6, the other reductions by 1. The
+// accumulator tile is read once, carried in registers through the three
+// reduction loops, and written once; each step is 8 outer-product rows.
+
+// LAST-LABEL: func @contraction
+//       LAST: scf.for %{{.*}} = %c0 to %c64 step %c32
+//       LAST: scf.for %{{.*}} = %c0 to %c16 step %c8
+//       LAST: %[[ACC:.+]] = vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+//       LAST: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
+//       LAST: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args({{.*}}) -> (vector<8x32xf32>)
+//       LAST: scf.for %{{.*}} = %c0 to %c12 step %c6 iter_args({{.*}}) -> (vector<8x32xf32>)
+//  LAST-COUNT-48: vector.fma {{.*}} : vector<32xf32>
+//   LAST-NOT: vector.fma
+//       LAST: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+//   LAST-NOT: linalg.contract
+//   LAST-NOT: convbn.vectorize
+// CSIZES-LABEL: func @contraction
+//      CSIZES: scf.for %{{.*}} = %c0 to %c12 step %c3 iter_args({{.*}}) -> (vector<2x8xf32>)
+// CSIZES-COUNT-6: vector.fma {{.*}} : vector<8xf32>
+//  CSIZES-NOT: vector.fma
+func.func @contraction(%g: tensor<2x3x12x16xf32>, %x: tensor<2x3x12x64xf32>, %acc: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %r = linalg.contract indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d0)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d1)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d0, d1)>]
+      ins(%g, %x : tensor<2x3x12x16xf32>, tensor<2x3x12x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// BADCONTRACT: error: convbn-vectorize-convolutions: contraction-tile-sizes must be 3 positive sizes (rows, lanes, reduction)
