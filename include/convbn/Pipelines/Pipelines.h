@@ -58,14 +58,15 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(0)};
   PassOptions::ListOption<int64_t> vectorTileSizes{
       *this, "vector-tile-sizes",
-      llvm::cl::desc("With vectorize: tile-size limits of the contractions "
-                     "(batch, filters, positions, reduction)")};
+      llvm::cl::desc("With vectorize: tile-size limits of the im2col "
+                     "contractions (batch, filters, positions, reduction)")};
   PassOptions::Option<int64_t> vectorReductionBlock{
       *this, "vector-reduction-block",
-      llvm::cl::desc("With vectorize: block the reduction of contractions "
-                     "whose operands exceed the cache by about this many "
-                     "terms, outside the tiles, so operand blocks stay in "
-                     "cache (0: no blocking)"),
+      llvm::cl::desc(
+          "With vectorize: block the reduction of im2col contractions "
+          "whose operands exceed the cache by about this many "
+          "terms, outside the tiles, so operand blocks stay in "
+          "cache (0: no blocking)"),
       llvm::cl::init(128)};
   PassOptions::Option<bool> vectorChannelsLast{
       *this, "vector-channels-last",
@@ -82,9 +83,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "convolutions (output width, filters, channels)")};
   PassOptions::ListOption<int64_t> vectorContractionTileSizes{
       *this, "vector-contraction-tile-sizes",
-      llvm::cl::desc("With vectorize: tile-size limits of the channels-last "
-                     "filter-gradient contractions (channels, filters, "
-                     "output width)")};
+      llvm::cl::desc("With vectorize: tile-size limits of the contractions "
+                     "(the filter gradients and the filters-in-lanes GEMMs): "
+                     "rows, lanes in f32 elements, innermost reduction "
+                     "(default 8, 32, 8)")};
   PassOptions::Option<bool> vectorFilterLanes{
       *this, "vector-filter-lanes",
       llvm::cl::desc("With vectorize: convolutions whose filters fill more "

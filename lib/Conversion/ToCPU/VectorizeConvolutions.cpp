@@ -46,10 +46,10 @@ std::string sizeList(ArrayRef<int64_t> sizes) {
 }
 
 /// How the schedule takes an op: an NCHW convolution through im2col, a
-/// batch matmul tiled as it is, a channels-last convolution tiled and
-/// decomposed into 1-D convolutions, a `linalg.contract` tiled into outer
+/// channels-last convolution tiled and decomposed into 1-D convolutions, a
+/// contraction (`linalg.contract`, `linalg.batch_matmul`) tiled into outer
 /// products whose accumulators stay in registers across its reduction.
-enum class Kind { Im2col, Matmul, ChannelsLast, Contraction };
+enum class Kind { Im2col, ChannelsLast, Contraction };
 
 /// The ops the schedule takes, with their tile sizes. `block` is the
 /// reduction's outer tile (0: none), `sizes` the tile inside it;
@@ -99,9 +99,8 @@ std::string schedule(ArrayRef<Target> targets) {
     std::string handle = "%ops_" + std::to_string(index);
     bool im2col = target.kind == Kind::Im2col;
     std::string opName = im2col ? "linalg.conv_2d_nchw_fchw"
-                         : target.kind == Kind::Matmul ? "linalg.batch_matmul"
                          : target.kind == Kind::Contraction
-                             ? "linalg.contract"
+                             ? R"(linalg.contract", "linalg.batch_matmul)"
                              : "linalg.conv_2d_nhwc_hwcf";
     std::string gemm =
         im2col
@@ -127,7 +126,7 @@ std::string schedule(ArrayRef<Target> targets) {
         transform.structured.vectorize %rows : !transform.any_op
 )"
             : "";
-    std::string gemmHandle = im2col ? "%gemm" : "%c";
+    std::string gemmHandle = "%gemm";
     // Blocking the reduction first keeps the blocks of both operands in
     // cache while the tiles inside sweep them; the order in which each
     // result sums its terms is unchanged.
@@ -243,7 +242,7 @@ int64_t divisorAtMost(int64_t n, int64_t limit) {
   return 1;
 }
 
-/// The tiling of a (batch x M x N x K) contraction of `bytes`-wide
+/// The tiling of an im2col (batch x M x N x K) contraction of `bytes`-wide
 /// elements: each tile size the largest divisor of its dimension at most
 /// its limit. When the operands do not stay in cache and there is more than
 /// one tile of positions to reuse them for, the tiles sweep positions
@@ -251,15 +250,15 @@ int64_t divisorAtMost(int64_t n, int64_t limit) {
 /// at most `block` (unless 0, or no divisor comes near it), the K tile then
 /// dividing the block. Otherwise the operands are streamed once in long
 /// rows, which blocking would cut into short strided pieces.
-Target tilesFor(Kind kind, ArrayRef<int64_t> dims, ArrayRef<int64_t> limits,
-                int64_t block, int64_t bytes) {
+Target tilesFor(ArrayRef<int64_t> dims, ArrayRef<int64_t> limits, int64_t block,
+                int64_t bytes) {
   int64_t m = dims[1], n = dims[2], k = dims[3];
   bool large = (m * k + k * n) * bytes > kCachedOperandBytes &&
                divisorAtMost(n, limits[2]) < n;
   int64_t blocked = large && block > 0 ? divisorAtMost(k, block) : k;
   if (2 * blocked <= block) // no divisor near the limit: blocks too small
     blocked = k;
-  Target target{kind, blocked < k ? blocked : 0, large, {}};
+  Target target{Kind::Im2col, blocked < k ? blocked : 0, large, {}};
   SmallVector<int64_t, 4> tiled(dims);
   tiled[3] = blocked;
   for (auto [dim, limit] : llvm::zip(tiled, limits))
@@ -300,23 +299,7 @@ std::optional<Target> targetFor(linalg::Conv2DNchwFchwOp conv,
                      out.getDimSize(2) * out.getDimSize(3),
                      filter.getDimSize(1) * filter.getDimSize(2) *
                          filter.getDimSize(3)};
-  return tilesFor(Kind::Im2col, dims, limits, block, elementBytes(conv));
-}
-
-/// The tile sizes of a batch matmul (batch x M x N x K), or nothing unless
-/// it has the default indexing maps, static shapes and one element type
-/// (with operand extensions upstream's patterns form no outer products, and
-/// folding the extensions into the contraction made them recurse without
-/// end on some tilings).
-std::optional<Target> targetFor(linalg::BatchMatmulOp matmul,
-                                ArrayRef<int64_t> limits, int64_t block) {
-  if (matmul.hasUserDefinedMaps() || !uniformStaticOperands(matmul))
-    return std::nullopt;
-  auto lhs = cast<ShapedType>(matmul.getDpsInputs()[0].getType());
-  auto out = cast<ShapedType>(matmul.getDpsInits()[0].getType());
-  int64_t dims[4] = {out.getDimSize(0), out.getDimSize(1), out.getDimSize(2),
-                     lhs.getDimSize(2)};
-  return tilesFor(Kind::Matmul, dims, limits, block, elementBytes(matmul));
+  return tilesFor(dims, limits, block, elementBytes(conv));
 }
 
 /// Whether `conv` has fewer filters (output channels) than `tile`.
@@ -501,17 +484,18 @@ Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
       Kind::ChannelsLast, 0, false, {1, 1, width, filters, 1, 1, channels}};
 }
 
-/// The tiles of a `linalg.contract` with static shapes, one element type
-/// and projected-permutation maps, or nothing: the result's last two
-/// dimensions at most `limits` (rows, lanes), the innermost reduction loop
-/// at most limits[2], every other loop 1, each the largest divisor of its
+/// The tiles of a contraction with static shapes, one element type and
+/// projected-permutation maps, or nothing: the result's last two
+/// dimensions at most `limits` (rows, lanes, the lanes counted in f32
+/// elements: half as many f64), the innermost reduction loop at most
+/// limits[2], every other loop 1, each the largest divisor of its
 /// dimension. Each tile is then rows x lanes outer products, one per
 /// reduction step. The tile loops run the other parallel dimensions, then
 /// the lanes, then the rows, then the reductions: a tile's slice of the
 /// lanes' operand (the wider one) stays in cache while the row tiles
 /// sweep it, and the accumulator is hoisted out of every reduction loop,
 /// staying in registers for the whole reduction.
-std::optional<Target> contractionTarget(linalg::ContractOp op,
+std::optional<Target> contractionTarget(linalg::LinalgOp op,
                                         ArrayRef<int64_t> limits) {
   if (!uniformStaticOperands(op) ||
       !llvm::all_of(op.getIndexingMapsArray(),
@@ -525,7 +509,8 @@ std::optional<Target> contractionTarget(linalg::ContractOp op,
   int64_t rows = result.getDimPosition(result.getNumResults() - 2),
           lanes = result.getDimPosition(result.getNumResults() - 1);
   target.sizes[rows] = divisorAtMost(ranges[rows], limits[0]);
-  target.sizes[lanes] = divisorAtMost(ranges[lanes], limits[1]);
+  target.sizes[lanes] = divisorAtMost(
+      ranges[lanes], std::max<int64_t>(1, limits[1] * 4 / elementBytes(op)));
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   auto isReduction = [&](int64_t i) {
     return iterators[i] == utils::IteratorType::reduction;
@@ -546,6 +531,17 @@ std::optional<Target> contractionTarget(linalg::ContractOp op,
        position >= 0 && isReduction(target.order[position]); --position)
     target.hoisted.push_back(position);
   return target;
+}
+
+/// The tiles of a batch matmul, as a contraction, or nothing unless it has
+/// the default indexing maps (with operand extensions upstream's patterns
+/// form no outer products, and folding the extensions into the contraction
+/// made them recurse without end on some tilings).
+std::optional<Target> matmulTarget(linalg::BatchMatmulOp matmul,
+                                   ArrayRef<int64_t> limits) {
+  if (matmul.hasUserDefinedMaps())
+    return std::nullopt;
+  return contractionTarget(matmul, limits);
 }
 
 struct ConvBNVectorizeConvolutionsPass
@@ -618,7 +614,7 @@ struct ConvBNVectorizeConvolutionsPass
         else
           mark(op, target);
       } else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op)) {
-        mark(op, targetFor(matmul, limits, reductionBlock));
+        mark(op, matmulTarget(matmul, contractLimits));
       } else if (auto contract = dyn_cast<linalg::ContractOp>(op)) {
         mark(op, contractionTarget(contract, contractLimits));
       }
@@ -632,7 +628,7 @@ struct ConvBNVectorizeConvolutionsPass
     }
     for (linalg::Conv2DNchwFchwOp conv : transposed) {
       linalg::BatchMatmulOp matmul = filtersInLanes(rewriter, conv);
-      mark(matmul, targetFor(matmul, limits, reductionBlock));
+      mark(matmul, matmulTarget(matmul, contractLimits));
     }
     if (targets.empty())
       return;

@@ -86,18 +86,22 @@ func.func @mixed(%x: tensor<1x2x5x5xf16>, %w: tensor<2x2x3x3xf16>) -> tensor<1x2
 // -----
 
 // A batch matmul (the backward-filter GEMM of
-// -convbn-backward-filter-to-matmul) is tiled as it is (chunks by 1,
-// filters by 8, window by 16, positions by 16) and vectorized to outer
-// products, in f64 here.
+// -convbn-backward-filter-to-matmul) is tiled as a contraction (batch by
+// 1, columns by 16 lanes, as 32 f32 lanes would be in f64, rows by 8, the
+// reduction by 8), its accumulator carried in registers through the
+// reduction loop, and vectorized to outer products, in f64 here.
 
 // CHECK-LABEL: func @batch_matmul
-//       CHECK: scf.for
+//       CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
+//       CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+//       CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
 //       CHECK: vector.transfer_read {{.*}} vector<8x16xf64>
+//       CHECK: scf.for %{{.*}} = %c0 to %c48 step %c8 iter_args({{.*}}) -> (vector<8x16xf64>)
 //       CHECK: vector.fma {{.*}} : vector<16xf64>
 //   CHECK-NOT: linalg.batch_matmul
 //   CHECK-NOT: convbn.vectorize
-// SIZES-LABEL: func @batch_matmul
-//       SIZES: vector.fma {{.*}} : vector<4xf64>
+// CSIZES-LABEL: func @batch_matmul
+//       CSIZES: vector.fma {{.*}} : vector<4xf64>
 func.func @batch_matmul(%a: tensor<2x16x48xf64>, %b: tensor<2x48x32xf64>, %c: tensor<2x16x32xf64>) -> tensor<2x16x32xf64> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<2x16x48xf64>, tensor<2x48x32xf64>) outs(%c : tensor<2x16x32xf64>) -> tensor<2x16x32xf64>
   return %r : tensor<2x16x32xf64>
@@ -146,15 +150,17 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 
 // -----
 
-// Operands too large to stay in cache (1.5 MiB) and two tiles of
-// positions: the reduction (8192 terms) is blocked by 128 outside the tiles
-// (the largest divisor of it at most `reduction-block`), then tiled by 16
-// inside each block; the tiles sweep positions (the rhs's columns) outside
-// filters (rows), so each rhs tile is reused by every row tile while
-// cached. (The batch of one needs no loop.) With reduction-block=0, one
-// sweep over the whole reduction. Smaller operands (@batch_matmul above)
-// are neither blocked nor swept in that order: they stay in cache anyway,
-// and blocking would cut the rows streamed into short strided pieces.
+// An im2col contraction (a 1x1 convolution, 16 filters x 64 positions x
+// 4096 channels) whose operands are too large to stay in cache (1.3 MiB),
+// with four tiles of positions: the reduction is blocked by 128 outside
+// the tiles (the largest divisor of it at most `reduction-block`), then
+// tiled by 16 inside each block; the tiles sweep positions (the rhs's
+// columns) outside filters (rows), so each rhs tile is reused by every
+// row tile while cached. (The batch of one needs no loop.) With
+// reduction-block=0, one sweep over the whole reduction. Smaller operands
+// (@uniform above) are neither blocked nor swept in that order: they stay
+// in cache anyway, and blocking would cut the rows streamed into short
+// strided pieces.
 
 // CHECK-LABEL: func @blocked_reduction
 //   CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
@@ -168,9 +174,10 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 // NOBLOCK-LABEL: func @blocked_reduction
 //   NOBLOCK-NOT: arith.constant 128 : index
 //       NOBLOCK: vector.fma
-func.func @blocked_reduction(%a: tensor<1x16x8192xf32>, %b: tensor<1x8192x32xf32>, %c: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
-  %r = linalg.batch_matmul ins(%a, %b : tensor<1x16x8192xf32>, tensor<1x8192x32xf32>) outs(%c : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
-  return %r : tensor<1x16x32xf32>
+func.func @blocked_reduction(%x: tensor<1x4096x8x8xf32>, %w: tensor<16x4096x1x1xf32>, %acc: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %w : tensor<1x4096x8x8xf32>, tensor<16x4096x1x1xf32>) outs(%acc : tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
+  return %y : tensor<1x16x8x8xf32>
 }
 
 // -----
@@ -180,7 +187,7 @@ func.func @blocked_reduction(%a: tensor<1x16x8192xf32>, %b: tensor<1x8192x32xf32
 // With 392 positions (the batch folded in) and a 1152-term window, the
 // lanes saved outweigh copying the filters transposed and adding the result
 // transposed: one GEMM, [1, (n, oh, ow), (c, kh, kw)] x [1, (c, kh, kw), f],
-// whose vectors are 16 filters, its result added to the output.
+// whose vectors are 32 filters, its result added to the output.
 //   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 + d5, d3 + d6)>
 //   CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d2, d3)>
 //   CHECK-DAG: #[[NHWC:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
@@ -188,7 +195,7 @@ func.func @blocked_reduction(%a: tensor<1x16x8192xf32>, %b: tensor<1x8192x32xf32
 //       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} outs(%{{.*}} : tensor<1x8x7x7x128x3x3xf32>)
 //       CHECK: linalg.generic {indexing_maps = [#[[WT]], {{.*}} outs(%{{.*}} : tensor<1x128x3x3x128xf32>)
 //       CHECK: scf.for
-//       CHECK: vector.fma {{.*}} : vector<16xf32>
+//       CHECK: vector.fma {{.*}} : vector<32xf32>
 //       CHECK: linalg.generic {indexing_maps = [#[[NHWC]], {{.*}} ins(%{{.*}} : tensor<8x7x7x128xf32>) outs(%{{.*}} : tensor<8x128x7x7xf32>)
 //       CHECK:   arith.addf
 //   CHECK-NOT: linalg.conv_2d_nchw_fchw
