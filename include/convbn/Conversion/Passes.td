@@ -305,7 +305,10 @@ def ConvBNVectorizeConvolutions
     f32 elements, 16 in f64), with the innermost reduction loop by at
     most the third size (8) and every other loop by 1; the lanes loop runs outside
     the rows loop (the wider operand's slice stays in cache while the row
-    tiles sweep it). Each tile is generalized, stripped of its unit
+    tiles sweep it), unless each result sums fewer than 64 terms: then
+    the result outweighs the operands and the rows loop runs outside, so
+    that each row tile writes its rows in order (batch 1, 512 -> 512 3x3
+    at 2x2: 8.8 instead of 11.1 ms). Each tile is generalized, stripped of its unit
     dimensions (upstream lowers a contraction with unit reduction
     dimensions to one dot product per accumulator element) and vectorized
     to outer products; then the accumulator tile is hoisted out of every

@@ -87,14 +87,16 @@ func.func @mixed(%x: tensor<1x2x5x5xf16>, %w: tensor<2x2x3x3xf16>) -> tensor<1x2
 
 // A batch matmul (the backward-filter GEMM of
 // -convbn-backward-filter-to-matmul) is tiled as a contraction (batch by
-// 1, columns by 16 lanes, as 32 f32 lanes would be in f64, rows by 8, the
+// 1, rows by 8, columns by 16 lanes, as 32 f32 lanes would be in f64, the
 // reduction by 8), its accumulator carried in registers through the
-// reduction loop, and vectorized to outer products, in f64 here.
+// reduction loop, and vectorized to outer products, in f64 here. With 48
+// terms per result (fewer than 64), the rows loop runs outside the lanes
+// loop (@contraction below: the other way round).
 
 // CHECK-LABEL: func @batch_matmul
 //       CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
-//       CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
 //       CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+//       CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
 //       CHECK: vector.transfer_read {{.*}} vector<8x16xf64>
 //       CHECK: scf.for %{{.*}} = %c0 to %c48 step %c8 iter_args({{.*}}) -> (vector<8x16xf64>)
 //       CHECK: vector.fma {{.*}} : vector<16xf64>
@@ -228,7 +230,8 @@ func.func @one_by_one(%x: tensor<8x64x7x7xf32>, %w: tensor<64x64x1x1xf32>, %acc:
 
 // A contraction (the channels-last filter gradient of
 // -convbn-backward-filter-to-matmul: rows f, lanes c, reduction n, oh,
-// ow): tiles of 8 rows x 32 lanes, the lanes loop outside the rows loop,
+// ow): tiles of 8 rows x 32 lanes, the lanes loop outside the rows loop
+// (72 terms per result),
 // the innermost reduction (ow, 12) by 6, the other reductions by 1. The
 // accumulator tile is read once, carried in registers through the three
 // reduction loops, and written once; each step is 8 outer-product rows.
