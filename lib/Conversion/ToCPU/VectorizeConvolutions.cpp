@@ -484,6 +484,12 @@ Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
       Kind::ChannelsLast, 0, false, {1, 1, width, filters, 1, 1, channels}};
 }
 
+/// The fewest terms per result for which a contraction's lanes loop runs
+/// outside its rows loop (batch 1, 512 -> 512 3x3 at 2x2: the f64 filter
+/// gradient sums 4 terms into 2.4M results, whose column strips, 36 KiB
+/// apart, took 11.1 ms against 8.8 ms row by row).
+constexpr int64_t kLanesOuterMinTerms = 64;
+
 /// The tiles of a contraction with static shapes, one element type and
 /// projected-permutation maps, or nothing: the result's last two
 /// dimensions at most `limits` (rows, lanes, the lanes counted in f32
@@ -498,12 +504,6 @@ Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
 /// kLanesOuterMinTerms terms per result the result outweighs the
 /// operands, and the rows run outside the lanes: each row tile then
 /// writes its rows of the result in order.
-/// The fewest terms per result for which a contraction's lanes loop runs
-/// outside its rows loop (batch 1, 512 -> 512 3x3 at 2x2: the f64 filter
-/// gradient sums 4 terms into 2.4M results, whose column strips, 36 KiB
-/// apart, took 11.1 ms against 8.8 ms row by row).
-constexpr int64_t kLanesOuterMinTerms = 64;
-
 std::optional<Target> contractionTarget(linalg::LinalgOp op,
                                         ArrayRef<int64_t> limits) {
   if (!uniformStaticOperands(op) ||
