@@ -567,17 +567,39 @@ struct ConvBNVectorizeConvolutionsPass
           ConvBNVectorizeConvolutionsPass> {
   using ConvBNVectorizeConvolutionsBase::ConvBNVectorizeConvolutionsBase;
 
+  /// The sizes of list option `option` (`given`), or `defaults` when it
+  /// is not given; an error unless there are as many as the defaults, all
+  /// positive (`meaning` names them).
+  std::optional<SmallVector<int64_t>> sizesOf(ArrayRef<int64_t> given,
+                                              ArrayRef<int64_t> defaults,
+                                              StringRef option,
+                                              StringRef meaning) {
+    SmallVector<int64_t> sizes(given.empty() ? defaults : given);
+    if (sizes.size() == defaults.size() &&
+        llvm::all_of(sizes, [](int64_t s) { return s >= 1; }))
+      return sizes;
+    getOperation().emitError()
+        << "convbn-vectorize-convolutions: " << option << " must be "
+        << defaults.size() << " positive sizes (" << meaning << ")";
+    return std::nullopt;
+  }
+
   void runOnOperation() override {
-    SmallVector<int64_t> limits(tileSizes.begin(), tileSizes.end());
-    if (limits.empty())
-      limits = {1, 8, 16, 16};
-    if (limits.size() != 4 ||
-        llvm::any_of(limits, [](int64_t s) { return s < 1; })) {
-      getOperation().emitError("convbn-vectorize-convolutions: tile-sizes "
-                               "must be 4 positive sizes (batch, filters, "
-                               "positions, reduction)");
+    std::optional<SmallVector<int64_t>> tiles = sizesOf(
+        SmallVector<int64_t>(tileSizes.begin(), tileSizes.end()),
+        {1, 8, 16, 16}, "tile-sizes", "batch, filters, positions, reduction");
+    std::optional<SmallVector<int64_t>> lastTiles = sizesOf(
+        SmallVector<int64_t>(channelsLastTileSizes.begin(),
+                             channelsLastTileSizes.end()),
+        {8, 32, 16}, "channels-last-tile-sizes", "width, filters, channels");
+    std::optional<SmallVector<int64_t>> contractTiles =
+        sizesOf(SmallVector<int64_t>(contractionTileSizes.begin(),
+                                     contractionTileSizes.end()),
+                {8, 32, 8}, "contraction-tile-sizes", "rows, lanes, reduction");
+    if (!tiles || !lastTiles || !contractTiles)
       return signalPassFailure();
-    }
+    ArrayRef<int64_t> limits = *tiles, lastLimits = *lastTiles,
+                      contractLimits = *contractTiles;
     if (reductionBlock < 0) {
       getOperation().emitError("convbn-vectorize-convolutions: "
                                "reduction-block must be 0 (no blocking) or "
@@ -595,28 +617,6 @@ struct ConvBNVectorizeConvolutionsPass
       op->setAttr(kMarker,
                   DenseI64ArrayAttr::get(&getContext(), target->marker()));
     };
-    SmallVector<int64_t> lastLimits(channelsLastTileSizes.begin(),
-                                    channelsLastTileSizes.end());
-    if (lastLimits.empty())
-      lastLimits = {8, 32, 16};
-    if (lastLimits.size() != 3 ||
-        llvm::any_of(lastLimits, [](int64_t s) { return s < 1; })) {
-      getOperation().emitError("convbn-vectorize-convolutions: "
-                               "channels-last-tile-sizes must be 3 positive "
-                               "sizes (width, filters, channels)");
-      return signalPassFailure();
-    }
-    SmallVector<int64_t> contractLimits(contractionTileSizes.begin(),
-                                        contractionTileSizes.end());
-    if (contractLimits.empty())
-      contractLimits = {8, 32, 8};
-    if (contractLimits.size() != 3 ||
-        llvm::any_of(contractLimits, [](int64_t s) { return s < 1; })) {
-      getOperation().emitError("convbn-vectorize-convolutions: "
-                               "contraction-tile-sizes must be 3 positive "
-                               "sizes (rows, lanes, reduction)");
-      return signalPassFailure();
-    }
     SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed, last;
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
