@@ -102,6 +102,26 @@ int64_t imagesPerChunk(int64_t batch, int64_t perImage, int64_t positions) {
   return batch;
 }
 
+/// `acc` plus `part` widened to `acc`'s element type, `part` read at
+/// `read(i)` for each element i of `acc`, in a new tensor.
+Value addWidened(OpBuilder &b, Location loc, Value part, AffineMap read,
+                 Value acc) {
+  unsigned rank = cast<ShapedType>(acc.getType()).getRank();
+  return linalg::GenericOp::create(
+             b, loc, acc.getType(), part, acc,
+             {read, b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               Value wide =
+                   arith::ExtFOp::create(nb, l, args[1].getType(), args[0]);
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, args[1], wide).getResult());
+             })
+      .getResult(0);
+}
+
 /// Whether the chunk's channels-last copies (the input and the output
 /// gradient, `inputs` and `grads` elements) and the transposed addition of
 /// its filter gradient (`weights` elements) are smaller than its im2col
@@ -193,18 +213,7 @@ Value addChannelsLastPartials(OpBuilder &b, Location loc, Value x, Value grad,
   AffineMap read = channelLanes
                        ? AffineMap::get(5, 0, {d(1), d(3), d(4), d(2)}, ctx)
                        : AffineMap::get(5, 0, {d(3), d(4), d(2), d(1)}, ctx);
-  Value added =
-      linalg::GenericOp::create(
-          b, loc, sum5.getType(), part, sum5,
-          {read, b.getMultiDimIdentityMap(5)},
-          SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            Value v = arith::ExtFOp::create(nb, l, args[1].getType(), args[0]);
-            linalg::YieldOp::create(
-                nb, l, arith::AddFOp::create(nb, l, args[1], v).getResult());
-          })
-          .getResult(0);
-  return collapse(b, loc, added, {1, 1, 3});
+  return collapse(b, loc, addWidened(b, loc, part, read, sum5), {1, 1, 3});
 }
 
 /// dW as f32 GEMMs over chunks of whole images, each chunk's result added
@@ -262,19 +271,7 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
     part = linalg::BatchMatmulOp::create(nb, l, TypeRange{part.getType()},
                                          ValueRange{a, col}, ValueRange{part})
                .getResult(0);
-    AffineMap identity = nb.getMultiDimIdentityMap(3);
-    return linalg::GenericOp::create(
-               nb, l, sum.getType(), part, sum, {identity, identity},
-               SmallVector<utils::IteratorType>(3,
-                                                utils::IteratorType::parallel),
-               [](OpBuilder &bb, Location bl, ValueRange args) {
-                 Value wide =
-                     arith::ExtFOp::create(bb, bl, args[1].getType(), args[0]);
-                 linalg::YieldOp::create(
-                     bb, bl,
-                     arith::AddFOp::create(bb, bl, args[1], wide).getResult());
-               })
-        .getResult(0);
+    return addWidened(nb, l, part, nb.getMultiDimIdentityMap(3), sum);
   };
   if (images == batch)
     return chunk(b, loc, Value(), acc);
