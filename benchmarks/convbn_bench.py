@@ -425,6 +425,21 @@ def main():
     peak, peak_label = device_peak(args.device, measure_cpu_peak(args.threads) if not gpu else 0,
                                    args.tensor_cores, args.dtype)
     rows = []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
+            "peak": peak_label, "threads": args.threads, "size": args.size,
+            "vectorize": args.vectorize, "tensor_cores": args.tensor_cores, "dtype": args.dtype,
+            "pipeline_options": args.pipeline_options,
+            "command": " ".join(sys.argv), "torch": torch.__version__}
+
+    def save(rows, summary=(), network=()):
+        # Written after every layer too, so that a run stopped early (the
+        # GPU machine's per-command limit) leaves what it measured.
+        (out / "bench.json").write_text(json.dumps(
+            {"info": info, "layers": rows, "targets": list(summary), "network": list(network),
+             "complete": bool(summary)}, indent=1))
+
     header = (f"{'layer':34s} {'batch':>5s} {'variant':14s} {'ms':>9s} {'TFLOP/s':>8s} "
               f"{'%peak':>6s} {'GB/s':>7s} {'kept MiB':>9s} {'peak MiB':>9s}")
     print(f"device: {torch.cuda.get_device_name() if gpu else 'CPU'}; peak {peak:.2f} TFLOP/s = {peak_label}")
@@ -469,6 +484,7 @@ def main():
                 print(f"{label[:34]:34s} {batch:5d} {name:14s} {seconds * 1e3:9.3f} {row['tflops']:8.3f} "
                       f"{100 * (row['fraction_of_peak'] or 0):6.1f} {moved / seconds / 1e9:7.1f} "
                       f"{row['kept_bytes'] / 2**20:9.2f} {peak_text}", flush=True)
+            save(rows)
 
     print("\ntargets (ResNet-50 totals: each layer weighted by its count):")
     summary = []
@@ -488,15 +504,7 @@ def main():
     network_peak = (peak if args.dtype == "f32" or not gpu
                     else device_peak(args.device, 0, args.tensor_cores, "f32")[0])
     network = whole_network(args, args.device, timer, network_peak) if args.whole_network else []
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    info = {"device": torch.cuda.get_device_name() if gpu else "cpu", "peak_tflops": peak,
-            "peak": peak_label, "threads": args.threads, "size": args.size,
-            "vectorize": args.vectorize, "tensor_cores": args.tensor_cores, "dtype": args.dtype,
-            "pipeline_options": args.pipeline_options,
-            "command": " ".join(sys.argv), "torch": torch.__version__}
-    (out / "bench.json").write_text(json.dumps({"info": info, "layers": rows, "targets": summary,
-                                                "network": network}, indent=1))
+    save(rows, summary, network)
     try:
         plot(rows, args, out / "bench.png", info)
         print(f"\nwrote {out / 'bench.json'} and {out / 'bench.png'}")
