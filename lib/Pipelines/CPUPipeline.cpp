@@ -44,10 +44,19 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       list(options.vectorTileSizes);
     }
     vectorize += "}";
-    // Reductions as independent lanes (vectorizable without reassociating
-    // the sums), then loops collapsed with the lanes innermost.
-    vectorize += ",convbn-split-reductions{lanes=32 min-terms=4},"
-                 "convbn-collapse-contiguous-loops,canonicalize,";
+    // The copies the schedule added fused with the ones they read (the
+    // channels-last filter of backward-data straight from the flipped
+    // transpose); reductions as independent lanes (vectorizable without
+    // reassociating the sums), then loops collapsed with the lanes
+    // innermost, and what is left of transposes tiled into blocks.
+    vectorize += ",convbn-fuse-elementwise,"
+                 "convbn-split-reductions{lanes=32 min-terms=4},"
+                 "convbn-collapse-contiguous-loops,";
+    if (options.vectorTransposeBlock != 0)
+      vectorize += "convbn-tile-transposes{block-size=" +
+                   std::to_string(options.vectorTransposeBlock.getValue()) +
+                   "},";
+    vectorize += "canonicalize,";
   }
   // The vectorized convolutions write contiguous rows: strided
   // backward-data's phases are computed apart and copied into place.

@@ -28,6 +28,7 @@ import ctypes
 import hashlib
 import json
 import os
+import platform
 import shutil
 import tempfile
 import weakref
@@ -236,6 +237,16 @@ def _count(n, noun):
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+# x86: LLVM's loop vectorizer turns strided loads and stores (the flipped,
+# transposed filter copy of backward-data, channels-last copies) into
+# AVX-512 gathers and scatters, which are slower than scalar code on the
+# cores measured (AMD EPYC: 512 -> 512 3x3 filter flip 5.0 -> 1.4 ms;
+# see docs/benchmarks.md). The vectorized convolutions use plain vector
+# loads and are unaffected.
+X86_NO_GATHERS = ["-Xclang", "-target-feature", "-Xclang", "+prefer-no-gather",
+                  "-Xclang", "-target-feature", "-Xclang", "+prefer-no-scatter"]
+
+
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
                    chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
                    cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False, cpu_arch="native",
@@ -317,6 +328,7 @@ def _build(ir_text, out, target, eval_to_tune, gpu_format, chip, tools, load, so
     if target == "cpu":
         if cpu_arch:
             link.append(f"-march={cpu_arch}")
+        link += X86_NO_GATHERS if platform.machine() in ("x86_64", "AMD64") else []
         shutil.copy2(tools.build_dir / "lib" / CPU_RUNTIME_NAME, out / CPU_RUNTIME_NAME)
         link += [f"-L{out}", "-lconvbn_cpu_runtime", f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", "-lm",
                  "-Wl,--no-undefined", f"-Wl,-rpath,$ORIGIN:{tools.runtime_libs}"]

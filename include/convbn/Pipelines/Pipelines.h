@@ -87,6 +87,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(the filter gradients and the filters-in-lanes GEMMs): "
                      "rows, lanes in f32 elements, innermost reduction "
                      "(default 8, 32, 8)")};
+  PassOptions::Option<int64_t> vectorTransposeBlock{
+      *this, "vector-transpose-block",
+      llvm::cl::desc(
+          "With vectorize: transposing copies (the flipped filter of "
+          "backward-data, channels-last copies) tiled in blocks of at most "
+          "this many along each moved dimension (-convbn-tile-transposes; "
+          "0: not tiled)"),
+      llvm::cl::init(8)};
   PassOptions::Option<bool> vectorFilterLanes{
       *this, "vector-filter-lanes",
       llvm::cl::desc("With vectorize: convolutions whose filters fill more "
