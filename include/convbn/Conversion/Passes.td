@@ -245,14 +245,16 @@ def ConvBNTileTransposes
   let description = [{
     For each all-parallel `linalg.generic` on tensors with static shapes,
     one result written through the identity map and a largest input that
-    indexes every loop directly or flipped (`c - d`), the innermost loop at
-    another position (a transpose: the channels-last filters and inputs of
-    the vectorized convolutions, backward-data's composed with the flipped
-    filter and Tune's fold), the moved loops that every operand indexes
-    directly are tiled by the largest divisor of their extent at most
-    `block-size`, the loops before the first moved one by 1, the others
-    kept whole: an `scf.for` nest over the blocks, each the same generic on
-    slices of its operands. Lowered to loops in the output's order, the
+    indexes every loop but unit ones directly or flipped (`c - d`), in
+    another order than the output, its innermost loop included (a
+    transpose: the channels-last filters and inputs of the vectorized
+    convolutions, backward-data's composed with the flipped filter and
+    Tune's fold, the filters-in-lanes GEMM's filter), the moved loops (those
+    the input orders differently from some other loop) that every operand
+    indexes directly are tiled by the largest divisor of their extent at
+    most `block-size`, the loops before the first moved one by 1, the
+    others kept whole: an `scf.for` nest over the blocks, each the same
+    generic on slices of its operands. Lowered to loops in the output's order, the
     untiled copy read its source with the stride of a whole row of it for
     every element of its innermost loop (512 x 512 x 3 x 3 filters
     channels-last: 4.9 ms); in blocks of 8 each block reads and writes

@@ -62,9 +62,10 @@ std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
 /// transposing elementwise op worth tiling. `op` must be all-parallel on
 /// tensors with static shapes, with one result written through the
 /// identity map (so its loops run in the output's order), no
-/// `linalg.index`, and a largest input indexed by every loop, each directly
-/// or flipped. A loop is moved where that input's map puts it at another
-/// position; the innermost loop must be. Loops before the first moved one
+/// `linalg.index`, and a largest input indexed by every loop but unit ones,
+/// each directly or flipped. A loop is moved where that input orders it
+/// differently from another loop than the output does; the innermost loop
+/// of more than one iteration must be. Loops before the first moved one
 /// run one at a time; moved
 /// loops that every operand indexes directly take the largest divisor of
 /// their extent at most `block`; the others stay whole.
@@ -102,9 +103,9 @@ std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
   }
   if (!largest)
     return std::nullopt;
+  // Where the source holds each loop; loops it does not index must be
+  // unit loops (a group dimension of one).
   AffineMap source = op.getMatchingIndexingMap(largest);
-  if (source.getNumResults() != loops)
-    return std::nullopt;
   SmallVector<unsigned> position(loops, loops);
   for (auto [i, e] : llvm::enumerate(source.getResults())) {
     bool flip;
@@ -113,23 +114,37 @@ std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
       return std::nullopt;
     position[*loop] = i;
   }
-
-  SmallVector<int64_t> sizes(extents);
-  unsigned firstMoved = loops;
   for (unsigned d = 0; d < loops; ++d)
-    if (position[d] != d) {
+    if (position[d] == loops && extents[d] != 1)
+      return std::nullopt;
+  // A loop is moved where the source orders it differently from some
+  // other loop than the output does.
+  auto moved = [&](unsigned d) {
+    if (position[d] == loops)
+      return false;
+    for (unsigned e = 0; e < loops; ++e)
+      if (position[e] != loops && e != d &&
+          (d < e) != (position[d] < position[e]))
+        return true;
+    return false;
+  };
+  unsigned firstMoved = loops, innermost = loops;
+  for (unsigned d = 0; d < loops; ++d) {
+    if (firstMoved == loops && moved(d))
       firstMoved = d;
-      break;
-    }
-  // Not a transpose, or one whose innermost loop stays innermost: it
+    if (extents[d] != 1)
+      innermost = d;
+  }
+  // Not a transpose, or one whose innermost loop keeps its place: it
   // already moves contiguous runs on both sides (backward-data's flipped
   // filter, runs of kh x kw), and blocks measured slower there.
-  if (firstMoved == loops || position[loops - 1] == loops - 1)
+  if (firstMoved == loops || innermost == loops || !moved(innermost))
     return std::nullopt;
+  SmallVector<int64_t> sizes(extents);
   for (unsigned d = 0; d < loops; ++d) {
     if (d < firstMoved)
       sizes[d] = 1;
-    else if (position[d] != d && !flipped[d])
+    else if (moved(d) && !flipped[d])
       for (int64_t s = std::min(extents[d], block); s >= 1; --s)
         if (extents[d] % s == 0) {
           sizes[d] = s;

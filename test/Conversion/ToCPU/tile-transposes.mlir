@@ -62,6 +62,27 @@ func.func @channels_last(%x: tensor<2x32x12x12xf32>) -> tensor<2x12x12x32xf32> {
 
 // -----
 
+// The filters-in-lanes GEMM's filter, [1, (c, kh, kw), f] from W viewed as
+// [f, (c, kh, kw)]: the unit group loop is not in W; both loops are moved.
+// CHECK-LABEL: func.func @filters_in_lanes
+//       CHECK: scf.for %[[K:.+]] = %c0 to %c72 step %c8
+//       CHECK:   scf.for %[[F:.+]] = %c0 to %c32 step %c8
+//       CHECK:     tensor.extract_slice %arg0[%[[F]], %[[K]]] [8, 8] [1, 1] : tensor<32x72xf32> to tensor<8x8xf32>
+//       CHECK:     tensor.extract_slice %{{.+}}[0, %[[K]], %[[F]]] [1, 8, 8] [1, 1, 1] : tensor<1x72x32xf32> to tensor<1x8x8xf32>
+#wk = affine_map<(g, k, f) -> (f, k)>
+#id3 = affine_map<(g, k, f) -> (g, k, f)>
+func.func @filters_in_lanes(%w: tensor<32x72xf32>) -> tensor<1x72x32xf32> {
+  %e = tensor.empty() : tensor<1x72x32xf32>
+  %r = linalg.generic {indexing_maps = [#wk, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%w : tensor<32x72xf32>) outs(%e : tensor<1x72x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x72x32xf32>
+  return %r : tensor<1x72x32xf32>
+}
+
+// -----
+
 // Left alone: an elementwise op that moves nothing, a transpose that fits
 // one block, a reduction, a window gather (not a permutation), and
 // backward-data's flipped filter, whose innermost loop stays innermost.
