@@ -344,8 +344,9 @@ def ConvBNVectorizeConvolutions
     A convolution whose filters fill more vector lanes than its output
     positions (a tile of 7 of 16 lanes at 7x7, 4 at 2x2) becomes, when the
     lanes saved outweigh the copies (`filter-lanes`; the multiply-adds
-    saved against about 100 per element of the filters copied transposed
-    and of the result added transposed), one `linalg.batch_matmul` of batch
+    saved against about 40 per element of the filters copied transposed
+    and of the result added transposed, copies that
+    `convbn-tile-transposes` tiles), one `linalg.batch_matmul` of batch
     1 with the batch folded into the positions and the filters in the
     lanes: [1, (n, oh, ow), (c, kh, kw)] x [1, (c, kh, kw), f], on copies
     of the windows and of the filters transposed, its result added to the
