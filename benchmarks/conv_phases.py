@@ -157,7 +157,7 @@ def main(argv=None):
                             lambda: torch.nn.grad.conv2d_weight(x, ws, gz, stride, pad),
                             lambda: torch.nn.grad.conv2d_weight(x64, ws, gz64, stride, pad)),
     }
-    print(f"{label}, batch {args.batch}; {flops / 1e9:.3f} GFLOP per phase; "
+    print(f"{label}, batch {args.batch}; {flops / 1e9:.3g} GFLOP per phase; "
           f"ours {'vectorized' if args.vectorize else 'loop nests'}"
           + (f" ({args.pipeline_options})" if args.pipeline_options else "")
           + f"; best of {args.repeat} after {args.warmup}")

@@ -254,11 +254,11 @@ def ConvBNTileTransposes
     indexes directly are tiled by the largest divisor of their extent at
     most `block-size`, the loops before the first moved one by 1, the
     others kept whole: an `scf.for` nest over the blocks, each the same
-    generic on slices of its operands. Lowered to loops in the output's order, the
-    untiled copy read its source with the stride of a whole row of it for
-    every element of its innermost loop (512 x 512 x 3 x 3 filters
-    channels-last: 4.9 ms); in blocks of 8 each block reads and writes
-    short contiguous runs that stay in the L1 cache (2.4 ms). A transpose
+    generic on slices of its operands. Lowered to loops in the output's
+    order, the untiled copy read its source with the stride of a whole row
+    of it for every element of its innermost loop (512 x 512 x 3 x 3
+    filters channels-last: 4.9 ms); in blocks of 8 each block reads and
+    writes short contiguous runs that stay in the L1 cache (2.4 ms). A transpose
     whose innermost loop stays innermost (backward-data's flipped filter
     alone, runs of kh x kw) already moves contiguous runs and is left
     alone. (Upstream's tiling computes wrong slices for flipped

@@ -90,8 +90,8 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorTransposeBlock{
       *this, "vector-transpose-block",
       llvm::cl::desc(
-          "With vectorize: transposing copies (the flipped filter of "
-          "backward-data, channels-last copies) tiled in blocks of at most "
+          "With vectorize: transposing copies (channels-last filters and "
+          "inputs, the filters-in-lanes filter) tiled in blocks of at most "
           "this many along each moved dimension (-convbn-tile-transposes; "
           "0: not tiled)"),
       llvm::cl::init(8)};

@@ -66,9 +66,9 @@ std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
 /// each directly or flipped. A loop is moved where that input orders it
 /// differently from another loop than the output does; the innermost loop
 /// of more than one iteration must be. Loops before the first moved one
-/// run one at a time; moved
-/// loops that every operand indexes directly take the largest divisor of
-/// their extent at most `block`; the others stay whole.
+/// run one at a time; moved loops that every operand indexes directly take
+/// the largest divisor of their extent at most `block`; the others stay
+/// whole.
 std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
                                              int64_t block) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
