@@ -9,6 +9,9 @@
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
+#   BENCH_QUICK=1 scripts/gpu-run.sh bench 32   # there: the table first, no
+#                                 # torch.compile or whole network (fits
+#                                 # a short device budget)
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
@@ -145,9 +148,17 @@ PY
       plain) ;;
       *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge or tc-recompute" >&2; exit 2 ;;
     esac
-    # The whole ResNet-50 (eval and tune through convbn.load) is built with
-    # the f32 tensor-core kernels.
-    if [ "$kernels" = tc ] && [ "$dtype" = f32 ]; then flags+=(--whole-network); fi
+    # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
+    # layers, minutes in all) and no whole network, so that the table and
+    # its target lines fit one short call where device time is scarce.
+    # Otherwise the whole ResNet-50 (eval and tune through convbn.load),
+    # built with the f32 tensor-core kernels, runs after the layers.
+    if [ "${BENCH_QUICK:-0}" = 1 ]; then
+      flags+=(--no-inductor)
+      name="$name-quick"
+    elif [ "$kernels" = tc ] && [ "$dtype" = f32 ]; then
+      flags+=(--whole-network)
+    fi
     if [ "$dtype" != f32 ]; then
       if [ "$kernels" != tc ] || [ "$dtype" != bf16 ]; then
         echo "gpu-run.sh: only BENCH_DTYPE=bf16 with tensor cores is built" >&2
