@@ -38,6 +38,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARTIFACTS="$ROOT/gpu-artifacts"
 REPORTS="${OUT:-$ROOT}"
 
+# The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
+unpack() {
+  "$PYTHON" - "$ARTIFACTS/artifacts.tar.xz" "$ARTIFACTS/unpacked" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as tar:
+    tar.extractall(sys.argv[2], filter="data")
+PY
+}
+
 case "${1:-}" in
   build)
     "$ROOT/scripts/dev.sh" setup
@@ -84,11 +93,7 @@ PY
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
     unpacked="$ARTIFACTS/unpacked"
     rm -rf "$unpacked"
-    "$PYTHON" - "$ARTIFACTS/artifacts.tar.xz" "$unpacked" <<'PY'
-import sys, tarfile
-with tarfile.open(sys.argv[1]) as tar:
-    tar.extractall(sys.argv[2], filter="data")
-PY
+    unpack
     set -o pipefail
     status=0
     PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
@@ -125,9 +130,10 @@ PY
     done
     exit $status ;;
   bench)
-    # After `run` (which unpacks the archive); one batch size per call keeps
+    # Unpacks the archive unless `run` did; one batch size per call keeps
     # each call within the device's per-command limit.
     PYTHON="${PYTHON:-python3}"
+    [ -d "$ARTIFACTS/unpacked" ] || unpack
     shift
     # BENCH_KERNELS=tc (default): convolutions on tensor cores; =plain: the
     # scalar loop-nest kernels; =tc-nomerge: tc with merge-kernels=false;
