@@ -31,25 +31,23 @@ import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "test" / "Conformance"))
 sys.path.insert(0, str(ROOT / "examples" / "resnet50"))
 
 import convbn  # noqa: E402
+from conformance import array, tensor_type  # noqa: E402
 from resnet50_convbn import layers as resnet50_layers  # noqa: E402
 
 PHASES = ("forward", "backward-data", "backward-filter")
-
-
-def tensor_type(shape):
-    return "tensor<" + "x".join(str(s) for s in shape) + "xf32>"
 
 
 def phase_module(batch, cin, cout, k, s, p, hw):
     """The three phases as functions of one module, and the shapes of x, w, z."""
     out = (hw + 2 * p - k) // s + 1
     x, w, z = (batch, cin, hw, hw), (cout, cin, k, k), (batch, cout, out, out)
-    xt, wt, zt = tensor_type(x), tensor_type(w), tensor_type(z)
-    attrs = (f"{{strides = array<i64: {s}, {s}>, padding_low = array<i64: {p}, {p}>, "
-             f"padding_high = array<i64: {p}, {p}>}}")
+    xt, wt, zt = (tensor_type(shape, "f32") for shape in (x, w, z))
+    attrs = (f"{{strides = {array((s, s))}, padding_low = {array((p, p))}, "
+             f"padding_high = {array((p, p))}}}")
     text = f"""
 func.func @forward(%x: {xt}, %w: {wt}) -> {zt} attributes {{llvm.emit_c_interface}} {{
   %z = convbn.conv_bn deploy %x, %w {attrs} : ({xt}, {wt}) -> {zt}

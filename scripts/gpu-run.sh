@@ -113,9 +113,10 @@ PY
     done
     exit $status ;;
   sanitize)
-    # After `run` (which unpacks the archive).
+    # Unpacks the archive unless `run` did.
     PYTHON="${PYTHON:-python3}"
     unpacked="$ARTIFACTS/unpacked"
+    [ -d "$unpacked" ] || unpack
     set -o pipefail
     status=0
     compute-sanitizer --tool memcheck --error-exitcode 1 \

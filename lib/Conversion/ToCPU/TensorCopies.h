@@ -1,7 +1,7 @@
 //===- TensorCopies.h - Copies shared by the CPU rewrites ---*- C++ -*-===//
 //
 // The CPU passes that turn convolutions into GEMMs build the same pieces:
-// shapes, reassociation groups for reshapes and linalg.generic copies that
+// shapes, tile sizes that divide them, reassociation groups for reshapes and linalg.generic copies that
 // gather (im2col windows, transposes), possibly widening the element type, and
 // zero-filled accumulators.
 //
@@ -19,6 +19,16 @@ namespace mlir::convbn::cpu {
 /// The shape of `value`, a ranked tensor.
 inline SmallVector<int64_t> shapeOf(Value value) {
   return SmallVector<int64_t>(cast<ShapedType>(value.getType()).getShape());
+}
+
+/// The largest divisor of `n` that is at most `limit`: tiles then divide
+/// the shape and no vector needs a mask (masked contractions lower to
+/// scalar code), nor any loop a remainder.
+inline int64_t divisorAtMost(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
 }
 
 /// Reassociation groups of `sizes` consecutive dimensions each.

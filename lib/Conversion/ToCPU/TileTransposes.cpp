@@ -19,6 +19,8 @@
 
 #include "convbn/Conversion/Passes.h"
 
+#include "TensorCopies.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -31,6 +33,7 @@ namespace mlir::convbn {
 } // namespace mlir::convbn
 
 using namespace mlir;
+using mlir::convbn::cpu::divisorAtMost;
 
 namespace {
 
@@ -145,11 +148,7 @@ std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
     if (d < firstMoved)
       sizes[d] = 1;
     else if (moved(d) && !flipped[d])
-      for (int64_t s = std::min(extents[d], block); s >= 1; --s)
-        if (extents[d] % s == 0) {
-          sizes[d] = s;
-          break;
-        }
+      sizes[d] = divisorAtMost(extents[d], block);
   }
   // Only moved loops split into several blocks matter: leading loops of
   // one iteration each do not reorder memory accesses.

@@ -28,6 +28,7 @@ namespace mlir::convbn {
 
 using namespace mlir;
 using mlir::convbn::cpu::copyAs;
+using mlir::convbn::cpu::divisorAtMost;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
 using mlir::convbn::cpu::shapeOf;
@@ -230,16 +231,6 @@ std::string schedule(ArrayRef<Target> targets) {
   }
 })";
   return text;
-}
-
-/// The largest divisor of `n` that is at most `limit`: tiles then divide
-/// the shape and no vector needs a mask (masked contractions lower to
-/// scalar code).
-int64_t divisorAtMost(int64_t n, int64_t limit) {
-  for (int64_t d = std::min(n, limit); d > 1; --d)
-    if (n % d == 0)
-      return d;
-  return 1;
 }
 
 /// The tiling of an im2col (batch x M x N x K) contraction of `bytes`-wide
