@@ -8,6 +8,7 @@
 #include "convbn/Pipelines/Pipelines.h"
 
 #include "PipelineStages.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::convbn;
@@ -65,7 +66,9 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       vectorize + detail::splitReductionsStage(options.splitReductions),
       /*phasesInPlace=*/!options.vectorize);
   if (options.emulateTensorCores)
-    pipeline += "convbn-tensor-core-convolutions{cpu-emulation=true},";
+    pipeline += llvm::formatv(
+        "convbn-tensor-core-convolutions{{cpu-emulation=true prefetch={0}},",
+        options.tensorCorePrefetch ? "true" : "false");
   pipeline += options.gpuLoops > 0
                   ? detail::gpuLoopStages(options.gpuLoops,
                                           /*mergeKernels=*/true)

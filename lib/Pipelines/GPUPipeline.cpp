@@ -28,11 +28,13 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   if (options.tensorCores)
     pipeline +=
         llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
-                      "fold-operands={1} recompute-producers={2}},"
+                      "fold-operands={1} recompute-producers={2} "
+                      "prefetch={3}},"
                       "canonicalize,",
                       options.allowTF32 ? "true" : "false",
                       options.foldOperands ? "true" : "false",
-                      options.recomputeProducers ? "true" : "false");
+                      options.recomputeProducers ? "true" : "false",
+                      options.tensorCorePrefetch ? "true" : "false");
   pipeline += detail::gpuLoopStages(options.blockSize, options.mergeKernels);
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"

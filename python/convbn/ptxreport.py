@@ -6,8 +6,12 @@ reads a module lowered by `-convbn-gpu-pipeline{format=isa}` (PTX embedded
 in `gpu.binary` ops), and for every kernel prints its tensor-core
 instructions (`mma.sync` with its shape and types, `ldmatrix`), its
 shared-memory buffers, and ptxas's resource report for sm_90 (registers,
-spills, stack, shared memory). Exit status 1 if ptxas rejects a kernel or a
-kernel spills to local memory.
+spills, stack, shared memory). For a kernel with a loop around its
+`mma.sync` instructions (the K loop of the tensor-core kernels), it also
+counts the PTX instructions of that loop's body by kind: what one K step
+issues per thread besides its tensor-core work (the gathers' index
+arithmetic, mostly). Exit status 1 if ptxas rejects a kernel or a kernel
+spills to local memory.
 """
 
 import argparse
@@ -39,6 +43,96 @@ def instructions(ptx):
     """Counts of the tensor-core instructions, by full opcode."""
     ops = re.findall(r"\b(mma\.sync\.[\w.]+|ldmatrix\.[\w.]+|wgmma\.[\w.]+)", ptx)
     return collections.Counter(ops)
+
+
+LABEL = re.compile(r"^(\$\w+):$")
+BRANCH = re.compile(r"\bbra(?:\.uni)?\s+(\$\w+)")
+
+
+def basic_blocks(ptx):
+    """The kernel's instructions by basic block, in order: [(label, [insn])]."""
+    blocks, pending = [("", [])], ""
+    for line in ptx.splitlines():
+        text = line.split("//")[0].strip()
+        label = LABEL.match(text)
+        if label:
+            blocks.append((label.group(1), []))
+        elif text in ("", "{", "}", ")") or (not pending and text.startswith(".")):
+            continue  # declarations and directives
+        else:
+            # An instruction may span lines (mma.sync's operand lists).
+            pending += " " + text
+            if pending.endswith(";"):
+                insn = pending.rstrip(";").strip()
+                blocks[-1][1].append(insn)
+                pending = ""
+                # A branch ends a block; what follows falls through to a
+                # block without a label.
+                if BRANCH.search(insn):
+                    blocks.append((f"#{len(blocks)}", []))
+    return blocks
+
+
+def mma_loop(ptx):
+    """The instructions of the largest natural loop (in PTX's control flow)
+    that contains an mma.sync, or None: a K loop's body, every path of it
+    counted once."""
+    blocks = basic_blocks(ptx)
+    names = [name for name, _ in blocks]
+    body = dict(blocks)
+    successors = {}
+    for index, (name, insns) in enumerate(blocks):
+        targets, falls = [], True
+        for insn in insns:
+            branch = BRANCH.search(insn)
+            if branch:
+                targets.append(branch.group(1))
+                falls = falls and insn.startswith("@")
+            elif insn.split()[0] in ("ret", "exit"):
+                falls = False
+        if falls and index + 1 < len(blocks):
+            targets.append(names[index + 1])
+        successors[name] = targets
+    predecessors = collections.defaultdict(list)
+    for name, targets in successors.items():
+        for target in targets:
+            predecessors[target].append(name)
+    best = None
+    for tail, targets in successors.items():
+        for head in targets:
+            # The natural loop of the edge tail -> head, if head dominates
+            # tail in the structured code the pipeline emits (the entry
+            # block is never inside a loop).
+            loop, work = {head}, [tail]
+            while work:
+                node = work.pop()
+                if node not in loop:
+                    loop.add(node)
+                    work.extend(predecessors[node])
+            if "" in loop:
+                continue
+            insns = [insn for node in names if node in loop for insn in body[node]]
+            if any(".mma.sync" in insn or insn.startswith("mma.sync") for insn in insns) and \
+                    (best is None or len(insns) > len(best)):
+                best = insns
+    return best
+
+
+def loop_profile(insns):
+    """Counts of a loop body's instructions by kind."""
+    kinds = collections.Counter()
+    for insn in insns:
+        opcode = insn.split()[1] if insn.startswith("@") else insn.split()[0]
+        if opcode.startswith(("mma.", "ldmatrix.", "wgmma.")):
+            kind = opcode.split(".")[0]
+        elif opcode.startswith(("ld.global", "ld.shared", "st.shared", "st.global")):
+            kind = ".".join(opcode.split(".")[:2])
+        elif opcode.startswith("bar."):
+            kind = "barrier"
+        else:
+            kind = "other"
+        kinds[kind] += 1
+    return kinds
 
 
 def resources(ptx_path, ptxas, chip):
@@ -96,6 +190,13 @@ def main(argv=None):
               f"spilled (stores+loads), {r['stack']} bytes stack, {r['smem']} bytes shared memory")
         for op, count in sorted(ops.items()):
             print(f"  {count:4d} x {op}")
+        loop = mma_loop(ptx)
+        if loop:
+            kinds = loop_profile(loop)
+            named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())
+                              if kind != "other")
+            print(f"  K loop: {len(loop)} PTX instructions per step ({named}, "
+                  f"{kinds['other']} other: index arithmetic, predicates, branches, moves)")
     print(f"{shown} of {len(kernels)} kernels reported, assembled by ptxas for {args.chip}")
     return status
 

@@ -162,11 +162,14 @@ def mixed_precision_cases(seed=7, per_mode=4):
 # (in, out channels, spatial, kernel, stride, padding low/high, dilation):
 # GEMM extents M = out, N = output positions, K = in * kernel window that
 # are not multiples of the tensor-core kernel's 64 x 64 x 16 tile (and one
-# that is), strided and dilated windows, asymmetric padding.
+# that is), strided and dilated windows, asymmetric padding; channels that
+# are multiples of 16 in and out ("window": K ordered window x channels,
+# forward and backward-data).
 TILE_SHAPES = (
     ("tail", 20, 70, (12, 10), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
     ("strided", 8, 64, (15, 15), (3, 3), (2, 2), ((0, 1), (2, 0)), (2, 2)),
     ("exact", 16, 128, (8, 8), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+    ("window", 32, 48, (9, 7), (3, 3), (1, 1), ((1, 1), (0, 2)), (1, 1)),
 )
 
 

@@ -441,13 +441,20 @@ def ConvBNTensorCoreConvolutions
     Operands must be f16 or bf16 (or f32, computed as TF32, with
     `allow-tf32`; one f32 and one 16-bit operand are computed as TF32 too,
     the 16-bit one widened exactly) and the accumulator f32 (f64 for the
-    partials). A block of 128 threads owns
-    a 64 x 64 output tile; per step of 16 along K it gathers the A and B
-    tiles (the im2col matrix is never materialized in global memory) into
-    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter
-    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
-    for TF32)
-    whose accumulators stay in registers across the K loop. Upstream's
+    partials). A block of 128 threads owns a 64 x 64 output tile; per step
+    of 16 along K it gathers the A and B tiles (the im2col matrix is never
+    materialized in global memory) into shared memory, and each of its 4
+    warps multiplies its 32 x 32 quarter with `vector.contract`s of mma
+    shape (16x8x16 for f16 and bf16, 16x8x8 for TF32) whose accumulators
+    stay in registers across the K loop. With `prefetch` (the default) the
+    shared tiles have two stages: each step loads the next step's elements
+    into registers before its products and stores them into the other
+    stage after them, so the gathers' global loads overlap the tensor-core
+    work and one barrier per step suffices. The gathers are straight-line
+    code (elements in the padding or beyond a tile's tail are loaded at a
+    clamped index and replaced by zero with `arith.select`), and a
+    convolution whose channels are a multiple of 16 orders K as
+    (kh, kw, c), so that a K step lies in one window offset. Upstream's
     vector-to-nvgpu conversion (`convert-vector-to-gpu{use-nvgpu=true}`)
     turns these into `nvgpu.ldmatrix` and `nvgpu.mma.sync` (tensor-core
     `mma.sync` in PTX). That conversion knows no bf16, so a bf16 kernel is
@@ -485,6 +492,13 @@ def ConvBNTensorCoreConvolutions
            "gradient) that an elementwise linalg.generic makes only for the "
            "kernel, such as the Tune fold's W * k, in the kernel's gathers: "
            "one kernel and one buffer fewer, more registers per thread">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "Two stages of shared tiles: each K step loads the next step's "
+           "tile elements into registers before its products and stores "
+           "them into the other stage after, so global loads overlap the "
+           "mma.sync work (one barrier per step); false: one stage, "
+           "gathered then multiplied (two barriers per step), for "
+           "comparison">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

@@ -49,6 +49,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
                      "checks their tiling and index arithmetic on the CPU"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tensorCorePrefetch{
+      *this, "tensor-core-prefetch",
+      llvm::cl::desc("With emulate-tensor-cores: two stages of shared tiles, "
+                     "the next K step gathered while this one is multiplied, "
+                     "as the GPU pipeline's option of that name"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("If > 0, split reductions with fewer parallel "
@@ -172,6 +178,14 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "elementwise kernel only for a convolution (the Tune "
                      "fold's W * k) in the convolution's gathers instead"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tensorCorePrefetch{
+      *this, "tensor-core-prefetch",
+      llvm::cl::desc("With tensor-cores: two stages of shared tiles, each K "
+                     "step loading the next step's tile elements into "
+                     "registers before its mma.sync work and storing them "
+                     "after (false: one stage, gather then multiply, for "
+                     "comparison)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("Split reductions with fewer parallel iterations than "

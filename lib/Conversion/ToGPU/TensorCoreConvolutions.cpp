@@ -66,7 +66,8 @@ static_assert(kTileM * kTileK % kThreads == 0 &&
                   kTileM * kTileN % kThreads == 0,
               "every thread moves the same number of elements");
 
-/// Index arithmetic on `index` values with constant operands.
+/// Index arithmetic on `index` values with constant operands, and the
+/// gathers' loads.
 struct Index {
   ImplicitLocOpBuilder &b;
   Value c(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
@@ -90,16 +91,19 @@ struct Index {
   Value load(Value buffer, ArrayRef<Value> indices) {
     return memref::LoadOp::create(b, buffer, indices);
   }
+  Value select(Value condition, Value x, Value y) {
+    return arith::SelectOp::create(b, condition, x, y);
+  }
   Value zero(Type type) {
     return arith::ConstantOp::create(b, type, b.getFloatAttr(type, 0.0));
   }
-  /// `load()` (of type `type`) where `inBounds`, zero elsewhere.
-  Value loadOrZero(Value inBounds, Type type, function_ref<Value()> load) {
-    auto ifOp = scf::IfOp::create(
-        b, inBounds,
-        [&](OpBuilder &, Location) { scf::YieldOp::create(b, load()); },
-        [&](OpBuilder &, Location) { scf::YieldOp::create(b, zero(type)); });
-    return ifOp.getResult(0);
+  /// `value` where `wanted`, zero elsewhere. The gathers load every
+  /// element, at clamped indices where it is not wanted, and then select:
+  /// straight-line code, whose index arithmetic LLVM shares between the
+  /// elements of a thread (an element's indices computed in a branch of its
+  /// own are not), and no divergent branches.
+  Value orZero(Value wanted, Value value) {
+    return select(wanted, value, zero(value.getType()));
   }
 };
 
@@ -290,10 +294,10 @@ Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
   Value inside =
       arith::AndIOp::create(ix.b, ix.lessThan(h, type.getDimSize(rank - 2)),
                             ix.lessThan(w, type.getDimSize(rank - 1)));
-  indices[rank - 2] = h;
-  indices[rank - 1] = w;
-  return ix.loadOrZero(inside, type.getElementType(),
-                       [&] { return ix.load(source, indices); });
+  // In the padding, the source's first row and column are read instead.
+  indices[rank - 2] = ix.select(inside, h, ix.c(0));
+  indices[rank - 1] = ix.select(inside, w, ix.c(0));
+  return ix.orZero(inside, ix.load(source, indices));
 }
 
 /// A GEMM operand computed only for the kernel by an elementwise
@@ -342,8 +346,9 @@ std::optional<ProducedOperand> matchProducedOperand(Value operand,
            .use_empty())
     return std::nullopt;
   for (Operation &bodyOp : generic.getBody()->without_terminator())
+    // Pure: the gather may run it on elements it then discards.
     if (bodyOp.getNumRegions() != 0 || isa<linalg::IndexOp>(bodyOp) ||
-        !isMemoryEffectFree(&bodyOp))
+        !isPure(&bodyOp))
       return std::nullopt;
   // Its inputs must still hold what the generic read, and the kernel must
   // not write them.
@@ -383,8 +388,17 @@ Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
   return mapping.lookupOrDefault(yield.getValues()[0]);
 }
 
+/// A position along K: `step`, the start of its K step (a multiple of
+/// kTileK, the same for the block's threads), plus `offset` (below kTileK).
+/// Kept apart so that an accessor can split the step's part once per step.
+struct KPosition {
+  Value step, offset;
+  Value linear(Index &ix) const { return ix.add(step, offset); }
+};
+
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
-/// The accessors get in-range indices (the kernel pads with zeros).
+/// The accessors get in-range indices (the kernel pads with zeros) and
+/// load unconditionally.
 struct Gemm {
   int64_t z = 1, m = 0, n = 0, k = 0;
   Type operandType; // f32 (as TF32), f16 or bf16
@@ -392,7 +406,9 @@ struct Gemm {
   /// that way, so that neighbouring threads read neighbouring addresses.
   /// A is always gathered along k, out always written along n.
   bool bAlongK = false;
-  std::function<Value(Index &, Value z, Value m, Value k)> loadA, loadB;
+  std::function<Value(Index &, Value z, Value row, KPosition k)> loadA, loadB;
+  /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw).
+  bool windowOuter = false;
   /// Indices of out(z, m, n) in `output` (f32 or f64 elements).
   std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
       outIndices;
@@ -472,7 +488,12 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 }
 
 /// The forward (and backward-data) convolution, one GEMM per image:
-/// M = filters, N = output positions (oh, ow), K = (c, kh, kw).
+/// M = filters, N = output positions (oh, ow), K = (c, kh, kw), or
+/// (kh, kw, c) when the channels are a multiple of kTileK: a K step then
+/// lies within one window offset (kh, kw), which each thread splits from
+/// the step once, and its elements differ only in the channel, so the
+/// gather's window arithmetic and bounds checks are one per step instead
+/// of one per element.
 FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
                                    bool allowTF32, bool foldPadding,
                                    bool recomputeProducers, std::string &why) {
@@ -500,23 +521,33 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.z = out.getDimSize(0);
   g.m = out.getDimSize(1);
   g.n = out.getDimSize(2) * ow;
-  g.k = in.getDimSize(1) * kh * kw;
+  int64_t channels = in.getDimSize(1);
+  g.k = channels * kh * kw;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
+  g.windowOuter = kh * kw > 1 && channels % kTileK == 0;
+  bool windowOuter = g.windowOuter;
+  auto split = [=](Index &ix, KPosition k) -> WindowIndex {
+    if (!windowOuter)
+      return splitWindow(ix, k.linear(ix), kh, kw);
+    Value offset = ix.div(k.step, channels);
+    return {ix.add(ix.rem(k.step, channels), k.offset), ix.div(offset, kw),
+            ix.rem(offset, kw)};
+  };
   if (recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
   std::optional<ProducedOperand> producedA = g.producedA;
-  g.loadA = [=](Index &ix, Value, Value f, Value k) {
-    WindowIndex w = splitWindow(ix, k, kh, kw);
+  g.loadA = [=](Index &ix, Value, Value f, KPosition k) {
+    WindowIndex w = split(ix, k);
     SmallVector<Value> at = {f, w.c, w.kh, w.kw};
     return producedA ? producedA->load(ix, at) : ix.load(weights, at);
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, conv);
   std::optional<PaddedCopy> padded = g.padded;
-  g.loadB = [=](Index &ix, Value image, Value p, Value k) {
-    WindowIndex w = splitWindow(ix, k, kh, kw);
+  g.loadB = [=](Index &ix, Value image, Value p, KPosition k) {
+    WindowIndex w = split(ix, k);
     SmallVector<Value> at = {image, w.c,
                              ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
                              ix.window(ix.rem(p, ow), s[1], w.kw, d[1])};
@@ -589,7 +620,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   if (recomputeProducers)
     g.producedA = matchProducedOperand(gradient, op);
   std::optional<ProducedOperand> producedA = g.producedA;
-  g.loadA = [=](Index &ix, Value chunk, Value f, Value k) {
+  g.loadA = [=](Index &ix, Value chunk, Value f, KPosition position) {
+    Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
@@ -598,7 +630,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   if (foldPadding)
     g.padded = matchPaddedCopy(input, op);
   std::optional<PaddedCopy> padded = g.padded;
-  g.loadB = [=](Index &ix, Value chunk, Value cw, Value k) {
+  g.loadB = [=](Index &ix, Value chunk, Value cw, KPosition position) {
+    Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
     WindowIndex w = splitWindow(ix, cw, kh, kw);
     SmallVector<Value> at = lead0(ix, chunk);
@@ -681,8 +714,13 @@ Operation *foldInitializer(Operation *op, Gemm &g) {
 /// Emits the kernel that computes `g`.
 class KernelBuilder {
 public:
-  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g)
-      : b(b), ix{b}, g(g), tileType(g.operandType) {}
+  /// `prefetch`: two stages of shared tiles, the next K step's gathers
+  /// loaded into registers before the warps' products and stored into the
+  /// other stage after them (one barrier per K step); otherwise one stage,
+  /// gathered and then multiplied (two barriers per K step).
+  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, bool prefetch)
+      : b(b), ix{b}, g(g), tileType(g.operandType),
+        stages(prefetch ? 2 : 1) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
@@ -698,24 +736,34 @@ private:
   Value offset(Value base, int64_t by);
   /// Where the warp of thread `tid` starts in the block's tile.
   WarpOffsets warpOffsets(Value tid);
+  /// The stage of the shared tiles that the K step at `k0` reads.
+  Value stageOf(Value k0);
+  /// The stage that the K step at `k0` fills for the next one.
+  Value nextStageOf(Value k0);
   SmallVector<Value> zeroAccumulators();
-  /// One step of kTileK: the warp's mma-shaped contractions.
+  /// One step of kTileK: the warp's mma-shaped contractions on `stage`.
   /// `widen`: extend 16-bit operands to f32 first (exact), for CPU
   /// lowerings of vector.contract that take one element type only.
-  SmallVector<Value> warpProducts(Value sharedA, Value sharedB,
+  SmallVector<Value> warpProducts(Value sharedA, Value sharedB, Value stage,
                                   WarpOffsets warp, ValueRange accs,
                                   bool widen = false);
   void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs);
-  /// Types of the A, B and output tiles in memory space `space`.
+  /// Types of the A, B and output tiles in memory space `space`; A and B
+  /// have `stages` stages (their leading dimension).
   std::array<MemRefType, 3> sharedTypes(Attribute space);
-  /// for (i = 0; i < count; ++i) body(tid + i * kThreads): the block's
-  /// threads sweep `count * kThreads` elements, neighbours on neighbours.
-  void forEachElement(int64_t count, Value tid, function_ref<void(Value)> body);
-  /// `load()` where `inBounds`, zero elsewhere.
-  Value guardedLoad(Value inBounds, function_ref<Value()> load);
-  /// The block's A and B tiles at (m0, k0) and (n0, k0) into shared memory.
-  void loadTiles(Value sharedA, Value sharedB, Value tid, Value z, Value m0,
-                 Value n0, Value k0);
+  /// The row and k, in an operand tile of `rows` rows, of the element that
+  /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
+  /// tile along k (`alongK`) or along its rows, neighbours on neighbours.
+  std::pair<Value, Value> tileElement(Value tid, int64_t turn, int64_t rows,
+                                      bool alongK);
+  /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
+  /// (n0, k0), read from global memory (zero outside the GEMM): values, to
+  /// be kept in registers until storeTiles().
+  SmallVector<Value> gatherTiles(Value tid, Value z, Value m0, Value n0,
+                                 Value k0);
+  /// Stores what gatherTiles() read into stage `stage` of the shared tiles.
+  void storeTiles(ArrayRef<Value> gathered, Value sharedA, Value sharedB,
+                  Value stage, Value tid);
   /// The block's output tile at (m0, n0), added to the output buffer.
   void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0);
 
@@ -726,67 +774,103 @@ private:
   /// contractions: the operand type, except while upstream's conversion
   /// runs on a bf16 kernel (see build()).
   Type tileType;
+  /// Stages of the shared A and B tiles: 2 with prefetch, else 1.
+  int64_t stages;
 };
 
-void KernelBuilder::forEachElement(int64_t count, Value tid,
-                                   function_ref<void(Value)> body) {
-  auto loop = scf::ForOp::create(b, ix.c(0), ix.c(count), ix.c(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  body(ix.add(tid, ix.mul(loop.getInductionVar(), kThreads)));
+/// Elements of the A and B tiles that each thread moves per K step.
+constexpr int64_t kTurnsA = kTileM * kTileK / kThreads;
+constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
+
+std::pair<Value, Value> KernelBuilder::tileElement(Value tid, int64_t turn,
+                                                   int64_t rows, bool alongK) {
+  // Element tid + turn * kThreads of the sweep. kThreads being a multiple
+  // of kTileK and of the rows, a turn moves it by a constant: the thread's
+  // elements lie at constant offsets from its first, which LLVM folds into
+  // the addresses' immediates.
+  static_assert(kThreads % kTileK == 0 && kThreads % kTileM == 0 &&
+                    kThreads % kTileN == 0,
+                "a turn moves a thread by whole rows or whole k columns");
+  if (alongK)
+    return {ix.add(ix.div(tid, kTileK), ix.c(turn * (kThreads / kTileK))),
+            ix.rem(tid, kTileK)};
+  return {ix.rem(tid, rows),
+          ix.add(ix.div(tid, rows), ix.c(turn * (kThreads / rows)))};
 }
 
-Value KernelBuilder::guardedLoad(Value inBounds, function_ref<Value()> load) {
-  Type type = g.operandType;
-  return ix.loadOrZero(inBounds, type, [&]() -> Value {
-    // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
-    Value v = load();
-    if (v.getType() != type)
-      v = arith::ExtFOp::create(b, type, v);
-    return v;
-  });
-}
-
-void KernelBuilder::loadTiles(Value sharedA, Value sharedB, Value tid, Value z,
-                              Value m0, Value n0, Value k0) {
+SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
+                                              Value n0, Value k0) {
+  SmallVector<Value> gathered;
   auto gather =
-      [&](int64_t rows, Value row0, int64_t rowExtent, bool alongK,
-          Value shared,
-          const std::function<Value(Index &, Value, Value, Value)> &load) {
-        forEachElement(rows * kTileK / kThreads, tid, [&](Value e) {
-          Value row = alongK ? ix.div(e, kTileK) : ix.rem(e, rows);
-          Value k = alongK ? ix.rem(e, kTileK) : ix.div(e, rows);
-          Value rowG = ix.add(row0, row), kG = ix.add(k0, k);
-          Value ok = arith::AndIOp::create(b, ix.lessThan(rowG, rowExtent),
-                                           ix.lessThan(kG, g.k));
-          Value v = guardedLoad(ok, [&] { return load(ix, z, rowG, kG); });
-          memref::StoreOp::create(b, v, shared, ValueRange{row, k});
-        });
+      [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
+          bool alongK,
+          const std::function<Value(Index &, Value, Value, KPosition)>
+              &load) {
+        for (int64_t turn = 0; turn < turns; ++turn) {
+          auto [row, k] = tileElement(tid, turn, rows, alongK);
+          KPosition kG{k0, k};
+          Value rowG = ix.add(row0, row);
+          // Outside the GEMM (only where a tile overhangs its extent), the
+          // element is loaded at row 0 or at the step's first k (both
+          // inside) and replaced by zero.
+          Value ok;
+          auto clamp = [&](Value inside, Value &index) {
+            ok = ok ? Value(arith::AndIOp::create(b, ok, inside)) : inside;
+            index = ix.select(inside, index, ix.c(0));
+          };
+          if (rowExtent % rows != 0)
+            clamp(ix.lessThan(rowG, rowExtent), rowG);
+          if (g.k % kTileK != 0)
+            clamp(ix.lessThan(kG.linear(ix), g.k), kG.offset);
+          Value value = load(ix, z, rowG, kG);
+          // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
+          if (value.getType() != g.operandType)
+            value = arith::ExtFOp::create(b, g.operandType, value);
+          gathered.push_back(ok ? ix.orZero(ok, value) : value);
+        }
       };
-  gather(kTileM, m0, g.m, /*alongK=*/true, sharedA, g.loadA);
-  gather(kTileN, n0, g.n, g.bAlongK, sharedB, g.loadB);
+  gather(kTileM, kTurnsA, m0, g.m, /*alongK=*/true, g.loadA);
+  gather(kTileN, kTurnsB, n0, g.n, g.bAlongK, g.loadB);
+  return gathered;
+}
+
+void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
+                               Value sharedB, Value stage, Value tid) {
+  auto store = [&](int64_t rows, bool alongK, Value shared,
+                   ArrayRef<Value> values) {
+    for (auto [turn, value] : llvm::enumerate(values)) {
+      auto [row, k] = tileElement(tid, turn, rows, alongK);
+      memref::StoreOp::create(b, value, shared, ValueRange{stage, row, k});
+    }
+  };
+  store(kTileM, /*alongK=*/true, sharedA, gathered.take_front(kTurnsA));
+  store(kTileN, g.bAlongK, sharedB, gathered.drop_front(kTurnsA));
 }
 
 void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
                                     Value n0) {
   Type outType = getElementTypeOrSelf(g.output.getType());
-  forEachElement(kTileM * kTileN / kThreads, tid, [&](Value e) {
-    Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
-    Value mG = ix.add(m0, m), nG = ix.add(n0, n);
-    Value ok =
-        arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
-    scf::IfOp::create(b, ok, [&](OpBuilder &, Location) {
-      SmallVector<Value> at = g.outIndices(ix, z, mG, nG);
-      Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
-      if (tile.getType() != outType)
-        tile = arith::ExtFOp::create(b, outType, tile);
-      Value initial = g.initialValue
-                          ? (*g.initialValue)(ix, at)
-                          : Value(memref::LoadOp::create(b, g.output, at));
-      Value sum = initial ? arith::AddFOp::create(b, initial, tile) : tile;
-      memref::StoreOp::create(b, sum, g.output, at);
-      scf::YieldOp::create(b);
-    });
+  auto loop = scf::ForOp::create(b, ix.c(0), ix.c(kTileM * kTileN / kThreads),
+                                 ix.c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  // The block's threads sweep the tile along n, neighbours on neighbours.
+  Value e = ix.add(tid, ix.mul(loop.getInductionVar(), kThreads));
+  Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
+  Value mG = ix.add(m0, m), nG = ix.add(n0, n);
+  Value ok =
+      arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
+  scf::IfOp::create(b, ok, [&](OpBuilder &, Location) {
+    SmallVector<Value> at = g.outIndices(ix, z, mG, nG);
+    Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
+    if (tile.getType() != outType)
+      tile = arith::ExtFOp::create(b, outType, tile);
+    Value initial = g.initialValue
+                        ? (*g.initialValue)(ix, at)
+                        : Value(memref::LoadOp::create(b, g.output, at));
+    Value sum = initial ? arith::AddFOp::create(b, initial, tile) : tile;
+    memref::StoreOp::create(b, sum, g.output, at);
+    scf::YieldOp::create(b);
   });
 }
 
@@ -810,6 +894,20 @@ Value KernelBuilder::offset(Value base, int64_t by) {
   return apply(t + by, base);
 }
 
+Value KernelBuilder::stageOf(Value k0) {
+  if (stages == 1)
+    return ix.c(0);
+  AffineExpr k;
+  bindDims(b.getContext(), k);
+  return apply(k.floorDiv(kTileK) % stages, k0);
+}
+
+Value KernelBuilder::nextStageOf(Value k0) {
+  AffineExpr k;
+  bindDims(b.getContext(), k);
+  return apply((k.floorDiv(kTileK) + 1) % stages, k0);
+}
+
 SmallVector<Value> KernelBuilder::zeroAccumulators() {
   auto accType = VectorType::get({kMmaM, kMmaN}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
@@ -818,7 +916,7 @@ SmallVector<Value> KernelBuilder::zeroAccumulators() {
 }
 
 SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
-                                               WarpOffsets warp,
+                                               Value stage, WarpOffsets warp,
                                                ValueRange accs, bool widen) {
   MLIRContext *ctx = b.getContext();
   int64_t mmaK = g.mmaK();
@@ -839,11 +937,13 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
     SmallVector<Value> as, bs;
     for (int64_t ti = 0; ti < kTilesM; ++ti)
       as.push_back(vector::TransferReadOp::create(
-          b, aType, sharedA, ValueRange{offset(warp.m, ti * kMmaM), ix.c(kk)},
+          b, aType, sharedA,
+          ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)},
           padding, inBounds));
     for (int64_t tj = 0; tj < kTilesN; ++tj)
       bs.push_back(vector::TransferReadOp::create(
-          b, bType, sharedB, ValueRange{offset(warp.n, tj * kMmaN), ix.c(kk)},
+          b, bType, sharedB,
+          ValueRange{stage, offset(warp.n, tj * kMmaN), ix.c(kk)},
           padding, inBounds));
     if (widen && !tileType.isF32()) {
       auto extend = [&](Value v) -> Value {
@@ -877,13 +977,12 @@ void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
 }
 
 std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
-  auto type = [&](int64_t rows, int64_t cols, Type element) {
-    return MemRefType::get({rows, cols}, element, MemRefLayoutAttrInterface(),
-                           space);
+  auto type = [&](ArrayRef<int64_t> shape, Type element) {
+    return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
   };
-  return {type(kTileM, kTileK + kRowPad, tileType),
-          type(kTileN, kTileK + kRowPad, tileType),
-          type(kTileM, kTileN, b.getF32Type())};
+  return {type({stages, kTileM, kTileK + kRowPad}, tileType),
+          type({stages, kTileN, kTileK + kRowPad}, tileType),
+          type({kTileM, kTileN}, b.getF32Type())};
 }
 
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -936,14 +1035,21 @@ LogicalResult KernelBuilder::build() {
   // Phase 1: the warps' part, vector ops only (offsets as affine.apply).
   // The upstream conversion treats every scalar elementwise op it finds
   // (index arithmetic included) as a candidate and fails on it, so it runs
-  // on this skeleton before the gathers and the epilogue are added.
+  // on this skeleton before the gathers and the epilogue are added. With
+  // one stage, each K step is: gathers, barrier, products, barrier. With
+  // two, the first step's gathers go before a barrier ahead of the loop,
+  // and each step loads the next step's tile elements, multiplies its own
+  // stage, stores what it loaded into the other stage, then waits once.
   WarpOffsets warp = warpOffsets(tid);
+  if (stages > 1)
+    gpu::BarrierOp::create(b);
   auto kLoop = scf::ForOp::create(
       b, ix.c(0), ix.c(g.k), ix.c(kTileK), zeroAccumulators(),
-      [&](OpBuilder &, Location, Value, ValueRange accs) {
-        // The gathers go before this barrier (phase 3).
-        gpu::BarrierOp::create(b);
-        SmallVector<Value> next = warpProducts(sharedA, sharedB, warp, accs);
+      [&](OpBuilder &, Location, Value k0, ValueRange accs) {
+        if (stages == 1)
+          gpu::BarrierOp::create(b);
+        SmallVector<Value> next =
+            warpProducts(sharedA, sharedB, stageOf(k0), warp, accs);
         gpu::BarrierOp::create(b);
         scf::YieldOp::create(b, next);
       });
@@ -987,25 +1093,34 @@ LogicalResult KernelBuilder::build() {
     tileType = g.operandType;
   }
 
-  // Phase 3: the block's gathers into shared memory, before the first
-  // barrier (in the K loop, or in the launch where a one-trip loop was
-  // folded), then the epilogue.
-  gpu::BarrierOp first;
-  launch.walk([&](gpu::BarrierOp barrier) {
-    first = barrier;
-    return WalkResult::interrupt();
-  });
-  if (!first || first == epilogueBarrier)
+  // Phase 3: the block's gathers into shared memory before the first
+  // barrier (in the K loop with one stage, or ahead of it with two; in the
+  // launch where a one-trip loop was folded), the prefetch of the next
+  // step around the products of a K loop with two stages, then the
+  // epilogue.
+  SmallVector<gpu::BarrierOp> barriers;
+  launch.walk([&](gpu::BarrierOp barrier) { barriers.push_back(barrier); });
+  if (barriers.size() != 3 || barriers.back() != epilogueBarrier)
     return failure();
-  auto kLoopNow = dyn_cast<scf::ForOp>(first->getParentOp());
-  b.setInsertionPoint(first);
-  Value z = block.z;
-  loadTiles(sharedA, sharedB, tid, z, ix.mul(block.y, kTileM),
-            ix.mul(block.x, kTileN),
-            kLoopNow ? kLoopNow.getInductionVar() : ix.c(0));
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value z = block.z, m0 = ix.mul(block.y, kTileM);
+  Value n0 = ix.mul(block.x, kTileN);
+  auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
+  b.setInsertionPoint(barriers[0]);
+  Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
+  storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, ix.c(0), tid);
+  if (stages > 1) {
+    if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
+      b.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      SmallVector<Value> next =
+          gatherTiles(tid, z, m0, n0, offset(k, kTileK));
+      b.setInsertionPoint(barriers[1]);
+      storeTiles(next, sharedA, sharedB, nextStageOf(k), tid);
+    }
+  }
   b.setInsertionPointAfter(epilogueBarrier);
-  storeOutputTile(sharedC, tid, z, ix.mul(block.y, kTileM),
-                  ix.mul(block.x, kTileN));
+  storeOutputTile(sharedC, tid, z, m0, n0);
   return success();
 }
 
@@ -1051,20 +1166,32 @@ void KernelBuilder::buildEmulation() {
                                ValueRange{arith::ConstantOp::create(
                                    b, f32, b.getF32FloatAttr(0.0f))},
                                ValueRange{accBuffer});
+        auto gatherInto = [&](Value k0, Value stage) {
+          loop(kThreads, [&](Value tid) {
+            storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB,
+                       stage, tid);
+          });
+        };
+        // With two stages, the first step's tiles are gathered ahead.
+        if (stages > 1)
+          gatherInto(ix.c(0), ix.c(0));
         scf::ForOp::create(
             b, ix.c(0), ix.c(g.k), ix.c(kTileK), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
-              loop(kThreads, [&](Value tid) {
-                loadTiles(sharedA, sharedB, tid, z, m0, n0, k0);
-              });
+              if (stages == 1)
+                gatherInto(k0, ix.c(0));
               loop(warps, [&](Value w) {
                 SmallVector<Value> next = warpProducts(
-                    sharedA, sharedB, warpOffsets(ix.mul(w, kWarpSize)),
-                    accumulatorsOf(w), /*widen=*/true);
+                    sharedA, sharedB, stageOf(k0),
+                    warpOffsets(ix.mul(w, kWarpSize)), accumulatorsOf(w),
+                    /*widen=*/true);
                 for (auto [t, acc] : llvm::enumerate(next))
                   vector::TransferWriteOp::create(
                       b, acc, accBuffer, accumulatorAt(w, t), inBounds);
               });
+              // The next step's tiles, into the stage this one did not read.
+              if (stages > 1)
+                gatherInto(offset(k0, kTileK), nextStageOf(k0));
               scf::YieldOp::create(b);
             });
         loop(warps, [&](Value w) {
@@ -1127,7 +1254,7 @@ struct ConvBNTensorCoreConvolutionsPass
       if (foldOperands)
         initializer = foldInitializer(op, *gemm);
       ImplicitLocOpBuilder b(op->getLoc(), op);
-      KernelBuilder kernel(b, *gemm);
+      KernelBuilder kernel(b, *gemm, prefetch);
       if (cpuEmulation) {
         kernel.buildEmulation();
       } else if (failed(kernel.build())) {
@@ -1143,6 +1270,8 @@ struct ConvBNTensorCoreConvolutionsPass
             << gemm->kind << " as an implicit GEMM on tensor cores ("
             << gemm->operandType << ", M=" << gemm->m << " N=" << gemm->n
             << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
+        if (gemm->windowOuter)
+          remark << "; K ordered as window x channels";
         if (initializer)
           remark << "; the output's initialization (" << initializer->getName()
                  << ") folded into the epilogue";

@@ -4,30 +4,54 @@
 // RUN: convbn-opt %s -split-input-file -convbn-gpu-pipeline="tensor-cores=true" | FileCheck %s --check-prefix=PIPE
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="fold-operands=false" | FileCheck %s --check-prefix=NOFOLD
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="recompute-producers=true" | FileCheck %s --check-prefix=RECOMPUTE
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="prefetch=false" | FileCheck %s --check-prefix=NOPREFETCH
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
-// filter tiles, images), 128 threads, three shared-memory tiles; the
-// filter and im2col tiles are gathered by the block, then read by each warp
-// with ldmatrix; 2 x 4 accumulators per warp are carried by the K loop.
+// filter tiles, images), 128 threads, three shared-memory tiles, the
+// filter and im2col ones in two stages; the first K step's tiles are
+// gathered by the block ahead of the K loop. Each step loads the next
+// step's elements, multiplies its own stage (ldmatrix, mma.sync; 2 x 4
+// accumulators per warp carried by the loop), stores what it loaded into
+// the other stage and waits once. With prefetch=false, one stage: gather,
+// barrier, multiply, barrier.
 
 // CHECK-LABEL: func @f32_tf32
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
-//  CHECK-SAME: workgroup({{.*}} : memref<64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
-//       CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+//  CHECK-SAME: workgroup({{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
 //       CHECK: memref.load %arg1
 //       CHECK: memref.load %arg0
+//       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x24xf32, #gpu.address_space<workgroup>>
 //       CHECK: gpu.barrier
-//       CHECK: nvgpu.ldmatrix
-//       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
-//       CHECK: gpu.barrier
+//       CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+//       CHECK:   memref.load %arg1
+//       CHECK:   memref.load %arg0
+//       CHECK:   %[[STAGE:.*]] = affine.apply #{{.*}}(%[[K]])
+//       CHECK:   nvgpu.ldmatrix %{{.*}}[%[[STAGE]], {{.*}}, {{.*}}]
+//       CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
+//       CHECK:   %[[NEXT:.*]] = affine.apply #{{.*}}(%[[K]])
+//       CHECK:   memref.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] : memref<2x64x24xf32, #gpu.address_space<workgroup>>
+//       CHECK:   gpu.barrier
+//   CHECK-NOT:   gpu.barrier
+//       CHECK:   scf.yield
 //       CHECK: gpu.barrier
 //       CHECK: arith.addf
 //       CHECK: memref.store {{.*}}, %arg2
 //   CHECK-NOT: linalg.conv_2d_nchw_fchw
+// NOPREFETCH-LABEL: func @f32_tf32
+//       NOPREFETCH: workgroup({{.*}} : memref<1x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<1x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+//   NOPREFETCH-NOT: gpu.barrier
+//       NOPREFETCH: scf.for
+//       NOPREFETCH:   memref.load %arg1
+//       NOPREFETCH:   memref.load %arg0
+//       NOPREFETCH:   gpu.barrier
+//       NOPREFETCH:   nvgpu.mma.sync
+//       NOPREFETCH:   gpu.barrier
+//       NOPREFETCH:   scf.yield
+//       NOPREFETCH: gpu.barrier
 // NOTF32: :[[@LINE+10]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 operands and allow-tf32=false
 // EMU-LABEL: func @f32_tf32
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<64x24xf32>
+//       EMU: memref.alloc() : memref<2x64x24xf32>
 //       EMU: vector.contract
 //   EMU-NOT: nvgpu
 // PIPE-LABEL: llvm.func @f32_tf32
@@ -60,17 +84,16 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // bf16 operands, f32 accumulator: built as f16 (upstream's fragment helpers
 // know no bf16), then the shared tiles and ldmatrix results retyped; the
 // pipeline's -convbn-lower-bf16-mma-sync makes NVVM's bf16 mma.sync. K is
-// one tile here: the gathers precede the one barrier of the folded K loop.
+// one tile here: the gathers precede the barrier ahead of the folded K loop.
 
 // CHECK-LABEL: func @bf16
-//       CHECK: workgroup({{.*}} : memref<64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+//       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
 //   CHECK-NOT: scf.for {{.*}} iter_args
 //       CHECK: memref.load %arg1{{.*}} : memref<32x16x1x1xbf16>
-//       CHECK: memref.store {{.*}} : memref<64x24xbf16, #gpu.address_space<workgroup>>
 //       CHECK: memref.load %arg0{{.*}} : memref<1x16x8x8xbf16>
-//       CHECK: memref.store {{.*}} : memref<64x24xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.store {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>
 //       CHECK: gpu.barrier
-//       CHECK: nvgpu.ldmatrix {{.*}} : memref<64x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+//       CHECK: nvgpu.ldmatrix {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 //       CHECK: gpu.barrier
 //       CHECK: gpu.barrier
@@ -182,7 +205,7 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 // (exactly) as it is gathered. f16 against bf16 is left alone.
 
 // CHECK-LABEL: func @mixed
-//       CHECK: workgroup({{.*}} : memref<64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x24xf32, #gpu.address_space<workgroup>>
+//       CHECK: workgroup({{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>
 //       CHECK: %[[W:.*]] = memref.load %arg1{{.*}} : memref<16x32x3x3xbf16>
 //  CHECK-NEXT: arith.extf %[[W]] : bf16 to f32
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
@@ -191,7 +214,7 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 //       EMU: arith.extf {{.*}} : bf16 to f32
 func.func @mixed(%g: memref<2x32x10x10xf32>, %w: memref<16x32x3x3xbf16>, %dx: memref<2x16x8x8xf32>,
                  %x16: memref<1x16x8x8xf16>, %wb: memref<32x16x1x1xbf16>, %o: memref<1x32x8x8xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=16 N=64 K=288, 2 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=16 N=64 K=288, 2 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%g, %w : memref<2x32x10x10xf32>, memref<16x32x3x3xbf16>) outs(%dx : memref<2x16x8x8xf32>)
   // expected-remark @+1 {{left as a loop nest: operands of different types other than f32 and f16/bf16}}
@@ -309,8 +332,8 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
 
 // A zero-padded copy of the input (what bufferization leaves of
 // tensor.pad: an alloc set to zero, the input copied into a window of it)
-// is not read: the kernel reads the unpadded input and yields zero outside
-// it, and the alloc, its zero fill and its copy go away (its dealloc too,
+// is not read: the kernel reads the unpadded input (at clamped indices)
+// and selects zero outside it, and the alloc, its zero fill and its copy go away (its dealloc too,
 // in the pipeline; test/Conversion/ToGPU/tensor-core-ptx.test). Through an
 // expand_shape too (the backward-filter reduction's view of the batch).
 
@@ -320,9 +343,13 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
 //       CHECK: gpu.launch
 //       CHECK: %[[H:.*]] = arith.subi %{{.*}}, %c1
 //       CHECK: %[[W:.*]] = arith.subi %{{.*}}, %c2
-//       CHECK: arith.cmpi ult, %[[H]], %c12
-//       CHECK: arith.cmpi ult, %[[W]], %c10
-//       CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %[[H]], %[[W]]] : memref<2x20x12x10xf32>
+//       CHECK: %[[HIN:.*]] = arith.cmpi ult, %[[H]], %c12
+//       CHECK: %[[WIN:.*]] = arith.cmpi ult, %[[W]], %c10
+//       CHECK: %[[IN:.*]] = arith.andi %[[HIN]], %[[WIN]]
+//       CHECK: %[[HC:.*]] = arith.select %[[IN]], %[[H]], %c0
+//       CHECK: %[[WC:.*]] = arith.select %[[IN]], %[[W]], %c0
+//       CHECK: %[[X:.*]] = memref.load %arg0[%{{.*}}, %{{.*}}, %[[HC]], %[[WC]]] : memref<2x20x12x10xf32>
+//       CHECK: arith.select %[[IN]], %[[X]], %cst
 // NOFOLD-LABEL: func @fold_padding
 //       NOFOLD: memref.copy %arg0
 //       NOFOLD: gpu.launch
@@ -438,7 +465,7 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
 //       RECOMPUTE: %[[W:.*]] = memref.load %arg1[{{.*}}] : memref<64x8x3x3xf16>
 //       RECOMPUTE: %[[K:.*]] = memref.load %arg2[{{.*}}] : memref<64xf16>
 //       RECOMPUTE: %[[P:.*]] = arith.mulf %[[W]], %[[K]] : f16
-//       RECOMPUTE: scf.yield %[[P]] : f16
+//       RECOMPUTE: arith.select %{{.*}}, %[[P]], %{{.*}} : f16
 func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %k: memref<64xf16>, %o: memref<1x64x6x6xf32>) {
   %folded = memref.alloc() : memref<64x8x3x3xf16>
   linalg.generic {indexing_maps = [#w4, #k4, #w4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
