@@ -74,9 +74,10 @@ def basic_blocks(ptx):
 
 
 def mma_loop(ptx):
-    """The instructions of the largest natural loop (in PTX's control flow)
-    that contains an mma.sync, or None: a K loop's body, every path of it
-    counted once."""
+    """(instructions, inner) of the largest natural loop (in PTX's control
+    flow) that contains an mma.sync, or None: a K loop's body, every path
+    of it counted once; `inner`: whether it contains a loop of its own,
+    whose body is then counted once too, not once per iteration."""
     blocks = basic_blocks(ptx)
     names = [name for name, _ in blocks]
     body = dict(blocks)
@@ -97,7 +98,7 @@ def mma_loop(ptx):
     for name, targets in successors.items():
         for target in targets:
             predecessors[target].append(name)
-    best = None
+    loops = []
     for tail, targets in successors.items():
         for head in targets:
             # The natural loop of the edge tail -> head, if head dominates
@@ -109,12 +110,15 @@ def mma_loop(ptx):
                 if node not in loop:
                     loop.add(node)
                     work.extend(predecessors[node])
-            if "" in loop:
-                continue
-            insns = [insn for node in names if node in loop for insn in body[node]]
-            if any(".mma.sync" in insn or insn.startswith("mma.sync") for insn in insns) and \
-                    (best is None or len(insns) > len(best)):
-                best = insns
+            if "" not in loop:
+                loops.append((head, loop))
+    best = None
+    for head, loop in loops:
+        insns = [insn for node in names if node in loop for insn in body[node]]
+        if any(insn.startswith("mma.sync") for insn in insns) and \
+                (best is None or len(insns) > len(best[0])):
+            inner = any(other != head and other in loop for other, _ in loops)
+            best = (insns, inner)
     return best
 
 
@@ -190,12 +194,14 @@ def main(argv=None):
               f"spilled (stores+loads), {r['stack']} bytes stack, {r['smem']} bytes shared memory")
         for op, count in sorted(ops.items()):
             print(f"  {count:4d} x {op}")
-        loop = mma_loop(ptx)
-        if loop:
+        found = mma_loop(ptx)
+        if found:
+            loop, inner = found
             kinds = loop_profile(loop)
             named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())
                               if kind != "other")
-            print(f"  K loop: {len(loop)} PTX instructions per step ({named}, "
+            per = "in its body, an inner loop's counted once" if inner else "per step"
+            print(f"  K loop: {len(loop)} PTX instructions {per} ({named}, "
                   f"{kinds['other']} other: index arithmetic, predicates, branches, moves)")
     print(f"{shown} of {len(kernels)} kernels reported, assembled by ptxas for {args.chip}")
     return status
