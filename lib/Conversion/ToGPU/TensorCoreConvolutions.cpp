@@ -740,6 +740,10 @@ private:
   Value stageOf(Value k0);
   /// The stage that the K step at `k0` fills for the next one.
   Value nextStageOf(Value k0);
+  /// Where the K step after the one at `k0` starts; the last step's own
+  /// start for the last step (whose prefetch is then unused, but reads
+  /// inside the operands).
+  Value nextStep(Value k0);
   SmallVector<Value> zeroAccumulators();
   /// One step of kTileK: the warp's mma-shaped contractions on `stage`.
   /// `widen`: extend 16-bit operands to f32 first (exact), for CPU
@@ -900,6 +904,11 @@ Value KernelBuilder::stageOf(Value k0) {
   AffineExpr k;
   bindDims(b.getContext(), k);
   return apply(k.floorDiv(kTileK) % stages, k0);
+}
+
+Value KernelBuilder::nextStep(Value k0) {
+  return arith::MinUIOp::create(b, offset(k0, kTileK),
+                                ix.c((g.k - 1) / kTileK * kTileK));
 }
 
 Value KernelBuilder::nextStageOf(Value k0) {
@@ -1114,7 +1123,7 @@ LogicalResult KernelBuilder::build() {
       b.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
       SmallVector<Value> next =
-          gatherTiles(tid, z, m0, n0, offset(k, kTileK));
+          gatherTiles(tid, z, m0, n0, nextStep(k));
       b.setInsertionPoint(barriers[1]);
       storeTiles(next, sharedA, sharedB, nextStageOf(k), tid);
     }
@@ -1191,7 +1200,7 @@ void KernelBuilder::buildEmulation() {
               });
               // The next step's tiles, into the stage this one did not read.
               if (stages > 1)
-                gatherInto(offset(k0, kTileK), nextStageOf(k0));
+                gatherInto(nextStep(k0), nextStageOf(k0));
               scf::YieldOp::create(b);
             });
         loop(warps, [&](Value w) {
