@@ -719,8 +719,7 @@ public:
   /// other stage after them (one barrier per K step); otherwise one stage,
   /// gathered and then multiplied (two barriers per K step).
   KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, bool prefetch)
-      : b(b), ix{b}, g(g), tileType(g.operandType),
-        stages(prefetch ? 2 : 1) {}
+      : b(b), ix{b}, g(g), tileType(g.operandType), stages(prefetch ? 2 : 1) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
@@ -808,8 +807,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
   auto gather =
       [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
           bool alongK,
-          const std::function<Value(Index &, Value, Value, KPosition)>
-              &load) {
+          const std::function<Value(Index &, Value, Value, KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
           auto [row, k] = tileElement(tid, turn, rows, alongK);
           KPosition kG{k0, k};
@@ -854,8 +852,8 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
 void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
                                     Value n0) {
   Type outType = getElementTypeOrSelf(g.output.getType());
-  auto loop = scf::ForOp::create(b, ix.c(0), ix.c(kTileM * kTileN / kThreads),
-                                 ix.c(1));
+  auto loop =
+      scf::ForOp::create(b, ix.c(0), ix.c(kTileM * kTileN / kThreads), ix.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   // The block's threads sweep the tile along n, neighbours on neighbours.
@@ -947,13 +945,13 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
     for (int64_t ti = 0; ti < kTilesM; ++ti)
       as.push_back(vector::TransferReadOp::create(
           b, aType, sharedA,
-          ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)},
-          padding, inBounds));
+          ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)}, padding,
+          inBounds));
     for (int64_t tj = 0; tj < kTilesN; ++tj)
       bs.push_back(vector::TransferReadOp::create(
           b, bType, sharedB,
-          ValueRange{stage, offset(warp.n, tj * kMmaN), ix.c(kk)},
-          padding, inBounds));
+          ValueRange{stage, offset(warp.n, tj * kMmaN), ix.c(kk)}, padding,
+          inBounds));
     if (widen && !tileType.isF32()) {
       auto extend = [&](Value v) -> Value {
         auto type = cast<VectorType>(v.getType()).clone(b.getF32Type());
@@ -1122,8 +1120,7 @@ LogicalResult KernelBuilder::build() {
     if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
       b.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
-      SmallVector<Value> next =
-          gatherTiles(tid, z, m0, n0, nextStep(k));
+      SmallVector<Value> next = gatherTiles(tid, z, m0, n0, nextStep(k));
       b.setInsertionPoint(barriers[1]);
       storeTiles(next, sharedA, sharedB, nextStageOf(k), tid);
     }
@@ -1177,8 +1174,8 @@ void KernelBuilder::buildEmulation() {
                                ValueRange{accBuffer});
         auto gatherInto = [&](Value k0, Value stage) {
           loop(kThreads, [&](Value tid) {
-            storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB,
-                       stage, tid);
+            storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, stage,
+                       tid);
           });
         };
         // With two stages, the first step's tiles are gathered ahead.
