@@ -735,10 +735,9 @@ private:
   Value offset(Value base, int64_t by);
   /// Where the warp of thread `tid` starts in the block's tile.
   WarpOffsets warpOffsets(Value tid);
-  /// The stage of the shared tiles that the K step at `k0` reads.
-  Value stageOf(Value k0);
-  /// The stage that the K step at `k0` fills for the next one.
-  Value nextStageOf(Value k0);
+  /// The stage of the shared tiles that the K step `ahead` steps after the
+  /// one at `k0` reads (`ahead` = 1: the stage the step at `k0` fills).
+  Value stageOf(Value k0, int64_t ahead = 0);
   /// Where the K step after the one at `k0` starts; the last step's own
   /// start for the last step (whose prefetch is then unused, but reads
   /// inside the operands).
@@ -896,23 +895,17 @@ Value KernelBuilder::offset(Value base, int64_t by) {
   return apply(t + by, base);
 }
 
-Value KernelBuilder::stageOf(Value k0) {
+Value KernelBuilder::stageOf(Value k0, int64_t ahead) {
   if (stages == 1)
     return ix.c(0);
   AffineExpr k;
   bindDims(b.getContext(), k);
-  return apply(k.floorDiv(kTileK) % stages, k0);
+  return apply((k.floorDiv(kTileK) + ahead) % stages, k0);
 }
 
 Value KernelBuilder::nextStep(Value k0) {
   return arith::MinUIOp::create(b, offset(k0, kTileK),
                                 ix.c((g.k - 1) / kTileK * kTileK));
-}
-
-Value KernelBuilder::nextStageOf(Value k0) {
-  AffineExpr k;
-  bindDims(b.getContext(), k);
-  return apply((k.floorDiv(kTileK) + 1) % stages, k0);
 }
 
 SmallVector<Value> KernelBuilder::zeroAccumulators() {
@@ -1122,7 +1115,7 @@ LogicalResult KernelBuilder::build() {
       Value k = loop.getInductionVar();
       SmallVector<Value> next = gatherTiles(tid, z, m0, n0, nextStep(k));
       b.setInsertionPoint(barriers[1]);
-      storeTiles(next, sharedA, sharedB, nextStageOf(k), tid);
+      storeTiles(next, sharedA, sharedB, stageOf(k, /*ahead=*/1), tid);
     }
   }
   b.setInsertionPointAfter(epilogueBarrier);
@@ -1197,7 +1190,7 @@ void KernelBuilder::buildEmulation() {
               });
               // The next step's tiles, into the stage this one did not read.
               if (stages > 1)
-                gatherInto(nextStep(k0), nextStageOf(k0));
+                gatherInto(nextStep(k0), stageOf(k0, /*ahead=*/1));
               scf::YieldOp::create(b);
             });
         loop(warps, [&](Value w) {
