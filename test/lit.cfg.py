@@ -91,6 +91,11 @@ def add_feature_if_imports(feature, modules, missing):
         lit_config.note(missing)
 
 
+# `nvdisasm`: NVIDIA's disassembler is found (for ptxreport's SASS counts).
+add_feature_if_imports(
+    "nvdisasm",
+    "convbn.ptxreport as r, sys; sys.exit(0 if r.find_nvdisasm() else 1)",
+    "nvdisasm is not found (pip install nvidia-cuda-nvdisasm): SASS checks are unsupported")
 add_feature_if_imports(
     "torch", "torch",
     "PyTorch does not import in " + config.convbn_python + ": tests that need it are unsupported")

@@ -76,6 +76,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
                   // of the runtime's element-by-element memrefCopy.
                   : "convbn-copy-to-linalg{strided-only=true},"
                     "convert-linalg-to-loops,";
+  // As the GPU pipeline narrows its kernels' index arithmetic.
+  if ((options.emulateTensorCores || options.gpuLoops > 0) &&
+      options.narrowIndices)
+    pipeline += detail::narrowIndexStage("func.func");
   bool vectorOps = options.vectorize || options.emulateTensorCores;
   // Vector transfers fully unrolled: otherwise their temporary buffers are
   // stack allocations inside loops.

@@ -36,6 +36,10 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                       options.recomputeProducers ? "true" : "false",
                       options.tensorCorePrefetch ? "true" : "false");
   pipeline += detail::gpuLoopStages(options.blockSize, options.mergeKernels);
+  // The kernels' index arithmetic in 32 bits where it provably fits, once
+  // they are outlined (their launch bounds the thread and block ids).
+  std::string narrowIndices =
+      options.narrowIndices ? detail::narrowIndexStage("gpu.module") : "";
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"
                     "convbn-host-alloc-to-gpu,"
@@ -44,6 +48,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "gpu-launch-sink-index-computations,"
                     "gpu-kernel-outlining,"
                     "convbn-align-workgroup-buffers,"
+                    "{5}"
                     "func.func(gpu-async-region),"
                     "convert-scf-to-cf,"
                     "convert-func-to-llvm,"
@@ -65,7 +70,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "reconcile-unrealized-casts",
                     options.chip.getValue(), options.features.getValue(),
                     options.optLevel.getValue(), options.format.getValue(),
-                    options.toolkit.getValue());
+                    options.toolkit.getValue(), narrowIndices);
   return pipeline;
 }
 

@@ -64,6 +64,17 @@ inline std::string gpuLoopStages(int64_t blockSize, bool mergeKernels) {
   return stages;
 }
 
+/// Index arithmetic narrowed to 32 bits where integer range analysis proves
+/// that it fits, on each op named `anchor` (`gpu.module`: the kernels,
+/// whose thread and block ids the launch bounds). Affine maps are lowered
+/// first (the analysis reads arith), constants shared after. Ends with a
+/// comma.
+inline std::string narrowIndexStage(const std::string &anchor) {
+  return anchor +
+         "(lower-affine,arith-int-range-narrowing{int-bitwidths-supported=32},"
+         "canonicalize,cse),";
+}
+
 /// Parses `pipeline` into `pm`; every pass in it is registered by
 /// convbn-opt, so a failure is a bug in the pipeline's text.
 inline void parseInto(OpPassManager &pm, const std::string &pipeline,

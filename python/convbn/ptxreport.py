@@ -10,13 +10,18 @@ spills, stack, shared memory). For a kernel with a loop around its
 `mma.sync` instructions (the K loop of the tensor-core kernels), it also
 counts the PTX instructions of that loop's body by kind: what one K step
 issues per thread besides its tensor-core work (the gathers' index
-arithmetic, mostly). Exit status 1 if ptxas rejects a kernel or a kernel
-spills to local memory.
+arithmetic, mostly). Where NVIDIA's disassembler `nvdisasm` is found (on
+PATH, in the CUDA toolkit, or from PyPI's `nvidia-cuda-nvdisasm`, which
+the project's environment installs), it counts the same in the machine
+code ptxas assembled (SASS), which is what the GPU issues: ptxas unrolls,
+schedules and rewrites PTX, so the two counts differ. Exit status 1 if
+ptxas rejects a kernel or a kernel spills to local memory.
 """
 
 import argparse
 import collections
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,10 +144,11 @@ def loop_profile(insns):
     return kinds
 
 
-def resources(ptx_path, ptxas, chip):
+def resources(ptx_path, ptxas, chip, cubin="/dev/null"):
     """ptxas -v's report: {'registers', 'spill_stores', 'spill_loads',
-    'stack', 'smem'}; raises CalledProcessError if ptxas rejects it."""
-    result = subprocess.run([ptxas, f"-arch={chip}", "-v", str(ptx_path), "-o", "/dev/null"],
+    'stack', 'smem'}, the machine code written to `cubin`; raises
+    CalledProcessError if ptxas rejects it."""
+    result = subprocess.run([ptxas, f"-arch={chip}", "-v", str(ptx_path), "-o", str(cubin)],
                             capture_output=True, text=True, check=True)
     text = result.stderr + result.stdout
 
@@ -156,13 +162,159 @@ def resources(ptx_path, ptxas, chip):
             "smem": number(r"(\d+) bytes smem")}
 
 
+def find_nvdisasm():
+    """NVIDIA's disassembler: on PATH, in the CUDA toolkit, or in the
+    `nvidia` namespace package of PyPI's nvidia-cuda-nvdisasm; or None."""
+    found = shutil.which("nvdisasm")
+    if found:
+        return found
+    candidates = [Path("/usr/local/cuda/bin/nvdisasm")]
+    try:
+        import nvidia  # namespace package of NVIDIA's PyPI wheels
+        candidates += [path for root in nvidia.__path__
+                       for path in sorted(Path(root).glob("*/bin/nvdisasm"))]
+    except ImportError:
+        pass
+    return next((str(path) for path in candidates if path.is_file()), None)
+
+
+SASS_LINE = re.compile(r"^\s*/\*[0-9a-f]+\*/\s+(.*?)\s*;")
+SASS_LABEL = re.compile(r"^(\.L_\w+):")
+SASS_TARGET = re.compile(r"`\((\.L_\w+)\)")
+
+
+def sass_of(cubin, nvdisasm):
+    """The kernel's machine instructions in order, and {label: index of
+    the instruction it names}."""
+    text = subprocess.run([nvdisasm, "-c", str(cubin)], capture_output=True,
+                          text=True, check=True).stdout
+    insns, labels = [], {}
+    for line in text.splitlines():
+        label = SASS_LABEL.match(line)
+        if label:
+            labels[label.group(1)] = len(insns)
+        insn = SASS_LINE.match(line)
+        if insn:
+            insns.append(insn.group(1))
+    return insns, labels
+
+
+def sass_opcode(insn):
+    words = insn.split()
+    return words[1] if words[0].startswith("@") and len(words) > 1 else words[0]
+
+
+def sass_kind(insn):
+    opcode = sass_opcode(insn)
+    for prefix, kind in (("HMMA", "HMMA"), ("HGMMA", "HGMMA"), ("LDSM", "LDSM"),
+                         ("LDG", "LDG"), ("STS", "STS"), ("LDS", "LDS"), ("BAR", "BAR")):
+        if opcode.startswith(prefix):
+            return kind
+    return "other"
+
+
+def sass_loop(insns, labels, mma_per_step):
+    """(the loop's instructions, the K steps they hold, whether it is an
+    estimate, how ptxas laid the loop out), or None:
+    the SASS loop (a backward branch) holding the most HMMA, its length
+    scaled to one step's `mma_per_step`; when ptxas unrolled the K loop
+    completely, the stretch from the first to the last HMMA instead."""
+    is_mma = [sass_kind(insn) in ("HMMA", "HGMMA") for insn in insns]
+    best = None
+    for index, insn in enumerate(insns):
+        target = SASS_TARGET.search(insn)
+        if not target or not sass_opcode(insn).startswith("BRA"):
+            continue
+        head = labels.get(target.group(1))
+        if head is None or head > index:
+            continue
+        count = sum(is_mma[head:index + 1])
+        if count and (best is None or count > best[2] or
+                      (count == best[2] and index - head < best[1] - best[0])):
+            best = (head, index, count)
+    if best:
+        head, tail, count = best
+        steps = count / mma_per_step
+        how = "" if steps == 1 else f"ptxas unrolled it {steps:g}x"
+        return insns[head:tail + 1], steps, False, how
+    mmas = [index for index, flag in enumerate(is_mma) if flag]
+    if not mmas:
+        return None
+    steps = len(mmas) / mma_per_step
+    return (insns[mmas[0]:mmas[-1] + 1], steps, True,
+            f"ptxas unrolled all {steps:g} steps: first to last HMMA")
+
+
+def sass_profile(cubin, nvdisasm, mma_per_step):
+    """The K loop's machine code: {'per_step', 'estimate', 'how',
+    'kinds' (per step), 'wide' (per step)}, or None without HMMA."""
+    insns, labels = sass_of(cubin, nvdisasm)
+    found = sass_loop(insns, labels, mma_per_step)
+    if not found:
+        return None
+    body, steps, estimate, how = found
+    kinds = collections.Counter(sass_kind(insn) for insn in body)
+    return {"per_step": len(body) / steps, "estimate": estimate, "how": how,
+            "kinds": {kind: count / steps for kind, count in kinds.items()},
+            "wide": sum(1 for insn in body if is_64_bit_half(insn)) / steps}
+
+
+def number(value):
+    return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
+
+
+def sass_line(sass):
+    """The report's line on the K loop's machine code."""
+    kinds = sass["kinds"]
+    named = ", ".join(f"{number(kinds[kind])} {kind}" for kind in sorted(kinds)
+                      if kind != "other")
+    how = f" ({sass['how']})" if sass["how"] else ""
+    return (f"K loop in SASS: {'about ' if sass['estimate'] else ''}"
+            f"{number(sass['per_step'])} instructions per step{how} ({named}, "
+            f"{number(kinds.get('other', 0))} other, of which {number(sass['wide'])} "
+            f"64-bit carries and high halves)")
+
+
+def is_64_bit_half(insn):
+    """Whether an instruction is the carry or high half of a 64-bit integer
+    operation (IADD3.X, LEA.HI.X, ISETP...EX, SHF...HI, IMAD.WIDE): what
+    32-bit index arithmetic saves."""
+    parts = set(sass_opcode(insn).split(".")[1:])
+    return bool(parts & {"X", "EX", "HI", "WIDE"})
+
+
+def analyze(name, ptx, keep, ptxas="/usr/local/cuda/bin/ptxas", chip="sm_90",
+            nvdisasm=None):
+    """One kernel's report: {'name', 'ops' (tensor-core instructions),
+    'resources' (ptxas -v), 'ptx_loop' ((instructions, inner, kinds) of
+    the K loop or None), 'sass' (sass_profile or None)}. Writes the PTX and
+    the cubin into `keep`; raises CalledProcessError if ptxas rejects it."""
+    path = Path(keep) / f"{name}.ptx"
+    path.write_text(ptx)
+    cubin = Path(keep) / f"{name}.cubin"
+    result = {"name": name, "ops": instructions(ptx),
+              "resources": resources(path, ptxas, chip, cubin),
+              "ptx_loop": None, "sass": None}
+    found = mma_loop(ptx)
+    if found:
+        loop, inner = found
+        kinds = loop_profile(loop)
+        result["ptx_loop"] = (len(loop), inner, kinds)
+        if nvdisasm and kinds["mma"] and not inner:
+            result["sass"] = sass_profile(cubin, nvdisasm, kinds["mma"])
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m convbn.ptxreport",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("input", help="LLVM-dialect module from -convbn-gpu-pipeline{format=isa}")
     parser.add_argument("--ptxas", default="/usr/local/cuda/bin/ptxas")
+    parser.add_argument("--nvdisasm", default=None,
+                        help="NVIDIA's disassembler, for the SASS counts (default: found "
+                             "on PATH, in /usr/local/cuda, or in the venv's nvidia package)")
     parser.add_argument("--chip", default="sm_90")
-    parser.add_argument("--keep", help="write each kernel's PTX into this directory")
+    parser.add_argument("--keep", help="write each kernel's PTX and cubin into this directory")
     parser.add_argument("--only-tensor-cores", action="store_true",
                         help="report only kernels with tensor-core instructions")
     args = parser.parse_args(argv)
@@ -174,36 +326,36 @@ def main(argv=None):
         return 1
     keep = Path(args.keep or tempfile.mkdtemp(prefix="convbn-ptx-"))
     keep.mkdir(parents=True, exist_ok=True)
+    nvdisasm = args.nvdisasm or find_nvdisasm()
     status, shown = 0, 0
     for name, ptx in kernels:
-        ops = instructions(ptx)
-        if args.only_tensor_cores and not ops:
+        if args.only_tensor_cores and not instructions(ptx):
             continue
-        path = keep / f"{name}.ptx"
-        path.write_text(ptx)
         try:
-            r = resources(path, args.ptxas, args.chip)
+            report = analyze(name, ptx, keep, args.ptxas, args.chip, nvdisasm)
         except subprocess.CalledProcessError as error:
             print(f"{name}: ptxas rejected it:\n{error.stderr}", file=sys.stderr)
             status = 1
             continue
+        r = report["resources"]
         if r["spill_stores"] or r["spill_loads"]:
             status = 1
         shown += 1
         print(f"{name}: {r['registers']} registers, {r['spill_stores']}+{r['spill_loads']} bytes "
               f"spilled (stores+loads), {r['stack']} bytes stack, {r['smem']} bytes shared memory")
-        for op, count in sorted(ops.items()):
+        for op, count in sorted(report["ops"].items()):
             print(f"  {count:4d} x {op}")
-        found = mma_loop(ptx)
-        if found:
-            loop, inner = found
-            kinds = loop_profile(loop)
-            named = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())
+        if report["ptx_loop"]:
+            count, inner, kinds = report["ptx_loop"]
+            named = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())
                               if kind != "other")
             per = "in its body, an inner loop's counted once" if inner else "per step"
-            print(f"  K loop: {len(loop)} PTX instructions {per} ({named}, "
+            print(f"  K loop: {count} PTX instructions {per} ({named}, "
                   f"{kinds['other']} other: index arithmetic, predicates, branches, moves)")
-    print(f"{shown} of {len(kernels)} kernels reported, assembled by ptxas for {args.chip}")
+        if report["sass"]:
+            print("  " + sass_line(report["sass"]))
+    print(f"{shown} of {len(kernels)} kernels reported, assembled by ptxas for {args.chip}"
+          + ("" if nvdisasm else " (no nvdisasm found: no SASS counts)"))
     return status
 
 

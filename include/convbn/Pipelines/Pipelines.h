@@ -55,6 +55,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "the next K step gathered while this one is multiplied, "
                      "as the GPU pipeline's option of that name"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> narrowIndices{
+      *this, "narrow-indices",
+      llvm::cl::desc("With emulate-tensor-cores or gpu-loops: index "
+                     "arithmetic in 32 bits wherever integer range analysis "
+                     "proves that it fits (-arith-int-range-narrowing), as "
+                     "the GPU pipeline's option of that name"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("If > 0, split reductions with fewer parallel "
@@ -184,6 +191,15 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "step loading the next step's tile elements into "
                      "registers before its mma.sync work and storing them "
                      "after (false: one stage, gather then multiply, for "
+                     "comparison)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> narrowIndices{
+      *this, "narrow-indices",
+      llvm::cl::desc("Kernels' index arithmetic in 32 bits wherever integer "
+                     "range analysis (thread and block ids bounded by the "
+                     "launch) proves that it fits, extended to 64 bits only "
+                     "for addresses (-arith-int-range-narrowing on each "
+                     "gpu.module; false: all of it in 64 bits, for "
                      "comparison)"),
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{

@@ -71,10 +71,20 @@ static_assert(kTileM * kTileK % kThreads == 0 &&
 struct Index {
   ImplicitLocOpBuilder &b;
   Value c(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value mul(Value x, int64_t y) {
-    return y == 1 ? x : Value(arith::MulIOp::create(b, x, c(y)));
+  /// Sums and products of indices, which never wrap (their flags let LLVM
+  /// move a constant term out of a narrowed index's extension).
+  arith::IntegerOverflowFlagsAttr noWrap() {
+    return arith::IntegerOverflowFlagsAttr::get(
+        b.getContext(),
+        arith::IntegerOverflowFlags::nsw | arith::IntegerOverflowFlags::nuw);
   }
+  Value add(Value x, Value y) {
+    return arith::AddIOp::create(b, x, y, noWrap());
+  }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : Value(arith::MulIOp::create(b, x, c(y), noWrap()));
+  }
+  Value addConstant(Value x, int64_t y) { return y == 0 ? x : add(x, c(y)); }
   Value div(Value x, int64_t y) {
     return y == 1 ? x : Value(arith::DivUIOp::create(b, x, c(y)));
   }
@@ -389,11 +399,19 @@ Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
 }
 
 /// A position along K: `step`, the start of its K step (a multiple of
-/// kTileK, the same for the block's threads), plus `offset` (below kTileK).
-/// Kept apart so that an accessor can split the step's part once per step.
+/// kTileK, the same for the block's threads), plus `offset` + `shift`
+/// (below kTileK): the thread's own part and its turn's constant. Kept apart
+/// so that an accessor can split the step's part once per step, and add the
+/// constant last: a thread's elements then differ by a constant in their
+/// indices, even where an index is narrowed to 32 bits and extended back.
 struct KPosition {
   Value step, offset;
-  Value linear(Index &ix) const { return ix.add(step, offset); }
+  int64_t shift = 0;
+  /// `base` + offset + shift, in that order.
+  Value at(Index &ix, Value base) const {
+    return ix.addConstant(ix.add(base, offset), shift);
+  }
+  Value linear(Index &ix) const { return at(ix, step); }
 };
 
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
@@ -532,7 +550,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
     if (!windowOuter)
       return splitWindow(ix, k.linear(ix), kh, kw);
     Value offset = ix.div(k.step, channels);
-    return {ix.add(ix.rem(k.step, channels), k.offset), ix.div(offset, kw),
+    return {k.at(ix, ix.rem(k.step, channels)), ix.div(offset, kw),
             ix.rem(offset, kw)};
   };
   if (recomputeProducers)
@@ -756,8 +774,14 @@ private:
   /// The row and k, in an operand tile of `rows` rows, of the element that
   /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
   /// tile along k (`alongK`) or along its rows, neighbours on neighbours.
-  std::pair<Value, Value> tileElement(Value tid, int64_t turn, int64_t rows,
-                                      bool alongK);
+  /// Each is the thread's part (`row`, `k`) plus a constant of the turn.
+  struct TileElement {
+    Value row;
+    int64_t rowShift;
+    Value k;
+    int64_t kShift;
+  };
+  TileElement tileElement(Value tid, int64_t turn, int64_t rows, bool alongK);
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
   /// (n0, k0), read from global memory (zero outside the GEMM): values, to
   /// be kept in registers until storeTiles().
@@ -784,8 +808,8 @@ private:
 constexpr int64_t kTurnsA = kTileM * kTileK / kThreads;
 constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
 
-std::pair<Value, Value> KernelBuilder::tileElement(Value tid, int64_t turn,
-                                                   int64_t rows, bool alongK) {
+KernelBuilder::TileElement
+KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, bool alongK) {
   // Element tid + turn * kThreads of the sweep. kThreads being a multiple
   // of kTileK and of the rows, a turn moves it by a constant: the thread's
   // elements lie at constant offsets from its first, which LLVM folds into
@@ -794,10 +818,9 @@ std::pair<Value, Value> KernelBuilder::tileElement(Value tid, int64_t turn,
                     kThreads % kTileN == 0,
                 "a turn moves a thread by whole rows or whole k columns");
   if (alongK)
-    return {ix.add(ix.div(tid, kTileK), ix.c(turn * (kThreads / kTileK))),
-            ix.rem(tid, kTileK)};
-  return {ix.rem(tid, rows),
-          ix.add(ix.div(tid, rows), ix.c(turn * (kThreads / rows)))};
+    return {ix.div(tid, kTileK), turn * (kThreads / kTileK),
+            ix.rem(tid, kTileK), 0};
+  return {ix.rem(tid, rows), 0, ix.div(tid, rows), turn * (kThreads / rows)};
 }
 
 SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
@@ -808,9 +831,9 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           bool alongK,
           const std::function<Value(Index &, Value, Value, KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
-          auto [row, k] = tileElement(tid, turn, rows, alongK);
-          KPosition kG{k0, k};
-          Value rowG = ix.add(row0, row);
+          TileElement e = tileElement(tid, turn, rows, alongK);
+          KPosition kG{k0, e.k, e.kShift};
+          Value rowG = ix.addConstant(ix.add(row0, e.row), e.rowShift);
           // Outside the GEMM (only where a tile overhangs its extent), the
           // element is loaded at row 0 or at the step's first k (both
           // inside) and replaced by zero.
@@ -821,8 +844,11 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           };
           if (rowExtent % rows != 0)
             clamp(ix.lessThan(rowG, rowExtent), rowG);
-          if (g.k % kTileK != 0)
+          if (g.k % kTileK != 0) {
+            kG.offset = ix.addConstant(kG.offset, kG.shift);
+            kG.shift = 0;
             clamp(ix.lessThan(kG.linear(ix), g.k), kG.offset);
+          }
           Value value = load(ix, z, rowG, kG);
           // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
           if (value.getType() != g.operandType)
@@ -840,8 +866,11 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
   auto store = [&](int64_t rows, bool alongK, Value shared,
                    ArrayRef<Value> values) {
     for (auto [turn, value] : llvm::enumerate(values)) {
-      auto [row, k] = tileElement(tid, turn, rows, alongK);
-      memref::StoreOp::create(b, value, shared, ValueRange{stage, row, k});
+      TileElement e = tileElement(tid, turn, rows, alongK);
+      memref::StoreOp::create(b, value, shared,
+                              ValueRange{stage,
+                                         ix.addConstant(e.row, e.rowShift),
+                                         ix.addConstant(e.k, e.kShift)});
     }
   };
   store(kTileM, /*alongK=*/true, sharedA, gathered.take_front(kTurnsA));
