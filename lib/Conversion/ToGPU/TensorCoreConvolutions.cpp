@@ -407,6 +407,8 @@ Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
 struct KPosition {
   Value step, offset;
   int64_t shift = 0;
+  /// `offset` is below this.
+  int64_t offsetBound = kTileK;
   /// `base` + offset + shift, in that order.
   Value at(Index &ix, Value base) const {
     return ix.addConstant(ix.add(base, offset), shift);
@@ -425,8 +427,12 @@ struct Gemm {
   /// A is always gathered along k, out always written along n.
   bool bAlongK = false;
   std::function<Value(Index &, Value z, Value row, KPosition k)> loadA, loadB;
-  /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw).
-  bool windowOuter = false;
+  /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
+  /// this many channels per window offset (the channels padded with zeros
+  /// to a divisor of kTileK, or all of them); 0 when not.
+  int64_t windowChannels = 0;
+  /// A convolution's input channels (the report names their padding).
+  int64_t channels = 0;
   /// Indices of out(z, m, n) in `output` (f32 or f64 elements).
   std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
       outIndices;
@@ -499,6 +505,8 @@ std::optional<std::string> unsupportedBuffers(TypeRange types) {
 /// (c, kh, kw) from a linear index over channels x window.
 struct WindowIndex {
   Value c, kh, kw;
+  /// Where K is padded: whether this is a real term (null: always).
+  Value inside = nullptr;
 };
 WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
   Value r = ix.rem(linear, kh * kw);
@@ -511,7 +519,11 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// lies within one window offset (kh, kw), which each thread splits from
 /// the step once, and its elements differ only in the channel, so the
 /// gather's window arithmetic and bounds checks are one per step instead
-/// of one per element.
+/// of one per element. Fewer channels (the stem's 3) are padded with zeros
+/// to a power of two, which a K step holds whole, when that adds at most a
+/// third to K: an element's window offset is then the step's plus a
+/// constant of its turn, and its channel a mask, instead of a division of
+/// its K index by kh x kw and by kw.
 FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
                                    bool allowTF32, bool foldPadding,
                                    bool recomputeProducers, std::string &why) {
@@ -540,18 +552,60 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.m = out.getDimSize(1);
   g.n = out.getDimSize(2) * ow;
   int64_t channels = in.getDimSize(1);
-  g.k = channels * kh * kw;
+  g.channels = channels;
+  int64_t padded = static_cast<int64_t>(llvm::PowerOf2Ceil(channels));
+  if (kh * kw > 1 && channels % kTileK == 0)
+    g.windowChannels = channels;
+  else if (kh * kw > 1 && channels < kTileK && 3 * padded <= 4 * channels)
+    g.windowChannels = padded;
+  int64_t windowChannels = g.windowChannels;
+  int64_t windows = kh * kw;
+  g.k = (windowChannels ? windowChannels : channels) * windows;
+  // With several window offsets per K step, K is padded to whole steps
+  // (zero terms past the last offset): no step needs a tail check.
+  if (windowChannels && windowChannels < kTileK)
+    g.k = llvm::alignTo(g.k, kTileK);
+  bool paddedWindows = g.k > windows * windowChannels;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
-  g.windowOuter = kh * kw > 1 && channels % kTileK == 0;
-  bool windowOuter = g.windowOuter;
   auto split = [=](Index &ix, KPosition k) -> WindowIndex {
-    if (!windowOuter)
+    if (!windowChannels)
       return splitWindow(ix, k.linear(ix), kh, kw);
-    Value offset = ix.div(k.step, channels);
-    return {k.at(ix, ix.rem(k.step, channels)), ix.div(offset, kw),
-            ix.rem(offset, kw)};
+    Value window, c;
+    if (windowChannels % kTileK == 0) {
+      // The step lies in one window offset.
+      window = ix.div(k.step, windowChannels);
+      c = k.at(ix, ix.rem(k.step, windowChannels));
+    } else {
+      // The step holds kTileK / windowChannels window offsets whole. Where
+      // the thread's part cannot carry into the next offset, the element's
+      // offset is the step's plus a constant of its turn: the same for
+      // every thread, split once per step (and per turn).
+      Value first = ix.div(k.step, windowChannels);
+      int64_t rest = k.shift % windowChannels;
+      if (k.offsetBound - 1 + rest < windowChannels) {
+        window = ix.addConstant(first, k.shift / windowChannels);
+        c = ix.addConstant(k.offset, rest);
+      } else {
+        Value within = ix.addConstant(k.offset, k.shift);
+        window = ix.add(first, ix.div(within, windowChannels));
+        c = ix.rem(within, windowChannels);
+      }
+    }
+    // A padding channel or window offset reads the first and is replaced
+    // by zero.
+    Value inside;
+    auto clamp = [&](Value &index, int64_t bound) {
+      Value real = ix.lessThan(index, bound);
+      index = ix.select(real, index, ix.c(0));
+      inside = inside ? Value(arith::AndIOp::create(ix.b, inside, real)) : real;
+    };
+    if (paddedWindows)
+      clamp(window, windows);
+    if (windowChannels > channels)
+      clamp(c, channels);
+    return {c, ix.div(window, kw), ix.rem(window, kw), inside};
   };
   if (recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
@@ -559,17 +613,19 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.loadA = [=](Index &ix, Value, Value f, KPosition k) {
     WindowIndex w = split(ix, k);
     SmallVector<Value> at = {f, w.c, w.kh, w.kw};
-    return producedA ? producedA->load(ix, at) : ix.load(weights, at);
+    Value value = producedA ? producedA->load(ix, at) : ix.load(weights, at);
+    return w.inside ? ix.orZero(w.inside, value) : value;
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, conv);
-  std::optional<PaddedCopy> padded = g.padded;
+  std::optional<PaddedCopy> paddedCopy = g.padded;
   g.loadB = [=](Index &ix, Value image, Value p, KPosition k) {
     WindowIndex w = split(ix, k);
     SmallVector<Value> at = {image, w.c,
                              ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
                              ix.window(ix.rem(p, ow), s[1], w.kw, d[1])};
-    return padded ? padded->load(ix, at) : ix.load(input, at);
+    Value value = paddedCopy ? paddedCopy->load(ix, at) : ix.load(input, at);
+    return w.inside ? ix.orZero(w.inside, value) : value;
   };
   g.outIndices = [=](Index &ix, Value image, Value f, Value p) {
     return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
@@ -774,12 +830,13 @@ private:
   /// The row and k, in an operand tile of `rows` rows, of the element that
   /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
   /// tile along k (`alongK`) or along its rows, neighbours on neighbours.
-  /// Each is the thread's part (`row`, `k`) plus a constant of the turn.
+  /// Each is the thread's part (`row`, `k`, below `kBound`) plus a
+  /// constant of the turn.
   struct TileElement {
     Value row;
     int64_t rowShift;
     Value k;
-    int64_t kShift;
+    int64_t kShift, kBound;
   };
   TileElement tileElement(Value tid, int64_t turn, int64_t rows, bool alongK);
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
@@ -819,8 +876,9 @@ KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, bool alongK) {
                 "a turn moves a thread by whole rows or whole k columns");
   if (alongK)
     return {ix.div(tid, kTileK), turn * (kThreads / kTileK),
-            ix.rem(tid, kTileK), 0};
-  return {ix.rem(tid, rows), 0, ix.div(tid, rows), turn * (kThreads / rows)};
+            ix.rem(tid, kTileK), 0, kTileK};
+  return {ix.rem(tid, rows), 0, ix.div(tid, rows), turn * (kThreads / rows),
+          kThreads / rows};
 }
 
 SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
@@ -832,7 +890,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           const std::function<Value(Index &, Value, Value, KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
           TileElement e = tileElement(tid, turn, rows, alongK);
-          KPosition kG{k0, e.k, e.kShift};
+          KPosition kG{k0, e.k, e.kShift, e.kBound};
           Value rowG = ix.addConstant(ix.add(row0, e.row), e.rowShift);
           // Outside the GEMM (only where a tile overhangs its extent), the
           // element is loaded at row 0 or at the step's first k (both
@@ -847,6 +905,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           if (g.k % kTileK != 0) {
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
+            kG.offsetBound = kTileK;
             clamp(ix.lessThan(kG.linear(ix), g.k), kG.offset);
           }
           Value value = load(ix, z, rowG, kG);
@@ -1298,8 +1357,11 @@ struct ConvBNTensorCoreConvolutionsPass
             << gemm->kind << " as an implicit GEMM on tensor cores ("
             << gemm->operandType << ", M=" << gemm->m << " N=" << gemm->n
             << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
-        if (gemm->windowOuter)
+        if (gemm->windowChannels)
           remark << "; K ordered as window x channels";
+        if (gemm->windowChannels > gemm->channels)
+          remark << " (" << gemm->channels << " padded to "
+                 << gemm->windowChannels << ")";
         if (initializer)
           remark << "; the output's initialization (" << initializer->getName()
                  << ") folded into the epilogue";

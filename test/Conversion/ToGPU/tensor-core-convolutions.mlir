@@ -73,7 +73,7 @@ func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: m
 // EMU-LABEL: func @f16
 //       EMU: arith.extf {{.*}} : vector<16x16xf16> to vector<16x16xf32>
 func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1x64x6x6xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
@@ -315,7 +315,7 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%o : memref<1x64x6x6xf32>)
   linalg.fill ins(%zero : f32) outs(%other : memref<1x64x6x6xf32>)
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   %buf = memref.alloc() : memref<2x8x4x4xf32>
@@ -417,14 +417,14 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
   linalg.fill ins(%one : f32) outs(%p1 : memref<1x8x8x8xf32>)
   %w1 = memref.subview %p1[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
   memref.copy %x, %w1 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p1, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o : memref<1x8x6x6xf32>)
   %p2 = memref.alloc() : memref<1x8x8x8xf32>
   linalg.fill ins(%zero : f32) outs(%p2 : memref<1x8x8x8xf32>)
   %w2 = memref.subview %p2[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
   memref.copy %x, %w2 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p2, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o2 : memref<1x8x6x6xf32>)
   memref.copy %p2, %other : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
@@ -433,14 +433,14 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
   %w3 = memref.subview %p3[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
   memref.copy %x, %w3 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
   linalg.fill ins(%one : f32) outs(%x : memref<1x8x6x6xf32>)
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p3, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o3 : memref<1x8x6x6xf32>)
   %p4 = memref.alloc() : memref<1x8x8x8xf32>
   linalg.fill ins(%zero : f32) outs(%p4 : memref<1x8x8x8xf32>)
   %w4 = memref.subview %p4[0, 0, 1, 1] [1, 8, 6, 6] [1, 1, 1, 1] : memref<1x8x8x8xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
   memref.copy %o4, %w4 : memref<1x8x6x6xf32> to memref<1x8x6x6xf32, strided<[512, 64, 8, 1], offset: 9>>
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%p4, %w : memref<1x8x8x8xf32>, memref<8x8x3x3xf32>) outs(%o4 : memref<1x8x6x6xf32>)
   return
@@ -474,9 +474,37 @@ func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>
     %m = arith.mulf %a, %b : f16
     linalg.yield %m : f16
   }
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=72, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %folded : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
+  return
+}
+
+// -----
+
+// Fewer channels than a K step: K is ordered window x channels when the
+// channels divide 16 (8: two window offsets per step), or do once padded
+// with zeros to a power of two that adds at most a third to K (3 -> 4, the
+// stem's; 5 -> 8 would add 60%, so 5 channels keep (c, kh, kw)). K is then
+// padded to whole steps: 9 x 8 = 72 -> 80, 49 x 4 = 196 -> 208. A padding
+// channel or window offset is read at the first and replaced by zero.
+
+// CHECK-LABEL: func @few_channels
+//       CHECK: gpu.launch
+//       CHECK: arith.cmpi ult, %{{.*}}, %c49 : index
+//       CHECK: arith.cmpi ult, %{{.*}}, %c3 : index
+func.func @few_channels(%x3: memref<2x3x38x38xf32>, %w3: memref<8x3x7x7xf32>, %o3: memref<2x8x16x16xf32>,
+                        %x8: memref<1x8x10x10xf32>, %w8: memref<16x8x3x3xf32>, %o8: memref<1x16x8x8xf32>,
+                        %x5: memref<1x5x10x10xf32>, %w5: memref<16x5x3x3xf32>, %o5: memref<1x16x8x8xf32>) {
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=256 K=208, 2 in the grid's z); K ordered as window x channels (3 padded to 4)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x3, %w3 : memref<2x3x38x38xf32>, memref<8x3x7x7xf32>) outs(%o3 : memref<2x8x16x16xf32>)
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=16 N=64 K=80, 1 in the grid's z); K ordered as window x channels}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x8, %w8 : memref<1x8x10x10xf32>, memref<16x8x3x3xf32>) outs(%o8 : memref<1x16x8x8xf32>)
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=16 N=64 K=45, 1 in the grid's z)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x5, %w5 : memref<1x5x10x10xf32>, memref<16x5x3x3xf32>) outs(%o5 : memref<1x16x8x8xf32>)
   return
 }
 
