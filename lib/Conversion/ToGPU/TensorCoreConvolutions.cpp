@@ -416,6 +416,16 @@ struct KPosition {
   Value linear(Index &ix) const { return at(ix, step); }
 };
 
+/// A row of an operand tile in the GEMM (along M for A, N for B): `index`,
+/// and, unless it was clamped at a tail (`tile` null), how it is made:
+/// `tile` (the block's first row, a multiple of the tile's rows) +
+/// `offset` (the thread's part) + `shift` (a constant of its turn).
+struct RowPosition {
+  Value index;
+  Value tile, offset;
+  int64_t shift = 0;
+};
+
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
 /// The accessors get in-range indices (the kernel pads with zeros) and
 /// load unconditionally.
@@ -426,13 +436,17 @@ struct Gemm {
   /// that way, so that neighbouring threads read neighbouring addresses.
   /// A is always gathered along k, out always written along n.
   bool bAlongK = false;
-  std::function<Value(Index &, Value z, Value row, KPosition k)> loadA, loadB;
+  std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
+      loadA, loadB;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
   /// to a divisor of kTileK, or all of them); 0 when not.
   int64_t windowChannels = 0;
   /// A convolution's input channels (the report names their padding).
   int64_t channels = 0;
+  /// N of a backward-filter reduction ordered (kh, kw, c) rather than
+  /// (c, kh, kw).
+  bool windowOuterN = false;
   /// Indices of out(z, m, n) in `output` (f32 or f64 elements).
   std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
       outIndices;
@@ -610,17 +624,19 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   if (recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
   std::optional<ProducedOperand> producedA = g.producedA;
-  g.loadA = [=](Index &ix, Value, Value f, KPosition k) {
+  g.loadA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
     WindowIndex w = split(ix, k);
-    SmallVector<Value> at = {f, w.c, w.kh, w.kw};
+    SmallVector<Value> at = {f.index, w.c, w.kh, w.kw};
     Value value = producedA ? producedA->load(ix, at) : ix.load(weights, at);
     return w.inside ? ix.orZero(w.inside, value) : value;
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, conv);
   std::optional<PaddedCopy> paddedCopy = g.padded;
-  g.loadB = [=](Index &ix, Value image, Value p, KPosition k) {
+  g.loadB = [=](Index &ix, Value image, const RowPosition &position,
+                KPosition k) {
     WindowIndex w = split(ix, k);
+    Value p = position.index;
     SmallVector<Value> at = {image, w.c,
                              ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
                              ix.window(ix.rem(p, ow), s[1], w.kw, d[1])};
@@ -682,6 +698,27 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   g.k = grad.getDimSize(lead) * oh * ow;
   g.operandType = *element;
   g.bAlongK = true;
+  // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
+  // block's tile of N then lies in one window offset, split once per
+  // block, and a thread's elements differ only in the channel, by
+  // constants, so their window arithmetic and bounds checks are one per
+  // step instead of one per element.
+  int64_t channels = out.getDimSize(lead + 2);
+  g.windowOuterN = kh * kw > 1 && channels % kTileN == 0;
+  bool windowOuterN = g.windowOuterN;
+  auto splitColumn = [=](Index &ix, const RowPosition &n) -> WindowIndex {
+    if (!windowOuterN)
+      return splitWindow(ix, n.index, kh, kw);
+    if (!n.tile) {
+      Value window = ix.div(n.index, channels);
+      return {ix.rem(n.index, channels), ix.div(window, kw),
+              ix.rem(window, kw)};
+    }
+    Value window = ix.div(n.tile, channels);
+    Value c = ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset),
+                             n.shift);
+    return {c, ix.div(window, kw), ix.rem(window, kw)};
+  };
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
   // Every buffer's indices start with the chunk, if the batch is split.
@@ -694,20 +731,23 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   if (recomputeProducers)
     g.producedA = matchProducedOperand(gradient, op);
   std::optional<ProducedOperand> producedA = g.producedA;
-  g.loadA = [=](Index &ix, Value chunk, Value f, KPosition position) {
+  g.loadA = [=](Index &ix, Value chunk, const RowPosition &f,
+                KPosition position) {
     Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
     SmallVector<Value> at = lead0(ix, chunk);
-    at.append({ix.div(k, oh * ow), ix.c(0), f, ix.div(r, ow), ix.rem(r, ow)});
+    at.append(
+        {ix.div(k, oh * ow), ix.c(0), f.index, ix.div(r, ow), ix.rem(r, ow)});
     return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
   };
   if (foldPadding)
     g.padded = matchPaddedCopy(input, op);
   std::optional<PaddedCopy> padded = g.padded;
-  g.loadB = [=](Index &ix, Value chunk, Value cw, KPosition position) {
+  g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
+                KPosition position) {
     Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
-    WindowIndex w = splitWindow(ix, cw, kh, kw);
+    WindowIndex w = splitColumn(ix, cw);
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({ix.div(k, oh * ow), ix.c(0), w.c,
                ix.window(ix.div(r, ow), s[0], w.kh, d[0]),
@@ -715,7 +755,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     return padded ? padded->load(ix, at) : ix.load(input, at);
   };
   g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
-    WindowIndex w = splitWindow(ix, cw, kh, kw);
+    WindowIndex w = splitColumn(ix, RowPosition{cw});
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({ix.c(0), f, w.c, w.kh, w.kw});
     return at;
@@ -887,11 +927,13 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
   auto gather =
       [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
           bool alongK,
-          const std::function<Value(Index &, Value, Value, KPosition)> &load) {
+          const std::function<Value(Index &, Value, const RowPosition &,
+                                    KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
           TileElement e = tileElement(tid, turn, rows, alongK);
           KPosition kG{k0, e.k, e.kShift, e.kBound};
-          Value rowG = ix.addConstant(ix.add(row0, e.row), e.rowShift);
+          RowPosition rowG{ix.addConstant(ix.add(row0, e.row), e.rowShift),
+                           row0, e.row, e.rowShift};
           // Outside the GEMM (only where a tile overhangs its extent), the
           // element is loaded at row 0 or at the step's first k (both
           // inside) and replaced by zero.
@@ -900,8 +942,10 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
             ok = ok ? Value(arith::AndIOp::create(b, ok, inside)) : inside;
             index = ix.select(inside, index, ix.c(0));
           };
-          if (rowExtent % rows != 0)
-            clamp(ix.lessThan(rowG, rowExtent), rowG);
+          if (rowExtent % rows != 0) {
+            clamp(ix.lessThan(rowG.index, rowExtent), rowG.index);
+            rowG.tile = nullptr;
+          }
           if (g.k % kTileK != 0) {
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
@@ -1359,6 +1403,8 @@ struct ConvBNTensorCoreConvolutionsPass
             << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
         if (gemm->windowChannels)
           remark << "; K ordered as window x channels";
+        if (gemm->windowOuterN)
+          remark << "; N ordered as window x channels";
         if (gemm->windowChannels > gemm->channels)
           remark << " (" << gemm->channels << " padded to "
                  << gemm->windowChannels << ")";

@@ -145,6 +145,33 @@ func.func @backward_filter(%x: memref<4x2x1x16x11x11xf32>, %g: memref<4x2x1x70x5
 
 // -----
 
+// With channels a multiple of 64 (a tile of N), N is ordered (kh, kw, c):
+// a block's tile of N lies in one window offset, which the block splits
+// once (by the channels, 64), and the epilogue writes dW[f][c][kh][kw]
+// from n = (kh * 3 + kw) * 64 + c.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter_window_outer
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c9{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+//       CHECK: arith.divui %{{.*}}, %c64{{(_[0-9]+)?}} : index
+//       CHECK: nvgpu.mma.sync
+func.func @backward_filter_window_outer(%x: memref<2x1x64x7x7xf32>, %g: memref<2x1x16x5x5xf32>, %dw: memref<1x16x64x3x3xf32>) {
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=16 N=576 K=50, 1 in the grid's z); N ordered as window x channels}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<2x1x64x7x7xf32>, memref<2x1x16x5x5xf32>) outs(%dw : memref<1x16x64x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Without chunks (loops g f c kh kw | n oh ow), f16 operands, f32 partials,
 // dilation 2.
 
