@@ -715,8 +715,8 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
               ix.rem(window, kw)};
     }
     Value window = ix.div(n.tile, channels);
-    Value c = ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset),
-                             n.shift);
+    Value c =
+        ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset), n.shift);
     return {c, ix.div(window, kw), ix.rem(window, kw)};
   };
   g.output = op.getDpsInits()[0];
