@@ -277,10 +277,11 @@ def sass_line(sass):
 
 def is_64_bit_half(insn):
     """Whether an instruction is the carry or high half of a 64-bit integer
-    operation (IADD3.X, LEA.HI.X, ISETP...EX, SHF...HI, IMAD.WIDE): what
-    32-bit index arithmetic saves."""
+    operation (IADD3.X, LEA.HI.X, ISETP...EX, SHF.L.U64.HI, IMAD.WIDE):
+    what 32-bit index arithmetic saves. A 32-bit funnel shift
+    (SHF.R.U32.HI, a plain shift right) is not one."""
     parts = set(sass_opcode(insn).split(".")[1:])
-    return bool(parts & {"X", "EX", "HI", "WIDE"})
+    return bool(parts & {"X", "EX", "WIDE"} or {"HI", "U64"} <= parts)
 
 
 def analyze(name, ptx, keep, ptxas="/usr/local/cuda/bin/ptxas", chip="sm_90",
