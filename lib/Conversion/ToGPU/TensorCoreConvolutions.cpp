@@ -115,6 +115,13 @@ struct Index {
   Value orZero(Value wanted, Value value) {
     return select(wanted, value, zero(value.getType()));
   }
+  /// Keeps `index` where `inside`, replaces it by 0 (an in-range stand-in)
+  /// elsewhere, and ands `inside` into `all` (null: true so far), for
+  /// orZero on the element loaded at it.
+  void clampTo(Value inside, Value &index, Value &all) {
+    all = all ? Value(arith::AndIOp::create(b, all, inside)) : inside;
+    index = select(inside, index, c(0));
+  }
 };
 
 /// The buffer a view (subview, reshape, cast) was taken of.
@@ -579,7 +586,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   // (zero terms past the last offset): no step needs a tail check.
   if (windowChannels && windowChannels < kTileK)
     g.k = llvm::alignTo(g.k, kTileK);
-  bool paddedWindows = g.k > windows * windowChannels;
+  bool paddedWindows = windowChannels && g.k > windows * windowChannels;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
@@ -610,15 +617,10 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
     // A padding channel or window offset reads the first and is replaced
     // by zero.
     Value inside;
-    auto clamp = [&](Value &index, int64_t bound) {
-      Value real = ix.lessThan(index, bound);
-      index = ix.select(real, index, ix.c(0));
-      inside = inside ? Value(arith::AndIOp::create(ix.b, inside, real)) : real;
-    };
     if (paddedWindows)
-      clamp(window, windows);
+      ix.clampTo(ix.lessThan(window, windows), window, inside);
     if (windowChannels > channels)
-      clamp(c, channels);
+      ix.clampTo(ix.lessThan(c, channels), c, inside);
     return {c, ix.div(window, kw), ix.rem(window, kw), inside};
   };
   if (recomputeProducers)
@@ -938,19 +940,15 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           // element is loaded at row 0 or at the step's first k (both
           // inside) and replaced by zero.
           Value ok;
-          auto clamp = [&](Value inside, Value &index) {
-            ok = ok ? Value(arith::AndIOp::create(b, ok, inside)) : inside;
-            index = ix.select(inside, index, ix.c(0));
-          };
           if (rowExtent % rows != 0) {
-            clamp(ix.lessThan(rowG.index, rowExtent), rowG.index);
+            ix.clampTo(ix.lessThan(rowG.index, rowExtent), rowG.index, ok);
             rowG.tile = nullptr;
           }
           if (g.k % kTileK != 0) {
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
             kG.offsetBound = kTileK;
-            clamp(ix.lessThan(kG.linear(ix), g.k), kG.offset);
+            ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
           }
           Value value = load(ix, z, rowG, kG);
           // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
