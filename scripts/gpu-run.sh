@@ -9,6 +9,9 @@
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
+#   scripts/gpu-run.sh profile    # there: Nsight Compute on tensor-core
+#                                 # kernels (shared-memory bank conflicts,
+#                                 # instruction mix, tensor pipe)
 #   BENCH_QUICK=1 scripts/gpu-run.sh bench 32   # there: the table first, no
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
@@ -136,6 +139,21 @@ PY
         | tee "$REPORTS/gpu-$tool-tensor-cores.txt" || status=1
     done
     exit $status ;;
+  profile)
+    # Nsight Compute on the kernels of one tensor-core case (f32 as TF32,
+    # 64 input channels, 3x3, tune mode; unpacks the archive unless `run`
+    # did): per kernel its throughput against the device's peak, shared
+    # memory's bank conflicts by instruction (stores, ldmatrix), and the
+    # instructions issued, to set beside the report of
+    # -convbn-tensor-core-convolutions{report=true} and kernel_report.py.
+    PYTHON="${PYTHON:-python3}"
+    [ -d "$ARTIFACTS/unpacked" ] || unpack
+    set -o pipefail
+    ncu --section SpeedOfLight --section MemoryWorkloadAnalysis_Tables \
+      --section InstructionStats --launch-count 40 \
+      "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
+      --prebuilt "$ARTIFACTS/unpacked/artifacts/conformance-tc" --only tiles_window_f32_tune 2>&1 \
+      | tee "$REPORTS/gpu-ncu-tensor-cores.txt" ;;
   bench)
     # Unpacks the archive unless `run` did; one batch size per call keeps
     # each call within the device's per-command limit.
@@ -194,6 +212,6 @@ PY
         --out "$REPORTS/bench-$name-b$batch" 2>&1 | tee "$REPORTS/bench-$name-b$batch.txt"
     done ;;
   *)
-    echo "usage: scripts/gpu-run.sh build|run|sanitize|bench [BATCH...]" >&2
+    echo "usage: scripts/gpu-run.sh build|run|sanitize|profile|bench [BATCH...]" >&2
     exit 2 ;;
 esac

@@ -22,6 +22,8 @@
 #include "convbn/Conversion/ConvBNToLinalg/BackwardFilterForm.h"
 #include "convbn/Conversion/Passes.h"
 
+#include "TensorCoreTiles.h"
+
 #include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,23 +50,10 @@ using namespace mlir;
 
 namespace {
 
-/// The block's tile of the implicit GEMM and how its 4 warps share it: each
-/// warp owns a (kWarpM x kWarpN) quarter, made of 16 x 8 mma tiles.
-constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16;
-constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
-constexpr int64_t kThreads = 128, kWarpSize = 32;
-constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
+using namespace mlir::convbn::tensor_cores;
+
 /// CUDA's limit on the grid's y and z dimensions.
 constexpr int64_t kMaxGridYZ = 65535;
-/// Shared-memory rows are padded so that consecutive rows start in
-/// different banks (and stay 16-byte aligned for ldmatrix).
-constexpr int64_t kRowPad = 8;
-static_assert((kTileM / kWarpM) * (kTileN / kWarpN) * kWarpSize == kThreads,
-              "one warp per quarter of the block's tile");
-static_assert(kTileM * kTileK % kThreads == 0 &&
-                  kTileN * kTileK % kThreads == 0 &&
-                  kTileM * kTileN % kThreads == 0,
-              "every thread moves the same number of elements");
 
 /// Index arithmetic on `index` values with constant operands, and the
 /// gathers' loads.
@@ -414,8 +403,8 @@ Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
 struct KPosition {
   Value step, offset;
   int64_t shift = 0;
-  /// `offset` is below this.
-  int64_t offsetBound = kTileK;
+  /// `offset` is below this, and a multiple of `offsetAlign`.
+  int64_t offsetBound = kTileK, offsetAlign = 1;
   /// `base` + offset + shift, in that order.
   Value at(Index &ix, Value base) const {
     return ix.addConstant(ix.add(base, offset), shift);
@@ -439,10 +428,12 @@ struct RowPosition {
 struct Gemm {
   int64_t z = 1, m = 0, n = 0, k = 0;
   Type operandType; // f32 (as TF32), f16 or bf16
-  /// B is contiguous along k in memory (else along n): its gather walks it
-  /// that way, so that neighbouring threads read neighbouring addresses.
-  /// A is always gathered along k, out always written along n.
-  bool bAlongK = false;
+  /// How B's gather walks it: along k where it is contiguous along k in
+  /// memory, else along n (Rows, or RowsSpread where a K step holds several
+  /// window offsets), so that neighbouring threads read neighbouring
+  /// addresses (TensorCoreTiles.h). A is always gathered along k, out
+  /// always written along n.
+  Sweep bSweep = Sweep::Rows;
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
@@ -587,6 +578,9 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   if (windowChannels && windowChannels < kTileK)
     g.k = llvm::alignTo(g.k, kTileK);
   bool paddedWindows = windowChannels && g.k > windows * windowChannels;
+  // A thread's consecutive k (Sweep::Rows) would cross window offsets.
+  if (windowChannels && windowChannels < kTileK)
+    g.bSweep = Sweep::RowsSpread;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
@@ -605,7 +599,13 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
       // every thread, split once per step (and per turn).
       Value first = ix.div(k.step, windowChannels);
       int64_t rest = k.shift % windowChannels;
-      if (k.offsetBound - 1 + rest < windowChannels) {
+      if (k.offsetAlign % windowChannels == 0) {
+        // The thread's part is whole window offsets: the channel is a
+        // constant of the turn.
+        window = ix.addConstant(ix.add(first, ix.div(k.offset, windowChannels)),
+                                k.shift / windowChannels);
+        c = ix.c(rest);
+      } else if (k.offsetBound - 1 + rest < windowChannels) {
         window = ix.addConstant(first, k.shift / windowChannels);
         c = ix.addConstant(k.offset, rest);
       } else {
@@ -699,7 +699,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   g.n = out.getDimSize(lead + 2) * kh * kw;
   g.k = grad.getDimSize(lead) * oh * ow;
   g.operandType = *element;
-  g.bAlongK = true;
+  g.bSweep = Sweep::AlongK;
   // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
   // block's tile of N then lies in one window offset, split once per
   // block, and a thread's elements differ only in the channel, by
@@ -871,16 +871,10 @@ private:
   std::array<MemRefType, 3> sharedTypes(Attribute space);
   /// The row and k, in an operand tile of `rows` rows, of the element that
   /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
-  /// tile along k (`alongK`) or along its rows, neighbours on neighbours.
-  /// Each is the thread's part (`row`, `k`, below `kBound`) plus a
-  /// constant of the turn.
-  struct TileElement {
-    Value row;
-    int64_t rowShift;
-    Value k;
-    int64_t kShift, kBound;
-  };
-  TileElement tileElement(Value tid, int64_t turn, int64_t rows, bool alongK);
+  /// tile by `sweep`
+  /// (sweepElement(), TensorCoreTiles.h).
+  using TileElement = SweepElement<Value>;
+  TileElement tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep);
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
   /// (n0, k0), read from global memory (zero outside the GEMM): values, to
   /// be kept in registers until storeTiles().
@@ -903,24 +897,10 @@ private:
   int64_t stages;
 };
 
-/// Elements of the A and B tiles that each thread moves per K step.
-constexpr int64_t kTurnsA = kTileM * kTileK / kThreads;
-constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
-
 KernelBuilder::TileElement
-KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, bool alongK) {
-  // Element tid + turn * kThreads of the sweep. kThreads being a multiple
-  // of kTileK and of the rows, a turn moves it by a constant: the thread's
-  // elements lie at constant offsets from its first, which LLVM folds into
-  // the addresses' immediates.
-  static_assert(kThreads % kTileK == 0 && kThreads % kTileM == 0 &&
-                    kThreads % kTileN == 0,
-                "a turn moves a thread by whole rows or whole k columns");
-  if (alongK)
-    return {ix.div(tid, kTileK), turn * (kThreads / kTileK),
-            ix.rem(tid, kTileK), 0, kTileK};
-  return {ix.rem(tid, rows), 0, ix.div(tid, rows), turn * (kThreads / rows),
-          kThreads / rows};
+KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
+  return sweepElement(ix, tid, turn, rows, sweep,
+                      tileType.getIntOrFloatBitWidth() / 8);
 }
 
 SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
@@ -928,12 +908,12 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
   SmallVector<Value> gathered;
   auto gather =
       [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
-          bool alongK,
+          Sweep sweep,
           const std::function<Value(Index &, Value, const RowPosition &,
                                     KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
-          TileElement e = tileElement(tid, turn, rows, alongK);
-          KPosition kG{k0, e.k, e.kShift, e.kBound};
+          TileElement e = tileElement(tid, turn, rows, sweep);
+          KPosition kG{k0, e.k, e.kShift, e.kBound, e.kAlign};
           RowPosition rowG{ix.addConstant(ix.add(row0, e.row), e.rowShift),
                            row0, e.row, e.rowShift};
           // Outside the GEMM (only where a tile overhangs its extent), the
@@ -948,6 +928,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
             kG.offsetBound = kTileK;
+            kG.offsetAlign = 1;
             ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
           }
           Value value = load(ix, z, rowG, kG);
@@ -957,25 +938,37 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           gathered.push_back(ok ? ix.orZero(ok, value) : value);
         }
       };
-  gather(kTileM, kTurnsA, m0, g.m, /*alongK=*/true, g.loadA);
-  gather(kTileN, kTurnsB, n0, g.n, g.bAlongK, g.loadB);
+  gather(kTileM, kTurnsA, m0, g.m, Sweep::AlongK, g.loadA);
+  gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB);
   return gathered;
 }
 
 void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
                                Value sharedB, Value stage, Value tid) {
-  auto store = [&](int64_t rows, bool alongK, Value shared,
+  // Turn by turn, or a vector of consecutive k at a time (storeWidth()),
+  // 16-byte aligned: the tiles' rows are, and a thread's part of k is a
+  // multiple of the vector.
+  int64_t elementBytes = tileType.getIntOrFloatBitWidth() / 8;
+  auto store = [&](int64_t rows, Sweep sweep, Value shared,
                    ArrayRef<Value> values) {
-    for (auto [turn, value] : llvm::enumerate(values)) {
-      TileElement e = tileElement(tid, turn, rows, alongK);
-      memref::StoreOp::create(b, value, shared,
-                              ValueRange{stage,
-                                         ix.addConstant(e.row, e.rowShift),
-                                         ix.addConstant(e.k, e.kShift)});
+    int64_t width = storeWidth(rows, sweep, elementBytes);
+    for (int64_t turn = 0; turn < static_cast<int64_t>(values.size());
+         turn += width) {
+      TileElement e = tileElement(tid, turn, rows, sweep);
+      SmallVector<Value> at = {stage, ix.addConstant(e.row, e.rowShift),
+                               ix.addConstant(e.k, e.kShift)};
+      if (width == 1) {
+        memref::StoreOp::create(b, values[turn], shared, at);
+        continue;
+      }
+      Value vector = vector::FromElementsOp::create(
+          b, VectorType::get({width}, tileType), values.slice(turn, width));
+      vector::StoreOp::create(b, vector, shared, at, /*nontemporal=*/false,
+                              llvm::MaybeAlign(width * elementBytes));
     }
   };
-  store(kTileM, /*alongK=*/true, sharedA, gathered.take_front(kTurnsA));
-  store(kTileN, g.bAlongK, sharedB, gathered.drop_front(kTurnsA));
+  store(kTileM, Sweep::AlongK, sharedA, gathered.take_front(kTurnsA));
+  store(kTileN, g.bSweep, sharedB, gathered.drop_front(kTurnsA));
 }
 
 void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
@@ -1009,7 +1002,7 @@ KernelBuilder::WarpOffsets KernelBuilder::warpOffsets(Value tid) {
   AffineExpr t;
   bindDims(b.getContext(), t);
   constexpr int64_t warpsN = kTileN / kWarpN;
-  AffineExpr warp = t.floorDiv(kWarpSize);
+  AffineExpr warp = t.floorDiv(kWarpLanes);
   return {apply(warp.floorDiv(warpsN) * kWarpM, tid),
           apply((warp % warpsN) * kWarpN, tid)};
 }
@@ -1110,9 +1103,10 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
   auto type = [&](ArrayRef<int64_t> shape, Type element) {
     return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
   };
-  return {type({stages, kTileM, kTileK + kRowPad}, tileType),
-          type({stages, kTileN, kTileK + kRowPad}, tileType),
-          type({kTileM, kTileN}, b.getF32Type())};
+  int64_t padded = kTileK + rowPad(tileType.getIntOrFloatBitWidth() / 8);
+  return {type({stages, kTileM, padded}, tileType),
+          type({stages, kTileN, padded}, tileType),
+          type({kTileM, kTileN + kAccumulatorRowPad}, b.getF32Type())};
 }
 
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -1262,7 +1256,7 @@ void KernelBuilder::buildEmulation() {
   Value sharedA = memref::AllocOp::create(b, sharedAType);
   Value sharedB = memref::AllocOp::create(b, sharedBType);
   Value sharedC = memref::AllocOp::create(b, sharedCType);
-  constexpr int64_t warps = kThreads / kWarpSize, perWarp = kTilesM * kTilesN;
+  constexpr int64_t warps = kThreads / kWarpLanes, perWarp = kTilesM * kTilesN;
   Value accBuffer = memref::AllocOp::create(
       b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
   auto loop = [&](int64_t count, function_ref<void(Value)> body) {
@@ -1312,7 +1306,7 @@ void KernelBuilder::buildEmulation() {
               loop(warps, [&](Value w) {
                 SmallVector<Value> next = warpProducts(
                     sharedA, sharedB, stageOf(k0),
-                    warpOffsets(ix.mul(w, kWarpSize)), accumulatorsOf(w),
+                    warpOffsets(ix.mul(w, kWarpLanes)), accumulatorsOf(w),
                     /*widen=*/true);
                 for (auto [t, acc] : llvm::enumerate(next))
                   vector::TransferWriteOp::create(
@@ -1324,7 +1318,7 @@ void KernelBuilder::buildEmulation() {
               scf::YieldOp::create(b);
             });
         loop(warps, [&](Value w) {
-          storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpSize)),
+          storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpLanes)),
                             accumulatorsOf(w));
         });
         loop(kThreads,
@@ -1417,6 +1411,13 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]
                  << " before)";
+        BankConflicts banks = bankConflicts(
+            gemm->operandType.getIntOrFloatBitWidth() / 8, gemm->bSweep);
+        remark << "; shared-memory ways per warp access (1: no bank "
+                  "conflict): A stores "
+               << banks.storesA << ", B stores " << banks.storesB
+               << ", ldmatrix " << banks.ldmatrix << ", accumulators "
+               << banks.accumulators;
       }
       op->erase();
       if (initializer)

@@ -14,13 +14,19 @@
 // accumulators per warp carried by the loop), stores what it loaded into
 // the other stage and waits once. With prefetch=false, one stage: gather,
 // barrier, multiply, barrier.
+// The im2col tile's elements, 8 consecutive k per thread, are stored 16
+// bytes at a time. The report also says what the tiles' layout costs in
+// shared-memory bank conflicts: the most 4-byte words that a warp's access
+// puts in one bank (TensorCoreTiles.h: rows padded by 16 bytes).
 
 // CHECK-LABEL: func @f32_tf32
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
-//  CHECK-SAME: workgroup({{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+//  CHECK-SAME: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
 //       CHECK: memref.load %arg1
 //       CHECK: memref.load %arg0
-//       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x24xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+//       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: gpu.barrier
 //       CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
 //       CHECK:   memref.load %arg1
@@ -29,7 +35,8 @@
 //       CHECK:   nvgpu.ldmatrix %{{.*}}[%[[STAGE]], {{.*}}, {{.*}}]
 //       CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
 //       CHECK:   %[[NEXT:.*]] = affine.apply #{{.*}}(%[[K]])
-//       CHECK:   memref.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] : memref<2x64x24xf32, #gpu.address_space<workgroup>>
+//       CHECK:   memref.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK:   vector.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK:   gpu.barrier
 //   CHECK-NOT:   gpu.barrier
 //       CHECK:   scf.yield
@@ -38,7 +45,7 @@
 //       CHECK: memref.store {{.*}}, %arg2
 //   CHECK-NOT: linalg.conv_2d_nchw_fchw
 // NOPREFETCH-LABEL: func @f32_tf32
-//       NOPREFETCH: workgroup({{.*}} : memref<1x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<1x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+//       NOPREFETCH: workgroup({{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
 //   NOPREFETCH-NOT: gpu.barrier
 //       NOPREFETCH: scf.for
 //       NOPREFETCH:   memref.load %arg1
@@ -51,13 +58,13 @@
 // NOTF32: :[[@LINE+10]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 operands and allow-tf32=false
 // EMU-LABEL: func @f32_tf32
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<2x64x24xf32>
+//       EMU: memref.alloc() : memref<2x64x20xf32>
 //       EMU: vector.contract
 //   EMU-NOT: nvgpu
 // PIPE-LABEL: llvm.func @f32_tf32
 //       PIPE: gpu.binary
 func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: memref<2x70x12x10xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=70 N=120 K=180, 2 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=70 N=120 K=180, 2 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 2, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<2x20x14x12xf32>, memref<70x20x3x3xf32>) outs(%o : memref<2x70x12x10xf32>)
   return
@@ -73,7 +80,7 @@ func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: m
 // EMU-LABEL: func @f16
 //       EMU: arith.extf {{.*}} : vector<16x16xf16> to vector<16x16xf32>
 func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1x64x6x6xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 2, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
@@ -87,11 +94,12 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // one tile here: the gathers precede the barrier ahead of the folded K loop.
 
 // CHECK-LABEL: func @bf16
-//       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+//       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
 //   CHECK-NOT: scf.for {{.*}} iter_args
 //       CHECK: memref.load %arg1{{.*}} : memref<32x16x1x1xbf16>
 //       CHECK: memref.load %arg0{{.*}} : memref<1x16x8x8xbf16>
 //       CHECK: memref.store {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
 //       CHECK: gpu.barrier
 //       CHECK: nvgpu.ldmatrix {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
@@ -104,7 +112,7 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // PIPE-LABEL: llvm.func @bf16
 //       PIPE: gpu.binary
 func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memref<1x32x8x8xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<1x16x8x8xbf16>, memref<32x16x1x1xbf16>) outs(%o : memref<1x32x8x8xf32>)
   return
@@ -129,7 +137,7 @@ func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memre
 // EMU-LABEL: func @backward_filter
 //       EMU: vector.contract
 func.func @backward_filter(%x: memref<4x2x1x16x11x11xf32>, %g: memref<4x2x1x70x5x5xf32>, %dw: memref<4x1x70x16x3x3xf64>) {
-  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=70 N=144 K=50, 4 in the grid's z)}}
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=70 N=144 K=50, 4 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 2, B stores 2, ldmatrix 1, accumulators 1}}
   linalg.generic {indexing_maps = [#in, #grad, #out],
                   iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
       ins(%x, %g : memref<4x2x1x16x11x11xf32>, memref<4x2x1x70x5x5xf32>) outs(%dw : memref<4x1x70x16x3x3xf64>) {
@@ -181,7 +189,7 @@ func.func @backward_filter_window_outer(%x: memref<2x1x64x7x7xf32>, %g: memref<2
 // CHECK-LABEL: func @backward_filter_f16
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
 func.func @backward_filter_f16(%x: memref<3x1x8x9x9xf16>, %g: memref<3x1x64x5x5xf16>, %dw: memref<1x64x8x3x3xf32>) {
-  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f16', M=64 N=72 K=75, 1 in the grid's z)}}
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f16', M=64 N=72 K=75, 1 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.generic {indexing_maps = [#in, #grad, #out],
                   iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
       ins(%x, %g : memref<3x1x8x9x9xf16>, memref<3x1x64x5x5xf16>) outs(%dw : memref<1x64x8x3x3xf32>) {
@@ -232,7 +240,7 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 // (exactly) as it is gathered. f16 against bf16 is left alone.
 
 // CHECK-LABEL: func @mixed
-//       CHECK: workgroup({{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xf32, #gpu.address_space<workgroup>>
+//       CHECK: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>
 //       CHECK: %[[W:.*]] = memref.load %arg1{{.*}} : memref<16x32x3x3xbf16>
 //  CHECK-NEXT: arith.extf %[[W]] : bf16 to f32
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
@@ -268,7 +276,7 @@ func.func @mixed(%g: memref<2x32x10x10xf32>, %w: memref<16x32x3x3xbf16>, %dx: me
 //       CHECK: gpu.barrier
 //       CHECK: scf.if
 //   CHECK-NOT: memref.load %arg3
-//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>
+//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>
 //       CHECK: %[[B:.*]] = memref.load %arg2[%{{.*}}] : memref<70xf32>
 //       CHECK: %[[S:.*]] = arith.addf %[[B]], %[[T]]
 //       CHECK: memref.store %[[S]], %arg3
@@ -295,7 +303,7 @@ func.func @fold_bias(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %b: 
 // CHECK-LABEL: func @fold_zero
 //   CHECK-NOT: linalg.fill
 //       CHECK: gpu.launch
-//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>
+//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>
 //  CHECK-NEXT: memref.store %[[T]], %arg2
 func.func @fold_zero(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1x64x6x6xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -309,7 +317,7 @@ func.func @fold_zero(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: me
 // CHECK-LABEL: func @fold_constant
 //   CHECK-NOT: linalg.fill
 //       CHECK: gpu.launch
-//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x64xf32, #gpu.address_space<workgroup>>
+//       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>
 //  CHECK-NEXT: %[[C:.*]] = arith.constant 5.000000e-01 : f32
 //  CHECK-NEXT: %[[S:.*]] = arith.addf %[[C]], %[[T]]
 //  CHECK-NEXT: memref.store %[[S]], %arg2
@@ -523,7 +531,7 @@ func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>
 func.func @few_channels(%x3: memref<2x3x38x38xf32>, %w3: memref<8x3x7x7xf32>, %o3: memref<2x8x16x16xf32>,
                         %x8: memref<1x8x10x10xf32>, %w8: memref<16x8x3x3xf32>, %o8: memref<1x16x8x8xf32>,
                         %x5: memref<1x5x10x10xf32>, %w5: memref<16x5x3x3xf32>, %o5: memref<1x16x8x8xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=256 K=208, 2 in the grid's z); K ordered as window x channels (3 padded to 4)}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=8 N=256 K=208, 2 in the grid's z); K ordered as window x channels (3 padded to 4); shared-memory ways per warp access (1: no bank conflict): A stores 2, B stores 2, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x3, %w3 : memref<2x3x38x38xf32>, memref<8x3x7x7xf32>) outs(%o3 : memref<2x8x16x16xf32>)
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=16 N=64 K=80, 1 in the grid's z); K ordered as window x channels}}

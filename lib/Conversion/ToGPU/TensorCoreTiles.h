@@ -1,0 +1,151 @@
+//===- TensorCoreTiles.h - Tiles of the tensor-core kernels -----*- C++ -*-===//
+//
+// The block tile of the implicit-GEMM kernels, the layout of their tiles in
+// shared memory, and which thread moves which element of an operand tile.
+// The sweep is written once over an arithmetic: the kernel builder applies
+// it to index values, and bankConflicts() to integers, to say what a warp's
+// shared-memory accesses cost in that layout.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONVBN_LIB_CONVERSION_TOGPU_TENSORCORETILES_H
+#define CONVBN_LIB_CONVERSION_TOGPU_TENSORCORETILES_H
+
+#include <cstdint>
+
+namespace mlir::convbn::tensor_cores {
+
+/// The block's tile of the implicit GEMM and how its 4 warps share it: each
+/// warp owns a (kWarpM x kWarpN) quarter, made of 16 x 8 mma tiles.
+constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16;
+constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
+constexpr int64_t kThreads = 128, kWarpLanes = 32;
+constexpr int64_t kWarps = kThreads / kWarpLanes;
+constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
+static_assert((kTileM / kWarpM) * (kTileN / kWarpN) * kWarpLanes == kThreads,
+              "one warp per quarter of the block's tile");
+static_assert(kTileM * kTileK % kThreads == 0 &&
+                  kTileN * kTileK % kThreads == 0 &&
+                  kTileM * kTileN % kThreads == 0,
+              "every thread moves the same number of elements");
+
+/// Elements of the A and B tiles that each thread moves per K step.
+constexpr int64_t kTurnsA = kTileM * kTileK / kThreads;
+constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
+
+/// The A and B tiles' rows are padded by 16 bytes: a row then starts 16-byte
+/// aligned (as ldmatrix needs) and an odd number of 16-byte units after the
+/// previous one, so the 8 rows of an ldmatrix matrix fall in 8 different
+/// quarters of the 32 banks.
+constexpr int64_t rowPad(int64_t elementBytes) { return 16 / elementBytes; }
+/// The f32 accumulator tile's rows are padded by 8 elements: an mma
+/// fragment's 8-byte stores, 4 rows per half-warp, then fill the 32 banks
+/// once.
+constexpr int64_t kAccumulatorRowPad = 8;
+
+/// How the block's threads sweep an operand tile, neighbours on
+/// neighbours so that a warp's global loads are coalesced.
+enum class Sweep {
+  /// Along k, for an operand contiguous along k: a warp takes two
+  /// neighbouring rows, each thread keeps its k, and a turn moves it by
+  /// 8 rows.
+  AlongK,
+  /// Along the rows, for an operand contiguous along them: each thread
+  /// keeps its row and takes consecutive k, one per turn, which it stores
+  /// into shared memory in vectors of 16 bytes (storeWidth()).
+  Rows,
+  /// Along the rows, each thread taking every second 4-byte word of k: for
+  /// K steps that hold several window offsets (few channels), where a
+  /// thread's k that crossed offsets would split each per thread rather
+  /// than per step. A warp's first 16 rows take one word and its other 16
+  /// the next (a whole warp at one word puts 8 f32 rows, or 4 rows of
+  /// 16-bit elements, in one bank).
+  RowsSpread,
+};
+
+/// The row and k, in an operand tile of `rows` rows, of the element that
+/// a thread moves in one turn: its part (`row`, `k`, below `kBound` and a
+/// multiple of `kAlign`) plus a constant of the turn (`rowShift`,
+/// `kShift`), so that a thread's elements lie at constant offsets from its
+/// first.
+template <typename V> struct SweepElement {
+  V row;
+  int64_t rowShift;
+  V k;
+  int64_t kShift, kBound, kAlign;
+};
+
+/// The element that thread `tid` moves in its `turn`-th turn of `sweep`,
+/// for elements of `elementBytes` bytes, with `a`'s add(V, V),
+/// mul(V, int64_t), div(V, int64_t) and rem(V, int64_t).
+template <typename Arith, typename V>
+SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
+                             Sweep sweep, int64_t elementBytes) {
+  static_assert(kThreads % kTileK == 0 && kThreads % kTileM == 0 &&
+                    kThreads % kTileN == 0,
+                "a turn moves a thread by whole rows or whole k columns");
+  if (sweep == Sweep::AlongK)
+    return {a.div(tid, kTileK),
+            turn * (kThreads / kTileK),
+            a.rem(tid, kTileK),
+            0,
+            kTileK,
+            1};
+  // The kParts threads of a row (tid % rows).
+  int64_t kParts = kThreads / rows;
+  if (sweep == Sweep::Rows) {
+    int64_t perThread = kTileK / kParts;
+    return {a.rem(tid, rows),
+            0,
+            a.mul(a.div(tid, rows), perThread),
+            turn,
+            kTileK - perThread + 1,
+            perThread};
+  }
+  // Words of `perWord` elements; the thread at word (tid / run + tid /
+  // rows) % kParts takes every kParts-th word from there, and each run of
+  // `run` lanes starts a word further.
+  int64_t run = kWarpLanes / kParts;
+  int64_t perWord = elementBytes < 4 ? 4 / elementBytes : 1;
+  V word = a.rem(a.add(a.div(tid, run), a.div(tid, rows)), kParts);
+  return {a.rem(tid, rows),
+          0,
+          a.mul(word, perWord),
+          turn / perWord * kParts * perWord + turn % perWord,
+          (kParts - 1) * perWord + 1,
+          perWord};
+}
+
+/// The elements that a thread stores into a tile at once: its consecutive
+/// k, 16 bytes of them, where `sweep` is Rows; else one.
+constexpr int64_t storeWidth(int64_t rows, Sweep sweep, int64_t elementBytes) {
+  int64_t perThread = kTileK / (kThreads / rows), vector = 16 / elementBytes;
+  if (sweep != Sweep::Rows)
+    return 1;
+  return perThread < vector ? perThread : vector;
+}
+
+/// Integers, for sweepElement().
+struct IntArith {
+  int64_t add(int64_t x, int64_t y) { return x + y; }
+  int64_t mul(int64_t x, int64_t y) { return x * y; }
+  int64_t div(int64_t x, int64_t y) { return x / y; }
+  int64_t rem(int64_t x, int64_t y) { return x % y; }
+};
+
+/// Bank conflicts of a kernel's shared-memory accesses: the most distinct
+/// 4-byte words that one warp access puts in one bank, among the lanes that
+/// the hardware serves together (a warp for accesses of 4 bytes or less,
+/// half a warp for 8, a quarter for 16): 1 is none, else the hardware
+/// needs that many passes.
+struct BankConflicts {
+  int64_t storesA, storesB, ldmatrix, accumulators;
+};
+
+/// The conflicts of the tiles' layout for operands of `elementBytes` bytes,
+/// A swept along k and B by `bSweep`.
+BankConflicts bankConflicts(int64_t elementBytes, Sweep bSweep);
+
+} // namespace mlir::convbn::tensor_cores
+
+#endif // CONVBN_LIB_CONVERSION_TOGPU_TENSORCORETILES_H
