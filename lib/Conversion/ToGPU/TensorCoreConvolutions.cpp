@@ -428,12 +428,14 @@ struct RowPosition {
 struct Gemm {
   int64_t z = 1, m = 0, n = 0, k = 0;
   Type operandType; // f32 (as TF32), f16 or bf16
-  /// How B's gather walks it: along k where it is contiguous along k in
-  /// memory, else along n (Rows, or RowsSpread where a K step holds several
-  /// window offsets), so that neighbouring threads read neighbouring
-  /// addresses (TensorCoreTiles.h). A is always gathered along k, out
-  /// always written along n.
-  Sweep bSweep = Sweep::Rows;
+  /// How the gathers walk A and B (TensorCoreTiles.h): along k where the
+  /// operand is contiguous along k in memory, else along its rows (Rows, or
+  /// RowsSpread where a K step holds several window offsets), so that
+  /// neighbouring threads read neighbouring addresses. A filter whose K is
+  /// ordered window x channels is contiguous along neither (its k are kh x
+  /// kw apart): Rows, for the 16-byte stores (unless it has fewer rows than
+  /// a tile). Out is written along n.
+  Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
@@ -581,6 +583,11 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   // A thread's consecutive k (Sweep::Rows) would cross window offsets.
   if (windowChannels && windowChannels < kTileK)
     g.bSweep = Sweep::RowsSpread;
+  // Fewer filters than a tile's rows: along k, the turns past them are
+  // known to be outside (no loads), along the rows every thread's row is
+  // tested.
+  if (windowChannels && windowChannels % kTileK == 0 && g.m >= kTileM)
+    g.aSweep = Sweep::Rows;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
@@ -938,7 +945,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           gathered.push_back(ok ? ix.orZero(ok, value) : value);
         }
       };
-  gather(kTileM, kTurnsA, m0, g.m, Sweep::AlongK, g.loadA);
+  gather(kTileM, kTurnsA, m0, g.m, g.aSweep, g.loadA);
   gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB);
   return gathered;
 }
@@ -967,7 +974,7 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
                               llvm::MaybeAlign(width * elementBytes));
     }
   };
-  store(kTileM, Sweep::AlongK, sharedA, gathered.take_front(kTurnsA));
+  store(kTileM, g.aSweep, sharedA, gathered.take_front(kTurnsA));
   store(kTileN, g.bSweep, sharedB, gathered.drop_front(kTurnsA));
 }
 
@@ -1411,8 +1418,9 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]
                  << " before)";
-        BankConflicts banks = bankConflicts(
-            gemm->operandType.getIntOrFloatBitWidth() / 8, gemm->bSweep);
+        BankConflicts banks =
+            bankConflicts(gemm->operandType.getIntOrFloatBitWidth() / 8,
+                          gemm->aSweep, gemm->bSweep);
         remark << "; shared-memory ways per warp access (1: no bank "
                   "conflict): A stores "
                << banks.storesA << ", B stores " << banks.storesB

@@ -86,8 +86,9 @@ int64_t accumulatorWays() {
 } // namespace
 
 BankConflicts mlir::convbn::tensor_cores::bankConflicts(int64_t elementBytes,
+                                                        Sweep aSweep,
                                                         Sweep bSweep) {
-  return {storeWays(kTileM, Sweep::AlongK, elementBytes),
+  return {storeWays(kTileM, aSweep, elementBytes),
           storeWays(kTileN, bSweep, elementBytes), ldmatrixWays(elementBytes),
           accumulatorWays()};
 }

@@ -143,8 +143,8 @@ struct BankConflicts {
 };
 
 /// The conflicts of the tiles' layout for operands of `elementBytes` bytes,
-/// A swept along k and B by `bSweep`.
-BankConflicts bankConflicts(int64_t elementBytes, Sweep bSweep);
+/// A and B swept by `aSweep` and `bSweep`.
+BankConflicts bankConflicts(int64_t elementBytes, Sweep aSweep, Sweep bSweep);
 
 } // namespace mlir::convbn::tensor_cores
 

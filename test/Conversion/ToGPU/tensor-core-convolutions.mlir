@@ -235,6 +235,26 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 
 // -----
 
+// K ordered window x channels with at least a tile's rows of filters: the
+// filter tile (its k kh x kw apart in memory) is swept along its rows like
+// the im2col tile, each thread keeping its filter and storing its 8
+// consecutive k 16 bytes at a time, without bank conflicts. With fewer
+// filters than a tile's rows (@mixed below) it stays swept along k.
+
+// CHECK-LABEL: func @filter_rows
+//       CHECK: memref.load %arg1
+//       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// EMU-LABEL: func @filter_rows
+//       EMU: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32>, vector<4xf32>
+func.func @filter_rows(%x: memref<2x32x10x10xf32>, %w: memref<80x32x3x3xf32>, %o: memref<2x80x8x8xf32>) {
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=80 N=64 K=288, 2 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<2x32x10x10xf32>, memref<80x32x3x3xf32>) outs(%o : memref<2x80x8x8xf32>)
+  return
+}
+
+// -----
+
 // One f32 and one 16-bit operand (the f32 output gradient against bf16
 // weights, in train and eval): a TF32 GEMM, the 16-bit operand widened
 // (exactly) as it is gathered. f16 against bf16 is left alone.
