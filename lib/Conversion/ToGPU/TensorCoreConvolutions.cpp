@@ -878,8 +878,7 @@ private:
   std::array<MemRefType, 3> sharedTypes(Attribute space);
   /// The row and k, in an operand tile of `rows` rows, of the element that
   /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
-  /// tile by `sweep`
-  /// (sweepElement(), TensorCoreTiles.h).
+  /// tile by `sweep` (sweepElement(), TensorCoreTiles.h).
   using TileElement = SweepElement<Value>;
   TileElement tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep);
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
