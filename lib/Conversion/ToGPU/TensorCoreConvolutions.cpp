@@ -403,8 +403,8 @@ Value ProducedOperand::load(Index &ix, ArrayRef<Value> at) const {
 struct KPosition {
   Value step, offset;
   int64_t shift = 0;
-  /// `offset` is below this, and a multiple of `offsetAlign`.
-  int64_t offsetBound = kTileK, offsetAlign = 1;
+  /// `offset` is below this.
+  int64_t offsetBound = kTileK;
   /// `base` + offset + shift, in that order.
   Value at(Index &ix, Value base) const {
     return ix.addConstant(ix.add(base, offset), shift);
@@ -576,13 +576,14 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   int64_t windows = kh * kw;
   g.k = (windowChannels ? windowChannels : channels) * windows;
   // With several window offsets per K step, K is padded to whole steps
-  // (zero terms past the last offset): no step needs a tail check.
-  if (windowChannels && windowChannels < kTileK)
+  // (zero terms past the last offset): no step needs a tail check. B is
+  // swept RowsSpread: a thread's consecutive k (Rows) would cross window
+  // offsets.
+  if (windowChannels && windowChannels < kTileK) {
     g.k = llvm::alignTo(g.k, kTileK);
-  bool paddedWindows = windowChannels && g.k > windows * windowChannels;
-  // A thread's consecutive k (Sweep::Rows) would cross window offsets.
-  if (windowChannels && windowChannels < kTileK)
     g.bSweep = Sweep::RowsSpread;
+  }
+  bool paddedWindows = windowChannels && g.k > windows * windowChannels;
   // Fewer filters than a tile's rows: along k, the turns past them are
   // known to be outside (no loads), along the rows every thread's row is
   // tested.
@@ -606,13 +607,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
       // every thread, split once per step (and per turn).
       Value first = ix.div(k.step, windowChannels);
       int64_t rest = k.shift % windowChannels;
-      if (k.offsetAlign % windowChannels == 0) {
-        // The thread's part is whole window offsets: the channel is a
-        // constant of the turn.
-        window = ix.addConstant(ix.add(first, ix.div(k.offset, windowChannels)),
-                                k.shift / windowChannels);
-        c = ix.c(rest);
-      } else if (k.offsetBound - 1 + rest < windowChannels) {
+      if (k.offsetBound - 1 + rest < windowChannels) {
         window = ix.addConstant(first, k.shift / windowChannels);
         c = ix.addConstant(k.offset, rest);
       } else {
@@ -899,14 +894,14 @@ private:
   /// contractions: the operand type, except while upstream's conversion
   /// runs on a bf16 kernel (see build()).
   Type tileType;
+  int64_t tileBytes() const { return tileType.getIntOrFloatBitWidth() / 8; }
   /// Stages of the shared A and B tiles: 2 with prefetch, else 1.
   int64_t stages;
 };
 
 KernelBuilder::TileElement
 KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
-  return sweepElement(ix, tid, turn, rows, sweep,
-                      tileType.getIntOrFloatBitWidth() / 8);
+  return sweepElement(ix, tid, turn, rows, sweep, tileBytes());
 }
 
 SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
@@ -919,7 +914,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
                                     KPosition)> &load) {
         for (int64_t turn = 0; turn < turns; ++turn) {
           TileElement e = tileElement(tid, turn, rows, sweep);
-          KPosition kG{k0, e.k, e.kShift, e.kBound, e.kAlign};
+          KPosition kG{k0, e.k, e.kShift, e.kBound};
           RowPosition rowG{ix.addConstant(ix.add(row0, e.row), e.rowShift),
                            row0, e.row, e.rowShift};
           // Outside the GEMM (only where a tile overhangs its extent), the
@@ -934,7 +929,6 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
             kG.offsetBound = kTileK;
-            kG.offsetAlign = 1;
             ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
           }
           Value value = load(ix, z, rowG, kG);
@@ -952,9 +946,9 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
 void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
                                Value sharedB, Value stage, Value tid) {
   // Turn by turn, or a vector of consecutive k at a time (storeWidth()),
-  // 16-byte aligned: the tiles' rows are, and a thread's part of k is a
-  // multiple of the vector.
-  int64_t elementBytes = tileType.getIntOrFloatBitWidth() / 8;
+  // 16-byte aligned: the tiles' rows are, and a thread's part of k under
+  // Sweep::Rows is a multiple of the vector.
+  int64_t elementBytes = tileBytes();
   auto store = [&](int64_t rows, Sweep sweep, Value shared,
                    ArrayRef<Value> values) {
     int64_t width = storeWidth(rows, sweep, elementBytes);
@@ -1109,7 +1103,7 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
   auto type = [&](ArrayRef<int64_t> shape, Type element) {
     return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
   };
-  int64_t padded = kTileK + rowPad(tileType.getIntOrFloatBitWidth() / 8);
+  int64_t padded = kTileK + rowPad(tileBytes());
   return {type({stages, kTileM, padded}, tileType),
           type({stages, kTileN, padded}, tileType),
           type({kTileM, kTileN + kAccumulatorRowPad}, b.getF32Type())};

@@ -64,15 +64,14 @@ enum class Sweep {
 };
 
 /// The row and k, in an operand tile of `rows` rows, of the element that
-/// a thread moves in one turn: its part (`row`, `k`, below `kBound` and a
-/// multiple of `kAlign`) plus a constant of the turn (`rowShift`,
-/// `kShift`), so that a thread's elements lie at constant offsets from its
-/// first.
+/// a thread moves in one turn: its part (`row`, `k`, below `kBound`) plus a
+/// constant of the turn (`rowShift`, `kShift`), so that a thread's elements
+/// lie at constant offsets from its first.
 template <typename V> struct SweepElement {
   V row;
   int64_t rowShift;
   V k;
-  int64_t kShift, kBound, kAlign;
+  int64_t kShift, kBound;
 };
 
 /// The element that thread `tid` moves in its `turn`-th turn of `sweep`,
@@ -85,22 +84,14 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
                     kThreads % kTileN == 0,
                 "a turn moves a thread by whole rows or whole k columns");
   if (sweep == Sweep::AlongK)
-    return {a.div(tid, kTileK),
-            turn * (kThreads / kTileK),
-            a.rem(tid, kTileK),
-            0,
-            kTileK,
-            1};
+    return {a.div(tid, kTileK), turn * (kThreads / kTileK), a.rem(tid, kTileK),
+            0, kTileK};
   // The kParts threads of a row (tid % rows).
   int64_t kParts = kThreads / rows;
   if (sweep == Sweep::Rows) {
     int64_t perThread = kTileK / kParts;
-    return {a.rem(tid, rows),
-            0,
-            a.mul(a.div(tid, rows), perThread),
-            turn,
-            kTileK - perThread + 1,
-            perThread};
+    return {a.rem(tid, rows), 0, a.mul(a.div(tid, rows), perThread), turn,
+            kTileK - perThread + 1};
   }
   // Words of `perWord` elements; the thread at word (tid / run + tid /
   // rows) % kParts takes every kParts-th word from there, and each run of
@@ -108,12 +99,9 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
   int64_t run = kWarpLanes / kParts;
   int64_t perWord = elementBytes < 4 ? 4 / elementBytes : 1;
   V word = a.rem(a.add(a.div(tid, run), a.div(tid, rows)), kParts);
-  return {a.rem(tid, rows),
-          0,
-          a.mul(word, perWord),
+  return {a.rem(tid, rows), 0, a.mul(word, perWord),
           turn / perWord * kParts * perWord + turn % perWord,
-          (kParts - 1) * perWord + 1,
-          perWord};
+          (kParts - 1) * perWord + 1};
 }
 
 /// The elements that a thread stores into a tile at once: its consecutive
