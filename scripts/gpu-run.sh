@@ -67,7 +67,7 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
     # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
-    # tc-recompute, tc-noprefetch, tc-wide).
+    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128).
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
       --build-only "$work/bench-tc-nomerge" --tensor-cores --pipeline-options merge-kernels=false
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
@@ -79,6 +79,11 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
       --build-only "$work/bench-tc-wide" --tensor-cores \
       --pipeline-options narrow-indices=false
+    for rows in 64 128; do
+      "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+        --build-only "$work/bench-tc-m$rows" --tensor-cores \
+        --pipeline-options tensor-core-block-m=$rows
+    done
     # ResNet-50 through the PyTorch flow, checked there against float64.
     for variant in tune eval tune-tc; do
       PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
@@ -164,7 +169,9 @@ PY
     # scalar loop-nest kernels; =tc-nomerge: tc with merge-kernels=false;
     # =tc-recompute: tc with recompute-producers=true; =tc-noprefetch: tc
     # with one stage of shared tiles; =tc-wide: tc with 64-bit index
-    # arithmetic, narrow-indices=false (the last four at batch 32 only).
+    # arithmetic, narrow-indices=false; =tc-m64, =tc-m128: every
+    # tensor-core kernel with blocks of 64 or 128 rows, tensor-core-block-m
+    # (the last six at batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -181,8 +188,10 @@ PY
         flags+=(--tensor-cores --pipeline-options tensor-core-prefetch=false) ;;
       tc-wide) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options narrow-indices=false) ;;
+      tc-m64|tc-m128) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options "tensor-core-block-m=${kernels#tc-m}") ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch or tc-wide" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64 or tc-m128" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and

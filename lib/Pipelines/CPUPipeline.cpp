@@ -67,8 +67,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       /*phasesInPlace=*/!options.vectorize);
   if (options.emulateTensorCores)
     pipeline += llvm::formatv(
-        "convbn-tensor-core-convolutions{{cpu-emulation=true prefetch={0}},",
-        options.tensorCorePrefetch ? "true" : "false");
+        "convbn-tensor-core-convolutions{{cpu-emulation=true prefetch={0} "
+        "block-m={1}},",
+        options.tensorCorePrefetch ? "true" : "false",
+        options.tensorCoreBlockM.getValue());
   pipeline += options.gpuLoops > 0
                   ? detail::gpuLoopStages(options.gpuLoops,
                                           /*mergeKernels=*/true)

@@ -26,15 +26,15 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
       detail::splitReductionsStage(options.splitReductions));
   // Convolutions as tensor-core kernels first; what is left becomes loops.
   if (options.tensorCores)
-    pipeline +=
-        llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
-                      "fold-operands={1} recompute-producers={2} "
-                      "prefetch={3}},"
-                      "canonicalize,",
-                      options.allowTF32 ? "true" : "false",
-                      options.foldOperands ? "true" : "false",
-                      options.recomputeProducers ? "true" : "false",
-                      options.tensorCorePrefetch ? "true" : "false");
+    pipeline += llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
+                              "fold-operands={1} recompute-producers={2} "
+                              "prefetch={3} block-m={4}},"
+                              "canonicalize,",
+                              options.allowTF32 ? "true" : "false",
+                              options.foldOperands ? "true" : "false",
+                              options.recomputeProducers ? "true" : "false",
+                              options.tensorCorePrefetch ? "true" : "false",
+                              options.tensorCoreBlockM.getValue());
   pipeline += detail::gpuLoopStages(options.blockSize, options.mergeKernels);
   // The kernels' index arithmetic in 32 bits where it provably fits, once
   // they are outlined (their launch bounds the thread and block ids).

@@ -313,7 +313,9 @@ def compile_group(cases, eval_to_tune, args, label):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="", help="run cases whose name contains this")
+    parser.add_argument("--only", default="",
+                        help="run cases whose name contains this (or any of "
+                             "these, comma-separated)")
     parser.add_argument("--workdir", help="keep intermediate files here")
     parser.add_argument("--quick", action="store_true", help="skip the Inductor 3-D cases")
     parser.add_argument("--target", default="cpu", choices=["cpu", "cuda"])
@@ -345,7 +347,8 @@ def main():
 
     all_cases = (inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
                  + phase_cases() + schedule_cases())
-    cases = [c for c in all_cases if args.only in c.name]
+    wanted = args.only.split(",")
+    cases = [c for c in all_cases if any(w in c.name for w in wanted)]
     if args.quick:
         cases = [c for c in cases if not c.name.startswith("inductor_conv3d")]
     groups = {}

@@ -441,11 +441,11 @@ def ConvBNTensorCoreConvolutions
     Operands must be f16 or bf16 (or f32, computed as TF32, with
     `allow-tf32`; one f32 and one 16-bit operand are computed as TF32 too,
     the 16-bit one widened exactly) and the accumulator f32 (f64 for the
-    partials). A block of 128 threads owns a 64 x 64 output tile; per step
-    of 16 along K it gathers the A and B tiles (the im2col matrix is never
-    materialized in global memory) into shared memory, and each of its 4
-    warps multiplies its 32 x 32 quarter with `vector.contract`s of mma
-    shape (16x8x16 for f16 and bf16, 16x8x8 for TF32) whose accumulators
+    partials). A block of 128 threads owns a 64 x 64 output tile (or 128 x
+    64, `block-m`); per step of 16 along K it gathers the A and B tiles (the
+    im2col matrix is never materialized in global memory) into shared
+    memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
+    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8 for TF32) whose accumulators
     stay in registers across the K loop. With `prefetch` (the default) the
     shared tiles have two stages: each step loads the next step's elements
     into registers before its products and stores them into the other
@@ -499,6 +499,13 @@ def ConvBNTensorCoreConvolutions
            "mma.sync work (one barrier per step); false: one stage, "
            "gathered then multiplied (two barriers per step), for "
            "comparison">,
+    Option<"blockM", "block-m", "int64_t", /*default=*/"0",
+           "Rows (M) of a block's output tile: 64 (each of its 4 warps "
+           "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "
+           "shared-memory accesses per mma, twice the accumulator registers, "
+           "half the blocks); 0 chooses per kernel: 128 where M is a "
+           "multiple of 128 and the grid keeps at least 1024 blocks, else "
+           "64">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

@@ -55,6 +55,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "the next K step gathered while this one is multiplied, "
                      "as the GPU pipeline's option of that name"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tensorCoreBlockM{
+      *this, "tensor-core-block-m",
+      llvm::cl::desc("With emulate-tensor-cores: rows of the kernels' block "
+                     "tile, as the GPU pipeline's option of that name"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> narrowIndices{
       *this, "narrow-indices",
       llvm::cl::desc("With emulate-tensor-cores or gpu-loops: index "
@@ -193,6 +198,13 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "after (false: one stage, gather then multiply, for "
                      "comparison)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tensorCoreBlockM{
+      *this, "tensor-core-block-m",
+      llvm::cl::desc("With tensor-cores: rows of a block's output tile, 64 "
+                     "(warps of 32 x 32) or 128 (warps of 64 x 32, fewer "
+                     "shared-memory accesses per mma); 0 chooses per kernel "
+                     "(-convbn-tensor-core-convolutions{block-m})"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> narrowIndices{
       *this, "narrow-indices",
       llvm::cl::desc("Kernels' index arithmetic in 32 bits wherever integer "

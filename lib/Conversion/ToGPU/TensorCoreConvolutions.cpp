@@ -436,6 +436,8 @@ struct Gemm {
   /// kw apart): Rows, for the 16-byte stores (unless it has fewer rows than
   /// a tile). Out is written along n.
   Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
+  /// The block's tile (its rows), chosen by the pass (chooseBlockTile()).
+  BlockTile tile;
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
@@ -587,7 +589,7 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   // Fewer filters than a tile's rows: along k, the turns past them are
   // known to be outside (no loads), along the rows every thread's row is
   // tested.
-  if (windowChannels && windowChannels % kTileK == 0 && g.m >= kTileM)
+  if (windowChannels && windowChannels % kTileK == 0 && g.m >= BlockTile().m)
     g.aSweep = Sweep::Rows;
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
@@ -847,12 +849,17 @@ public:
 
 private:
   struct WarpOffsets {
-    Value m, n;
+    /// In the block's tile; `outputRow`: the row in the output tile where
+    /// the warp's accumulators of each pass start.
+    Value m, n, outputRow;
   };
   Value apply(AffineExpr e, Value v);
   Value offset(Value base, int64_t by);
   /// Where the warp of thread `tid` starts in the block's tile.
   WarpOffsets warpOffsets(Value tid);
+  /// The row of the block's tile held by row `row` of the output tile in
+  /// pass `pass` (BlockTile::outputPasses()).
+  Value outputRow(Value row, int64_t pass);
   /// The stage of the shared tiles that the K step `ahead` steps after the
   /// one at `k0` reads (`ahead` = 1: the stage the step at `k0` fills).
   Value stageOf(Value k0, int64_t ahead = 0);
@@ -867,7 +874,9 @@ private:
   SmallVector<Value> warpProducts(Value sharedA, Value sharedB, Value stage,
                                   WarpOffsets warp, ValueRange accs,
                                   bool widen = false);
-  void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs);
+  /// The warp's accumulators of pass `pass` into the output tile.
+  void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs,
+                         int64_t pass);
   /// Types of the A, B and output tiles in memory space `space`; A and B
   /// have `stages` stages (their leading dimension).
   std::array<MemRefType, 3> sharedTypes(Attribute space);
@@ -884,8 +893,10 @@ private:
   /// Stores what gatherTiles() read into stage `stage` of the shared tiles.
   void storeTiles(ArrayRef<Value> gathered, Value sharedA, Value sharedB,
                   Value stage, Value tid);
-  /// The block's output tile at (m0, n0), added to the output buffer.
-  void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0);
+  /// Pass `pass` of the block's output tile at (m0, n0), added to the output
+  /// buffer.
+  void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0,
+                       int64_t pass);
 
   ImplicitLocOpBuilder &b;
   Index ix;
@@ -938,7 +949,7 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           gathered.push_back(ok ? ix.orZero(ok, value) : value);
         }
       };
-  gather(kTileM, kTurnsA, m0, g.m, g.aSweep, g.loadA);
+  gather(g.tile.m, g.tile.turnsA(), m0, g.m, g.aSweep, g.loadA);
   gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB);
   return gathered;
 }
@@ -967,21 +978,21 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
                               llvm::MaybeAlign(width * elementBytes));
     }
   };
-  store(kTileM, g.aSweep, sharedA, gathered.take_front(kTurnsA));
-  store(kTileN, g.bSweep, sharedB, gathered.drop_front(kTurnsA));
+  store(g.tile.m, g.aSweep, sharedA, gathered.take_front(g.tile.turnsA()));
+  store(kTileN, g.bSweep, sharedB, gathered.drop_front(g.tile.turnsA()));
 }
 
 void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
-                                    Value n0) {
+                                    Value n0, int64_t pass) {
   Type outType = getElementTypeOrSelf(g.output.getType());
-  auto loop =
-      scf::ForOp::create(b, ix.c(0), ix.c(kTileM * kTileN / kThreads), ix.c(1));
+  auto loop = scf::ForOp::create(
+      b, ix.c(0), ix.c(kOutputRows * kTileN / kThreads), ix.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   // The block's threads sweep the tile along n, neighbours on neighbours.
   Value e = ix.add(tid, ix.mul(loop.getInductionVar(), kThreads));
   Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
-  Value mG = ix.add(m0, m), nG = ix.add(n0, n);
+  Value mG = ix.add(m0, outputRow(m, pass)), nG = ix.add(n0, n);
   Value ok =
       arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
   scf::IfOp::create(b, ok, [&](OpBuilder &, Location) {
@@ -1001,10 +1012,19 @@ void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
 KernelBuilder::WarpOffsets KernelBuilder::warpOffsets(Value tid) {
   AffineExpr t;
   bindDims(b.getContext(), t);
-  constexpr int64_t warpsN = kTileN / kWarpN;
   AffineExpr warp = t.floorDiv(kWarpLanes);
-  return {apply(warp.floorDiv(warpsN) * kWarpM, tid),
-          apply((warp % warpsN) * kWarpN, tid)};
+  AffineExpr warpRow = warp.floorDiv(kWarpsN);
+  return {apply(warpRow * g.tile.warpM(), tid),
+          apply((warp % kWarpsN) * kWarpN, tid),
+          apply(warpRow * (kOutputRows / kWarpsM), tid)};
+}
+
+Value KernelBuilder::outputRow(Value row, int64_t pass) {
+  AffineExpr r;
+  bindDims(b.getContext(), r);
+  int64_t perWarp = kOutputRows / kWarpsM;
+  return apply(
+      r.floorDiv(perWarp) * g.tile.warpM() + pass * perWarp + r % perWarp, row);
 }
 
 Value KernelBuilder::apply(AffineExpr e, Value v) {
@@ -1035,7 +1055,7 @@ SmallVector<Value> KernelBuilder::zeroAccumulators() {
   auto accType = VectorType::get({kMmaM, kMmaN}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  return SmallVector<Value>(kTilesM * kTilesN, zero);
+  return SmallVector<Value>(g.tile.tilesM() * kTilesN, zero);
 }
 
 SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
@@ -1058,7 +1078,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
   SmallVector<Value> next(accs.begin(), accs.end());
   for (int64_t kk = 0; kk < kTileK; kk += mmaK) {
     SmallVector<Value> as, bs;
-    for (int64_t ti = 0; ti < kTilesM; ++ti)
+    for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
       as.push_back(vector::TransferReadOp::create(
           b, aType, sharedA,
           ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)}, padding,
@@ -1078,7 +1098,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
       for (Value &v : bs)
         v = extend(v);
     }
-    for (int64_t ti = 0; ti < kTilesM; ++ti)
+    for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
       for (int64_t tj = 0; tj < kTilesN; ++tj) {
         Value &acc = next[ti * kTilesN + tj];
         acc = vector::ContractionOp::create(b, as[ti], bs[tj], acc, maps,
@@ -1089,13 +1109,15 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
 }
 
 void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
-                                      ValueRange accs) {
+                                      ValueRange accs, int64_t pass) {
   SmallVector<bool> inBounds = {true, true};
-  for (int64_t ti = 0; ti < kTilesM; ++ti)
+  int64_t perPass = g.tile.tilesM() / g.tile.outputPasses();
+  for (int64_t ti = 0; ti < perPass; ++ti)
     for (int64_t tj = 0; tj < kTilesN; ++tj)
       vector::TransferWriteOp::create(
-          b, accs[ti * kTilesN + tj], sharedC,
-          ValueRange{offset(warp.m, ti * kMmaM), offset(warp.n, tj * kMmaN)},
+          b, accs[(pass * perPass + ti) * kTilesN + tj], sharedC,
+          ValueRange{offset(warp.outputRow, ti * kMmaM),
+                     offset(warp.n, tj * kMmaN)},
           inBounds);
 }
 
@@ -1104,12 +1126,29 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
     return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
   };
   int64_t padded = kTileK + rowPad(tileBytes());
-  return {type({stages, kTileM, padded}, tileType),
+  return {type({stages, g.tile.m, padded}, tileType),
           type({stages, kTileN, padded}, tileType),
-          type({kTileM, kTileN + kAccumulatorRowPad}, b.getF32Type())};
+          type({kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
 }
 
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+/// The fewest blocks for which the automatic choice takes 128 rows: about
+/// 8 per SM of an H100 or H200 (132 SMs), so that the last wave's
+/// imbalance stays small and each SM has several blocks to switch between.
+constexpr int64_t kTallTileBlocks = 1024;
+
+/// The block's tile for `g`: `rows` rows where given (pass option
+/// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at
+/// least kTallTileBlocks blocks, 64 otherwise.
+BlockTile chooseBlockTile(const Gemm &g, int64_t rows) {
+  if (rows != 0)
+    return {rows};
+  BlockTile tall{128};
+  bool fits = g.m % tall.m == 0 &&
+              g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks;
+  return fits ? tall : BlockTile();
+}
 
 /// Gives the shared tiles `tiles`, converted as f16, their true element
 /// type `element`. After upstream's conversion (and the removal of what it
@@ -1144,7 +1183,7 @@ LogicalResult KernelBuilder::build() {
       sharedTypes(gpu::AddressSpaceAttr::get(
           ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
   auto launch = gpu::LaunchOp::create(
-      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, kTileM)), ix.c(g.z),
+      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(g.z),
       ix.c(kThreads), ix.c(1), ix.c(1), /*dynamicSharedMemorySize=*/nullptr,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
       TypeRange{sharedAType, sharedBType, sharedCType});
@@ -1177,9 +1216,15 @@ LogicalResult KernelBuilder::build() {
         gpu::BarrierOp::create(b);
         scf::YieldOp::create(b, next);
       });
-  storeAccumulators(sharedC, warp, kLoop.getResults());
-  // The epilogue goes after this barrier (phase 3).
-  auto epilogueBarrier = gpu::BarrierOp::create(b);
+  // The epilogue goes after each pass's barrier (phase 3); the next pass
+  // overwrites the output tile after another.
+  SmallVector<gpu::BarrierOp> epilogueBarriers;
+  for (int64_t pass = 0; pass < g.tile.outputPasses(); ++pass) {
+    if (pass > 0)
+      gpu::BarrierOp::create(b);
+    storeAccumulators(sharedC, warp, kLoop.getResults(), pass);
+    epilogueBarriers.push_back(gpu::BarrierOp::create(b));
+  }
   gpu::TerminatorOp::create(b);
 
   // Phase 2: upstream's vector -> nvgpu conversion, on this launch only.
@@ -1224,10 +1269,12 @@ LogicalResult KernelBuilder::build() {
   // epilogue.
   SmallVector<gpu::BarrierOp> barriers;
   launch.walk([&](gpu::BarrierOp barrier) { barriers.push_back(barrier); });
-  if (barriers.size() != 3 || barriers.back() != epilogueBarrier)
+  int64_t passes = g.tile.outputPasses();
+  if (static_cast<int64_t>(barriers.size()) != 1 + 2 * passes ||
+      barriers.back() != epilogueBarriers.back())
     return failure();
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value z = block.z, m0 = ix.mul(block.y, kTileM);
+  Value z = block.z, m0 = ix.mul(block.y, g.tile.m);
   Value n0 = ix.mul(block.x, kTileN);
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
   b.setInsertionPoint(barriers[0]);
@@ -1242,8 +1289,10 @@ LogicalResult KernelBuilder::build() {
       storeTiles(next, sharedA, sharedB, stageOf(k, /*ahead=*/1), tid);
     }
   }
-  b.setInsertionPointAfter(epilogueBarrier);
-  storeOutputTile(sharedC, tid, z, m0, n0);
+  for (auto [pass, barrier] : llvm::enumerate(epilogueBarriers)) {
+    b.setInsertionPointAfter(barrier);
+    storeOutputTile(sharedC, tid, z, m0, n0, pass);
+  }
   return success();
 }
 
@@ -1256,7 +1305,7 @@ void KernelBuilder::buildEmulation() {
   Value sharedA = memref::AllocOp::create(b, sharedAType);
   Value sharedB = memref::AllocOp::create(b, sharedBType);
   Value sharedC = memref::AllocOp::create(b, sharedCType);
-  constexpr int64_t warps = kThreads / kWarpLanes, perWarp = kTilesM * kTilesN;
+  int64_t warps = kWarps, perWarp = g.tile.tilesM() * kTilesN;
   Value accBuffer = memref::AllocOp::create(
       b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
   auto loop = [&](int64_t count, function_ref<void(Value)> body) {
@@ -1281,9 +1330,9 @@ void KernelBuilder::buildEmulation() {
   };
   scf::buildLoopNest(
       b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
-      {ix.c(g.z), ix.c(ceilDiv(g.m, kTileM)), ix.c(ceilDiv(g.n, kTileN))},
+      {ix.c(g.z), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(ceilDiv(g.n, kTileN))},
       {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
-        Value z = ivs[0], m0 = ix.mul(ivs[1], kTileM);
+        Value z = ivs[0], m0 = ix.mul(ivs[1], g.tile.m);
         Value n0 = ix.mul(ivs[2], kTileN);
         linalg::FillOp::create(b,
                                ValueRange{arith::ConstantOp::create(
@@ -1317,12 +1366,15 @@ void KernelBuilder::buildEmulation() {
                 gatherInto(nextStep(k0), stageOf(k0, /*ahead=*/1));
               scf::YieldOp::create(b);
             });
-        loop(warps, [&](Value w) {
-          storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpLanes)),
-                            accumulatorsOf(w));
-        });
-        loop(kThreads,
-             [&](Value tid) { storeOutputTile(sharedC, tid, z, m0, n0); });
+        for (int64_t pass = 0; pass < g.tile.outputPasses(); ++pass) {
+          loop(warps, [&](Value w) {
+            storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpLanes)),
+                              accumulatorsOf(w), pass);
+          });
+          loop(kThreads, [&](Value tid) {
+            storeOutputTile(sharedC, tid, z, m0, n0, pass);
+          });
+        }
       });
   for (Value buffer : {sharedA, sharedB, sharedC, accBuffer})
     memref::DeallocOp::create(b, buffer);
@@ -1334,6 +1386,12 @@ struct ConvBNTensorCoreConvolutionsPass
   using ConvBNTensorCoreConvolutionsBase::ConvBNTensorCoreConvolutionsBase;
 
   void runOnOperation() override {
+    if (!llvm::is_contained(kBlockRows, blockM) && blockM != 0) {
+      getOperation()->emitError("convbn-tensor-core-convolutions: block-m is ")
+          << static_cast<int64_t>(blockM)
+          << "; it must be 0 (chosen per kernel), 64 or 128";
+      return signalPassFailure();
+    }
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
@@ -1360,9 +1418,11 @@ struct ConvBNTensorCoreConvolutionsPass
     });
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
+      if (succeeded(gemm))
+        gemm->tile = chooseBlockTile(*gemm, blockM);
       // Grid y counts M tiles, grid z images or chunks: 65535 at most.
-      if (succeeded(gemm) &&
-          (gemm->z > kMaxGridYZ || ceilDiv(gemm->m, kTileM) > kMaxGridYZ)) {
+      if (succeeded(gemm) && (gemm->z > kMaxGridYZ ||
+                              ceilDiv(gemm->m, gemm->tile.m) > kMaxGridYZ)) {
         why = "more than 65535 images, chunks or filter tiles for the grid";
         gemm = failure();
       }
@@ -1413,12 +1473,14 @@ struct ConvBNTensorCoreConvolutionsPass
                  << " before)";
         BankConflicts banks =
             bankConflicts(gemm->operandType.getIntOrFloatBitWidth() / 8,
-                          gemm->aSweep, gemm->bSweep);
+                          gemm->tile, gemm->aSweep, gemm->bSweep);
         remark << "; shared-memory ways per warp access (1: no bank "
                   "conflict): A stores "
                << banks.storesA << ", B stores " << banks.storesB
                << ", ldmatrix " << banks.ldmatrix << ", accumulators "
-               << banks.accumulators;
+               << banks.accumulators << "; blocks of " << gemm->tile.m << " x "
+               << kTileN << " (warps of " << gemm->tile.warpM() << " x "
+               << kWarpN << ")";
       }
       op->erase();
       if (initializer)

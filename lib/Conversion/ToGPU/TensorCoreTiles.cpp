@@ -86,9 +86,10 @@ int64_t accumulatorWays() {
 } // namespace
 
 BankConflicts mlir::convbn::tensor_cores::bankConflicts(int64_t elementBytes,
+                                                        BlockTile tile,
                                                         Sweep aSweep,
                                                         Sweep bSweep) {
-  return {storeWays(kTileM, aSweep, elementBytes),
+  return {storeWays(tile.m, aSweep, elementBytes),
           storeWays(kTileN, bSweep, elementBytes), ldmatrixWays(elementBytes),
           accumulatorWays()};
 }

@@ -11,27 +11,50 @@
 #ifndef CONVBN_LIB_CONVERSION_TOGPU_TENSORCORETILES_H
 #define CONVBN_LIB_CONVERSION_TOGPU_TENSORCORETILES_H
 
+#include <cassert>
 #include <cstdint>
 
 namespace mlir::convbn::tensor_cores {
 
-/// The block's tile of the implicit GEMM and how its 4 warps share it: each
-/// warp owns a (kWarpM x kWarpN) quarter, made of 16 x 8 mma tiles.
-constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16;
-constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
+/// The block's tile of the implicit GEMM: BlockTile::m rows (64 or 128)
+/// by kTileN columns, kTileK deep, shared by 4 warps in 2 x 2, each owning
+/// a (warpM() x kWarpN) part made of kMmaM x kMmaN mma tiles.
+constexpr int64_t kTileN = 64, kTileK = 16;
+constexpr int64_t kWarpN = 32, kMmaM = 16, kMmaN = 8;
 constexpr int64_t kThreads = 128, kWarpLanes = 32;
 constexpr int64_t kWarps = kThreads / kWarpLanes;
-constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
-static_assert((kTileM / kWarpM) * (kTileN / kWarpN) * kWarpLanes == kThreads,
-              "one warp per quarter of the block's tile");
-static_assert(kTileM * kTileK % kThreads == 0 &&
-                  kTileN * kTileK % kThreads == 0 &&
-                  kTileM * kTileN % kThreads == 0,
+constexpr int64_t kWarpsN = kTileN / kWarpN, kWarpsM = kWarps / kWarpsN;
+constexpr int64_t kTilesN = kWarpN / kMmaN;
+static_assert(kWarpsM * kWarpsN == kWarps, "warps in 2 x 2");
+/// The output tile in shared memory: kOutputRows rows of the block's tile
+/// at a time (f32 accumulators; a block of 128 rows stores two passes).
+constexpr int64_t kOutputRows = 64;
+/// Elements of the B tile that each thread moves per K step.
+constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
+static_assert(kTileN * kTileK % kThreads == 0 &&
+                  kOutputRows * kTileN % kThreads == 0,
               "every thread moves the same number of elements");
 
-/// Elements of the A and B tiles that each thread moves per K step.
-constexpr int64_t kTurnsA = kTileM * kTileK / kThreads;
-constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
+/// The rows of the block's tile, and what follows from them. 128 rows
+/// give each warp 64 x 32: a quarter fewer shared-memory accesses per mma
+/// than 32 x 32 (loads and stores alike), for twice the accumulators per
+/// thread and half the blocks.
+struct BlockTile {
+  int64_t m = 64;
+
+  constexpr int64_t warpM() const { return m / kWarpsM; }
+  /// mma tiles along M per warp.
+  constexpr int64_t tilesM() const { return warpM() / kMmaM; }
+  /// Elements of the A tile that each thread moves per K step.
+  constexpr int64_t turnsA() const { return m * kTileK / kThreads; }
+  /// Passes of the accumulators through the output tile: in pass p each
+  /// warp stores its mma tiles [p, p + 1) * tilesM() / outputPasses()
+  /// along M, and the output tile holds the parts of the kWarpsM rows of
+  /// warps one above the other (kOutputRows / kWarpsM rows each).
+  constexpr int64_t outputPasses() const { return m / kOutputRows; }
+};
+/// The block rows that the kernels are built for.
+constexpr int64_t kBlockRows[] = {64, 128};
 
 /// The A and B tiles' rows are padded by 16 bytes: a row then starts 16-byte
 /// aligned (as ldmatrix needs) and an odd number of 16-byte units after the
@@ -80,9 +103,9 @@ template <typename V> struct SweepElement {
 template <typename Arith, typename V>
 SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
                              Sweep sweep, int64_t elementBytes) {
-  static_assert(kThreads % kTileK == 0 && kThreads % kTileM == 0 &&
-                    kThreads % kTileN == 0,
+  static_assert(kThreads % kTileK == 0 && kThreads % kTileN == 0,
                 "a turn moves a thread by whole rows or whole k columns");
+  assert(kThreads % rows == 0 && "a row's threads share its k");
   if (sweep == Sweep::AlongK)
     return {a.div(tid, kTileK), turn * (kThreads / kTileK), a.rem(tid, kTileK),
             0, kTileK};
@@ -131,8 +154,9 @@ struct BankConflicts {
 };
 
 /// The conflicts of the tiles' layout for operands of `elementBytes` bytes,
-/// A and B swept by `aSweep` and `bSweep`.
-BankConflicts bankConflicts(int64_t elementBytes, Sweep aSweep, Sweep bSweep);
+/// the block's tile `tile`, A and B swept by `aSweep` and `bSweep`.
+BankConflicts bankConflicts(int64_t elementBytes, BlockTile tile, Sweep aSweep,
+                            Sweep bSweep);
 
 } // namespace mlir::convbn::tensor_cores
 
