@@ -445,12 +445,12 @@ def ConvBNTensorCoreConvolutions
     64, `block-m`); per step of 16 along K it gathers the A and B tiles (the
     im2col matrix is never materialized in global memory) into shared
     memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
-    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8 for TF32) whose accumulators
-    stay in registers across the K loop. With `prefetch` (the default) the
-    shared tiles have two stages: each step loads the next step's elements
-    into registers before its products and stores them into the other
-    stage after them, so the gathers' global loads overlap the tensor-core
-    work and one barrier per step suffices. The gathers are straight-line
+    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
+    for TF32) whose accumulators stay in registers across the K loop. With
+    `prefetch` (the default) the shared tiles have two stages: each step
+    loads the next step's elements into registers before its products and
+    stores them into the other stage after them, so the gathers' global
+    loads overlap the tensor-core work and one barrier per step suffices. The gathers are straight-line
     code (elements in the padding or beyond a tile's tail are loaded at a
     clamped index and replaced by zero with `arith.select`), and a
     convolution whose channels are a multiple of 16 orders K as
