@@ -1016,15 +1016,15 @@ KernelBuilder::WarpOffsets KernelBuilder::warpOffsets(Value tid) {
   AffineExpr warpRow = warp.floorDiv(kWarpsN);
   return {apply(warpRow * g.tile.warpM(), tid),
           apply((warp % kWarpsN) * kWarpN, tid),
-          apply(warpRow * (kOutputRows / kWarpsM), tid)};
+          apply(warpRow * kOutputRowsPerWarp, tid)};
 }
 
 Value KernelBuilder::outputRow(Value row, int64_t pass) {
   AffineExpr r;
   bindDims(b.getContext(), r);
-  int64_t perWarp = kOutputRows / kWarpsM;
-  return apply(
-      r.floorDiv(perWarp) * g.tile.warpM() + pass * perWarp + r % perWarp, row);
+  return apply(r.floorDiv(kOutputRowsPerWarp) * g.tile.warpM() +
+                   pass * kOutputRowsPerWarp + r % kOutputRowsPerWarp,
+               row);
 }
 
 Value KernelBuilder::apply(AffineExpr e, Value v) {

@@ -29,6 +29,9 @@ static_assert(kWarpsM * kWarpsN == kWarps, "warps in 2 x 2");
 /// The output tile in shared memory: kOutputRows rows of the block's tile
 /// at a time (f32 accumulators; a block of 128 rows stores two passes).
 constexpr int64_t kOutputRows = 64;
+/// Rows of the output tile per row of warps (each pass stores that many of
+/// each warp's rows).
+constexpr int64_t kOutputRowsPerWarp = kOutputRows / kWarpsM;
 /// Elements of the B tile that each thread moves per K step.
 constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
 static_assert(kTileN * kTileK % kThreads == 0 &&
@@ -50,7 +53,7 @@ struct BlockTile {
   /// Passes of the accumulators through the output tile: in pass p each
   /// warp stores its mma tiles [p, p + 1) * tilesM() / outputPasses()
   /// along M, and the output tile holds the parts of the kWarpsM rows of
-  /// warps one above the other (kOutputRows / kWarpsM rows each).
+  /// warps one above the other (kOutputRowsPerWarp rows each).
   constexpr int64_t outputPasses() const { return m / kOutputRows; }
 };
 /// The block rows that the kernels are built for.
