@@ -67,7 +67,7 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
     # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
-    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128).
+    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar).
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
       --build-only "$work/bench-tc-nomerge" --tensor-cores --pipeline-options merge-kernels=false
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
@@ -84,6 +84,9 @@ case "${1:-}" in
         --build-only "$work/bench-tc-m$rows" --tensor-cores \
         --pipeline-options tensor-core-block-m=$rows
     done
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+      --build-only "$work/bench-tc-scalar" --tensor-cores \
+      --pipeline-options tensor-core-vector-gathers=false
     # ResNet-50 through the PyTorch flow, checked there against float64.
     for variant in tune eval tune-tc; do
       PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
@@ -170,8 +173,9 @@ PY
     # =tc-recompute: tc with recompute-producers=true; =tc-noprefetch: tc
     # with one stage of shared tiles; =tc-wide: tc with 64-bit index
     # arithmetic, narrow-indices=false; =tc-m64, =tc-m128: every
-    # tensor-core kernel with blocks of 64 or 128 rows, tensor-core-block-m
-    # (the last six at batch 32 only).
+    # tensor-core kernel with blocks of 64 or 128 rows, tensor-core-block-m;
+    # =tc-scalar: tc gathering one element at a time,
+    # tensor-core-vector-gathers=false (the last seven at batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -190,8 +194,10 @@ PY
         flags+=(--tensor-cores --pipeline-options narrow-indices=false) ;;
       tc-m64|tc-m128) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options "tensor-core-block-m=${kernels#tc-m}") ;;
+      tc-scalar) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options tensor-core-vector-gathers=false) ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64 or tc-m128" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128 or tc-scalar" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and

@@ -40,6 +40,11 @@ from .tools import Toolchain, ToolError
 RUNTIME_NAME = "libconvbn_cuda_runtime.so"
 CPU_RUNTIME_NAME = "libconvbn_cpu_runtime.so"
 CU_STREAM_LEGACY = 0x1  # cuda.h: the legacy default stream's handle
+# The GPU code's tensor-core kernels read their operands in vectors of up
+# to 16 bytes, assuming that every buffer starts at a multiple of this (as
+# PyTorch's allocator and the runtime's make them); a tensor given at
+# another address (a view at an offset) goes through an aligned copy.
+GPU_ALIGNMENT = 16
 # The functions' argument and result types, written beside module.so.
 SIGNATURES_NAME = "signatures.json"
 # MLIR element types as PyTorch dtype names.
@@ -176,12 +181,20 @@ class CompiledModule:
                              f"{_count(len(types) - arguments, 'output')}, given "
                              f"{len(inputs)} and {len(outputs)}")
         cuda = self.target == "cuda"
-        words, offsets = [], []
-        for i, t in enumerate(tensors):
+        for t in tensors:
             if not t.is_contiguous():
                 raise ValueError(f"{name}: tensors must be contiguous")
             if (t.device.type == "cuda") != cuda:
                 raise ValueError(f"{name}: a {t.device.type} tensor given to {self.target} code")
+        staged = []
+        if cuda:
+            # Outputs and memref arguments (written through) are written
+            # back from their copies.
+            writable = [i >= len(inputs) or types is None or
+                        types[i][0].get("kind") == "memref" for i in range(len(tensors))]
+            tensors, staged = aligned_copies(tensors, writable, GPU_ALIGNMENT)
+        words, offsets = [], []
+        for i, t in enumerate(tensors):
             if types is not None:
                 entry, shape, dtype = types[i]
                 if t.dtype != dtype or t.shape != shape:
@@ -210,6 +223,28 @@ class CompiledModule:
             if self._runtime is not None:
                 self._runtime.convbnRuntimeUseStream(None)
         self._check(name)
+        if staged:
+            import torch
+
+            with torch.no_grad():
+                for given, copy in staged:
+                    given.copy_(copy)
+
+
+def aligned_copies(tensors, writable, alignment):
+    """`tensors` with each that does not start at a multiple of `alignment`
+    bytes replaced by a copy (PyTorch's allocator aligns it), and the
+    (given, copy) pairs of those whose `writable` is true, to be copied
+    back after the call."""
+    passed, staged = [], []
+    for t, written in zip(tensors, writable):
+        if t.data_ptr() % alignment:
+            copy = t.clone()
+            if written:
+                staged.append((t, copy))
+            t = copy
+        passed.append(t)
+    return passed, staged
 
 
 def _type_text(t):

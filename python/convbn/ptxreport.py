@@ -254,9 +254,19 @@ def sass_profile(cubin, nvdisasm, mma_per_step):
         return None
     body, steps, estimate, how = found
     kinds = collections.Counter(sass_kind(insn) for insn in body)
+    vectors = collections.Counter(sass_kind(insn) for insn in body
+                                  if is_vector_access(insn))
     return {"per_step": len(body) / steps, "estimate": estimate, "how": how,
             "kinds": {kind: count / steps for kind, count in kinds.items()},
+            "vectors": {kind: count / steps for kind, count in vectors.items()},
             "wide": sum(1 for insn in body if is_64_bit_half(insn)) / steps}
+
+
+def is_vector_access(insn):
+    """Whether a global load or shared store moves 8 or 16 bytes per
+    thread (LDG.E.128, STS.64, ...)."""
+    return sass_kind(insn) in ("LDG", "STS") and \
+        bool({"64", "128"} & set(sass_opcode(insn).split(".")[1:]))
 
 
 def number(value):
@@ -269,10 +279,13 @@ def sass_line(sass):
     named = ", ".join(f"{number(kinds[kind])} {kind}" for kind in sorted(kinds)
                       if kind != "other")
     how = f" ({sass['how']})" if sass["how"] else ""
+    vectors = sass.get("vectors", {})
+    wide = "".join(f"; {number(vectors[kind])} of the {kind} of 8 or 16 bytes"
+                   for kind in sorted(vectors))
     return (f"K loop in SASS: {'about ' if sass['estimate'] else ''}"
             f"{number(sass['per_step'])} instructions per step{how} ({named}, "
             f"{number(kinds.get('other', 0))} other, of which {number(sass['wide'])} "
-            f"64-bit carries and high halves)")
+            f"64-bit carries and high halves{wide})")
 
 
 def is_64_bit_half(insn):

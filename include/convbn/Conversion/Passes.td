@@ -469,7 +469,14 @@ def ConvBNTensorCoreConvolutions
     zero-padded copy (an alloc set to zero, the unpadded buffer copied into
     a window of it, as bufferization leaves `tensor.pad`) read by nothing
     else is not read: the gathers read the unpadded buffer and yield zero
-    outside it, and the copy goes away.
+    outside it, and the copy goes away. An operand contiguous along K in
+    runs of whole 16-byte vectors is gathered a vector of consecutive k per
+    thread (`vector-gathers`), read from its buffer with the image's plane
+    collapsed and the buffer's start assumed 16-byte aligned
+    (`memref.assume_alignment`), so that LLVM joins each thread's loads
+    into one 16-byte load; callers must pass 16-byte aligned buffers (the
+    runtime's allocations are, and the Python binding copies a tensor that
+    is not).
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -506,6 +513,13 @@ def ConvBNTensorCoreConvolutions
            "half the blocks); 0 chooses per kernel: 128 where M is a "
            "multiple of 128 and the grid keeps at least 1024 blocks, else "
            "64">,
+    Option<"vectorGathers", "vector-gathers", "bool", /*default=*/"true",
+           "Gather an operand that is contiguous along K in runs of whole "
+           "16-byte vectors (the output gradient of a filter gradient, 1x1 "
+           "filters, a 1x1 filter gradient's input) 16 bytes of consecutive "
+           "k per thread, one load and one shared store per vector, the "
+           "buffers' starts assumed 16-byte aligned; false: one element at "
+           "a time, for comparison">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

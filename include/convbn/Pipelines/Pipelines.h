@@ -198,6 +198,14 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "after (false: one stage, gather then multiply, for "
                      "comparison)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tensorCoreVectorGathers{
+      *this, "tensor-core-vector-gathers",
+      llvm::cl::desc("With tensor-cores: gather operands contiguous along K "
+                     "in whole 16-byte vectors a vector per thread, one "
+                     "16-byte load and shared store each "
+                     "(-convbn-tensor-core-convolutions{vector-gathers}; "
+                     "false: an element at a time, for comparison)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("With tensor-cores: rows of a block's output tile, 64 "

@@ -37,6 +37,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <functional>
@@ -54,6 +55,29 @@ using namespace mlir::convbn::tensor_cores;
 
 /// CUDA's limit on the grid's y and z dimensions.
 constexpr int64_t kMaxGridYZ = 65535;
+
+/// Whether `buffer` starts where the buffer it is a view of starts (its
+/// layout is the identity, and so is every view's between them), and that
+/// is an allocation or an argument of the function: the runtime's device
+/// allocations are 256-byte aligned, and the callers' buffers must be
+/// kVectorBytes-aligned (the Python binding checks).
+bool alignedStart(Value buffer) {
+  while (true) {
+    auto type = dyn_cast<MemRefType>(buffer.getType());
+    if (!type || !type.getLayout().isIdentity())
+      return false;
+    Operation *def = buffer.getDefiningOp();
+    if (!def)
+      return isa<FunctionOpInterface>(
+          cast<BlockArgument>(buffer).getOwner()->getParentOp());
+    if (isa<memref::AllocOp>(def))
+      return true;
+    if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
+            def))
+      return false;
+    buffer = def->getOperand(0);
+  }
+}
 
 /// Index arithmetic on `index` values with constant operands, and the
 /// gathers' loads.
@@ -87,7 +111,14 @@ struct Index {
   Value window(Value x, int64_t s, Value y, int64_t d) {
     return add(mul(x, s), mul(y, d));
   }
+  /// Whether loads may assume that a buffer allocated by the code or given
+  /// to it starts at a multiple of kVectorBytes (alignedStart()): set for
+  /// the GPU, where the runtime's allocations are and the callers' buffers
+  /// must be, so that LLVM can join a thread's neighbouring loads into one.
+  bool assumeAligned = false;
   Value load(Value buffer, ArrayRef<Value> indices) {
+    if (assumeAligned && alignedStart(buffer))
+      buffer = memref::AssumeAlignmentOp::create(b, buffer, kVectorBytes);
     return memref::LoadOp::create(b, buffer, indices);
   }
   Value select(Value condition, Value x, Value y) {
@@ -405,9 +436,10 @@ struct KPosition {
   int64_t shift = 0;
   /// `offset` is below this.
   int64_t offsetBound = kTileK;
-  /// `base` + offset + shift, in that order.
-  Value at(Index &ix, Value base) const {
-    return ix.addConstant(ix.add(base, offset), shift);
+  /// `base` + offset + shift, in that order (without the shift where
+  /// `withShift` is false).
+  Value at(Index &ix, Value base, bool withShift = true) const {
+    return ix.addConstant(ix.add(base, offset), withShift ? shift : 0);
   }
   Value linear(Index &ix) const { return at(ix, step); }
 };
@@ -630,6 +662,11 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   if (recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
   std::optional<ProducedOperand> producedA = g.producedA;
+  // A 1x1 filter's rows are its channels, contiguous: read in vectors of
+  // k where K needs no tail (k is then the channel, its constant last).
+  if (windows == 1 && g.k % kTileK == 0 &&
+      (producedA || filter.getLayout().isIdentity()))
+    g.aSweep = Sweep::AlongKVectors;
   g.loadA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
     WindowIndex w = split(ix, k);
     SmallVector<Value> at = {f.index, w.c, w.kh, w.kw};
@@ -653,6 +690,28 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
     return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
   };
   return g;
+}
+
+/// Loads `buffer` (leading indices, then an image, `middle`, then a
+/// plane of `plane` elements in its last two dimensions) at `lead`, the
+/// image and position in the plane of `k`, and `middle`: the plane is
+/// collapsed into one dimension, so that the position needs no division.
+/// `k`'s constant is added to the position in the plane, after the split:
+/// a thread's vector of k (Sweep::AlongKVectors, which this needs `plane`
+/// to be a multiple of) then differs only by it, and the loads by
+/// neighbouring addresses, which LLVM joins.
+Value planeLoad(Index &ix, Value buffer, SmallVector<Value> lead,
+                ArrayRef<Value> middle, KPosition k, int64_t plane) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<ReassociationIndices> dims;
+  for (int64_t i = 0; i < type.getRank() - 2; ++i)
+    dims.push_back({i});
+  dims.push_back({type.getRank() - 2, type.getRank() - 1});
+  Value split = k.at(ix, k.step, /*withShift=*/false);
+  lead.push_back(ix.div(split, plane));
+  lead.append(middle.begin(), middle.end());
+  lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
+  return ix.load(memref::CollapseShapeOp::create(ix.b, buffer, dims), lead);
 }
 
 /// The backward-filter reduction of the linalg lowering
@@ -737,11 +796,22 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   if (recomputeProducers)
     g.producedA = matchProducedOperand(gradient, op);
   std::optional<ProducedOperand> producedA = g.producedA;
+  // The gradient, and a 1x1 input at stride 1 (no padding), read in
+  // vectors of k (AlongKVectors) where each image's plane holds whole
+  // vectors: K needs no tail, and the buffer is read with its plane
+  // collapsed (planeLoad()).
+  int64_t vector = kVectorBytes / (element->getIntOrFloatBitWidth() / 8);
+  bool wholeVectors = g.k % kTileK == 0 && oh * ow % vector == 0;
+  bool planeA = !producedA && grad.getLayout().isIdentity();
+  if (planeA && wholeVectors)
+    g.aSweep = Sweep::AlongKVectors;
   g.loadA = [=](Index &ix, Value chunk, const RowPosition &f,
                 KPosition position) {
+    SmallVector<Value> at = lead0(ix, chunk);
+    if (planeA)
+      return planeLoad(ix, gradient, at, {ix.c(0), f.index}, position, oh * ow);
     Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
-    SmallVector<Value> at = lead0(ix, chunk);
     at.append(
         {ix.div(k, oh * ow), ix.c(0), f.index, ix.div(r, ow), ix.rem(r, ow)});
     return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
@@ -749,8 +819,15 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
   if (foldPadding)
     g.padded = matchPaddedCopy(input, op);
   std::optional<PaddedCopy> padded = g.padded;
+  bool planeB = kh * kw == 1 && s[0] == 1 && s[1] == 1 && !padded &&
+                in.getLayout().isIdentity();
+  if (planeB && wholeVectors)
+    g.bSweep = Sweep::AlongKVectors;
   g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
                 KPosition position) {
+    if (planeB)
+      return planeLoad(ix, input, lead0(ix, chunk), {ix.c(0), cw.index},
+                       position, oh * ow);
     Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
     WindowIndex w = splitColumn(ix, cw);
@@ -761,7 +838,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
     return padded ? padded->load(ix, at) : ix.load(input, at);
   };
   g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
-    WindowIndex w = splitColumn(ix, RowPosition{cw});
+    WindowIndex w = splitColumn(ix, RowPosition{cw, nullptr, nullptr});
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({ix.c(0), f, w.c, w.kh, w.kw});
     return at;
@@ -1192,6 +1269,7 @@ LogicalResult KernelBuilder::build() {
   Value sharedA = launch.getWorkgroupAttributions()[0];
   Value sharedB = launch.getWorkgroupAttributions()[1];
   Value sharedC = launch.getWorkgroupAttributions()[2];
+  ix.assumeAligned = true;
   gpu::KernelDim3 block = launch.getBlockIds();
   Value tid = launch.getThreadIds().x;
 
@@ -1418,8 +1496,17 @@ struct ConvBNTensorCoreConvolutionsPass
     });
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
-      if (succeeded(gemm))
+      if (succeeded(gemm)) {
         gemm->tile = chooseBlockTile(*gemm, blockM);
+        // Without vectors, the same operands swept along k one element
+        // at a time (their accessors serve both).
+        if (!vectorGathers) {
+          if (gemm->aSweep == Sweep::AlongKVectors)
+            gemm->aSweep = Sweep::AlongK;
+          if (gemm->bSweep == Sweep::AlongKVectors)
+            gemm->bSweep = Sweep::AlongK;
+        }
+      }
       // Grid y counts M tiles, grid z images or chunks: 65535 at most.
       if (succeeded(gemm) && (gemm->z > kMaxGridYZ ||
                               ceilDiv(gemm->m, gemm->tile.m) > kMaxGridYZ)) {
@@ -1471,6 +1558,11 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]
                  << " before)";
+        bool vectorsA = gemm->aSweep == Sweep::AlongKVectors,
+             vectorsB = gemm->bSweep == Sweep::AlongKVectors;
+        if (vectorsA || vectorsB)
+          remark << "; " << (vectorsA ? (vectorsB ? "A and B" : "A") : "B")
+                 << " gathered in " << kVectorBytes << "-byte vectors along K";
         BankConflicts banks =
             bankConflicts(gemm->operandType.getIntOrFloatBitWidth() / 8,
                           gemm->tile, gemm->aSweep, gemm->bSweep);

@@ -69,6 +69,9 @@ constexpr int64_t rowPad(int64_t elementBytes) { return 16 / elementBytes; }
 /// once.
 constexpr int64_t kAccumulatorRowPad = 8;
 
+/// The widest access a thread makes to global or shared memory, in bytes.
+constexpr int64_t kVectorBytes = 16;
+
 /// How the block's threads sweep an operand tile, neighbours on
 /// neighbours so that a warp's global loads are coalesced.
 enum class Sweep {
@@ -76,6 +79,13 @@ enum class Sweep {
   /// neighbouring rows, each thread keeps its k, and a turn moves it by
   /// 8 rows.
   AlongK,
+  /// Along k, 16 bytes of consecutive k per thread (kVectorBytes), for an
+  /// operand contiguous along k whose rows start at multiples of 16 bytes
+  /// (and whose steps stay in one contiguous run): a row's kTileK are split
+  /// among kTileK / vector threads, neighbours on neighbours, and a thread's
+  /// turns, a vector at a time, move it by whole rows. Its global loads and
+  /// its shared stores are then one 16-byte access per vector.
+  AlongKVectors,
   /// Along the rows, for an operand contiguous along them: each thread
   /// keeps its row and takes consecutive k, one per turn, which it stores
   /// into shared memory in vectors of 16 bytes (storeWidth()).
@@ -112,6 +122,22 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
   if (sweep == Sweep::AlongK)
     return {a.div(tid, kTileK), turn * (kThreads / kTileK), a.rem(tid, kTileK),
             0, kTileK};
+  if (sweep == Sweep::AlongKVectors) {
+    // A row's `parts` threads are neighbours. The hardware serves 16-byte
+    // accesses a quarter warp (8 lanes) at a time: its `rows` rows of 16 +
+    // rowPad() elements would put two of their vectors in one bank (f32
+    // rows are 5 16-byte units apart, 16-bit rows 3), so each quarter takes
+    // rows `parts` apart instead, which fill the 32 banks once.
+    int64_t vector = kVectorBytes / elementBytes, parts = kTileK / vector;
+    int64_t quarter = kWarpLanes / 4, perQuarter = quarter / parts;
+    V slot = a.div(tid, parts), inGroup = a.rem(slot, quarter);
+    V row = a.add(a.mul(a.div(slot, quarter), quarter),
+                  a.add(a.mul(a.rem(slot, perQuarter), parts),
+                        a.div(inGroup, perQuarter)));
+    return {row, turn / vector * (kThreads / parts),
+            a.mul(a.rem(tid, parts), vector), turn % vector,
+            kTileK - vector + 1};
+  }
   // The kParts threads of a row (tid % rows).
   int64_t kParts = kThreads / rows;
   if (sweep == Sweep::Rows) {
@@ -131,9 +157,13 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
 }
 
 /// The elements that a thread stores into a tile at once: its consecutive
-/// k, 16 bytes of them, where `sweep` is Rows; else one.
+/// k, up to 16 bytes of them, where `sweep` is Rows or AlongKVectors; else
+/// one.
 constexpr int64_t storeWidth(int64_t rows, Sweep sweep, int64_t elementBytes) {
-  int64_t perThread = kTileK / (kThreads / rows), vector = 16 / elementBytes;
+  int64_t vector = kVectorBytes / elementBytes;
+  if (sweep == Sweep::AlongKVectors)
+    return vector;
+  int64_t perThread = kTileK / (kThreads / rows);
   if (sweep != Sweep::Rows)
     return 1;
   return perThread < vector ? perThread : vector;

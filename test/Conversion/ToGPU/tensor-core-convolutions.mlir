@@ -5,6 +5,7 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="fold-operands=false" | FileCheck %s --check-prefix=NOFOLD
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="recompute-producers=true" | FileCheck %s --check-prefix=RECOMPUTE
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="prefetch=false" | FileCheck %s --check-prefix=NOPREFETCH
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="vector-gathers=false report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NOVEC
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles, the
@@ -22,15 +23,19 @@
 // CHECK-LABEL: func @f32_tf32
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
 //  CHECK-SAME: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
-//       CHECK: memref.load %arg1
-//       CHECK: memref.load %arg0
+//       CHECK: %[[W0:.*]] = memref.assume_alignment %arg1, 16 : memref<70x20x3x3xf32>
+//       CHECK: memref.load %[[W0]]
+//       CHECK: %[[X0:.*]] = memref.assume_alignment %arg0, 16 : memref<2x20x14x12xf32>
+//       CHECK: memref.load %[[X0]]
 //       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: gpu.barrier
 //       CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
-//       CHECK:   memref.load %arg1
-//       CHECK:   memref.load %arg0
+//       CHECK:   %[[W1:.*]] = memref.assume_alignment %arg1, 16
+//       CHECK:   memref.load %[[W1]]
+//       CHECK:   %[[X1:.*]] = memref.assume_alignment %arg0, 16
+//       CHECK:   memref.load %[[X1]]
 //       CHECK:   %[[STAGE:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK:   nvgpu.ldmatrix %{{.*}}[%[[STAGE]], {{.*}}, {{.*}}]
 //       CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
@@ -48,8 +53,8 @@
 //       NOPREFETCH: workgroup({{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
 //   NOPREFETCH-NOT: gpu.barrier
 //       NOPREFETCH: scf.for
-//       NOPREFETCH:   memref.load %arg1
-//       NOPREFETCH:   memref.load %arg0
+//       NOPREFETCH:   memref.load %{{.*}} : memref<70x20x3x3xf32>
+//       NOPREFETCH:   memref.load %{{.*}} : memref<2x20x14x12xf32>
 //       NOPREFETCH:   gpu.barrier
 //       NOPREFETCH:   nvgpu.mma.sync
 //       NOPREFETCH:   gpu.barrier
@@ -92,13 +97,15 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // know no bf16), then the shared tiles and ldmatrix results retyped; the
 // pipeline's -convbn-lower-bf16-mma-sync makes NVVM's bf16 mma.sync. K is
 // one tile here: the gathers precede the barrier ahead of the folded K loop.
+// The 1x1 filter's rows are contiguous along K: gathered and stored 8
+// elements (16 bytes) at a time, like the im2col tile.
 
 // CHECK-LABEL: func @bf16
 //       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
 //   CHECK-NOT: scf.for {{.*}} iter_args
-//       CHECK: memref.load %arg1{{.*}} : memref<32x16x1x1xbf16>
-//       CHECK: memref.load %arg0{{.*}} : memref<1x16x8x8xbf16>
-//       CHECK: memref.store {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.load %{{.*}} : memref<32x16x1x1xbf16>
+//       CHECK: memref.load %{{.*}} : memref<1x16x8x8xbf16>
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
 //       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
 //       CHECK: gpu.barrier
 //       CHECK: nvgpu.ldmatrix {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
@@ -112,7 +119,7 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // PIPE-LABEL: llvm.func @bf16
 //       PIPE: gpu.binary
 func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memref<1x32x8x8xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<1x16x8x8xbf16>, memref<32x16x1x1xbf16>) outs(%o : memref<1x32x8x8xf32>)
   return
@@ -170,6 +177,50 @@ func.func @backward_filter_window_outer(%x: memref<2x1x64x7x7xf32>, %g: memref<2
   linalg.generic {indexing_maps = [#in, #grad, #out],
                   iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
       ins(%x, %g : memref<2x1x64x7x7xf32>, memref<2x1x16x5x5xf32>) outs(%dw : memref<1x16x64x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A 1x1 window at stride 1 without padding, each image's plane a multiple
+// of 4 positions and K of whole steps: both operands are contiguous along K
+// in runs of whole vectors, so each thread gathers 16 bytes of consecutive
+// k at a time (Sweep::AlongKVectors) from the buffers with their planes
+// collapsed (no division of k by the plane's width), its constant offsets
+// last, and stores them into the tiles 16 bytes at a time, a quarter warp's
+// rows spread over the banks. The buffers' starts are assumed 16-byte
+// aligned, so that LLVM can join each thread's 4 loads into one.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter_vectors
+//       CHECK: gpu.launch
+//       CHECK: %[[G:.*]] = memref.collapse_shape %arg1 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x64x8x8xf32> into memref<2x1x64x64xf32>
+//       CHECK: %[[GA:.*]] = memref.assume_alignment %[[G]], 16
+//       CHECK: memref.load %[[GA]]
+//       CHECK: %[[X:.*]] = memref.collapse_shape %arg0 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x32x8x8xf32> into memref<2x1x32x64xf32>
+//       CHECK: %[[XA:.*]] = memref.assume_alignment %[[X]], 16
+//       CHECK: memref.load %[[XA]]
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+//       CHECK: nvgpu.mma.sync
+// With vector-gathers=false, the same tiles are swept along k one element
+// at a time (stores 2-way conflicted in f32).
+// NOVEC: remark: convbn-tensor-core-convolutions: backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=64 N=32 K=128, 1 in the grid's z); shared-memory ways per warp access (1: no bank conflict): A stores 2, B stores 2,
+// EMU-LABEL: func @backward_filter_vectors
+//   EMU-NOT: memref.assume_alignment
+//       EMU: vector.contract
+func.func @backward_filter_vectors(%x: memref<2x1x32x8x8xf32>, %g: memref<2x1x64x8x8xf32>, %dw: memref<1x64x32x1x1xf32>) {
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=64 N=32 K=128, 1 in the grid's z); A and B gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<2x1x32x8x8xf32>, memref<2x1x64x8x8xf32>) outs(%dw : memref<1x64x32x1x1xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %m : f32
@@ -242,7 +293,7 @@ func.func @not_taken(%x: memref<3x2x8x9x9xf32>, %g: memref<3x2x64x7x7xf32>, %dw:
 // filters than a tile's rows (@mixed below) it stays swept along k.
 
 // CHECK-LABEL: func @filter_rows
-//       CHECK: memref.load %arg1
+//       CHECK: memref.load %{{.*}} : memref<80x32x3x3xf32>
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // EMU-LABEL: func @filter_rows
 //       EMU: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32>, vector<4xf32>
@@ -261,7 +312,7 @@ func.func @filter_rows(%x: memref<2x32x10x10xf32>, %w: memref<80x32x3x3xf32>, %o
 
 // CHECK-LABEL: func @mixed
 //       CHECK: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>
-//       CHECK: %[[W:.*]] = memref.load %arg1{{.*}} : memref<16x32x3x3xbf16>
+//       CHECK: %[[W:.*]] = memref.load %{{.*}} : memref<16x32x3x3xbf16>
 //  CHECK-NEXT: arith.extf %[[W]] : bf16 to f32
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
 // NOTF32: :[[@LINE+6]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 and 16-bit operands and allow-tf32=false
@@ -297,7 +348,7 @@ func.func @mixed(%g: memref<2x32x10x10xf32>, %w: memref<16x32x3x3xbf16>, %dx: me
 //       CHECK: scf.if
 //   CHECK-NOT: memref.load %arg3
 //       CHECK: %[[T:.*]] = memref.load %{{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>
-//       CHECK: %[[B:.*]] = memref.load %arg2[%{{.*}}] : memref<70xf32>
+//       CHECK: %[[B:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<70xf32>
 //       CHECK: %[[S:.*]] = arith.addf %[[B]], %[[T]]
 //       CHECK: memref.store %[[S]], %arg3
 // NOFOLD-LABEL: func @fold_bias
@@ -403,7 +454,7 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
 //       CHECK: %[[IN:.*]] = arith.andi %[[HIN]], %[[WIN]]
 //       CHECK: %[[HC:.*]] = arith.select %[[IN]], %[[H]], %c0
 //       CHECK: %[[WC:.*]] = arith.select %[[IN]], %[[W]], %c0
-//       CHECK: %[[X:.*]] = memref.load %arg0[%{{.*}}, %{{.*}}, %[[HC]], %[[WC]]] : memref<2x20x12x10xf32>
+//       CHECK: %[[X:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[HC]], %[[WC]]] : memref<2x20x12x10xf32>
 //       CHECK: arith.select %[[IN]], %[[X]], %cst
 // NOFOLD-LABEL: func @fold_padding
 //       NOFOLD: memref.copy %arg0
@@ -432,7 +483,7 @@ func.func @fold_padding(%x: memref<2x20x12x10xf32>, %w: memref<70x20x3x3xf32>, %
 // CHECK-LABEL: func @fold_padding_backward_filter
 //   CHECK-NOT: memref.alloc
 //       CHECK: gpu.launch
-//       CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<3x8x7x7xf16>
+//       CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<3x8x7x7xf16>
 func.func @fold_padding_backward_filter(%x: memref<3x8x7x7xf16>, %g: memref<3x1x64x5x5xf16>, %dw: memref<1x64x8x3x3xf32>) {
   %zero = arith.constant 0.0 : f16
   %padded = memref.alloc() : memref<3x8x9x9xf16>
@@ -517,8 +568,8 @@ func.func @padding_kept(%x: memref<1x8x6x6xf32>, %w: memref<8x8x3x3xf32>, %o: me
 //   RECOMPUTE-NOT: memref.alloc
 //   RECOMPUTE-NOT: linalg.generic
 //       RECOMPUTE: gpu.launch
-//       RECOMPUTE: %[[W:.*]] = memref.load %arg1[{{.*}}] : memref<64x8x3x3xf16>
-//       RECOMPUTE: %[[K:.*]] = memref.load %arg2[{{.*}}] : memref<64xf16>
+//       RECOMPUTE: %[[W:.*]] = memref.load %{{.*}}[{{.*}}] : memref<64x8x3x3xf16>
+//       RECOMPUTE: %[[K:.*]] = memref.load %{{.*}}[{{.*}}] : memref<64xf16>
 //       RECOMPUTE: %[[P:.*]] = arith.mulf %[[W]], %[[K]] : f16
 //       RECOMPUTE: arith.select %{{.*}}, %[[P]], %{{.*}} : f16
 func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %k: memref<64xf16>, %o: memref<1x64x6x6xf32>) {

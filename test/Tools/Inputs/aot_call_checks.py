@@ -8,6 +8,7 @@ import sys
 import torch
 
 import convbn
+from convbn import aot
 
 IR = """
 func.func @scale(%x: tensor<2x3xf32>, %s: tensor<f32>) -> tensor<2x3xf32> attributes {llvm.emit_c_interface} {
@@ -83,3 +84,14 @@ doubled = torch.zeros(4)
 module.call("twice", [torch.ones(4), doubled], [])
 print("twice:", doubled.tolist())
 expect_error("memref", "twice", [torch.ones(4), torch.zeros(5)], [])
+
+# The GPU code assumes 16-byte aligned buffers (aot.GPU_ALIGNMENT): a tensor
+# at another address is passed as an aligned copy, and an output (or memref
+# argument) is written back from its copy after the call.
+storage = torch.arange(9, dtype=torch.float32)
+aligned, written, read = storage[:4], storage[1:5], storage[5:7]
+passed, staged = aot.aligned_copies([aligned, written, read], [False, True, False],
+                                    aot.GPU_ALIGNMENT)
+print("aligned:", passed[0] is aligned, "copies:", passed[1] is not written,
+      passed[2] is not read, [t.data_ptr() % 16 for t in passed], passed[1].tolist())
+print("written back:", [(given is written, copy is passed[1]) for given, copy in staged])
