@@ -93,6 +93,10 @@ case "${1:-}" in
         resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
         $([ "$variant" = tune-tc ] && echo --tensor-cores) --save "$work/parity/resnet50-$variant"
     done
+    # The tensor-core kernels' aligned-buffer contract, with tensors at an
+    # offset (test/Tools/gpu-alignment.test).
+    "$ROOT/.venv/bin/python" "$ROOT/test/Tools/Inputs/gpu_alignment.py" \
+      "$work/alignment" --compile-only
     # Only what the run needs travels: the libraries, the signatures that
     # CompiledModule.call checks tensors against, and the saved networks'
     # model.json for convbn.load.
@@ -128,6 +132,9 @@ PY
         --load "$unpacked/artifacts/parity/resnet50-$variant" 2>&1 \
         | tee "$REPORTS/gpu-resnet50-$variant.txt" || status=1
     done
+    PYTHONPATH="$ROOT/python" "$PYTHON" "$ROOT/test/Tools/Inputs/gpu_alignment.py" \
+      "$unpacked/artifacts/alignment" --prebuilt 2>&1 \
+      | tee "$REPORTS/gpu-alignment.txt" || status=1
     exit $status ;;
   sanitize)
     # Unpacks the archive unless `run` did.
