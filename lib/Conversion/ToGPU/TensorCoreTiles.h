@@ -124,10 +124,11 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
             0, kTileK};
   if (sweep == Sweep::AlongKVectors) {
     // A row's `parts` threads are neighbours. The hardware serves 16-byte
-    // accesses a quarter warp (8 lanes) at a time: its `rows` rows of 16 +
-    // rowPad() elements would put two of their vectors in one bank (f32
-    // rows are 5 16-byte units apart, 16-bit rows 3), so each quarter takes
-    // rows `parts` apart instead, which fill the 32 banks once.
+    // accesses a quarter warp (8 lanes) at a time: neighbouring rows (16 +
+    // rowPad() elements long: f32 rows are 5 16-byte units apart, 16-bit
+    // rows 3) would put two of a quarter's vectors in one bank, so each
+    // quarter takes rows `parts` apart instead, which fill the 32 banks
+    // once.
     int64_t vector = kVectorBytes / elementBytes, parts = kTileK / vector;
     int64_t quarter = kWarpLanes / 4, perQuarter = quarter / parts;
     V slot = a.div(tid, parts), inGroup = a.rem(slot, quarter);
