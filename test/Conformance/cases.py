@@ -169,9 +169,12 @@ def mixed_precision_cases(seed=7, per_mode=4):
 # in: the filter gradient's N ordered window x channels too), or that divide 16 ("strided": 8 channels, K
 # padded to whole steps of two window offsets) or do once padded ("stem",
 # ResNet's first layer in small: 3 channels padded to 4, 4 window offsets
-# per step).
+# per step). The filter gradients read their output gradient in 16-byte
+# vectors where its planes hold whole vectors ("tail", "exact"), and their
+# input too where its output rows do ("tail" in f32, 12 columns) or it is
+# 1x1 at stride 1 ("exact"), as the 1x1 filters ("exact").
 TILE_SHAPES = (
-    ("tail", 20, 70, (12, 10), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ("tail", 20, 70, (8, 12), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
     ("strided", 8, 64, (15, 15), (3, 3), (2, 2), ((0, 1), (2, 0)), (2, 2)),
     ("exact", 16, 128, (8, 8), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
     ("window", 64, 80, (9, 7), (3, 3), (1, 1), ((1, 1), (0, 2)), (1, 1)),

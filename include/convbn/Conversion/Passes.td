@@ -518,8 +518,11 @@ def ConvBNTensorCoreConvolutions
            "16-byte vectors (the output gradient of a filter gradient, 1x1 "
            "filters, a 1x1 filter gradient's input) 16 bytes of consecutive "
            "k per thread, one load and one shared store per vector, the "
-           "buffers' starts assumed 16-byte aligned; false: one element at "
-           "a time, for comparison">,
+           "buffers' starts assumed 16-byte aligned (and a filter "
+           "gradient's input whose output rows hold whole vectors, unless "
+           "N is ordered window x channels: loaded an element at a time, "
+           "stored a vector at a time); false: one element at a time, for "
+           "comparison">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

@@ -231,6 +231,36 @@ func.func @backward_filter_vectors(%x: memref<2x1x32x8x8xf32>, %g: memref<2x1x64
 
 // -----
 
+// A 3x3 window, 8 channels (N ordered channels x window):
+// the output gradient in vectors as above, and the im2col tile swept in
+// vectors of k too, since an output row (8 positions) holds whole vectors:
+// each thread splits its k once for both tiles, loads its 4 im2col
+// elements one by one (each has its own window column and bounds) and
+// stores them 16 bytes at a time.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter_window_vectors
+//       CHECK: gpu.launch
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+//       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+//       CHECK: nvgpu.mma.sync
+func.func @backward_filter_window_vectors(%x: memref<2x1x8x10x10xf32>, %g: memref<2x1x64x8x8xf32>, %dw: memref<1x64x8x3x3xf32>) {
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=64 N=72 K=128, 1 in the grid's z); A and B gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1,}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<2x1x8x10x10xf32>, memref<2x1x64x8x8xf32>) outs(%dw : memref<1x64x8x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Without chunks (loops g f c kh kw | n oh ow), f16 operands, f32 partials,
 // dilation 2.
 
