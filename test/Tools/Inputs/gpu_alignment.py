@@ -3,10 +3,10 @@ passes a CUDA tensor that starts elsewhere (a view at an offset) as an
 aligned copy, and writes an output back from its copy. A 1x1 convolution
 on tensor cores (its filter gathered in 16-byte vectors) is called on
 aligned tensors and on views one element off, both checked against PyTorch
-in float64 (exit status 1 if a check fails). With --compile-only (no GPU), only the library is built, into
-the workdir; --prebuilt loads it from there (scripts/gpu-run.sh builds it
-here and runs it on a GPU machine). Each line printed is checked by
-gpu-alignment.test."""
+in float64 (exit status 1 if a check fails). With --compile-only (no GPU),
+only the library is built, into the workdir; --prebuilt loads it from there
+(scripts/gpu-run.sh builds it here and runs it on a GPU machine). Each
+line printed is checked by gpu-alignment.test."""
 
 import argparse
 from pathlib import Path
