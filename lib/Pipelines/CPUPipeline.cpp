@@ -8,7 +8,6 @@
 #include "convbn/Pipelines/Pipelines.h"
 
 #include "PipelineStages.h"
-#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::convbn;
@@ -66,11 +65,7 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       vectorize + detail::splitReductionsStage(options.splitReductions),
       /*phasesInPlace=*/!options.vectorize);
   if (options.emulateTensorCores)
-    pipeline += llvm::formatv(
-        "convbn-tensor-core-convolutions{{cpu-emulation=true prefetch={0} "
-        "block-m={1}},",
-        options.tensorCorePrefetch ? "true" : "false",
-        options.tensorCoreBlockM.getValue());
+    pipeline += detail::tensorCoreStage("cpu-emulation=true ", options);
   pipeline += options.gpuLoops > 0
                   ? detail::gpuLoopStages(options.gpuLoops,
                                           /*mergeKernels=*/true)

@@ -27,16 +27,14 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // Convolutions as tensor-core kernels first; what is left becomes loops.
   if (options.tensorCores)
     pipeline +=
-        llvm::formatv("convbn-tensor-core-convolutions{{allow-tf32={0} "
-                      "fold-operands={1} recompute-producers={2} "
-                      "prefetch={3} block-m={4} vector-gathers={5}},"
-                      "canonicalize,",
-                      options.allowTF32 ? "true" : "false",
-                      options.foldOperands ? "true" : "false",
-                      options.recomputeProducers ? "true" : "false",
-                      options.tensorCorePrefetch ? "true" : "false",
-                      options.tensorCoreBlockM.getValue(),
-                      options.tensorCoreVectorGathers ? "true" : "false");
+        detail::tensorCoreStage(
+            llvm::formatv("allow-tf32={0} fold-operands={1} "
+                          "recompute-producers={2} ",
+                          options.allowTF32 ? "true" : "false",
+                          options.foldOperands ? "true" : "false",
+                          options.recomputeProducers ? "true" : "false"),
+            options) +
+        "canonicalize,";
   pipeline += detail::gpuLoopStages(options.blockSize, options.mergeKernels);
   // The kernels' index arithmetic in 32 bits where it provably fits, once
   // they are outlined (their launch bounds the thread and block ids).

@@ -75,6 +75,18 @@ inline std::string narrowIndexStage(const std::string &anchor) {
          "canonicalize,cse),";
 }
 
+/// -convbn-tensor-core-convolutions with `flags` (the pipeline's own, each
+/// followed by a space) and the kernels' shape from the options both
+/// pipelines share. Ends with a comma.
+template <typename Options>
+std::string tensorCoreStage(const std::string &flags, const Options &options) {
+  auto flag = [](bool value) { return value ? "true" : "false"; };
+  return "convbn-tensor-core-convolutions{" + flags +
+         "prefetch=" + flag(options.tensorCorePrefetch) +
+         " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
+         " vector-gathers=" + flag(options.tensorCoreVectorGathers) + "},";
+}
+
 /// Parses `pipeline` into `pm`; every pass in it is registered by
 /// convbn-opt, so a failure is a bug in the pipeline's text.
 inline void parseInto(OpPassManager &pm, const std::string &pipeline,

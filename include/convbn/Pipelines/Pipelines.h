@@ -9,13 +9,55 @@ namespace mlir {
 class OpPassManager;
 namespace convbn {
 
-/// Options of -convbn-cpu-pipeline.
-struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
-  PassOptions::Option<bool> evalToTune{
+/// Options that -convbn-cpu-pipeline and -convbn-gpu-pipeline share, under
+/// the same names: the first rewrite, and the tensor-core kernels (built for
+/// the GPU with tensor-cores=true, emulated by host loops on the CPU with
+/// emulate-tensor-cores=true, so that the CPU checks what the GPU runs).
+template <typename Derived>
+struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
+  template <typename T> using Option = ::mlir::detail::PassOptions::Option<T>;
+
+  Option<bool> evalToTune{
       *this, "eval-to-tune",
       llvm::cl::desc("Rewrite eval-mode blocks into tune mode first (same "
                      "values and gradients, less memory)"),
       llvm::cl::init(true)};
+  Option<bool> tensorCorePrefetch{
+      *this, "tensor-core-prefetch",
+      llvm::cl::desc("Tensor-core kernels: two stages of shared tiles, each K "
+                     "step loading the next step's tile elements into "
+                     "registers before its mma.sync work and storing them "
+                     "after (false: one stage, gather then multiply, for "
+                     "comparison)"),
+      llvm::cl::init(true)};
+  Option<bool> tensorCoreVectorGathers{
+      *this, "tensor-core-vector-gathers",
+      llvm::cl::desc("Tensor-core kernels: gather operands contiguous along "
+                     "K in whole 16-byte vectors a vector per thread, one "
+                     "16-byte load and shared store each "
+                     "(-convbn-tensor-core-convolutions{vector-gathers}; "
+                     "false: an element at a time, for comparison)"),
+      llvm::cl::init(true)};
+  Option<int64_t> tensorCoreBlockM{
+      *this, "tensor-core-block-m",
+      llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "
+                     "(warps of 32 x 32) or 128 (warps of 64 x 32, fewer "
+                     "shared-memory accesses per mma); 0 chooses per kernel "
+                     "(-convbn-tensor-core-convolutions{block-m})"),
+      llvm::cl::init(0)};
+  Option<bool> narrowIndices{
+      *this, "narrow-indices",
+      llvm::cl::desc("Kernels' index arithmetic (on the CPU: with "
+                     "emulate-tensor-cores or gpu-loops) in 32 bits wherever "
+                     "integer range analysis (thread and block ids bounded "
+                     "by the launch) proves that it fits, extended to 64 bits "
+                     "only for addresses (-arith-int-range-narrowing; false: "
+                     "all of it in 64 bits, for comparison)"),
+      llvm::cl::init(true)};
+};
+
+/// Options of -convbn-cpu-pipeline.
+struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<bool> resultsToOutParams{
       *this, "out-params",
       llvm::cl::desc("Return results through caller-allocated memref "
@@ -49,24 +91,6 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
                      "checks their tiling and index arithmetic on the CPU"),
       llvm::cl::init(false)};
-  PassOptions::Option<bool> tensorCorePrefetch{
-      *this, "tensor-core-prefetch",
-      llvm::cl::desc("With emulate-tensor-cores: two stages of shared tiles, "
-                     "the next K step gathered while this one is multiplied, "
-                     "as the GPU pipeline's option of that name"),
-      llvm::cl::init(true)};
-  PassOptions::Option<int64_t> tensorCoreBlockM{
-      *this, "tensor-core-block-m",
-      llvm::cl::desc("With emulate-tensor-cores: rows of the kernels' block "
-                     "tile, as the GPU pipeline's option of that name"),
-      llvm::cl::init(0)};
-  PassOptions::Option<bool> narrowIndices{
-      *this, "narrow-indices",
-      llvm::cl::desc("With emulate-tensor-cores or gpu-loops: index "
-                     "arithmetic in 32 bits wherever integer range analysis "
-                     "proves that it fits (-arith-int-range-narrowing), as "
-                     "the GPU pipeline's option of that name"),
-      llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("If > 0, split reductions with fewer parallel "
@@ -139,11 +163,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// Options of -convbn-gpu-pipeline.
-struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
-  PassOptions::Option<bool> evalToTune{
-      *this, "eval-to-tune",
-      llvm::cl::desc("Rewrite eval-mode blocks into tune mode first"),
-      llvm::cl::init(true)};
+struct GPUPipelineOptions : public SharedPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("GPU architecture (sm_90 for Hopper)"),
       llvm::cl::init("sm_90")};
@@ -190,38 +210,6 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "elementwise kernel only for a convolution (the Tune "
                      "fold's W * k) in the convolution's gathers instead"),
       llvm::cl::init(false)};
-  PassOptions::Option<bool> tensorCorePrefetch{
-      *this, "tensor-core-prefetch",
-      llvm::cl::desc("With tensor-cores: two stages of shared tiles, each K "
-                     "step loading the next step's tile elements into "
-                     "registers before its mma.sync work and storing them "
-                     "after (false: one stage, gather then multiply, for "
-                     "comparison)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> tensorCoreVectorGathers{
-      *this, "tensor-core-vector-gathers",
-      llvm::cl::desc("With tensor-cores: gather operands contiguous along K "
-                     "in whole 16-byte vectors a vector per thread, one "
-                     "16-byte load and shared store each "
-                     "(-convbn-tensor-core-convolutions{vector-gathers}; "
-                     "false: an element at a time, for comparison)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<int64_t> tensorCoreBlockM{
-      *this, "tensor-core-block-m",
-      llvm::cl::desc("With tensor-cores: rows of a block's output tile, 64 "
-                     "(warps of 32 x 32) or 128 (warps of 64 x 32, fewer "
-                     "shared-memory accesses per mma); 0 chooses per kernel "
-                     "(-convbn-tensor-core-convolutions{block-m})"),
-      llvm::cl::init(0)};
-  PassOptions::Option<bool> narrowIndices{
-      *this, "narrow-indices",
-      llvm::cl::desc("Kernels' index arithmetic in 32 bits wherever integer "
-                     "range analysis (thread and block ids bounded by the "
-                     "launch) proves that it fits, extended to 64 bits only "
-                     "for addresses (-arith-int-range-narrowing on each "
-                     "gpu.module; false: all of it in 64 bits, for "
-                     "comparison)"),
-      llvm::cl::init(true)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("Split reductions with fewer parallel iterations than "
