@@ -59,6 +59,9 @@ struct BlockTile {
 /// The block rows that the kernels are built for.
 constexpr int64_t kBlockRows[] = {64, 128};
 
+/// `x` / `y` rounded up, for positive `x` and `y`.
+constexpr int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
 /// The A and B tiles' rows are padded by 16 bytes: a row then starts 16-byte
 /// aligned (as ldmatrix needs) and an odd number of 16-byte units after the
 /// previous one, so the 8 rows of an ldmatrix matrix fall in 8 different

@@ -1,0 +1,425 @@
+//===- TensorCoreGemm.cpp - A convolution as a GEMM -----------------------===//
+
+#include "TensorCoreGemm.h"
+
+#include "convbn/Conversion/ConvBNToLinalg/BackwardFilterForm.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::convbn::tensor_cores;
+
+namespace {
+
+/// Why operands of element type `element` cannot take the tensor-core path.
+std::optional<std::string> unsupportedOperands(Type element, bool allowTF32) {
+  if (element.isF32() && !allowTF32)
+    return std::string("f32 operands and allow-tf32=false");
+  if (!element.isF32() && !element.isF16() && !element.isBF16())
+    return std::string("operand type is not f32, f16 or bf16");
+  return std::nullopt;
+}
+
+/// The type the GEMM's operands `a` and `b` are multiplied in, or failure
+/// with the reason in `why`. One f32 and one 16-bit operand (the lowering's
+/// f32 output gradient against 16-bit weights or input, in train and eval)
+/// are multiplied as TF32: f16 and bf16 values are exact in TF32, so only
+/// the f32 operand is rounded, as `allow-tf32` permits.
+FailureOr<Type> gemmOperandType(Type a, Type b, bool allowTF32,
+                                std::string &why) {
+  auto is16 = [](Type t) { return t.isF16() || t.isBF16(); };
+  Type type = a;
+  if (a != b) {
+    if (!(a.isF32() && is16(b)) && !(is16(a) && b.isF32())) {
+      why = "operands of different types other than f32 and f16/bf16";
+      return failure();
+    }
+    if (!allowTF32) {
+      why = "f32 and 16-bit operands and allow-tf32=false";
+      return failure();
+    }
+    type = Float32Type::get(a.getContext());
+  }
+  if (auto reason = unsupportedOperands(type, allowTF32)) {
+    why = *reason;
+    return failure();
+  }
+  return type;
+}
+
+/// Static shapes, and linear offsets below 2^31 elements (they then fit in
+/// 32 bits should index arithmetic be lowered to i32).
+std::optional<std::string> unsupportedBuffers(TypeRange types) {
+  for (Type type : types) {
+    auto memref = dyn_cast<MemRefType>(type);
+    if (!memref)
+      return std::string("not on buffers");
+    if (!memref.hasStaticShape())
+      return std::string("dynamic shape");
+    if (memref.getNumElements() >= (int64_t(1) << 31))
+      return std::string("a buffer with 2^31 elements or more");
+  }
+  return std::nullopt;
+}
+
+/// (c, kh, kw) from a linear index over channels x window.
+struct WindowIndex {
+  Value c, kh, kw;
+  /// Where K is padded: whether this is a real term (null: always).
+  Value inside = nullptr;
+};
+WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
+  Value r = ix.rem(linear, kh * kw);
+  return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
+}
+
+/// Loads `buffer` (leading indices, then an image, `middle`, then a
+/// plane of `plane` elements in its last two dimensions) at `lead`, the
+/// image and position in the plane of `k`, and `middle`: the plane is
+/// collapsed into one dimension, so that the position needs no division.
+/// `k`'s constant is added to the position in the plane, after the split:
+/// a thread's vector of k (Sweep::AlongKVectors, which this needs `plane`
+/// to be a multiple of) then differs only by it, and the loads by
+/// neighbouring addresses, which LLVM joins.
+Value planeLoad(Index &ix, Value buffer, SmallVector<Value> lead,
+                ArrayRef<Value> middle, KPosition k, int64_t plane) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<ReassociationIndices> dims;
+  for (int64_t i = 0; i < type.getRank() - 2; ++i)
+    dims.push_back({i});
+  dims.push_back({type.getRank() - 2, type.getRank() - 1});
+  Value split = k.at(ix, k.step, /*withShift=*/false);
+  lead.push_back(ix.div(split, plane));
+  lead.append(middle.begin(), middle.end());
+  lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
+  return ix.load(memref::CollapseShapeOp::create(ix.b, buffer, dims), lead);
+}
+
+/// The fewest blocks for which the automatic choice takes 128 rows: about
+/// 8 per SM of an H100 or H200 (132 SMs), so that the last wave's
+/// imbalance stays small and each SM has several blocks to switch between.
+constexpr int64_t kTallTileBlocks = 1024;
+
+} // namespace
+
+FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
+    linalg::Conv2DNchwFchwOp conv, bool allowTF32, bool foldPadding,
+    bool recomputeProducers, std::string &why) {
+  if (auto reason = unsupportedBuffers(conv->getOperandTypes())) {
+    why = *reason;
+    return failure();
+  }
+  auto in = cast<MemRefType>(conv.getDpsInputs()[0].getType());
+  auto filter = cast<MemRefType>(conv.getDpsInputs()[1].getType());
+  auto out = cast<MemRefType>(conv.getDpsInits()[0].getType());
+  if (!out.getElementType().isF32()) {
+    why = "a non-f32 accumulator";
+    return failure();
+  }
+  FailureOr<Type> element = gemmOperandType(
+      in.getElementType(), filter.getElementType(), allowTF32, why);
+  if (failed(element))
+    return failure();
+  auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
+  auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
+  int64_t kh = filter.getDimSize(2), kw = filter.getDimSize(3);
+  int64_t ow = out.getDimSize(3);
+  Value input = conv.getDpsInputs()[0], weights = conv.getDpsInputs()[1];
+  Gemm g;
+  g.z = out.getDimSize(0);
+  g.m = out.getDimSize(1);
+  g.n = out.getDimSize(2) * ow;
+  int64_t channels = in.getDimSize(1);
+  g.channels = channels;
+  int64_t padded = static_cast<int64_t>(llvm::PowerOf2Ceil(channels));
+  if (kh * kw > 1 && channels % kTileK == 0)
+    g.windowChannels = channels;
+  else if (kh * kw > 1 && channels < kTileK && 3 * padded <= 4 * channels)
+    g.windowChannels = padded;
+  int64_t windowChannels = g.windowChannels;
+  int64_t windows = kh * kw;
+  g.k = (windowChannels ? windowChannels : channels) * windows;
+  // With several window offsets per K step, K is padded to whole steps
+  // (zero terms past the last offset): no step needs a tail check. B is
+  // swept RowsSpread: a thread's consecutive k (Rows) would cross window
+  // offsets.
+  if (windowChannels && windowChannels < kTileK) {
+    g.k = llvm::alignTo(g.k, kTileK);
+    g.bSweep = Sweep::RowsSpread;
+  }
+  bool paddedWindows = windowChannels && g.k > windows * windowChannels;
+  // Fewer filters than a tile's rows: along k, the turns past them are
+  // known to be outside (no loads), along the rows every thread's row is
+  // tested.
+  if (windowChannels && windowChannels % kTileK == 0 && g.m >= BlockTile().m)
+    g.aSweep = Sweep::Rows;
+  g.operandType = *element;
+  g.output = conv.getDpsInits()[0];
+  g.kind = "convolution";
+  auto split = [=](Index &ix, KPosition k) -> WindowIndex {
+    if (!windowChannels)
+      return splitWindow(ix, k.linear(ix), kh, kw);
+    Value window, c;
+    if (windowChannels % kTileK == 0) {
+      // The step lies in one window offset.
+      window = ix.div(k.step, windowChannels);
+      c = k.at(ix, ix.rem(k.step, windowChannels));
+    } else {
+      // The step holds kTileK / windowChannels window offsets whole. Where
+      // the thread's part cannot carry into the next offset, the element's
+      // offset is the step's plus a constant of its turn: the same for
+      // every thread, split once per step (and per turn).
+      Value first = ix.div(k.step, windowChannels);
+      int64_t rest = k.shift % windowChannels;
+      if (k.offsetBound - 1 + rest < windowChannels) {
+        window = ix.addConstant(first, k.shift / windowChannels);
+        c = ix.addConstant(k.offset, rest);
+      } else {
+        Value within = ix.addConstant(k.offset, k.shift);
+        window = ix.add(first, ix.div(within, windowChannels));
+        c = ix.rem(within, windowChannels);
+      }
+    }
+    // A padding channel or window offset reads the first and is replaced
+    // by zero.
+    Value inside;
+    if (paddedWindows)
+      ix.clampTo(ix.lessThan(window, windows), window, inside);
+    if (windowChannels > channels)
+      ix.clampTo(ix.lessThan(c, channels), c, inside);
+    return {c, ix.div(window, kw), ix.rem(window, kw), inside};
+  };
+  if (recomputeProducers)
+    g.producedA = matchProducedOperand(weights, conv);
+  std::optional<ProducedOperand> producedA = g.producedA;
+  // A 1x1 filter's rows are its channels, contiguous: read in vectors of
+  // k where K needs no tail (k is then the channel, its constant last).
+  if (windows == 1 && g.k % kTileK == 0 &&
+      (producedA || filter.getLayout().isIdentity()))
+    g.aSweep = Sweep::AlongKVectors;
+  g.loadA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
+    WindowIndex w = split(ix, k);
+    SmallVector<Value> at = {f.index, w.c, w.kh, w.kw};
+    Value value = producedA ? producedA->load(ix, at) : ix.load(weights, at);
+    return w.inside ? ix.orZero(w.inside, value) : value;
+  };
+  if (foldPadding)
+    g.padded = matchPaddedCopy(input, conv);
+  std::optional<PaddedCopy> paddedCopy = g.padded;
+  g.loadB = [=](Index &ix, Value image, const RowPosition &position,
+                KPosition k) {
+    WindowIndex w = split(ix, k);
+    Value p = position.index;
+    SmallVector<Value> at = {image, w.c,
+                             ix.window(ix.div(p, ow), s[0], w.kh, d[0]),
+                             ix.window(ix.rem(p, ow), s[1], w.kw, d[1])};
+    Value value = paddedCopy ? paddedCopy->load(ix, at) : ix.load(input, at);
+    return w.inside ? ix.orZero(w.inside, value) : value;
+  };
+  g.outIndices = [=](Index &ix, Value image, Value f, Value p) {
+    return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
+  };
+  return g;
+}
+
+FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
+    linalg::GenericOp op, bool allowTF32, bool foldPadding,
+    bool recomputeProducers, std::string &why) {
+  // Recognized by shape first; only then is a mismatch worth a reason.
+  std::optional<convbn::BackwardFilterForm> form =
+      convbn::matchBackwardFilter(op);
+  if (!form)
+    return failure();
+  int64_t lead = form->lead();
+  // Copied: the accessors below capture them by value.
+  int64_t s[2] = {form->strides[0], form->strides[1]};
+  int64_t d[2] = {form->dilations[0], form->dilations[1]};
+
+  if (auto reason = unsupportedBuffers(op->getOperandTypes())) {
+    why = *reason;
+    return failure();
+  }
+  auto in = cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto grad = cast<MemRefType>(op.getDpsInputs()[1].getType());
+  auto out = cast<MemRefType>(op.getDpsInits()[0].getType());
+  Type accumulator = out.getElementType();
+  if (!(accumulator.isF32() || accumulator.isF64())) {
+    why = "a non-f32/f64 accumulator";
+    return failure();
+  }
+  if (in.getDimSize(lead + 1) != 1) {
+    why = "grouped convolution";
+    return failure();
+  }
+  FailureOr<Type> element = gemmOperandType(
+      in.getElementType(), grad.getElementType(), allowTF32, why);
+  if (failed(element))
+    return failure();
+  int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
+  int64_t kh = out.getDimSize(lead + 3), kw = out.getDimSize(lead + 4);
+  Value input = op.getDpsInputs()[0], gradient = op.getDpsInputs()[1];
+  Gemm g;
+  g.z = lead ? out.getDimSize(0) : 1;
+  g.m = out.getDimSize(lead + 1);
+  g.n = out.getDimSize(lead + 2) * kh * kw;
+  g.k = grad.getDimSize(lead) * oh * ow;
+  g.operandType = *element;
+  g.bSweep = Sweep::AlongK;
+  // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
+  // block's tile of N then lies in one window offset, split once per
+  // block, and a thread's elements differ only in the channel, by
+  // constants, so their window arithmetic and bounds checks are one per
+  // step instead of one per element.
+  int64_t channels = out.getDimSize(lead + 2);
+  g.windowOuterN = kh * kw > 1 && channels % kTileN == 0;
+  bool windowOuterN = g.windowOuterN;
+  auto splitColumn = [=](Index &ix, const RowPosition &n) -> WindowIndex {
+    if (!windowOuterN)
+      return splitWindow(ix, n.index, kh, kw);
+    if (!n.tile) {
+      Value window = ix.div(n.index, channels);
+      return {ix.rem(n.index, channels), ix.div(window, kw),
+              ix.rem(window, kw)};
+    }
+    Value window = ix.div(n.tile, channels);
+    Value c =
+        ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset), n.shift);
+    return {c, ix.div(window, kw), ix.rem(window, kw)};
+  };
+  g.output = op.getDpsInits()[0];
+  g.kind = "backward-filter reduction";
+  // Every buffer's indices start with the chunk, if the batch is split.
+  auto lead0 = [=](Index &, Value chunk) {
+    SmallVector<Value> indices;
+    if (lead)
+      indices.push_back(chunk);
+    return indices;
+  };
+  if (recomputeProducers)
+    g.producedA = matchProducedOperand(gradient, op);
+  std::optional<ProducedOperand> producedA = g.producedA;
+  // The gradient, and a 1x1 input at stride 1 (no padding), read in
+  // vectors of k (AlongKVectors) where each image's plane holds whole
+  // vectors: K needs no tail, and the buffer is read with its plane
+  // collapsed (planeLoad()).
+  int64_t vector = kVectorBytes / (element->getIntOrFloatBitWidth() / 8);
+  bool wholeVectors = g.k % kTileK == 0 && oh * ow % vector == 0;
+  bool planeA = !producedA && grad.getLayout().isIdentity();
+  if (planeA && wholeVectors)
+    g.aSweep = Sweep::AlongKVectors;
+  g.loadA = [=](Index &ix, Value chunk, const RowPosition &f,
+                KPosition position) {
+    SmallVector<Value> at = lead0(ix, chunk);
+    if (planeA)
+      return planeLoad(ix, gradient, at, {ix.c(0), f.index}, position, oh * ow);
+    Value k = position.linear(ix);
+    Value r = ix.rem(k, oh * ow);
+    at.append(
+        {ix.div(k, oh * ow), ix.c(0), f.index, ix.div(r, ow), ix.rem(r, ow)});
+    return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
+  };
+  if (foldPadding)
+    g.padded = matchPaddedCopy(input, op);
+  std::optional<PaddedCopy> padded = g.padded;
+  // Other inputs are swept in vectors of k too where an output row holds
+  // whole vectors and N is not ordered window x channels: a thread's
+  // vector then lies in one output row, its k split once (the split the
+  // gradient's vector shares) and its constant added to the column. Its
+  // loads stay one per element, its stores are one per vector. With N
+  // ordered window x channels, a thread's elements along the rows share
+  // one window position and its bounds checks, which a vector of k would
+  // not (swept in vectors, `layer1.0.conv2`'s filter gradient took 173
+  // SASS instructions per step instead of 139; `conv1`'s, 3 channels and
+  // N ordered channels x window, takes 217 instead of 270).
+  bool planeB = kh * kw == 1 && s[0] == 1 && s[1] == 1 && !padded &&
+                in.getLayout().isIdentity();
+  if (wholeVectors && (planeB || (ow % vector == 0 && !windowOuterN)))
+    g.bSweep = Sweep::AlongKVectors;
+  g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
+                KPosition position) {
+    if (planeB)
+      return planeLoad(ix, input, lead0(ix, chunk), {ix.c(0), cw.index},
+                       position, oh * ow);
+    Value k = position.at(ix, position.step, /*withShift=*/false);
+    Value r = ix.rem(k, oh * ow);
+    WindowIndex w = splitColumn(ix, cw);
+    SmallVector<Value> at = lead0(ix, chunk);
+    at.append({ix.div(k, oh * ow), ix.c(0), w.c,
+               ix.window(ix.div(r, ow), s[0], w.kh, d[0]),
+               ix.window(ix.addConstant(ix.rem(r, ow), position.shift), s[1],
+                         w.kw, d[1])});
+    return padded ? padded->load(ix, at) : ix.load(input, at);
+  };
+  g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
+    WindowIndex w = splitColumn(ix, RowPosition{cw, nullptr, nullptr});
+    SmallVector<Value> at = lead0(ix, chunk);
+    at.append({ix.c(0), f, w.c, w.kh, w.kw});
+    return at;
+  };
+  return g;
+}
+
+Operation *convbn::tensor_cores::foldInitializer(Operation *op, Gemm &g) {
+  Operation *init = op->getPrevNode();
+  auto dps = dyn_cast_or_null<linalg::LinalgOp>(init);
+  if (!dps || !dps.hasPureBufferSemantics() || dps.getNumDpsInits() != 1 ||
+      dps.getDpsInits()[0] != g.output)
+    return nullptr;
+  // Nothing the kernel reads may be the output buffer or a view of it.
+  Value root = rootBuffer(g.output);
+  for (Value operand : op->getOperands())
+    if (operand != g.output && rootBuffer(operand) == root)
+      return nullptr;
+  Type outType = getElementTypeOrSelf(g.output.getType());
+  if (auto fill = dyn_cast<linalg::FillOp>(init)) {
+    Attribute value;
+    if (fill.value().getType() != outType ||
+        !matchPattern(fill.value(), m_Constant(&value)))
+      return nullptr;
+    if (matchPattern(fill.value(), m_AnyZeroFloat())) {
+      g.initialValue = [](Index &, ValueRange) { return Value(); };
+    } else {
+      auto typed = cast<TypedAttr>(value);
+      g.initialValue = [typed](Index &ix, ValueRange) -> Value {
+        return arith::ConstantOp::create(ix.b, typed);
+      };
+    }
+    return init;
+  }
+  auto broadcast = dyn_cast<linalg::GenericOp>(init);
+  if (!broadcast || broadcast.getNumDpsInputs() != 1 ||
+      broadcast.getNumReductionLoops() != 0)
+    return nullptr;
+  OpOperand *source = broadcast.getDpsInputOperand(0);
+  auto yield = cast<linalg::YieldOp>(broadcast.getBody()->getTerminator());
+  AffineMap sourceMap = broadcast.getMatchingIndexingMap(source);
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0] != broadcast.getMatchingBlockArgument(source) ||
+      !isa<MemRefType>(source->get().getType()) ||
+      getElementTypeOrSelf(source->get().getType()) != outType ||
+      !broadcast.getMatchingIndexingMap(broadcast.getDpsInitOperand(0))
+           .isIdentity() ||
+      !sourceMap.isProjectedPermutation() || rootBuffer(source->get()) == root)
+    return nullptr;
+  Value vector = source->get();
+  SmallVector<unsigned> dims;
+  for (AffineExpr e : sourceMap.getResults())
+    dims.push_back(cast<AffineDimExpr>(e).getPosition());
+  g.initialValue = [vector, dims](Index &ix, ValueRange at) -> Value {
+    SmallVector<Value> indices;
+    for (unsigned d : dims)
+      indices.push_back(at[d]);
+    return ix.load(vector, indices);
+  };
+  return init;
+}
+
+BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {
+  if (rows != 0)
+    return {rows};
+  BlockTile tall{128};
+  bool fits = g.m % tall.m == 0 &&
+              g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks;
+  return fits ? tall : BlockTile();
+}

@@ -1,0 +1,145 @@
+//===- TensorCoreGemm.h - A convolution as a GEMM ---------------*- C++ -*-===//
+//
+// The GEMM view of a convolution on buffers that the tensor-core kernels
+// compute: its extents, operand type, how the gathers sweep and load each
+// operand, where the output goes and what initializes it. Built from a
+// `linalg.conv_2d_nchw_fchw` (forward and backward-data) or from the linalg
+// lowering's backward-filter reduction.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONVBN_LIB_CONVERSION_TOGPU_TENSORCOREGEMM_H
+#define CONVBN_LIB_CONVERSION_TOGPU_TENSORCOREGEMM_H
+
+#include "TensorCoreOperands.h"
+#include "TensorCoreTiles.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace mlir::convbn::tensor_cores {
+
+/// A position along K: `step`, the start of its K step (a multiple of
+/// kTileK, the same for the block's threads), plus `offset` + `shift`
+/// (below kTileK): the thread's own part and its turn's constant. Kept apart
+/// so that an accessor can split the step's part once per step, and add the
+/// constant last: a thread's elements then differ by a constant in their
+/// indices, even where an index is narrowed to 32 bits and extended back.
+struct KPosition {
+  Value step, offset;
+  int64_t shift = 0;
+  /// `offset` is below this.
+  int64_t offsetBound = kTileK;
+  /// `base` + offset + shift, in that order (without the shift where
+  /// `withShift` is false).
+  Value at(Index &ix, Value base, bool withShift = true) const {
+    return ix.addConstant(ix.add(base, offset), withShift ? shift : 0);
+  }
+  Value linear(Index &ix) const { return at(ix, step); }
+};
+
+/// A row of an operand tile in the GEMM (along M for A, N for B): `index`,
+/// and, unless it was clamped at a tail (`tile` null), how it is made:
+/// `tile` (the block's first row, a multiple of the tile's rows) +
+/// `offset` (the thread's part) + `shift` (a constant of its turn).
+struct RowPosition {
+  Value index;
+  Value tile, offset;
+  int64_t shift = 0;
+};
+
+/// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
+/// The accessors get in-range indices (the kernel pads with zeros) and
+/// load unconditionally.
+struct Gemm {
+  int64_t z = 1, m = 0, n = 0, k = 0;
+  Type operandType; // f32 (as TF32), f16 or bf16
+  /// How the gathers walk A and B (TensorCoreTiles.h): along k where the
+  /// operand is contiguous along k in memory, else along its rows (Rows, or
+  /// RowsSpread where a K step holds several window offsets), so that
+  /// neighbouring threads read neighbouring addresses. A filter whose K is
+  /// ordered window x channels is contiguous along neither (its k are kh x
+  /// kw apart): Rows, for the 16-byte stores (unless it has fewer rows than
+  /// a tile). Out is written along n.
+  Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
+  /// The block's tile (its rows), chosen by the pass (chooseBlockTile()).
+  BlockTile tile;
+  std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
+      loadA, loadB;
+  /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
+  /// this many channels per window offset (the channels padded with zeros
+  /// to a divisor of kTileK, or all of them); 0 when not.
+  int64_t windowChannels = 0;
+  /// A convolution's input channels (the report names their padding).
+  int64_t channels = 0;
+  /// N of a backward-filter reduction ordered (kh, kw, c) rather than
+  /// (c, kh, kw).
+  bool windowOuterN = false;
+  /// Indices of out(z, m, n) in `output` (f32 or f64 elements).
+  std::function<SmallVector<Value>(Index &, Value z, Value m, Value n)>
+      outIndices;
+  Value output;
+  /// Where the op that initialized `output` was folded into the kernel: the
+  /// initial value of out(z, m, n), given its indices in `output` (null for
+  /// zero). Unset: the epilogue reads the output buffer and adds to it.
+  std::optional<std::function<Value(Index &, ValueRange at)>> initialValue;
+  /// B read from the unpadded buffer, when it is a padded copy.
+  std::optional<PaddedCopy> padded;
+  /// A computed in the gather, when an elementwise generic produces it.
+  std::optional<ProducedOperand> producedA;
+  /// What the report calls it.
+  std::string kind;
+  /// k extent of one mma instruction: 8 for TF32, 16 for f16 and bf16.
+  int64_t mmaK() const { return operandType.isF32() ? 8 : 16; }
+};
+
+/// The forward (and backward-data) convolution, one GEMM per image:
+/// M = filters, N = output positions (oh, ow), K = (c, kh, kw), or
+/// (kh, kw, c) when the channels are a multiple of kTileK: a K step then
+/// lies within one window offset (kh, kw), which each thread splits from
+/// the step once, and its elements differ only in the channel, so the
+/// gather's window arithmetic and bounds checks are one per step instead
+/// of one per element. Fewer channels (the stem's 3) are padded with zeros
+/// to a power of two, which a K step holds whole, when that adds at most a
+/// third to K: an element's window offset is then the step's plus a
+/// constant of its turn, and its channel a mask, instead of a division of
+/// its K index by kh x kw and by kw.
+/// Failure with the reason in `why` if the convolution cannot take the
+/// tensor-core path. `foldPadding`: read a zero-padded input copy's source
+/// (PaddedCopy); `recomputeProducers`: compute elementwise-made weights in
+/// the gather (ProducedOperand).
+FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
+                                   bool allowTF32, bool foldPadding,
+                                   bool recomputeProducers, std::string &why);
+
+/// The backward-filter reduction of the linalg lowering
+/// (LinalgBuilders.cpp, `backwardFilter`), 2-D, one group:
+///   dW[p, 0, f, c, kh, kw] += X[p, n, 0, c, oh*s + kh*d, ow*s + kw*d]
+///                             * G[p, n, 0, f, oh, ow]
+/// with the batch chunk p absent when the batch is not split. One GEMM per
+/// chunk: M = filters, N = (c, kh, kw), K = (n, oh, ow).
+///
+/// Failure with an empty `why` if `op` is not such a reduction, with the
+/// reason in `why` if it cannot take the tensor-core path.
+FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
+                                      bool foldPadding, bool recomputeProducers,
+                                      std::string &why);
+
+/// The op just before `op` when it only initializes `op`'s output buffer,
+/// which the kernel writes whole: a `linalg.fill` with a constant, or a
+/// broadcast (an all-parallel `linalg.generic` yielding its one input, the
+/// bias vector of a forward convolution). The kernel's epilogue then writes
+/// that value plus the product instead of adding the product to what the
+/// buffer holds, which saves a write and a read of the whole output. Sets
+/// `g.initialValue` and returns the op to erase.
+Operation *foldInitializer(Operation *op, Gemm &g);
+
+/// The block's tile for `g`: `rows` rows where given (pass option
+/// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at
+/// least kTallTileBlocks blocks, 64 otherwise.
+BlockTile chooseBlockTile(const Gemm &g, int64_t rows);
+
+} // namespace mlir::convbn::tensor_cores
+
+#endif // CONVBN_LIB_CONVERSION_TOGPU_TENSORCOREGEMM_H

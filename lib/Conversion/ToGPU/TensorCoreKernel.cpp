@@ -1,0 +1,561 @@
+//===- TensorCoreKernel.cpp - The implicit-GEMM kernel --------------------===//
+
+#include "TensorCoreKernel.h"
+
+#include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace mlir::convbn::tensor_cores;
+
+namespace {
+
+/// Emits the kernel that computes `g`.
+class KernelBuilder {
+public:
+  /// `prefetch`: two stages of shared tiles, the next K step's gathers
+  /// loaded into registers before the warps' products and stored into the
+  /// other stage after them (one barrier per K step); otherwise one stage,
+  /// gathered and then multiplied (two barriers per K step).
+  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, bool prefetch)
+      : b(b), ix{b}, g(g), tileType(g.operandType), stages(prefetch ? 2 : 1) {}
+
+  /// The kernel: a gpu.launch with the warps' products on tensor cores.
+  LogicalResult build();
+  /// The same kernel as host loops, vector.contract for mma.sync: checks
+  /// its tiling and index arithmetic on the CPU.
+  void buildEmulation();
+
+private:
+  struct WarpOffsets {
+    /// In the block's tile; `outputRow`: the row in the output tile where
+    /// the warp's accumulators of each pass start.
+    Value m, n, outputRow;
+  };
+  Value apply(AffineExpr e, Value v);
+  Value offset(Value base, int64_t by);
+  /// Where the warp of thread `tid` starts in the block's tile.
+  WarpOffsets warpOffsets(Value tid);
+  /// The row of the block's tile held by row `row` of the output tile in
+  /// pass `pass` (BlockTile::outputPasses()).
+  Value outputRow(Value row, int64_t pass);
+  /// The stage of the shared tiles that the K step `ahead` steps after the
+  /// one at `k0` reads (`ahead` = 1: the stage the step at `k0` fills).
+  Value stageOf(Value k0, int64_t ahead = 0);
+  /// Where the K step after the one at `k0` starts; the last step's own
+  /// start for the last step (whose prefetch is then unused, but reads
+  /// inside the operands).
+  Value nextStep(Value k0);
+  SmallVector<Value> zeroAccumulators();
+  /// One step of kTileK: the warp's mma-shaped contractions on `stage`.
+  /// `widen`: extend 16-bit operands to f32 first (exact), for CPU
+  /// lowerings of vector.contract that take one element type only.
+  SmallVector<Value> warpProducts(Value sharedA, Value sharedB, Value stage,
+                                  WarpOffsets warp, ValueRange accs,
+                                  bool widen = false);
+  /// The warp's accumulators of pass `pass` into the output tile.
+  void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs,
+                         int64_t pass);
+  /// Types of the A, B and output tiles in memory space `space`; A and B
+  /// have `stages` stages (their leading dimension).
+  std::array<MemRefType, 3> sharedTypes(Attribute space);
+  /// The row and k, in an operand tile of `rows` rows, of the element that
+  /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
+  /// tile by `sweep` (sweepElement(), TensorCoreTiles.h).
+  using TileElement = SweepElement<Value>;
+  TileElement tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep);
+  /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
+  /// (n0, k0), read from global memory (zero outside the GEMM): values, to
+  /// be kept in registers until storeTiles().
+  SmallVector<Value> gatherTiles(Value tid, Value z, Value m0, Value n0,
+                                 Value k0);
+  /// Stores what gatherTiles() read into stage `stage` of the shared tiles.
+  void storeTiles(ArrayRef<Value> gathered, Value sharedA, Value sharedB,
+                  Value stage, Value tid);
+  /// Pass `pass` of the block's output tile at (m0, n0), added to the output
+  /// buffer.
+  void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0,
+                       int64_t pass);
+
+  ImplicitLocOpBuilder &b;
+  Index ix;
+  const Gemm &g;
+  /// Element type of the shared A and B tiles and of the warps'
+  /// contractions: the operand type, except while upstream's conversion
+  /// runs on a bf16 kernel (see build()).
+  Type tileType;
+  int64_t tileBytes() const { return tileType.getIntOrFloatBitWidth() / 8; }
+  /// Stages of the shared A and B tiles: 2 with prefetch, else 1.
+  int64_t stages;
+};
+
+KernelBuilder::TileElement
+KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
+  return sweepElement(ix, tid, turn, rows, sweep, tileBytes());
+}
+
+SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
+                                              Value n0, Value k0) {
+  SmallVector<Value> gathered;
+  auto gather =
+      [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
+          Sweep sweep,
+          const std::function<Value(Index &, Value, const RowPosition &,
+                                    KPosition)> &load) {
+        for (int64_t turn = 0; turn < turns; ++turn) {
+          TileElement e = tileElement(tid, turn, rows, sweep);
+          KPosition kG{k0, e.k, e.kShift, e.kBound};
+          RowPosition rowG{ix.addConstant(ix.add(row0, e.row), e.rowShift),
+                           row0, e.row, e.rowShift};
+          // Outside the GEMM (only where a tile overhangs its extent), the
+          // element is loaded at row 0 or at the step's first k (both
+          // inside) and replaced by zero.
+          Value ok;
+          if (rowExtent % rows != 0) {
+            ix.clampTo(ix.lessThan(rowG.index, rowExtent), rowG.index, ok);
+            rowG.tile = nullptr;
+          }
+          if (g.k % kTileK != 0) {
+            kG.offset = ix.addConstant(kG.offset, kG.shift);
+            kG.shift = 0;
+            kG.offsetBound = kTileK;
+            ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
+          }
+          Value value = load(ix, z, rowG, kG);
+          // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
+          if (value.getType() != g.operandType)
+            value = arith::ExtFOp::create(b, g.operandType, value);
+          gathered.push_back(ok ? ix.orZero(ok, value) : value);
+        }
+      };
+  gather(g.tile.m, g.tile.turnsA(), m0, g.m, g.aSweep, g.loadA);
+  gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB);
+  return gathered;
+}
+
+void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
+                               Value sharedB, Value stage, Value tid) {
+  // Turn by turn, or a vector of consecutive k at a time (storeWidth()),
+  // 16-byte aligned: the tiles' rows are, and a thread's part of k under
+  // Sweep::Rows is a multiple of the vector.
+  int64_t elementBytes = tileBytes();
+  auto store = [&](int64_t rows, Sweep sweep, Value shared,
+                   ArrayRef<Value> values) {
+    int64_t width = storeWidth(rows, sweep, elementBytes);
+    for (int64_t turn = 0; turn < static_cast<int64_t>(values.size());
+         turn += width) {
+      TileElement e = tileElement(tid, turn, rows, sweep);
+      SmallVector<Value> at = {stage, ix.addConstant(e.row, e.rowShift),
+                               ix.addConstant(e.k, e.kShift)};
+      if (width == 1) {
+        memref::StoreOp::create(b, values[turn], shared, at);
+        continue;
+      }
+      Value vector = vector::FromElementsOp::create(
+          b, VectorType::get({width}, tileType), values.slice(turn, width));
+      vector::StoreOp::create(b, vector, shared, at, /*nontemporal=*/false,
+                              llvm::MaybeAlign(width * elementBytes));
+    }
+  };
+  store(g.tile.m, g.aSweep, sharedA, gathered.take_front(g.tile.turnsA()));
+  store(kTileN, g.bSweep, sharedB, gathered.drop_front(g.tile.turnsA()));
+}
+
+void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
+                                    Value n0, int64_t pass) {
+  Type outType = getElementTypeOrSelf(g.output.getType());
+  auto loop = scf::ForOp::create(
+      b, ix.c(0), ix.c(kOutputRows * kTileN / kThreads), ix.c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  // The block's threads sweep the tile along n, neighbours on neighbours.
+  Value e = ix.add(tid, ix.mul(loop.getInductionVar(), kThreads));
+  Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
+  Value mG = ix.add(m0, outputRow(m, pass)), nG = ix.add(n0, n);
+  Value ok =
+      arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
+  scf::IfOp::create(b, ok, [&](OpBuilder &, Location) {
+    SmallVector<Value> at = g.outIndices(ix, z, mG, nG);
+    Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
+    if (tile.getType() != outType)
+      tile = arith::ExtFOp::create(b, outType, tile);
+    Value initial = g.initialValue
+                        ? (*g.initialValue)(ix, at)
+                        : Value(memref::LoadOp::create(b, g.output, at));
+    Value sum = initial ? arith::AddFOp::create(b, initial, tile) : tile;
+    memref::StoreOp::create(b, sum, g.output, at);
+    scf::YieldOp::create(b);
+  });
+}
+
+KernelBuilder::WarpOffsets KernelBuilder::warpOffsets(Value tid) {
+  AffineExpr t;
+  bindDims(b.getContext(), t);
+  AffineExpr warp = t.floorDiv(kWarpLanes);
+  AffineExpr warpRow = warp.floorDiv(kWarpsN);
+  return {apply(warpRow * g.tile.warpM(), tid),
+          apply((warp % kWarpsN) * kWarpN, tid),
+          apply(warpRow * kOutputRowsPerWarp, tid)};
+}
+
+Value KernelBuilder::outputRow(Value row, int64_t pass) {
+  AffineExpr r;
+  bindDims(b.getContext(), r);
+  return apply(r.floorDiv(kOutputRowsPerWarp) * g.tile.warpM() +
+                   pass * kOutputRowsPerWarp + r % kOutputRowsPerWarp,
+               row);
+}
+
+Value KernelBuilder::apply(AffineExpr e, Value v) {
+  return affine::AffineApplyOp::create(b, AffineMap::get(1, 0, e),
+                                       ValueRange{v});
+}
+
+Value KernelBuilder::offset(Value base, int64_t by) {
+  AffineExpr t;
+  bindDims(b.getContext(), t);
+  return apply(t + by, base);
+}
+
+Value KernelBuilder::stageOf(Value k0, int64_t ahead) {
+  if (stages == 1)
+    return ix.c(0);
+  AffineExpr k;
+  bindDims(b.getContext(), k);
+  return apply((k.floorDiv(kTileK) + ahead) % stages, k0);
+}
+
+Value KernelBuilder::nextStep(Value k0) {
+  return arith::MinUIOp::create(b, offset(k0, kTileK),
+                                ix.c((g.k - 1) / kTileK * kTileK));
+}
+
+SmallVector<Value> KernelBuilder::zeroAccumulators() {
+  auto accType = VectorType::get({kMmaM, kMmaN}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  return SmallVector<Value>(g.tile.tilesM() * kTilesN, zero);
+}
+
+SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
+                                               Value stage, WarpOffsets warp,
+                                               ValueRange accs, bool widen) {
+  MLIRContext *ctx = b.getContext();
+  int64_t mmaK = g.mmaK();
+  auto aType = VectorType::get({kMmaM, mmaK}, tileType);
+  auto bType = VectorType::get({kMmaN, mmaK}, tileType);
+  AffineExpr i, j, k;
+  bindDims(ctx, i, j, k);
+  auto maps = b.getAffineMapArrayAttr(AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{i, k}, {j, k}, {i, j}}, ctx));
+  auto iterators = b.getArrayAttr(
+      {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+  Value padding = ix.zero(tileType);
+  SmallVector<bool> inBounds = {true, true};
+  SmallVector<Value> next(accs.begin(), accs.end());
+  for (int64_t kk = 0; kk < kTileK; kk += mmaK) {
+    SmallVector<Value> as, bs;
+    for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
+      as.push_back(vector::TransferReadOp::create(
+          b, aType, sharedA,
+          ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)}, padding,
+          inBounds));
+    for (int64_t tj = 0; tj < kTilesN; ++tj)
+      bs.push_back(vector::TransferReadOp::create(
+          b, bType, sharedB,
+          ValueRange{stage, offset(warp.n, tj * kMmaN), ix.c(kk)}, padding,
+          inBounds));
+    if (widen && !tileType.isF32()) {
+      auto extend = [&](Value v) -> Value {
+        auto type = cast<VectorType>(v.getType()).clone(b.getF32Type());
+        return arith::ExtFOp::create(b, type, v);
+      };
+      for (Value &v : as)
+        v = extend(v);
+      for (Value &v : bs)
+        v = extend(v);
+    }
+    for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
+      for (int64_t tj = 0; tj < kTilesN; ++tj) {
+        Value &acc = next[ti * kTilesN + tj];
+        acc = vector::ContractionOp::create(b, as[ti], bs[tj], acc, maps,
+                                            iterators);
+      }
+  }
+  return next;
+}
+
+void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
+                                      ValueRange accs, int64_t pass) {
+  SmallVector<bool> inBounds = {true, true};
+  int64_t perPass = g.tile.tilesM() / g.tile.outputPasses();
+  for (int64_t ti = 0; ti < perPass; ++ti)
+    for (int64_t tj = 0; tj < kTilesN; ++tj)
+      vector::TransferWriteOp::create(
+          b, accs[(pass * perPass + ti) * kTilesN + tj], sharedC,
+          ValueRange{offset(warp.outputRow, ti * kMmaM),
+                     offset(warp.n, tj * kMmaN)},
+          inBounds);
+}
+
+std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
+  auto type = [&](ArrayRef<int64_t> shape, Type element) {
+    return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
+  };
+  int64_t padded = kTileK + rowPad(tileBytes());
+  return {type({stages, g.tile.m, padded}, tileType),
+          type({stages, kTileN, padded}, tileType),
+          type({kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
+}
+
+/// Gives the shared tiles `tiles`, converted as f16, their true element
+/// type `element`. After upstream's conversion (and the removal of what it
+/// left dead) their only readers are `nvgpu.ldmatrix` ops, which only feed
+/// `nvgpu.mma.sync`: ldmatrix moves 16-bit elements whatever their type,
+/// and the mma takes its types from its operands.
+LogicalResult retypeTiles(ArrayRef<BlockArgument> tiles, Type element) {
+  for (BlockArgument tile : tiles) {
+    tile.setType(MemRefType::Builder(cast<MemRefType>(tile.getType()))
+                     .setElementType(element));
+    for (Operation *user : tile.getUsers()) {
+      auto load = dyn_cast<nvgpu::LdMatrixOp>(user);
+      if (!load || !llvm::all_of(load->getUsers(), [](Operation *op) {
+            return isa<nvgpu::MmaSyncOp>(op);
+          }))
+        return failure();
+      load.getRes().setType(
+          cast<VectorType>(load.getRes().getType()).clone(element));
+    }
+  }
+  return success();
+}
+
+LogicalResult KernelBuilder::build() {
+  MLIRContext *ctx = b.getContext();
+  // Upstream's fragment helpers (MLIR 22) know f16 but not bf16, whose
+  // m16n8k16 fragments have f16's layout: a bf16 kernel goes through
+  // phases 1 and 2 as f16, and its tiles are retyped before phase 3.
+  if (g.operandType.isBF16())
+    tileType = b.getF16Type();
+  auto [sharedAType, sharedBType, sharedCType] =
+      sharedTypes(gpu::AddressSpaceAttr::get(
+          ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
+  auto launch = gpu::LaunchOp::create(
+      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(g.z),
+      ix.c(kThreads), ix.c(1), ix.c(1), /*dynamicSharedMemorySize=*/nullptr,
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+      TypeRange{sharedAType, sharedBType, sharedCType});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value sharedA = launch.getWorkgroupAttributions()[0];
+  Value sharedB = launch.getWorkgroupAttributions()[1];
+  Value sharedC = launch.getWorkgroupAttributions()[2];
+  ix.assumeAligned = true;
+  gpu::KernelDim3 block = launch.getBlockIds();
+  Value tid = launch.getThreadIds().x;
+
+  // Phase 1: the warps' part, vector ops only (offsets as affine.apply).
+  // The upstream conversion treats every scalar elementwise op it finds
+  // (index arithmetic included) as a candidate and fails on it, so it runs
+  // on this skeleton before the gathers and the epilogue are added. With
+  // one stage, each K step is: gathers, barrier, products, barrier. With
+  // two, the first step's gathers go before a barrier ahead of the loop,
+  // and each step loads the next step's tile elements, multiplies its own
+  // stage, stores what it loaded into the other stage, then waits once.
+  WarpOffsets warp = warpOffsets(tid);
+  if (stages > 1)
+    gpu::BarrierOp::create(b);
+  auto kLoop = scf::ForOp::create(
+      b, ix.c(0), ix.c(g.k), ix.c(kTileK), zeroAccumulators(),
+      [&](OpBuilder &, Location, Value k0, ValueRange accs) {
+        if (stages == 1)
+          gpu::BarrierOp::create(b);
+        SmallVector<Value> next =
+            warpProducts(sharedA, sharedB, stageOf(k0), warp, accs);
+        gpu::BarrierOp::create(b);
+        scf::YieldOp::create(b, next);
+      });
+  // The epilogue goes after each pass's barrier (phase 3); the next pass
+  // overwrites the output tile after another.
+  SmallVector<gpu::BarrierOp> epilogueBarriers;
+  for (int64_t pass = 0; pass < g.tile.outputPasses(); ++pass) {
+    if (pass > 0)
+      gpu::BarrierOp::create(b);
+    storeAccumulators(sharedC, warp, kLoop.getResults(), pass);
+    epilogueBarriers.push_back(gpu::BarrierOp::create(b));
+  }
+  gpu::TerminatorOp::create(b);
+
+  // Phase 2: upstream's vector -> nvgpu conversion, on this launch only.
+  // The preparation patterns run on the contractions and what they create:
+  // a greedy run over the whole launch would also fold a one-trip K loop.
+  RewritePatternSet prepare(ctx);
+  populatePrepareVectorToMMAPatterns(prepare, /*useNvGpu=*/true);
+  SmallVector<Operation *> contracts;
+  launch.walk([&](vector::ContractionOp op) { contracts.push_back(op); });
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  if (failed(applyOpPatternsGreedily(contracts, std::move(prepare), config)))
+    return failure();
+  IRRewriter rewriter(ctx);
+  if (failed(convertVectorToNVVMCompatibleMMASync(rewriter, launch)))
+    return failure();
+  // f32 operands are meant as TF32 (the conversion does not say so, and
+  // the NVVM lowering refuses f32 mma.sync without it).
+  launch.walk([&](nvgpu::MmaSyncOp mma) {
+    if (getElementTypeOrSelf(mma.getMatrixA().getType()).isF32())
+      mma.setTf32EnabledAttr(UnitAttr::get(mma.getContext()));
+  });
+  // The conversion rebuilt the K loop with fragment-typed iter_args next to
+  // the old, now dead, ones: drop those (and a one-trip loop altogether).
+  RewritePatternSet cleanup(ctx);
+  scf::ForOp::getCanonicalizationPatterns(cleanup, ctx);
+  if (failed(applyPatternsGreedily(launch.getOperation(), std::move(cleanup))))
+    return failure();
+  if (tileType != g.operandType) {
+    if (failed(retypeTiles({launch.getWorkgroupAttributions()[0],
+                            launch.getWorkgroupAttributions()[1]},
+                           g.operandType)) ||
+        failed(verify(launch)))
+      return failure();
+    tileType = g.operandType;
+  }
+
+  // Phase 3: the block's gathers into shared memory before the first
+  // barrier (in the K loop with one stage, or ahead of it with two; in the
+  // launch where a one-trip loop was folded), the prefetch of the next
+  // step around the products of a K loop with two stages, then the
+  // epilogue.
+  SmallVector<gpu::BarrierOp> barriers;
+  launch.walk([&](gpu::BarrierOp barrier) { barriers.push_back(barrier); });
+  int64_t passes = g.tile.outputPasses();
+  if (static_cast<int64_t>(barriers.size()) != 1 + 2 * passes ||
+      barriers.back() != epilogueBarriers.back())
+    return failure();
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value z = block.z, m0 = ix.mul(block.y, g.tile.m);
+  Value n0 = ix.mul(block.x, kTileN);
+  auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
+  b.setInsertionPoint(barriers[0]);
+  Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
+  storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, ix.c(0), tid);
+  if (stages > 1) {
+    if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
+      b.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      SmallVector<Value> next = gatherTiles(tid, z, m0, n0, nextStep(k));
+      b.setInsertionPoint(barriers[1]);
+      storeTiles(next, sharedA, sharedB, stageOf(k, /*ahead=*/1), tid);
+    }
+  }
+  for (auto [pass, barrier] : llvm::enumerate(epilogueBarriers)) {
+    b.setInsertionPointAfter(barrier);
+    storeOutputTile(sharedC, tid, z, m0, n0, pass);
+  }
+  return success();
+}
+
+void KernelBuilder::buildEmulation() {
+  // The same kernel as sequential host loops: each stretch between two
+  // barriers becomes a loop over the block's threads (or its warps); the
+  // warps' accumulators live in a buffer between K steps.
+  Type f32 = b.getF32Type();
+  auto [sharedAType, sharedBType, sharedCType] = sharedTypes(Attribute());
+  Value sharedA = memref::AllocOp::create(b, sharedAType);
+  Value sharedB = memref::AllocOp::create(b, sharedBType);
+  Value sharedC = memref::AllocOp::create(b, sharedCType);
+  int64_t warps = kWarps, perWarp = g.tile.tilesM() * kTilesN;
+  Value accBuffer = memref::AllocOp::create(
+      b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
+  auto loop = [&](int64_t count, function_ref<void(Value)> body) {
+    auto forOp = scf::ForOp::create(b, ix.c(0), ix.c(count), ix.c(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
+  };
+  SmallVector<bool> inBounds = {true, true};
+  auto accumulatorAt = [&](Value w, int64_t t) {
+    AffineExpr e = getAffineDimExpr(0, b.getContext());
+    return SmallVector<Value>{apply(e * perWarp + t, w), ix.c(0), ix.c(0)};
+  };
+  auto accumulatorsOf = [&](Value w) {
+    SmallVector<Value> accs;
+    Value zero = arith::ConstantOp::create(b, f32, b.getF32FloatAttr(0.0f));
+    for (int64_t t = 0; t < perWarp; ++t)
+      accs.push_back(vector::TransferReadOp::create(
+          b, VectorType::get({kMmaM, kMmaN}, f32), accBuffer,
+          accumulatorAt(w, t), zero, inBounds));
+    return accs;
+  };
+  scf::buildLoopNest(
+      b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
+      {ix.c(g.z), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(ceilDiv(g.n, kTileN))},
+      {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
+        Value z = ivs[0], m0 = ix.mul(ivs[1], g.tile.m);
+        Value n0 = ix.mul(ivs[2], kTileN);
+        linalg::FillOp::create(b,
+                               ValueRange{arith::ConstantOp::create(
+                                   b, f32, b.getF32FloatAttr(0.0f))},
+                               ValueRange{accBuffer});
+        auto gatherInto = [&](Value k0, Value stage) {
+          loop(kThreads, [&](Value tid) {
+            storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, stage,
+                       tid);
+          });
+        };
+        // With two stages, the first step's tiles are gathered ahead.
+        if (stages > 1)
+          gatherInto(ix.c(0), ix.c(0));
+        scf::ForOp::create(
+            b, ix.c(0), ix.c(g.k), ix.c(kTileK), ValueRange{},
+            [&](OpBuilder &, Location, Value k0, ValueRange) {
+              if (stages == 1)
+                gatherInto(k0, ix.c(0));
+              loop(warps, [&](Value w) {
+                SmallVector<Value> next = warpProducts(
+                    sharedA, sharedB, stageOf(k0),
+                    warpOffsets(ix.mul(w, kWarpLanes)), accumulatorsOf(w),
+                    /*widen=*/true);
+                for (auto [t, acc] : llvm::enumerate(next))
+                  vector::TransferWriteOp::create(
+                      b, acc, accBuffer, accumulatorAt(w, t), inBounds);
+              });
+              // The next step's tiles, into the stage this one did not read.
+              if (stages > 1)
+                gatherInto(nextStep(k0), stageOf(k0, /*ahead=*/1));
+              scf::YieldOp::create(b);
+            });
+        for (int64_t pass = 0; pass < g.tile.outputPasses(); ++pass) {
+          loop(warps, [&](Value w) {
+            storeAccumulators(sharedC, warpOffsets(ix.mul(w, kWarpLanes)),
+                              accumulatorsOf(w), pass);
+          });
+          loop(kThreads, [&](Value tid) {
+            storeOutputTile(sharedC, tid, z, m0, n0, pass);
+          });
+        }
+      });
+  for (Value buffer : {sharedA, sharedB, sharedC, accBuffer})
+    memref::DeallocOp::create(b, buffer);
+}
+
+} // namespace
+
+LogicalResult convbn::tensor_cores::buildKernel(ImplicitLocOpBuilder &b,
+                                                const Gemm &g, bool prefetch) {
+  return KernelBuilder(b, g, prefetch).build();
+}
+
+void convbn::tensor_cores::buildKernelEmulation(ImplicitLocOpBuilder &b,
+                                                const Gemm &g, bool prefetch) {
+  KernelBuilder(b, g, prefetch).buildEmulation();
+}
