@@ -84,16 +84,11 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// neighbouring addresses, which LLVM joins.
 Value planeLoad(Index &ix, Value buffer, SmallVector<Value> lead,
                 ArrayRef<Value> middle, KPosition k, int64_t plane) {
-  auto type = cast<MemRefType>(buffer.getType());
-  SmallVector<ReassociationIndices> dims;
-  for (int64_t i = 0; i < type.getRank() - 2; ++i)
-    dims.push_back({i});
-  dims.push_back({type.getRank() - 2, type.getRank() - 1});
   Value split = k.at(ix, k.step, /*withShift=*/false);
   lead.push_back(ix.div(split, plane));
   lead.append(middle.begin(), middle.end());
   lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
-  return ix.load(memref::CollapseShapeOp::create(ix.b, buffer, dims), lead);
+  return ix.load(ix.collapsePlane(buffer), lead);
 }
 
 /// The fewest blocks for which the automatic choice takes 128 rows: about

@@ -359,7 +359,6 @@ LogicalResult KernelBuilder::build() {
   Value sharedA = launch.getWorkgroupAttributions()[0];
   Value sharedB = launch.getWorkgroupAttributions()[1];
   Value sharedC = launch.getWorkgroupAttributions()[2];
-  ix.assumeAligned = true;
   gpu::KernelDim3 block = launch.getBlockIds();
   Value tid = launch.getThreadIds().x;
 
@@ -441,7 +440,8 @@ LogicalResult KernelBuilder::build() {
   if (static_cast<int64_t>(barriers.size()) != 1 + 2 * passes ||
       barriers.back() != epilogueBarriers.back())
     return failure();
-  b.setInsertionPointToStart(&launch.getBody().front());
+  ix.kernelBody = &launch.getBody().front();
+  b.setInsertionPointToStart(ix.kernelBody);
   Value z = block.z, m0 = ix.mul(block.y, g.tile.m);
   Value n0 = ix.mul(block.x, kTileN);
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());

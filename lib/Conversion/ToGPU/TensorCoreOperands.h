@@ -33,6 +33,7 @@ bool alignedStart(Value buffer);
 /// Index arithmetic on `index` values with constant operands, and the
 /// gathers' loads.
 struct Index {
+  explicit Index(ImplicitLocOpBuilder &b) : b(b) {}
   ImplicitLocOpBuilder &b;
   Value c(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
   /// Sums and products of indices, which never wrap (their flags let LLVM
@@ -62,15 +63,31 @@ struct Index {
   Value window(Value x, int64_t s, Value y, int64_t d) {
     return add(mul(x, s), mul(y, d));
   }
-  /// Whether loads may assume that a buffer allocated by the code or given
-  /// to it starts at a multiple of kVectorBytes (alignedStart()): set for
-  /// the GPU, where the runtime's allocations are and the callers' buffers
-  /// must be, so that LLVM can join a thread's neighbouring loads into one.
-  bool assumeAligned = false;
+  /// The kernel's body, where it is a gpu.launch (null in the CPU
+  /// emulation). Its loads then assume that a buffer allocated by the code
+  /// or given to it starts at a multiple of kVectorBytes (alignedStart():
+  /// the runtime's allocations do, and the callers' buffers must), so that
+  /// LLVM can join a thread's neighbouring loads into one; that assumption,
+  /// and the views that the gathers read through, are made once per kernel
+  /// at the body's start rather than at each load.
+  Block *kernelBody = nullptr;
   Value load(Value buffer, ArrayRef<Value> indices) {
-    if (assumeAligned && alignedStart(buffer))
-      buffer = memref::AssumeAlignmentOp::create(b, buffer, kVectorBytes);
+    if (kernelBody && alignedStart(buffer))
+      buffer = once(alignedViews, buffer, [&] {
+        return memref::AssumeAlignmentOp::create(b, buffer, kVectorBytes);
+      });
     return memref::LoadOp::create(b, buffer, indices);
+  }
+  /// `buffer` with its last two dimensions (a plane) collapsed into one.
+  Value collapsePlane(Value buffer) {
+    return once(planeViews, buffer, [&]() -> Value {
+      int64_t rank = cast<MemRefType>(buffer.getType()).getRank();
+      SmallVector<ReassociationIndices> dims;
+      for (int64_t i = 0; i < rank - 2; ++i)
+        dims.push_back({i});
+      dims.push_back({rank - 2, rank - 1});
+      return memref::CollapseShapeOp::create(b, buffer, dims);
+    });
   }
   Value select(Value condition, Value x, Value y) {
     return arith::SelectOp::create(b, condition, x, y);
@@ -93,6 +110,30 @@ struct Index {
     all = all ? Value(arith::AndIOp::create(b, all, inside)) : inside;
     index = select(inside, index, c(0));
   }
+
+private:
+  /// What `make` makes of `of` (a buffer defined outside the kernel, or a
+  /// view made here): in a kernel, made once, at the body's start after
+  /// what was made there before, and then reused; elsewhere, made here each
+  /// time.
+  Value once(DenseMap<Value, Value> &made, Value of,
+             function_ref<Value()> make) {
+    if (!kernelBody)
+      return make();
+    auto [it, inserted] = made.try_emplace(of);
+    if (inserted) {
+      OpBuilder::InsertionGuard guard(b);
+      if (lastMade)
+        b.setInsertionPointAfter(lastMade);
+      else
+        b.setInsertionPointToStart(kernelBody);
+      it->second = make();
+      lastMade = it->second.getDefiningOp();
+    }
+    return it->second;
+  }
+  DenseMap<Value, Value> alignedViews, planeViews;
+  Operation *lastMade = nullptr;
 };
 
 /// The buffer a view (subview, reshape, cast) was taken of.

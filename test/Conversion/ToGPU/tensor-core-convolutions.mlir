@@ -9,7 +9,8 @@
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles, the
-// filter and im2col ones in two stages; the first K step's tiles are
+// filter and im2col ones in two stages. The kernel starts by assuming each
+// buffer it reads 16-byte aligned, once; the first K step's tiles are
 // gathered by the block ahead of the K loop. Each step loads the next
 // step's elements, multiplies its own stage (ldmatrix, mma.sync; 2 x 4
 // accumulators per warp carried by the loop), stores what it loaded into
@@ -23,19 +24,18 @@
 // CHECK-LABEL: func @f32_tf32
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
 //  CHECK-SAME: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
-//       CHECK: %[[W0:.*]] = memref.assume_alignment %arg1, 16 : memref<70x20x3x3xf32>
-//       CHECK: memref.load %[[W0]]
-//       CHECK: %[[X0:.*]] = memref.assume_alignment %arg0, 16 : memref<2x20x14x12xf32>
-//       CHECK: memref.load %[[X0]]
+//  CHECK-NEXT: %[[W:.*]] = memref.assume_alignment %arg1, 16 : memref<70x20x3x3xf32>
+//  CHECK-NEXT: %[[X:.*]] = memref.assume_alignment %arg0, 16 : memref<2x20x14x12xf32>
+//   CHECK-NOT: memref.assume_alignment
+//       CHECK: memref.load %[[W]]
+//       CHECK: memref.load %[[X]]
 //       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: gpu.barrier
 //       CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
-//       CHECK:   %[[W1:.*]] = memref.assume_alignment %arg1, 16
-//       CHECK:   memref.load %[[W1]]
-//       CHECK:   %[[X1:.*]] = memref.assume_alignment %arg0, 16
-//       CHECK:   memref.load %[[X1]]
+//       CHECK:   memref.load %[[W]]
+//       CHECK:   memref.load %[[X]]
 //       CHECK:   %[[STAGE:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK:   nvgpu.ldmatrix %{{.*}}[%[[STAGE]], {{.*}}, {{.*}}]
 //       CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
@@ -193,19 +193,22 @@ func.func @backward_filter_window_outer(%x: memref<2x1x64x7x7xf32>, %g: memref<2
 // k at a time (Sweep::AlongKVectors) from the buffers with their planes
 // collapsed (no division of k by the plane's width), its constant offsets
 // last, and stores them into the tiles 16 bytes at a time, a quarter warp's
-// rows spread over the banks. The buffers' starts are assumed 16-byte
-// aligned, so that LLVM can join each thread's 4 loads into one.
+// rows spread over the banks. The collapsed buffers are made, and their
+// starts assumed 16-byte aligned, once at the kernel's start, so that LLVM
+// can join each thread's 4 loads into one.
 
 #in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
 #grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
 #out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
 // CHECK-LABEL: func @backward_filter_vectors
 //       CHECK: gpu.launch
-//       CHECK: %[[G:.*]] = memref.collapse_shape %arg1 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x64x8x8xf32> into memref<2x1x64x64xf32>
-//       CHECK: %[[GA:.*]] = memref.assume_alignment %[[G]], 16
+//  CHECK-NEXT: %[[G:.*]] = memref.collapse_shape %arg1 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x64x8x8xf32> into memref<2x1x64x64xf32>
+//  CHECK-NEXT: %[[GA:.*]] = memref.assume_alignment %[[G]], 16
+//  CHECK-NEXT: %[[X:.*]] = memref.collapse_shape %arg0 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x32x8x8xf32> into memref<2x1x32x64xf32>
+//  CHECK-NEXT: %[[XA:.*]] = memref.assume_alignment %[[X]], 16
+//   CHECK-NOT: memref.collapse_shape
+//   CHECK-NOT: memref.assume_alignment
 //       CHECK: memref.load %[[GA]]
-//       CHECK: %[[X:.*]] = memref.collapse_shape %arg0 {{\[}}[0], [1], [2], [3, 4]] : memref<2x1x32x8x8xf32> into memref<2x1x32x64xf32>
-//       CHECK: %[[XA:.*]] = memref.assume_alignment %[[X]], 16
 //       CHECK: memref.load %[[XA]]
 //       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
