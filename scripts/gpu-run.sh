@@ -60,6 +60,11 @@ case "${1:-}" in
       --target cuda --compile-only --workdir "$work/conformance"
     "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
+    # The cases whose operands take the vector paths, with those vectors
+    # copied by cp.async (tensor-core-async-copies, off by default).
+    "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
+      --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
+      --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench"
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
@@ -67,7 +72,8 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
       --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
     # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
-    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar).
+    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
+    # tc-async).
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
       --build-only "$work/bench-tc-nomerge" --tensor-cores --pipeline-options merge-kernels=false
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
@@ -87,6 +93,9 @@ case "${1:-}" in
     "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
       --build-only "$work/bench-tc-scalar" --tensor-cores \
       --pipeline-options tensor-core-vector-gathers=false
+    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+      --build-only "$work/bench-tc-async" --tensor-cores \
+      --pipeline-options tensor-core-async-copies=true
     # ResNet-50 through the PyTorch flow, checked there against float64.
     for variant in tune eval tune-tc; do
       PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
@@ -123,6 +132,10 @@ PY
     PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc" 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores.txt" || status=1
+    PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+      --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-async" \
+      --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true 2>&1 \
+      | tee "$REPORTS/gpu-conformance-tensor-cores-async.txt" || status=1
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2).
     for variant in tune eval tune-tc; do
@@ -182,7 +195,9 @@ PY
     # arithmetic, narrow-indices=false; =tc-m64, =tc-m128: every
     # tensor-core kernel with blocks of 64 or 128 rows, tensor-core-block-m;
     # =tc-scalar: tc gathering one element at a time,
-    # tensor-core-vector-gathers=false (the last seven at batch 32 only).
+    # tensor-core-vector-gathers=false; =tc-async: tc with vector operands
+    # copied by cp.async, tensor-core-async-copies=true (the last eight at
+    # batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -203,8 +218,10 @@ PY
         flags+=(--tensor-cores --pipeline-options "tensor-core-block-m=${kernels#tc-m}") ;;
       tc-scalar) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options tensor-core-vector-gathers=false) ;;
+      tc-async) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options tensor-core-async-copies=true) ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128 or tc-scalar" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar or tc-async" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and

@@ -84,7 +84,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
   return "convbn-tensor-core-convolutions{" + flags +
          "prefetch=" + flag(options.tensorCorePrefetch) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
-         " vector-gathers=" + flag(options.tensorCoreVectorGathers) + "},";
+         " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
+         " async-copies=" + flag(options.tensorCoreAsyncCopies) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

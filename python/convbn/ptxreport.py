@@ -136,6 +136,8 @@ def loop_profile(insns):
             kind = opcode.split(".")[0]
         elif opcode.startswith(("ld.global", "ld.shared", "st.shared", "st.global")):
             kind = ".".join(opcode.split(".")[:2])
+        elif opcode.startswith("cp.async."):
+            kind = "cp.async"
         elif opcode.startswith("bar."):
             kind = "barrier"
         else:
@@ -205,9 +207,15 @@ def sass_opcode(insn):
 
 
 def sass_kind(insn):
+    # Never executed (predicated on false): ptxas's padding, such as the
+    # `@!PT LDS RZ, [RZ]` it puts before LDGSTS.
+    if insn.split()[0] == "@!PT":
+        return "never-executed"
     opcode = sass_opcode(insn)
     for prefix, kind in (("HMMA", "HMMA"), ("HGMMA", "HGMMA"), ("LDSM", "LDSM"),
-                         ("LDG", "LDG"), ("STS", "STS"), ("LDS", "LDS"), ("BAR", "BAR")):
+                         ("LDGSTS", "LDGSTS"), ("LDGDEPBAR", "DEPBAR"),
+                         ("DEPBAR", "DEPBAR"), ("LDG", "LDG"), ("STS", "STS"),
+                         ("LDS", "LDS"), ("BAR", "BAR")):
         if opcode.startswith(prefix):
             return kind
     return "other"

@@ -476,7 +476,11 @@ def ConvBNTensorCoreConvolutions
     (`memref.assume_alignment`), so that LLVM joins each thread's loads
     into one 16-byte load; callers must pass 16-byte aligned buffers (the
     runtime's allocations are, and the Python binding copies a tensor that
-    is not).
+    is not). With `async-copies` (off by default), such an operand that is
+    a plain load of a buffer of the operand type is copied from global to
+    shared memory without registers (`nvgpu.device_async_copy`, cp.async:
+    16 bytes per copy, rows outside the GEMM zero-filled), each thread
+    waiting for its copies before the barrier that ends the gather.
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -523,6 +527,15 @@ def ConvBNTensorCoreConvolutions
            "N is ordered window x channels: loaded an element at a time, "
            "stored a vector at a time); false: one element at a time, for "
            "comparison">,
+    Option<"asyncCopies", "async-copies", "bool", /*default=*/"false",
+           "With vector-gathers: copy a vector operand that is a plain load "
+           "of a buffer of the operand type (the output gradient of a filter "
+           "gradient, 1x1 filters, a 1x1 filter gradient's input) from "
+           "global to shared memory without registers, "
+           "nvgpu.device_async_copy (cp.async, 16 bytes, bypassing L1; "
+           "rows outside the GEMM zero-filled), waited for before the "
+           "barrier that ends the gather; vector loads and stores in the "
+           "CPU emulation">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

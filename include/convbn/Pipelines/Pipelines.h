@@ -38,6 +38,15 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{vector-gathers}; "
                      "false: an element at a time, for comparison)"),
       llvm::cl::init(true)};
+  Option<bool> tensorCoreAsyncCopies{
+      *this, "tensor-core-async-copies",
+      llvm::cl::desc("Tensor-core kernels: with tensor-core-vector-gathers, "
+                     "operands that are plain 16-byte vectors of a buffer "
+                     "copied from global to shared memory without registers "
+                     "(cp.async; -convbn-tensor-core-convolutions"
+                     "{async-copies}); experimental, off by default until "
+                     "timed on a GPU"),
+      llvm::cl::init(false)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

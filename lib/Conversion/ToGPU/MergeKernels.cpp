@@ -23,6 +23,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
@@ -147,7 +148,11 @@ std::optional<Accesses> accessesOf(Operation *op) {
   Accesses accesses;
   bool known = true;
   op->walk([&](Operation *nested) {
-    if (isa<gpu::BarrierOp>(nested) ||
+    // Barriers, and the grouping of and waiting for a thread's
+    // asynchronous copies (whose reads and writes the copies declare),
+    // touch no buffer of their own.
+    if (isa<gpu::BarrierOp, nvgpu::DeviceAsyncCreateGroupOp,
+            nvgpu::DeviceAsyncWaitOp>(nested) ||
         nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
       return WalkResult::advance();
     auto effecting = dyn_cast<MemoryEffectOpInterface>(nested);

@@ -110,9 +110,10 @@ struct ConvBNTensorCoreConvolutionsPass
       if (foldOperands)
         initializer = foldInitializer(op, *gemm);
       ImplicitLocOpBuilder b(op->getLoc(), op);
+      KernelOptions kernelOptions{prefetch, asyncCopies};
       if (cpuEmulation) {
-        buildKernelEmulation(b, *gemm, prefetch);
-      } else if (failed(buildKernel(b, *gemm, prefetch))) {
+        buildKernelEmulation(b, *gemm, kernelOptions);
+      } else if (failed(buildKernel(b, *gemm, kernelOptions))) {
         op->emitError("convbn-tensor-core-convolutions: the vector to "
                       "nvgpu conversion failed on the kernel built for "
                       "this ")
@@ -148,6 +149,11 @@ struct ConvBNTensorCoreConvolutionsPass
         if (vectorsA || vectorsB)
           remark << "; " << (vectorsA ? (vectorsB ? "A and B" : "A") : "B")
                  << " gathered in " << kVectorBytes << "-byte vectors along K";
+        bool copiesA = asyncCopies && vectorsA && gemm->addressA,
+             copiesB = asyncCopies && vectorsB && gemm->addressB;
+        if (copiesA || copiesB)
+          remark << "; " << (copiesA ? (copiesB ? "A and B" : "A") : "B")
+                 << " copied to shared memory asynchronously (cp.async)";
         BankConflicts banks =
             bankConflicts(gemm->operandType.getIntOrFloatBitWidth() / 8,
                           gemm->tile, gemm->aSweep, gemm->bSweep);

@@ -74,21 +74,21 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
   return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
 }
 
-/// Loads `buffer` (leading indices, then an image, `middle`, then a
-/// plane of `plane` elements in its last two dimensions) at `lead`, the
-/// image and position in the plane of `k`, and `middle`: the plane is
-/// collapsed into one dimension, so that the position needs no division.
-/// `k`'s constant is added to the position in the plane, after the split:
-/// a thread's vector of k (Sweep::AlongKVectors, which this needs `plane`
-/// to be a multiple of) then differs only by it, and the loads by
-/// neighbouring addresses, which LLVM joins.
-Value planeLoad(Index &ix, Value buffer, SmallVector<Value> lead,
-                ArrayRef<Value> middle, KPosition k, int64_t plane) {
+/// Where `buffer` (leading indices, then an image, `middle`, then a plane
+/// of `plane` elements in its last two dimensions) is read at `lead`, the
+/// image and position in the plane of `k`, and `middle`: through a view
+/// with the plane collapsed into one dimension, so that the position needs
+/// no division. `k`'s constant is added to the position in the plane,
+/// after the split: a thread's vector of k (Sweep::AlongKVectors, which
+/// this needs `plane` to be a multiple of) then differs only by it, and
+/// the loads by neighbouring addresses, which LLVM joins.
+Address planeAddress(Index &ix, Value buffer, SmallVector<Value> lead,
+                     ArrayRef<Value> middle, KPosition k, int64_t plane) {
   Value split = k.at(ix, k.step, /*withShift=*/false);
   lead.push_back(ix.div(split, plane));
   lead.append(middle.begin(), middle.end());
   lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
-  return ix.load(ix.collapsePlane(buffer), lead);
+  return {ix.collapsePlane(buffer), lead};
 }
 
 /// The fewest blocks for which the automatic choice takes 128 rows: about
@@ -193,6 +193,11 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   if (windows == 1 && g.k % kTileK == 0 &&
       (producedA || filter.getLayout().isIdentity()))
     g.aSweep = Sweep::AlongKVectors;
+  if (g.aSweep == Sweep::AlongKVectors && !producedA &&
+      filter.getElementType() == *element && alignedStart(weights))
+    g.addressA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
+      return Address{weights, {f.index, k.linear(ix), ix.c(0), ix.c(0)}};
+    };
   g.loadA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
     WindowIndex w = split(ix, k);
     SmallVector<Value> at = {f.index, w.c, w.kh, w.kw};
@@ -297,17 +302,27 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   // The gradient, and a 1x1 input at stride 1 (no padding), read in
   // vectors of k (AlongKVectors) where each image's plane holds whole
   // vectors: K needs no tail, and the buffer is read with its plane
-  // collapsed (planeLoad()).
+  // collapsed (planeAddress()).
   int64_t vector = kVectorBytes / (element->getIntOrFloatBitWidth() / 8);
   bool wholeVectors = g.k % kTileK == 0 && oh * ow % vector == 0;
   bool planeA = !producedA && grad.getLayout().isIdentity();
   if (planeA && wholeVectors)
     g.aSweep = Sweep::AlongKVectors;
+  auto planeOfA = [=](Index &ix, Value chunk, const RowPosition &f,
+                      KPosition position) {
+    return planeAddress(ix, gradient, lead0(ix, chunk), {ix.c(0), f.index},
+                        position, oh * ow);
+  };
+  if (g.aSweep == Sweep::AlongKVectors && grad.getElementType() == *element &&
+      alignedStart(gradient))
+    g.addressA = planeOfA;
   g.loadA = [=](Index &ix, Value chunk, const RowPosition &f,
                 KPosition position) {
+    if (planeA) {
+      Address at = planeOfA(ix, chunk, f, position);
+      return ix.load(at.buffer, at.indices);
+    }
     SmallVector<Value> at = lead0(ix, chunk);
-    if (planeA)
-      return planeLoad(ix, gradient, at, {ix.c(0), f.index}, position, oh * ow);
     Value k = position.linear(ix);
     Value r = ix.rem(k, oh * ow);
     at.append(
@@ -331,11 +346,20 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
                 in.getLayout().isIdentity();
   if (wholeVectors && (planeB || (ow % vector == 0 && !windowOuterN)))
     g.bSweep = Sweep::AlongKVectors;
+  auto planeOfB = [=](Index &ix, Value chunk, const RowPosition &cw,
+                      KPosition position) {
+    return planeAddress(ix, input, lead0(ix, chunk), {ix.c(0), cw.index},
+                        position, oh * ow);
+  };
+  if (g.bSweep == Sweep::AlongKVectors && planeB &&
+      in.getElementType() == *element && alignedStart(input))
+    g.addressB = planeOfB;
   g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
                 KPosition position) {
-    if (planeB)
-      return planeLoad(ix, input, lead0(ix, chunk), {ix.c(0), cw.index},
-                       position, oh * ow);
+    if (planeB) {
+      Address at = planeOfB(ix, chunk, cw, position);
+      return ix.load(at.buffer, at.indices);
+    }
     Value k = position.at(ix, position.step, /*withShift=*/false);
     Value r = ix.rem(k, oh * ow);
     WindowIndex w = splitColumn(ix, cw);

@@ -49,6 +49,12 @@ struct RowPosition {
   int64_t shift = 0;
 };
 
+/// Where a plain load of an operand's element reads.
+struct Address {
+  Value buffer;
+  SmallVector<Value> indices;
+};
+
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
 /// The accessors get in-range indices (the kernel pads with zeros) and
 /// load unconditionally.
@@ -67,6 +73,14 @@ struct Gemm {
   BlockTile tile;
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
+  /// For an operand gathered in vectors (Sweep::AlongKVectors) that is a
+  /// plain load of a buffer of the operand type whose start is 16-byte
+  /// aligned (alignedStart()): where its element at (row, k) is, as
+  /// loadA/loadB read it. The kernel may then copy each vector into shared
+  /// memory without passing it through registers (`async-copies`). Unset
+  /// for other operands.
+  std::function<Address(Index &, Value z, const RowPosition &row, KPosition k)>
+      addressA, addressB;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
   /// to a divisor of kTileK, or all of them); 0 when not.

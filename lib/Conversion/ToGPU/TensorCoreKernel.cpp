@@ -20,12 +20,13 @@ namespace {
 /// Emits the kernel that computes `g`.
 class KernelBuilder {
 public:
-  /// `prefetch`: two stages of shared tiles, the next K step's gathers
-  /// loaded into registers before the warps' products and stored into the
-  /// other stage after them (one barrier per K step); otherwise one stage,
-  /// gathered and then multiplied (two barriers per K step).
-  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, bool prefetch)
-      : b(b), ix{b}, g(g), tileType(g.operandType), stages(prefetch ? 2 : 1) {}
+  KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, KernelOptions options)
+      : b(b), ix(b), g(g), tileType(g.operandType),
+        stages(options.prefetch ? 2 : 1),
+        copiesA(options.asyncCopies && g.aSweep == Sweep::AlongKVectors &&
+                g.addressA),
+        copiesB(options.asyncCopies && g.bSweep == Sweep::AlongKVectors &&
+                g.addressB) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
@@ -71,14 +72,33 @@ private:
   /// tile by `sweep` (sweepElement(), TensorCoreTiles.h).
   using TileElement = SweepElement<Value>;
   TileElement tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep);
+  /// The shared A and B tiles and the stage of them that a K step fills.
+  struct Stage {
+    Value sharedA, sharedB, index;
+  };
+  /// What gatherTiles() read of a K step: values of A and B to be kept in
+  /// registers until storeTiles(), and the group of the copies that it
+  /// started instead (null if none).
+  struct Gathered {
+    SmallVector<Value> a, b;
+    Value copies;
+  };
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
-  /// (n0, k0), read from global memory (zero outside the GEMM): values, to
-  /// be kept in registers until storeTiles().
-  SmallVector<Value> gatherTiles(Value tid, Value z, Value m0, Value n0,
-                                 Value k0);
-  /// Stores what gatherTiles() read into stage `stage` of the shared tiles.
-  void storeTiles(ArrayRef<Value> gathered, Value sharedA, Value sharedB,
-                  Value stage, Value tid);
+  /// (n0, k0), read from global memory (zero outside the GEMM) for `into`:
+  /// an operand copied without registers (copiesA, copiesB) is copied
+  /// there now, a vector per copy (asynchronously on the GPU), the other
+  /// read into registers.
+  Gathered gatherTiles(Value tid, Value z, Value m0, Value n0, Value k0,
+                       Stage into);
+  /// Stores what gatherTiles() read into registers into `into`, then waits
+  /// for its copies.
+  void storeTiles(const Gathered &gathered, Stage into, Value tid);
+  /// Copies the vector of `width` elements at `from` into `shared` at `at`,
+  /// zero where `ok` (if given) is false: an asynchronous copy on the GPU
+  /// (`nvgpu.device_async_copy`, cp.async; its token), a vector load and
+  /// store in the emulation (null).
+  Value copyVector(const Address &from, Value ok, int64_t width, Value shared,
+                   ArrayRef<Value> at);
   /// Pass `pass` of the block's output tile at (m0, n0), added to the output
   /// buffer.
   void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0,
@@ -94,6 +114,11 @@ private:
   int64_t tileBytes() const { return tileType.getIntOrFloatBitWidth() / 8; }
   /// Stages of the shared A and B tiles: 2 with prefetch, else 1.
   int64_t stages;
+  /// Whether A (B) goes from global to shared memory without registers
+  /// (KernelOptions::asyncCopies).
+  bool copiesA, copiesB;
+  /// Set by buildEmulation(): copies are then plain vector loads and stores.
+  bool emulation = false;
 };
 
 KernelBuilder::TileElement
@@ -101,15 +126,23 @@ KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
   return sweepElement(ix, tid, turn, rows, sweep, tileBytes());
 }
 
-SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
-                                              Value n0, Value k0) {
-  SmallVector<Value> gathered;
+KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
+                                                   Value n0, Value k0,
+                                                   Stage into) {
+  Gathered gathered;
+  SmallVector<Value> copies;
   auto gather =
       [&](int64_t rows, int64_t turns, Value row0, int64_t rowExtent,
           Sweep sweep,
           const std::function<Value(Index &, Value, const RowPosition &,
-                                    KPosition)> &load) {
-        for (int64_t turn = 0; turn < turns; ++turn) {
+                                    KPosition)> &load,
+          const std::function<Address(Index &, Value, const RowPosition &,
+                                      KPosition)> *address,
+          Value shared, SmallVector<Value> &values) {
+        // Copies move a vector (whole vectors of k, K without a tail).
+        int64_t width = address ? storeWidth(rows, sweep, tileBytes()) : 1;
+        assert((!address || g.k % kTileK == 0) && "copies need whole steps");
+        for (int64_t turn = 0; turn < turns; turn += width) {
           TileElement e = tileElement(tid, turn, rows, sweep);
           KPosition kG{k0, e.k, e.kShift, e.kBound};
           RowPosition rowG{ix.addConstant(ix.add(row0, e.row), e.rowShift),
@@ -122,6 +155,13 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
             ix.clampTo(ix.lessThan(rowG.index, rowExtent), rowG.index, ok);
             rowG.tile = nullptr;
           }
+          if (address) {
+            copies.push_back(
+                copyVector((*address)(ix, z, rowG, kG), ok, width, shared,
+                           {into.index, ix.addConstant(e.row, e.rowShift),
+                            ix.addConstant(e.k, e.kShift)}));
+            continue;
+          }
           if (g.k % kTileK != 0) {
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
@@ -132,16 +172,42 @@ SmallVector<Value> KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
           if (value.getType() != g.operandType)
             value = arith::ExtFOp::create(b, g.operandType, value);
-          gathered.push_back(ok ? ix.orZero(ok, value) : value);
+          values.push_back(ok ? ix.orZero(ok, value) : value);
         }
       };
-  gather(g.tile.m, g.tile.turnsA(), m0, g.m, g.aSweep, g.loadA);
-  gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB);
+  gather(g.tile.m, g.tile.turnsA(), m0, g.m, g.aSweep, g.loadA,
+         copiesA ? &g.addressA : nullptr, into.sharedA, gathered.a);
+  gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB,
+         copiesB ? &g.addressB : nullptr, into.sharedB, gathered.b);
+  if (!emulation && !copies.empty())
+    gathered.copies = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), copies);
   return gathered;
 }
 
-void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
-                               Value sharedB, Value stage, Value tid) {
+Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
+                                Value shared, ArrayRef<Value> at) {
+  if (emulation) {
+    auto type = VectorType::get({width}, tileType);
+    Value vector = vector::LoadOp::create(b, type, from.buffer, from.indices);
+    if (ok)
+      vector = ix.select(ok, vector,
+                         arith::ConstantOp::create(
+                             b, type, cast<TypedAttr>(b.getZeroAttr(type))));
+    vector::StoreOp::create(b, vector, shared, at, /*nontemporal=*/false,
+                            llvm::MaybeAlign(width * tileBytes()));
+    return Value();
+  }
+  // Outside the GEMM, nothing is read and the vector is zero-filled.
+  Value elements = ok ? ix.select(ok, ix.c(width), ix.c(0)) : Value();
+  return nvgpu::DeviceAsyncCopyOp::create(
+      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), shared, at,
+      from.buffer, from.indices, b.getIndexAttr(width), elements,
+      /*bypassL1=*/b.getUnitAttr());
+}
+
+void KernelBuilder::storeTiles(const Gathered &gathered, Stage into,
+                               Value tid) {
   // Turn by turn, or a vector of consecutive k at a time (storeWidth()),
   // 16-byte aligned: the tiles' rows are, and a thread's part of k under
   // Sweep::Rows is a multiple of the vector.
@@ -152,7 +218,7 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
     for (int64_t turn = 0; turn < static_cast<int64_t>(values.size());
          turn += width) {
       TileElement e = tileElement(tid, turn, rows, sweep);
-      SmallVector<Value> at = {stage, ix.addConstant(e.row, e.rowShift),
+      SmallVector<Value> at = {into.index, ix.addConstant(e.row, e.rowShift),
                                ix.addConstant(e.k, e.kShift)};
       if (width == 1) {
         memref::StoreOp::create(b, values[turn], shared, at);
@@ -164,8 +230,13 @@ void KernelBuilder::storeTiles(ArrayRef<Value> gathered, Value sharedA,
                               llvm::MaybeAlign(width * elementBytes));
     }
   };
-  store(g.tile.m, g.aSweep, sharedA, gathered.take_front(g.tile.turnsA()));
-  store(kTileN, g.bSweep, sharedB, gathered.drop_front(g.tile.turnsA()));
+  store(g.tile.m, g.aSweep, into.sharedA, gathered.a);
+  store(kTileN, g.bSweep, into.sharedB, gathered.b);
+  // Each thread waits for its own copies; the barrier after makes every
+  // thread's visible to the block.
+  if (gathered.copies)
+    nvgpu::DeviceAsyncWaitOp::create(b, gathered.copies,
+                                     /*numGroups=*/IntegerAttr());
 }
 
 void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
@@ -447,14 +518,16 @@ LogicalResult KernelBuilder::build() {
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
   b.setInsertionPoint(barriers[0]);
   Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
-  storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, ix.c(0), tid);
+  Stage first{sharedA, sharedB, ix.c(0)};
+  storeTiles(gatherTiles(tid, z, m0, n0, k0, first), first, tid);
   if (stages > 1) {
     if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
       b.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
-      SmallVector<Value> next = gatherTiles(tid, z, m0, n0, nextStep(k));
+      Stage other{sharedA, sharedB, stageOf(k, /*ahead=*/1)};
+      Gathered next = gatherTiles(tid, z, m0, n0, nextStep(k), other);
       b.setInsertionPoint(barriers[1]);
-      storeTiles(next, sharedA, sharedB, stageOf(k, /*ahead=*/1), tid);
+      storeTiles(next, other, tid);
     }
   }
   for (auto [pass, barrier] : llvm::enumerate(epilogueBarriers)) {
@@ -465,6 +538,7 @@ LogicalResult KernelBuilder::build() {
 }
 
 void KernelBuilder::buildEmulation() {
+  emulation = true;
   // The same kernel as sequential host loops: each stretch between two
   // barriers becomes a loop over the block's threads (or its warps); the
   // warps' accumulators live in a buffer between K steps.
@@ -508,8 +582,8 @@ void KernelBuilder::buildEmulation() {
                                ValueRange{accBuffer});
         auto gatherInto = [&](Value k0, Value stage) {
           loop(kThreads, [&](Value tid) {
-            storeTiles(gatherTiles(tid, z, m0, n0, k0), sharedA, sharedB, stage,
-                       tid);
+            Stage into{sharedA, sharedB, stage};
+            storeTiles(gatherTiles(tid, z, m0, n0, k0, into), into, tid);
           });
         };
         // With two stages, the first step's tiles are gathered ahead.
@@ -551,11 +625,13 @@ void KernelBuilder::buildEmulation() {
 } // namespace
 
 LogicalResult convbn::tensor_cores::buildKernel(ImplicitLocOpBuilder &b,
-                                                const Gemm &g, bool prefetch) {
-  return KernelBuilder(b, g, prefetch).build();
+                                                const Gemm &g,
+                                                KernelOptions options) {
+  return KernelBuilder(b, g, options).build();
 }
 
 void convbn::tensor_cores::buildKernelEmulation(ImplicitLocOpBuilder &b,
-                                                const Gemm &g, bool prefetch) {
-  KernelBuilder(b, g, prefetch).buildEmulation();
+                                                const Gemm &g,
+                                                KernelOptions options) {
+  KernelBuilder(b, g, options).buildEmulation();
 }

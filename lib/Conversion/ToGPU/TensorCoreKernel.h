@@ -15,19 +15,31 @@
 
 namespace mlir::convbn::tensor_cores {
 
-/// Builds the kernel of `g` at `b`'s insertion point: a gpu.launch with the
-/// warps' products on tensor cores. `prefetch`: two stages of shared tiles,
-/// the next K step's gathers loaded into registers before the warps'
-/// products and stored into the other stage after them (one barrier per K
-/// step); otherwise one stage, gathered and then multiplied (two barriers
-/// per K step). Fails if upstream's vector-to-nvgpu conversion does.
-LogicalResult buildKernel(ImplicitLocOpBuilder &b, const Gemm &g,
-                          bool prefetch);
+/// How the kernel is built.
+struct KernelOptions {
+  /// Two stages of shared tiles, the next K step's gathers loaded into
+  /// registers before the warps' products and stored into the other stage
+  /// after them (one barrier per K step); otherwise one stage, gathered and
+  /// then multiplied (two barriers per K step).
+  bool prefetch = true;
+  /// Operands with an address (Gemm::addressA, addressB) copied from global
+  /// to shared memory a vector at a time without passing through registers
+  /// (`nvgpu.device_async_copy`: cp.async, waited for before the barrier
+  /// that ends the gather).
+  bool asyncCopies = false;
+};
 
-/// The same kernel as host loops, vector.contract for mma.sync: checks its
-/// tiling and index arithmetic on the CPU.
+/// Builds the kernel of `g` at `b`'s insertion point: a gpu.launch with the
+/// warps' products on tensor cores. Fails if upstream's vector-to-nvgpu
+/// conversion does.
+LogicalResult buildKernel(ImplicitLocOpBuilder &b, const Gemm &g,
+                          KernelOptions options);
+
+/// The same kernel as host loops, vector.contract for mma.sync (and vector
+/// loads and stores for the asynchronous copies): checks its tiling and
+/// index arithmetic on the CPU.
 void buildKernelEmulation(ImplicitLocOpBuilder &b, const Gemm &g,
-                          bool prefetch);
+                          KernelOptions options);
 
 } // namespace mlir::convbn::tensor_cores
 

@@ -96,6 +96,53 @@ func.func @earliest(%a: memref<300xf32>, %b: memref<40xf32>,
 
 // -----
 
+// A kernel's asynchronous copies (nvgpu.device_async_copy into workgroup
+// memory, their group and the wait for it, as the tensor-core kernels'
+// async-copies make them) access only the buffers that the copies name: a
+// nest independent of them moves past the kernel.
+
+#v = affine_map<(i) -> (i)>
+// CHECK-LABEL: func @past_async_copies
+//       CHECK: scf.parallel
+//       CHECK:   scf.if
+//       CHECK:     arith.mulf
+//       CHECK:   } else {
+//       CHECK:     arith.addf
+//       CHECK: gpu.launch
+//       CHECK:   nvgpu.device_async_wait
+//   CHECK-NOT: arith.addf
+func.func @past_async_copies(%a: memref<300xf32>, %b: memref<40xf32>,
+                             %w: memref<64x16xf32>, %oa: memref<300xf32>,
+                             %ob: memref<40xf32>) {
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%a : memref<300xf32>) outs(%oa : memref<300xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.mulf %in, %in : f32
+    linalg.yield %s : f32
+  }
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             workgroup(%tile : memref<64x16xf32, #gpu.address_space<workgroup>>) {
+    %copy = nvgpu.device_async_copy %w[%c0, %c0], %tile[%c0, %c0], 4 {bypassL1}
+        : memref<64x16xf32> to memref<64x16xf32, #gpu.address_space<workgroup>>
+    %group = nvgpu.device_async_create_group %copy
+    nvgpu.device_async_wait %group
+    gpu.barrier
+    gpu.terminator
+  }
+  linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%b : memref<40xf32>) outs(%ob : memref<40xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Left apart: a nest that writes what an earlier one reads (through a
 // view), a nest whose allocation would move above a deallocation, and a
 // nest after a call, whose effects are unknown.

@@ -6,6 +6,9 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="recompute-producers=true" | FileCheck %s --check-prefix=RECOMPUTE
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="prefetch=false" | FileCheck %s --check-prefix=NOPREFETCH
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="vector-gathers=false report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NOVEC
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true" | FileCheck %s --check-prefix=ASYNC
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=ASYNCREPORT
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true cpu-emulation=true" | FileCheck %s --check-prefix=ASYNCEMU
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles, the
@@ -34,12 +37,12 @@
 //       CHECK: vector.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: gpu.barrier
 //       CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+//  CHECK-NEXT:   %[[NEXT:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK:   memref.load %[[W]]
 //       CHECK:   memref.load %[[X]]
 //       CHECK:   %[[STAGE:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK:   nvgpu.ldmatrix %{{.*}}[%[[STAGE]], {{.*}}, {{.*}}]
 //       CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
-//       CHECK:   %[[NEXT:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK:   memref.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
 //       CHECK:   vector.store {{.*}}[%[[NEXT]], {{.*}}, {{.*}}] {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK:   gpu.barrier
@@ -118,6 +121,19 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 //       EMU: arith.extf {{.*}} : vector<16x16xbf16> to vector<16x16xf32>
 // PIPE-LABEL: llvm.func @bf16
 //       PIPE: gpu.binary
+// With async-copies, the filter's vectors go from global to shared memory
+// without registers (cp.async), rows past the 32 filters zero-filled (0
+// source elements); the copies are waited for before the barrier.
+// ASYNC-LABEL: func @f32_tf32
+//   ASYNC-NOT: nvgpu.device_async_copy
+// ASYNC-LABEL: func @bf16
+//       ASYNC: %[[COPY:.*]] = nvgpu.device_async_copy %arg1[{{.*}}], %{{.*}}[%c0{{.*}}, {{.*}}, {{.*}}], 8, %{{.*}} {bypassL1} : memref<32x16x1x1xbf16> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//   ASYNC-NOT: memref.load %{{.*}} : memref<32x16x1x1xbf16>
+//       ASYNC: %[[GROUP:.*]] = nvgpu.device_async_create_group %[[COPY]]
+//       ASYNC: vector.store {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+//  ASYNC-NEXT: nvgpu.device_async_wait %[[GROUP]]
+//  ASYNC-NEXT: gpu.barrier
+// ASYNCREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; A copied to shared memory asynchronously (cp.async);
 func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memref<1x32x8x8xf32>) {
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -219,6 +235,28 @@ func.func @backward_filter_window_outer(%x: memref<2x1x64x7x7xf32>, %g: memref<2
 // EMU-LABEL: func @backward_filter_vectors
 //   EMU-NOT: memref.assume_alignment
 //       EMU: vector.contract
+// With async-copies, both operands are copied (B's rows past its 32
+// zero-filled), the next step's copies
+// started before the products and waited for after them, before the
+// barrier; the emulation copies with vector loads and stores.
+// ASYNC-LABEL: func @backward_filter_vectors
+//       ASYNC: nvgpu.device_async_copy %[[G:.*]][{{.*}}], %{{.*}}[{{.*}}], 4 {bypassL1} : memref<2x1x64x64xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       ASYNC: nvgpu.device_async_copy %[[X:.*]][{{.*}}], %{{.*}}[{{.*}}], 4, %{{.*}} {bypassL1} : memref<2x1x32x64xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       ASYNC: %[[FIRST:.*]] = nvgpu.device_async_create_group
+//  ASYNC-NEXT: nvgpu.device_async_wait %[[FIRST]]
+//  ASYNC-NEXT: gpu.barrier
+//       ASYNC: scf.for
+//       ASYNC:   nvgpu.device_async_copy %[[G]]
+//       ASYNC:   %[[NEXT:.*]] = nvgpu.device_async_create_group
+//       ASYNC:   nvgpu.mma.sync
+//       ASYNC:   nvgpu.device_async_wait %[[NEXT]]
+//  ASYNC-NEXT:   gpu.barrier
+// ASYNCREPORT: remark: convbn-tensor-core-convolutions: backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=64 N=32 K=128, 1 in the grid's z); A and B gathered in 16-byte vectors along K; A and B copied to shared memory asynchronously (cp.async);
+// ASYNCEMU-LABEL: func @backward_filter_vectors
+//   ASYNCEMU-NOT: nvgpu.device_async
+//       ASYNCEMU: vector.load %{{.*}} : memref<2x1x64x64xf32>, vector<4xf32>
+//       ASYNCEMU: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x64x20xf32>, vector<4xf32>
+//       ASYNCEMU: vector.contract
 func.func @backward_filter_vectors(%x: memref<2x1x32x8x8xf32>, %g: memref<2x1x64x8x8xf32>, %dw: memref<1x64x32x1x1xf32>) {
   // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=64 N=32 K=128, 1 in the grid's z); A and B gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
   linalg.generic {indexing_maps = [#in, #grad, #out],
