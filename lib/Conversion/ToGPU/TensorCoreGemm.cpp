@@ -88,7 +88,7 @@ Address planeAddress(Index &ix, Value buffer, SmallVector<Value> lead,
   lead.push_back(ix.div(split, plane));
   lead.append(middle.begin(), middle.end());
   lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
-  return {ix.collapsePlane(buffer), lead};
+  return {ix.collapseTrailing(buffer, 2), lead};
 }
 
 /// The fewest blocks for which the automatic choice takes 128 rows: about
@@ -196,7 +196,9 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   if (g.aSweep == Sweep::AlongKVectors && !producedA &&
       filter.getElementType() == *element && alignedStart(weights))
     g.addressA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
-      return Address{weights, {f.index, k.linear(ix), ix.c(0), ix.c(0)}};
+      // Its channels (and 1x1 window) as one dimension, along which the
+      // copies' vectors lie.
+      return Address{ix.collapseTrailing(weights, 3), {f.index, k.linear(ix)}};
     };
   g.loadA = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
     WindowIndex w = split(ix, k);

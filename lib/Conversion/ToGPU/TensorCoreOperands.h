@@ -78,14 +78,17 @@ struct Index {
       });
     return memref::LoadOp::create(b, buffer, indices);
   }
-  /// `buffer` with its last two dimensions (a plane) collapsed into one.
-  Value collapsePlane(Value buffer) {
-    return once(planeViews, buffer, [&]() -> Value {
+  /// `buffer` with its last `count` dimensions collapsed into one (an
+  /// image's plane, a filter's channels x window).
+  Value collapseTrailing(Value buffer, int64_t count) {
+    return once(collapsedViews, std::make_pair(buffer, count), [&]() -> Value {
       int64_t rank = cast<MemRefType>(buffer.getType()).getRank();
       SmallVector<ReassociationIndices> dims;
-      for (int64_t i = 0; i < rank - 2; ++i)
+      for (int64_t i = 0; i < rank - count; ++i)
         dims.push_back({i});
-      dims.push_back({rank - 2, rank - 1});
+      dims.emplace_back();
+      for (int64_t i = rank - count; i < rank; ++i)
+        dims.back().push_back(i);
       return memref::CollapseShapeOp::create(b, buffer, dims);
     });
   }
@@ -116,8 +119,8 @@ private:
   /// view made here): in a kernel, made once, at the body's start after
   /// what was made there before, and then reused; elsewhere, made here each
   /// time.
-  Value once(DenseMap<Value, Value> &made, Value of,
-             function_ref<Value()> make) {
+  template <typename Key>
+  Value once(DenseMap<Key, Value> &made, Key of, function_ref<Value()> make) {
     if (!kernelBody)
       return make();
     auto [it, inserted] = made.try_emplace(of);
@@ -132,7 +135,8 @@ private:
     }
     return it->second;
   }
-  DenseMap<Value, Value> alignedViews, planeViews;
+  DenseMap<Value, Value> alignedViews;
+  DenseMap<std::pair<Value, int64_t>, Value> collapsedViews;
   Operation *lastMade = nullptr;
 };
 

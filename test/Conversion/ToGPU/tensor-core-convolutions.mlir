@@ -122,12 +122,15 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // PIPE-LABEL: llvm.func @bf16
 //       PIPE: gpu.binary
 // With async-copies, the filter's vectors go from global to shared memory
-// without registers (cp.async), rows past the 32 filters zero-filled (0
-// source elements); the copies are waited for before the barrier.
+// without registers (cp.async), read from the filter with its channels
+// and window as one dimension, along which they lie; rows past the 32
+// filters are zero-filled (0 source elements); the copies are waited for
+// before the barrier.
 // ASYNC-LABEL: func @f32_tf32
 //   ASYNC-NOT: nvgpu.device_async_copy
 // ASYNC-LABEL: func @bf16
-//       ASYNC: %[[COPY:.*]] = nvgpu.device_async_copy %arg1[{{.*}}], %{{.*}}[%c0{{.*}}, {{.*}}, {{.*}}], 8, %{{.*}} {bypassL1} : memref<32x16x1x1xbf16> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       ASYNC: %[[W:.*]] = memref.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : memref<32x16x1x1xbf16> into memref<32x16xbf16>
+//       ASYNC: %[[COPY:.*]] = nvgpu.device_async_copy %[[W]][{{.*}}, {{.*}}], %{{.*}}[%c0{{.*}}, {{.*}}, {{.*}}], 8, %{{.*}} {bypassL1} : memref<32x16xbf16> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
 //   ASYNC-NOT: memref.load %{{.*}} : memref<32x16x1x1xbf16>
 //       ASYNC: %[[GROUP:.*]] = nvgpu.device_async_create_group %[[COPY]]
 //       ASYNC: vector.store {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
