@@ -6,6 +6,9 @@
 #                                 # every benchmark block for sm_90 (host code
 #                                 # + embedded cubins + the runtime library)
 #                                 # into gpu-artifacts/artifacts.tar.xz
+#   scripts/gpu-run.sh build checks bench   # only those parts (of checks,
+#                                 # bench, bf16, plain, variants): what `run`
+#                                 # and the default `bench` need
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
@@ -38,7 +41,7 @@
 # far below what travels with a run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ARTIFACTS="$ROOT/gpu-artifacts"
+ARTIFACTS="${GPU_ARTIFACTS:-$ROOT/gpu-artifacts}"
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -52,71 +55,84 @@ PY
 
 case "${1:-}" in
   build)
+    # `build [PART...]`: every part unless some are named (checks, bench,
+    # bf16, plain, variants; the first two are what `run` and the default
+    # `bench` need, so a short lease can start on them while the rest
+    # still builds).
+    shift
+    parts=("${@:-checks bench bf16 plain variants}")
+    parts=(${parts[*]})
+    wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+    for part in "${parts[@]}"; do
+      case "$part" in checks|bench|bf16|plain|variants) ;;
+        *) echo "gpu-run.sh: build parts are checks, bench, bf16, plain and variants" >&2; exit 2 ;;
+      esac
+    done
     "$ROOT/scripts/dev.sh" setup
     rm -rf "$ARTIFACTS"
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
-      --target cuda --compile-only --workdir "$work/conformance"
-    "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
-      --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
-    # The cases whose operands take the vector paths, with those vectors
-    # copied by cp.async (tensor-core-async-copies, off by default).
-    "$ROOT/.venv/bin/python" "$ROOT/test/Conformance/conformance.py" \
-      --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
-      --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
-      --device cuda --build-only "$work/bench"
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
-      --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" \
-      --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
-    # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
-    # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-    # tc-async).
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-nomerge" --tensor-cores --pipeline-options merge-kernels=false
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-recompute" --tensor-cores \
-      --pipeline-options recompute-producers=true
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-noprefetch" --tensor-cores \
-      --pipeline-options tensor-core-prefetch=false
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-wide" --tensor-cores \
-      --pipeline-options narrow-indices=false
-    for rows in 64 128; do
-      "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-        --build-only "$work/bench-tc-m$rows" --tensor-cores \
-        --pipeline-options tensor-core-block-m=$rows
-    done
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-scalar" --tensor-cores \
-      --pipeline-options tensor-core-vector-gathers=false
-    "$ROOT/.venv/bin/python" "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-      --build-only "$work/bench-tc-async" --tensor-cores \
-      --pipeline-options tensor-core-async-copies=true
-    # ResNet-50 through the PyTorch flow, checked there against float64.
-    for variant in tune eval tune-tc; do
-      PYTHONPATH="$ROOT/python" "$ROOT/.venv/bin/python" "$ROOT/test/Torch/network_parity.py" \
-        resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
-        $([ "$variant" = tune-tc ] && echo --tensor-cores) --save "$work/parity/resnet50-$variant"
-    done
-    # The tensor-core kernels' aligned-buffer contract, with tensors at an
-    # offset (test/Tools/gpu-alignment.test).
-    "$ROOT/.venv/bin/python" "$ROOT/test/Tools/Inputs/gpu_alignment.py" \
-      "$work/alignment" --compile-only
+    py() { "$ROOT/.venv/bin/python" "$@"; }
+    bench_variant() {  # NAME OPTIONS: a tensor-core build at batch 32 with OPTIONS
+      py "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
+        --build-only "$work/bench-$1" --tensor-cores --pipeline-options "$2"
+    }
+    if wants checks; then
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance"
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
+      # The cases whose operands take the vector paths, with those vectors
+      # copied by cp.async (tensor-core-async-copies, off by default).
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
+        --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
+      # ResNet-50 through the PyTorch flow, checked there against float64.
+      for variant in tune eval tune-tc; do
+        PYTHONPATH="$ROOT/python" py "$ROOT/test/Torch/network_parity.py" \
+          resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
+          $([ "$variant" = tune-tc ] && echo --tensor-cores) --save "$work/parity/resnet50-$variant"
+      done
+      # The tensor-core kernels' aligned-buffer contract, with tensors at an
+      # offset (test/Tools/gpu-alignment.test).
+      py "$ROOT/test/Tools/Inputs/gpu_alignment.py" "$work/alignment" --compile-only
+    fi
+    if wants bench; then
+      py "$ROOT/benchmarks/convbn_bench.py" \
+        --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
+    fi
+    if wants bf16; then
+      py "$ROOT/benchmarks/convbn_bench.py" \
+        --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
+    fi
+    if wants plain; then  # the loop-nest kernels at both batches
+      py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
+    fi
+    if wants variants; then
+      # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
+      # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
+      # tc-async).
+      bench_variant tc-nomerge merge-kernels=false
+      bench_variant tc-recompute recompute-producers=true
+      bench_variant tc-noprefetch tensor-core-prefetch=false
+      bench_variant tc-wide narrow-indices=false
+      bench_variant tc-m64 tensor-core-block-m=64
+      bench_variant tc-m128 tensor-core-block-m=128
+      bench_variant tc-scalar tensor-core-vector-gathers=false
+      bench_variant tc-async tensor-core-async-copies=true
+    fi
     # Only what the run needs travels: the libraries, the signatures that
     # CompiledModule.call checks tensors against, and the saved networks'
     # model.json for convbn.load.
     find "$work" -type f ! -name 'module.so' ! -name 'libconvbn_cuda_runtime.so' \
       ! -name 'signatures.json' ! -name 'model.json' -delete
     mkdir -p "$ARTIFACTS"
-    "$ROOT/.venv/bin/python" - "$work" "$ARTIFACTS/artifacts.tar.xz" <<'PY'
+    py - "$work" "$ARTIFACTS/artifacts.tar.xz" <<'PY'
 import sys, tarfile
 with tarfile.open(sys.argv[2], "w:xz") as tar:
     tar.add(sys.argv[1], arcname="artifacts")
 PY
+    echo "built: ${parts[*]}"
     du -sh "$ARTIFACTS" ;;
   run)
     PYTHON="${PYTHON:-python3}"

@@ -36,6 +36,7 @@ using CUstream = void *;
 using CUevent = void *;
 using CUmemoryPool = void *;
 constexpr CUresult CUDA_SUCCESS = 0;
+constexpr CUresult CUDA_ERROR_DEINITIALIZED = 4;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
@@ -331,6 +332,15 @@ bool enterContext(const char *api) {
          check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
 }
 
+/// Whether the driver has already shut down: at process exit it can go
+/// before the generated code's static destructors unload their modules,
+/// and then nothing is left to release (nor worth an error).
+bool driverShutDown() {
+  CUcontext current = nullptr;
+  return driverReady &&
+         driver.cuCtxGetCurrent(&current) == CUDA_ERROR_DEINITIALIZED;
+}
+
 /// Whether the default device serves buffers from its memory pool (its
 /// context is current, see enterContext).
 bool defaultDeviceUsesPool() {
@@ -420,7 +430,7 @@ void *mgpuModuleLoadJIT(void *ptx, int32_t optLevel) {
 }
 
 void mgpuModuleUnload(void *module) {
-  if (module && enterContext("mgpuModuleUnload"))
+  if (module && !driverShutDown() && enterContext("mgpuModuleUnload"))
     check(driver.cuModuleUnload(module), "cuModuleUnload");
 }
 

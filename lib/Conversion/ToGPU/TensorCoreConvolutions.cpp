@@ -149,8 +149,8 @@ struct ConvBNTensorCoreConvolutionsPass
         if (vectorsA || vectorsB)
           remark << "; " << (vectorsA ? (vectorsB ? "A and B" : "A") : "B")
                  << " gathered in " << kVectorBytes << "-byte vectors along K";
-        bool copiesA = asyncCopies && vectorsA && gemm->addressA,
-             copiesB = asyncCopies && vectorsB && gemm->addressB;
+        bool copiesA = gemm->copiesA(asyncCopies),
+             copiesB = gemm->copiesB(asyncCopies);
         if (copiesA || copiesB)
           remark << "; " << (copiesA ? (copiesB ? "A and B" : "A") : "B")
                  << " copied to shared memory asynchronously (cp.async)";

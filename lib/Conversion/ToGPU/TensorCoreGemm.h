@@ -81,6 +81,14 @@ struct Gemm {
   /// for other operands.
   std::function<Address(Index &, Value z, const RowPosition &row, KPosition k)>
       addressA, addressB;
+  /// Whether a kernel built with `async-copies` copies A (B) into shared
+  /// memory by cp.async: gathered in vectors, each from an address.
+  bool copiesA(bool asyncCopies) const {
+    return asyncCopies && aSweep == Sweep::AlongKVectors && addressA;
+  }
+  bool copiesB(bool asyncCopies) const {
+    return asyncCopies && bSweep == Sweep::AlongKVectors && addressB;
+  }
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
   /// to a divisor of kTileK, or all of them); 0 when not.

@@ -23,10 +23,8 @@ public:
   KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, KernelOptions options)
       : b(b), ix(b), g(g), tileType(g.operandType),
         stages(options.prefetch ? 2 : 1),
-        copiesA(options.asyncCopies && g.aSweep == Sweep::AlongKVectors &&
-                g.addressA),
-        copiesB(options.asyncCopies && g.bSweep == Sweep::AlongKVectors &&
-                g.addressB) {}
+        copiesA(g.copiesA(options.asyncCopies)),
+        copiesB(g.copiesB(options.asyncCopies)) {}
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
