@@ -431,7 +431,8 @@ def main():
             "peak": peak_label, "threads": args.threads, "size": args.size,
             "vectorize": args.vectorize, "tensor_cores": args.tensor_cores, "dtype": args.dtype,
             "pipeline_options": args.pipeline_options,
-            "command": " ".join(sys.argv), "torch": torch.__version__}
+            # paths inside the repository relative to it
+            "command": " ".join(a.replace(f"{ROOT}/", "") for a in sys.argv), "torch": torch.__version__}
 
     def save(rows, summary=(), network=()):
         # Written after every layer too, so that a run stopped early (the
@@ -494,8 +495,15 @@ def main():
             key = "seconds" if key == "time" else "kept_bytes"
             return sum(r[key] * r["count"] for r in picked) if picked else float("nan")
 
+        variants = dict.fromkeys(r["variant"] for r in rows if r["batch"] == batch)
+        print(f"  batch {batch} totals: " + ", ".join(
+            f"{v} {total(v, 'time') * 1e3:.2f} ms" for v in variants))
+
         for text, a, b, key, bound in TARGETS:
             ratio = total(a, key) / total(b, key)
+            if ratio != ratio:  # --modes left out one side
+                print(f"  batch {batch}: {text}: not measured ({a} or {b} not run)")
+                continue
             met = "met" if ratio <= bound else "NOT met"
             summary.append({"batch": batch, "target": text, "ratio": ratio, "bound": bound, "met": ratio <= bound})
             print(f"  batch {batch}: {text}: {ratio:.2f}x (target <= {bound}x) {met}")

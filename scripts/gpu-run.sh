@@ -257,13 +257,17 @@ PY
       fi
       built="$built-$dtype"; name="$name-$dtype"
     fi
+    # BENCH_ARGS: more options of convbn_bench.py (e.g. "--modes tune" or
+    # "--layers 5"; the results then go to bench-NAME-part-bN).
+    if [ -n "${BENCH_ARGS:-}" ]; then name="$name-part"; fi
     # CONVBN_RUNTIME_NO_MEMORY_POOL=1 (read by the runtime): buffers from
     # cuMemAlloc/cuMemFree instead of the stream-ordered pool.
     if [ -n "${CONVBN_RUNTIME_NO_MEMORY_POOL:-}" ]; then name="$name-nopool"; fi
     batches=("${@:-32}")
     for batch in "${batches[@]}"; do
+      # shellcheck disable=SC2086  # BENCH_ARGS: more options, word-split
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/benchmarks/convbn_bench.py" --device cuda \
-        --batch "$batch" --prebuilt "$built" "${flags[@]}" \
+        --batch "$batch" --prebuilt "$built" "${flags[@]}" ${BENCH_ARGS:-} \
         --out "$REPORTS/bench-$name-b$batch" 2>&1 | tee "$REPORTS/bench-$name-b$batch.txt"
     done ;;
   *)
