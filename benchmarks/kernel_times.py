@@ -12,6 +12,8 @@ and its share of the step's kernel time; --out writes the same as JSON.
   benchmarks/kernel_times.py --prebuilt DIR --batch 32          # there (with a GPU)
   benchmarks/kernel_times.py --prebuilt DIR --layers 2 11 --variants ours-tune torch-eval
   benchmarks/kernel_times.py --batch 8 --layers 2               # compiles here first
+  ncu -k regex:l22_b32_tune benchmarks/kernel_times.py --prebuilt DIR --layers 22 \
+      --variants ours-tune --run-only                          # one step under Nsight Compute
 
 Layer numbers are the table's rows (0: conv1; --list prints them).
 """
@@ -86,6 +88,9 @@ def main():
     parser.add_argument("--top", type=int, default=8, help="kernels printed per step")
     parser.add_argument("--out", help="write the figures to this JSON file")
     parser.add_argument("--list", action="store_true", help="print the layers and stop")
+    parser.add_argument("--run-only", action="store_true",
+                        help="run each chosen step once, without PyTorch's profiler (to run "
+                             "under Nsight Compute, which takes the same counters)")
     args = parser.parse_args()
 
     layers = distinct_layers(args.size)
@@ -128,6 +133,11 @@ def main():
                 step = ours_step(library, case, values, "cuda")
             else:
                 step = baselines[variant][0]
+            if args.run_only:
+                step()
+                torch.cuda.synchronize()
+                print(f"  {variant}: ran once")
+                continue
             for _ in range(3):
                 step()
             torch.cuda.synchronize()

@@ -12,9 +12,9 @@
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
-#   scripts/gpu-run.sh profile    # there: Nsight Compute on tensor-core
-#                                 # kernels (shared-memory bank conflicts,
-#                                 # instruction mix, tensor pipe)
+#   scripts/gpu-run.sh profile    # there: Nsight Compute on the tensor-core
+#                                 # kernels of two 3x3 layers (throughput by
+#                                 # unit, sectors, bank conflicts, stalls)
 #   BENCH_QUICK=1 scripts/gpu-run.sh bench 32   # there: the table first, no
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
@@ -184,19 +184,22 @@ PY
     done
     exit $status ;;
   profile)
-    # Nsight Compute on the kernels of one tensor-core case (f32 as TF32,
-    # 64 input channels, 3x3, tune mode; unpacks the archive unless `run`
-    # did): per kernel its throughput against the device's peak, shared
-    # memory's bank conflicts by instruction (stores, ldmatrix), and the
-    # instructions issued, to set beside the report of
-    # -convbn-tensor-core-convolutions{report=true} and kernel_report.py.
+    # Nsight Compute on one tune step of the benchmark's two deepest 3x3
+    # layers (layer3.1.conv2 and layer4.1.conv2, batch 32, f32 as TF32 on
+    # tensor cores; unpacks the archive unless `run` did): per kernel its
+    # throughput against the device's peak (SM, L1, L2, DRAM), memory
+    # traffic by unit (sectors per request, shared-memory bank conflicts),
+    # warp stalls, occupancy and launch figures, to set beside
+    # benchmarks/kernel_times.py and the offline kernel_report.py. The
+    # clocks are left as they are (--clock-control none).
     PYTHON="${PYTHON:-python3}"
     [ -d "$ARTIFACTS/unpacked" ] || unpack
     set -o pipefail
-    ncu --section SpeedOfLight --section MemoryWorkloadAnalysis_Tables \
-      --section InstructionStats --launch-count 40 \
-      "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
-      --prebuilt "$ARTIFACTS/unpacked/artifacts/conformance-tc" --only tiles_window_f32_tune 2>&1 \
+    ncu --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis_Tables \
+      --section WarpStateStats --section Occupancy --section LaunchStats \
+      -k regex:'l(16|22)_b32_tune' \
+      "$PYTHON" "$ROOT/benchmarks/kernel_times.py" --batch 32 --layers 16 22 \
+      --variants ours-tune --run-only --prebuilt "$ARTIFACTS/unpacked/artifacts/bench-tc" 2>&1 \
       | tee "$REPORTS/gpu-ncu-tensor-cores.txt" ;;
   bench)
     # Unpacks the archive unless `run` did; one batch size per call keeps
