@@ -11,7 +11,7 @@ and its share of the step's kernel time; --out writes the same as JSON.
 
   benchmarks/kernel_times.py --prebuilt DIR --batch 32          # there (with a GPU)
   benchmarks/kernel_times.py --prebuilt DIR --layers 2 11 --variants ours-tune torch-eval
-  benchmarks/kernel_times.py --batch 8 --layers 2               # compiles here first
+  benchmarks/kernel_times.py --batch 8 --layers 2 --tensor-cores   # compiles first (LLVM/MLIR there too)
   ncu -k regex:l22_b32_tune benchmarks/kernel_times.py --prebuilt DIR --layers 22 \
       --variants ours-tune --run-only                          # one step under Nsight Compute
 
@@ -80,7 +80,8 @@ def main():
     parser.add_argument("--layers", type=int, nargs="+", help="table rows (default: all)")
     parser.add_argument("--variants", nargs="+", default=["ours-tune", "ours-eval", "torch-eval"],
                         help="ours-MODE (MODE: train, eval, tune, deploy) or torch-eval, torch-tune")
-    parser.add_argument("--dtype", default="f32")
+    parser.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"],
+                        help="activations and weights (as the library was built)")
     parser.add_argument("--tensor-cores", action="store_true",
                         help="with no --prebuilt: compile with tensor cores")
     parser.add_argument("--prebuilt", metavar="DIR", help="libraries built by convbn_bench.py --build-only")
