@@ -85,7 +85,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          "prefetch=" + flag(options.tensorCorePrefetch) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
-         " async-copies=" + flag(options.tensorCoreAsyncCopies) + "},";
+         " async-copies=" + flag(options.tensorCoreAsyncCopies) +
+         " filter-copies=" + flag(options.tensorCoreFilterCopies) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

@@ -480,7 +480,10 @@ def ConvBNTensorCoreConvolutions
     a plain load of a buffer of the operand type is copied from global to
     shared memory without registers (`nvgpu.device_async_copy`, cp.async:
     16 bytes per copy, rows outside the GEMM zero-filled), each thread
-    waiting for its copies before the barrier that ends the gather.
+    waiting for its copies before the barrier that ends the gather. With
+    `filter-copies` (off by default), a KxK filter whose K is ordered
+    window x channels is first copied into (f, kh, kw, c) order, which
+    makes it such an operand.
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -536,6 +539,13 @@ def ConvBNTensorCoreConvolutions
            "rows outside the GEMM zero-filled), waited for before the "
            "barrier that ends the gather; vector loads and stores in the "
            "CPU emulation">,
+    Option<"filterCopies", "filter-copies", "bool", /*default=*/"false",
+           "Copy a KxK filter (K > 1) whose channels are a multiple of 16 "
+           "into (f, kh, kw, c) order before its convolution (one "
+           "linalg.transpose, freed after it), so that its K steps, ordered "
+           "window x channels, read it in 16-byte vectors instead of one "
+           "element per 32-byte sector (and, with async-copies, by "
+           "cp.async); experimental, off by default until timed on a GPU">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

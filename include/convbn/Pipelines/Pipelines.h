@@ -47,6 +47,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "{async-copies}); experimental, off by default until "
                      "timed on a GPU"),
       llvm::cl::init(false)};
+  Option<bool> tensorCoreFilterCopies{
+      *this, "tensor-core-filter-copies",
+      llvm::cl::desc("Tensor-core kernels: copy KxK filters (K > 1, channels "
+                     "a multiple of 16) into (f, kh, kw, c) order first, so "
+                     "that they are gathered in 16-byte vectors "
+                     "(-convbn-tensor-core-convolutions{filter-copies}); "
+                     "experimental, off by default until timed on a GPU"),
+      llvm::cl::init(false)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

@@ -106,6 +106,14 @@ struct ConvBNTensorCoreConvolutionsPass
               << why;
         continue;
       }
+      bool copiesFilter = filterCopies && gemm->filterCopyable;
+      Value unusedFilter;
+      if (copiesFilter) {
+        unusedFilter =
+            readFilterCopy(cast<linalg::Conv2DNchwFchwOp>(op), *gemm);
+        if (!vectorGathers)
+          gemm->aSweep = Sweep::AlongK;
+      }
       Operation *initializer = nullptr;
       if (foldOperands)
         initializer = foldInitializer(op, *gemm);
@@ -144,6 +152,8 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]
                  << " before)";
+        if (copiesFilter)
+          remark << "; the filter copied in (f, kh, kw, c) order first";
         bool vectorsA = gemm->aSweep == Sweep::AlongKVectors,
              vectorsB = gemm->bSweep == Sweep::AlongKVectors;
         if (vectorsA || vectorsB)
@@ -174,6 +184,18 @@ struct ConvBNTensorCoreConvolutionsPass
       if (gemm->producedA)
         for (Operation *folded : gemm->producedA->ops)
           folded->erase();
+      // The filter's producer now writes the (f, kh, kw, c) buffer: what
+      // it wrote before is only freed (and maybe viewed) now.
+      if (unusedFilter) {
+        for (Operation *user :
+             llvm::make_early_inc_range(unusedFilter.getUsers()))
+          for (Operation *view : llvm::make_early_inc_range(user->getUsers()))
+            view->erase(); // the collapse's dealloc, if any
+        for (Operation *user :
+             llvm::make_early_inc_range(unusedFilter.getUsers()))
+          user->erase();
+        unusedFilter.getDefiningOp()->erase();
+      }
     }
   }
 };

@@ -188,6 +188,10 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   if (recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
   std::optional<ProducedOperand> producedA = g.producedA;
+  g.filterCopyable = windows > 1 && windowChannels == channels &&
+                     channels % kTileK == 0 && !producedA &&
+                     filter.getLayout().isIdentity() &&
+                     filter.getElementType() == *element;
   // A 1x1 filter's rows are its channels, contiguous: read in vectors of
   // k where K needs no tail (k is then the channel, its constant last).
   if (windows == 1 && g.k % kTileK == 0 &&
@@ -434,6 +438,118 @@ Operation *convbn::tensor_cores::foldInitializer(Operation *op, Gemm &g) {
     return ix.load(vector, indices);
   };
   return init;
+}
+
+namespace {
+
+/// The linalg.generic that writes `filter` for `conv` alone: `filter` is a
+/// buffer of the function (or a view of one that only drops a unit
+/// leading dimension, as the grouped linalg lowering leaves it) that the
+/// generic writes whole, as its one output, without reading it, and that
+/// nothing but `conv` reads (and a dealloc frees). Null where not.
+linalg::GenericOp soleProducer(Value filter, linalg::Conv2DNchwFchwOp conv) {
+  Value buffer = filter;
+  auto collapse = filter.getDefiningOp<memref::CollapseShapeOp>();
+  if (collapse) {
+    auto source = cast<MemRefType>(collapse.getSrc().getType());
+    if (source.getRank() != 5 || source.getDimSize(0) != 1 ||
+        collapse.getReassociationIndices().front().size() != 2 ||
+        !collapse->hasOneUse())
+      return nullptr;
+    buffer = collapse.getSrc();
+  }
+  if (!buffer.getDefiningOp<memref::AllocOp>() ||
+      !cast<MemRefType>(buffer.getType()).getLayout().isIdentity())
+    return nullptr;
+  linalg::GenericOp producer;
+  for (Operation *user : buffer.getUsers()) {
+    if (isa<memref::DeallocOp>(user) || user == collapse.getOperation() ||
+        user == conv.getOperation())
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (producer || !generic || generic.getNumDpsInits() != 1 ||
+        generic.getDpsInits()[0] != buffer ||
+        llvm::is_contained(generic.getDpsInputs(), buffer) ||
+        generic.getNumReductionLoops() != 0 ||
+        generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)) ||
+        generic->getBlock() != conv->getBlock() ||
+        !generic->isBeforeInBlock(conv))
+      return nullptr;
+    producer = generic;
+  }
+  return producer;
+}
+
+} // namespace
+
+Value convbn::tensor_cores::readFilterCopy(linalg::Conv2DNchwFchwOp conv,
+                                           Gemm &g) {
+  assert(g.filterCopyable && "a filter that needs no copy or cannot have one");
+  Value filter = conv.getDpsInputs()[1];
+  auto type = cast<MemRefType>(filter.getType());
+  ArrayRef<int64_t> fchw = type.getShape();
+  auto copyType = MemRefType::get({fchw[0], fchw[2], fchw[3], fchw[1]},
+                                  type.getElementType());
+  Location loc = conv.getLoc();
+  Value copy, replaced;
+  if (linalg::GenericOp producer = soleProducer(filter, conv)) {
+    // The producer writes the copy's order itself: its output map's
+    // channel result moves last, and no copy kernel is needed. The new
+    // buffer lives where the old one did (allocated and freed at the same
+    // places, which -convbn-merge-kernels's moves depend on).
+    AffineMap map =
+        producer.getMatchingIndexingMap(producer.getDpsInitOperand(0));
+    replaced = producer.getDpsInits()[0];
+    auto oldAlloc = replaced.getDefiningOp<memref::AllocOp>();
+    OpBuilder b(oldAlloc);
+    int64_t lead = map.getNumResults() - 4;
+    SmallVector<AffineExpr> results(map.getResults().take_front(lead));
+    for (int64_t i : {0, 2, 3, 1})
+      results.push_back(map.getResult(lead + i));
+    SmallVector<int64_t> shape(lead, 1);
+    shape.append(copyType.getShape().begin(), copyType.getShape().end());
+    Value written = memref::AllocOp::create(
+        b, loc, MemRefType::get(shape, copyType.getElementType()),
+        oldAlloc.getAlignmentAttr());
+    SmallVector<AffineMap> maps = producer.getIndexingMapsArray();
+    maps.back() = AffineMap::get(map.getNumDims(), map.getNumSymbols(), results,
+                                 map.getContext());
+    producer.getDpsInitsMutable()[0].set(written);
+    producer.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+    copy = lead ? memref::CollapseShapeOp::create(
+                      b, loc, written,
+                      SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}})
+                      .getResult()
+                : written;
+    auto deallocs =
+        llvm::make_filter_range(replaced.getUsers(), [](Operation *op) {
+          return isa<memref::DeallocOp>(op);
+        });
+    if (deallocs.empty())
+      b.setInsertionPointAfter(conv);
+    else
+      b.setInsertionPoint(*deallocs.begin());
+    memref::DeallocOp::create(b, loc, written);
+  } else {
+    OpBuilder b(conv);
+    copy = memref::AllocOp::create(b, loc, copyType);
+    linalg::TransposeOp::create(b, loc, filter, copy,
+                                ArrayRef<int64_t>{0, 2, 3, 1});
+    b.setInsertionPointAfter(conv);
+    memref::DeallocOp::create(b, loc, copy);
+  }
+  g.aSweep = Sweep::AlongKVectors;
+  // Element (f, k) of A is at [f, k] of the copy with its window and
+  // channels collapsed into one dimension.
+  auto address = [=](Index &ix, Value, const RowPosition &f, KPosition k) {
+    return Address{ix.collapseTrailing(copy, 3), {f.index, k.linear(ix)}};
+  };
+  g.addressA = address;
+  g.loadA = [=](Index &ix, Value z, const RowPosition &f, KPosition k) {
+    Address at = address(ix, z, f, k);
+    return ix.load(at.buffer, at.indices);
+  };
+  return replaced;
 }
 
 BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {

@@ -89,6 +89,12 @@ struct Gemm {
   bool copiesB(bool asyncCopies) const {
     return asyncCopies && bSweep == Sweep::AlongKVectors && addressB;
   }
+  /// A convolution whose K is ordered (kh, kw, c) over all its channels
+  /// (a multiple of kTileK) and whose filter is a plain buffer of the
+  /// operand type, (f, c, kh, kw) in memory: its A elements of one K step
+  /// are kh * kw elements apart, each load in its own sector. A copy in
+  /// (f, kh, kw, c) order (readFilterCopy) is contiguous along K instead.
+  bool filterCopyable = false;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
   /// to a divisor of kTileK, or all of them); 0 when not.
@@ -156,6 +162,17 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
 /// buffer holds, which saves a write and a read of the whole output. Sets
 /// `g.initialValue` and returns the op to erase.
 Operation *foldInitializer(Operation *op, Gemm &g);
+
+/// Makes `g` read the filter of `conv` (`g.filterCopyable`) from a buffer
+/// in (f, kh, kw, c) order, in vectors along K: a step's kTileK channels
+/// of one window offset are then consecutive. Where one linalg.generic
+/// writes the filter for `conv` alone (the Tune fold's W * k, the flipped
+/// filter of backward-data), that generic writes the new order instead,
+/// and the buffer it wrote before is returned, to be erased with `conv`;
+/// else a linalg.transpose copies the filter before `conv` (one more
+/// kernel). The new buffer is freed after `conv`. Pass option
+/// `filter-copies`.
+Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 
 /// The block's tile for `g`: `rows` rows where given (pass option
 /// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at
