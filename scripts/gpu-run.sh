@@ -42,6 +42,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARTIFACTS="${GPU_ARTIFACTS:-$ROOT/gpu-artifacts}"
+# The filter-copies configuration: built and checked by `build`/`run`,
+# timed by BENCH_KERNELS=tc-copies.
+COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=true"
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -87,6 +90,11 @@ case "${1:-}" in
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
         --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
+      # The 3x3 cases with their filters read in (f, kh, kw, c) order
+      # (tensor-core-filter-copies, off by default), with cp.async.
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-copies" --tensor-cores \
+        --only tiles_window --pipeline-options "$COPIES_OPTIONS"
       # ResNet-50 through the PyTorch flow, checked there against float64.
       for variant in tune eval tune-tc; do
         PYTHONPATH="$ROOT/python" py "$ROOT/test/Torch/network_parity.py" \
@@ -100,6 +108,8 @@ case "${1:-}" in
     if wants bench; then
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
+      # The experiment that the H200 profile points to (BENCH_KERNELS=tc-copies).
+      bench_variant tc-copies "$COPIES_OPTIONS"
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -111,7 +121,7 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async).
+      # tc-async; tc-copies is built with bench).
       bench_variant tc-nomerge merge-kernels=false
       bench_variant tc-recompute recompute-producers=true
       bench_variant tc-noprefetch tensor-core-prefetch=false
@@ -152,6 +162,10 @@ PY
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-async" \
       --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores-async.txt" || status=1
+    PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+      --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copies" \
+      --only tiles_window --pipeline-options "$COPIES_OPTIONS" 2>&1 \
+      | tee "$REPORTS/gpu-conformance-tensor-cores-copies.txt" || status=1
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2).
     for variant in tune eval tune-tc; do
@@ -215,8 +229,9 @@ PY
     # tensor-core kernel with blocks of 64 or 128 rows, tensor-core-block-m;
     # =tc-scalar: tc gathering one element at a time,
     # tensor-core-vector-gathers=false; =tc-async: tc with vector operands
-    # copied by cp.async, tensor-core-async-copies=true (the last eight at
-    # batch 32 only).
+    # copied by cp.async, tensor-core-async-copies=true; =tc-copies: tc-async
+    # with 3x3 filters read in (f, kh, kw, c) order,
+    # tensor-core-filter-copies=true (the last nine at batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -239,8 +254,10 @@ PY
         flags+=(--tensor-cores --pipeline-options tensor-core-vector-gathers=false) ;;
       tc-async) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options tensor-core-async-copies=true) ;;
+      tc-copies) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options "$COPIES_OPTIONS") ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar or tc-async" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async or tc-copies" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and
