@@ -482,8 +482,9 @@ def ConvBNTensorCoreConvolutions
     16 bytes per copy, rows outside the GEMM zero-filled), each thread
     waiting for its copies before the barrier that ends the gather. With
     `filter-copies` (off by default), a KxK filter whose K is ordered
-    window x channels is first copied into (f, kh, kw, c) order, which
-    makes it such an operand.
+    window x channels is read in (f, kh, kw, c) order, which makes it such
+    an operand: its producing linalg.generic writes that order, or a
+    linalg.transpose copies it.
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -540,12 +541,14 @@ def ConvBNTensorCoreConvolutions
            "barrier that ends the gather; vector loads and stores in the "
            "CPU emulation">,
     Option<"filterCopies", "filter-copies", "bool", /*default=*/"false",
-           "Copy a KxK filter (K > 1) whose channels are a multiple of 16 "
-           "into (f, kh, kw, c) order before its convolution (one "
-           "linalg.transpose, freed after it), so that its K steps, ordered "
-           "window x channels, read it in 16-byte vectors instead of one "
-           "element per 32-byte sector (and, with async-copies, by "
-           "cp.async); experimental, off by default until timed on a GPU">,
+           "Read a KxK filter (K > 1) whose channels are a multiple of 16 "
+           "in (f, kh, kw, c) order: the linalg.generic that writes it for "
+           "the convolution alone (the Tune fold, backward-data's flip) "
+           "writes that order instead, else a linalg.transpose copies it "
+           "before the convolution; its K steps, ordered window x channels, "
+           "then read it in 16-byte vectors instead of one element per "
+           "32-byte sector (and, with async-copies, by cp.async); "
+           "experimental, off by default until timed on a GPU">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "
