@@ -82,17 +82,8 @@ struct ConvBNTensorCoreConvolutionsPass
     });
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
-      if (succeeded(gemm)) {
+      if (succeeded(gemm))
         gemm->tile = chooseBlockTile(*gemm, blockM);
-        // Without vectors, the same operands swept along k one element
-        // at a time (their accessors serve both).
-        if (!vectorGathers) {
-          if (gemm->aSweep == Sweep::AlongKVectors)
-            gemm->aSweep = Sweep::AlongK;
-          if (gemm->bSweep == Sweep::AlongKVectors)
-            gemm->bSweep = Sweep::AlongK;
-        }
-      }
       // Grid y counts M tiles, grid z images or chunks: 65535 at most.
       if (succeeded(gemm) && (gemm->z > kMaxGridYZ ||
                               ceilDiv(gemm->m, gemm->tile.m) > kMaxGridYZ)) {
@@ -108,11 +99,16 @@ struct ConvBNTensorCoreConvolutionsPass
       }
       bool copiesFilter = filterCopies && gemm->filterCopyable;
       Value unusedFilter;
-      if (copiesFilter) {
+      if (copiesFilter)
         unusedFilter =
             readFilterCopy(cast<linalg::Conv2DNchwFchwOp>(op), *gemm);
-        if (!vectorGathers)
+      // Without vectors, the same operands swept along k one element at a
+      // time (their accessors serve both).
+      if (!vectorGathers) {
+        if (gemm->aSweep == Sweep::AlongKVectors)
           gemm->aSweep = Sweep::AlongK;
+        if (gemm->bSweep == Sweep::AlongKVectors)
+          gemm->bSweep = Sweep::AlongK;
       }
       Operation *initializer = nullptr;
       if (foldOperands)
@@ -185,12 +181,9 @@ struct ConvBNTensorCoreConvolutionsPass
         for (Operation *folded : gemm->producedA->ops)
           folded->erase();
       // The filter's producer now writes the (f, kh, kw, c) buffer: what
-      // it wrote before is only freed (and maybe viewed) now.
+      // it wrote before is only freed now, or viewed by a collapse that
+      // nothing reads any more (readFilterCopy's conditions).
       if (unusedFilter) {
-        for (Operation *user :
-             llvm::make_early_inc_range(unusedFilter.getUsers()))
-          for (Operation *view : llvm::make_early_inc_range(user->getUsers()))
-            view->erase(); // the collapse's dealloc, if any
         for (Operation *user :
              llvm::make_early_inc_range(unusedFilter.getUsers()))
           user->erase();
