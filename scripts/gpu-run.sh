@@ -14,7 +14,8 @@
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
 #   scripts/gpu-run.sh profile    # there: Nsight Compute on the tensor-core
 #                                 # kernels of two 3x3 layers (throughput by
-#                                 # unit, sectors, bank conflicts, stalls)
+#                                 # unit, sectors, bank conflicts, stalls;
+#                                 # BENCH_KERNELS=tc-copies: that build's)
 #   BENCH_QUICK=1 scripts/gpu-run.sh bench 32   # there: the table first, no
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
@@ -42,9 +43,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARTIFACTS="${GPU_ARTIFACTS:-$ROOT/gpu-artifacts}"
-# The filter-copies configuration: built and checked by `build`/`run`,
-# timed by BENCH_KERNELS=tc-copies.
-COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=true"
+# The copies configuration (3x3 filters in (f, kh, kw, c) order, their
+# inputs in (n, h, w, c) order, both read by cp.async): built and checked
+# by `build`/`run`, timed by BENCH_KERNELS=tc-copies; the filters' copies
+# alone by BENCH_KERNELS=tc-fcopies.
+COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-async-copies=true"
+FILTER_COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=true"
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -90,16 +94,22 @@ case "${1:-}" in
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
         --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
-      # The 3x3 cases with their filters read in (f, kh, kw, c) order
-      # (tensor-core-filter-copies, off by default), with cp.async.
+      # The 3x3 cases with their filters read in (f, kh, kw, c) order and
+      # their inputs in (n, h, w, c) order (tensor-core-filter-copies and
+      # tensor-core-input-copies, off by default), with cp.async.
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-copies" --tensor-cores \
         --only tiles_window --pipeline-options "$COPIES_OPTIONS"
-      # ResNet-50 through the PyTorch flow, checked there against float64.
-      for variant in tune eval tune-tc; do
+      # ResNet-50 through the PyTorch flow, checked there against float64:
+      # tune and eval, tune on tensor cores, and tune on tensor cores with
+      # the operand copies.
+      for variant in tune eval tune-tc tune-tc-copies; do
+        flags=(--mode "${variant%%-*}")
+        case "$variant" in *-tc*) flags+=(--tensor-cores) ;; esac
+        [ "$variant" = tune-tc-copies ] && flags+=(--pipeline-options "$COPIES_OPTIONS")
         PYTHONPATH="$ROOT/python" py "$ROOT/test/Torch/network_parity.py" \
-          resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
-          $([ "$variant" = tune-tc ] && echo --tensor-cores) --save "$work/parity/resnet50-$variant"
+          resnet50 --expect-raised 53 --target cuda "${flags[@]}" \
+          --save "$work/parity/resnet50-$variant"
       done
       # The tensor-core kernels' aligned-buffer contract, with tensors at an
       # offset (test/Tools/gpu-alignment.test).
@@ -108,8 +118,10 @@ case "${1:-}" in
     if wants bench; then
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
-      # The experiment that the H200 profile points to (BENCH_KERNELS=tc-copies).
+      # The experiments that the H200 profile points to
+      # (BENCH_KERNELS=tc-copies, tc-fcopies).
       bench_variant tc-copies "$COPIES_OPTIONS"
+      bench_variant tc-fcopies "$FILTER_COPIES_OPTIONS"
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -121,7 +133,7 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async; tc-copies is built with bench).
+      # tc-async; tc-copies and tc-fcopies are built with bench).
       bench_variant tc-nomerge merge-kernels=false
       bench_variant tc-recompute recompute-producers=true
       bench_variant tc-noprefetch tensor-core-prefetch=false
@@ -167,11 +179,13 @@ PY
       --only tiles_window --pipeline-options "$COPIES_OPTIONS" 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores-copies.txt" || status=1
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
-    # gradient against float64 (TF32 tensor cores held to 3e-2).
-    for variant in tune eval tune-tc; do
+    # gradient against float64 (TF32 tensor cores held to 3e-2; the
+    # operand copies' build where the archive has it).
+    for variant in tune eval tune-tc tune-tc-copies; do
+      [ -d "$unpacked/artifacts/parity/resnet50-$variant" ] || continue
       PYTHONPATH="$ROOT/python" PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Torch/network_parity.py" \
-        resnet50 --expect-raised 53 --target cuda --mode "${variant%-tc}" \
-        $([ "$variant" = tune-tc ] && echo --tolerance 3e-2) \
+        resnet50 --expect-raised 53 --target cuda --mode "${variant%%-*}" \
+        $(case "$variant" in *-tc*) echo --tolerance 3e-2 ;; esac) \
         --load "$unpacked/artifacts/parity/resnet50-$variant" 2>&1 \
         | tee "$REPORTS/gpu-resnet50-$variant.txt" || status=1
     done
@@ -200,7 +214,8 @@ PY
   profile)
     # Nsight Compute on one tune step of the benchmark's two deepest 3x3
     # layers (layer3.1.conv2 and layer4.1.conv2, batch 32, f32 as TF32 on
-    # tensor cores; unpacks the archive unless `run` did): per kernel its
+    # tensor cores, the build BENCH_KERNELS names: tc by default, or a
+    # variant such as tc-copies; unpacks the archive unless `run` did): per kernel its
     # throughput against the device's peak (SM, L1, L2, DRAM), memory
     # traffic by unit (sectors per request, shared-memory bank conflicts),
     # warp stalls, occupancy and launch figures, to set beside
@@ -208,13 +223,20 @@ PY
     # clocks are left as they are (--clock-control none).
     PYTHON="${PYTHON:-python3}"
     [ -d "$ARTIFACTS/unpacked" ] || unpack
+    kernels="${BENCH_KERNELS:-tc}"
+    report="gpu-ncu-tensor-cores.txt"
+    [ "$kernels" = tc ] || report="gpu-ncu-$kernels.txt"
+    if [ ! -d "$ARTIFACTS/unpacked/artifacts/bench-$kernels" ]; then
+      echo "gpu-run.sh: no build bench-$kernels in the archive" >&2
+      exit 2
+    fi
     set -o pipefail
     ncu --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis_Tables \
       --section WarpStateStats --section Occupancy --section LaunchStats \
       -k regex:'l(16|22)_b32_tune' \
       "$PYTHON" "$ROOT/benchmarks/kernel_times.py" --batch 32 --layers 16 22 \
-      --variants ours-tune --run-only --prebuilt "$ARTIFACTS/unpacked/artifacts/bench-tc" 2>&1 \
-      | tee "$REPORTS/gpu-ncu-tensor-cores.txt" ;;
+      --variants ours-tune --run-only --prebuilt "$ARTIFACTS/unpacked/artifacts/bench-$kernels" 2>&1 \
+      | tee "$REPORTS/$report" ;;
   bench)
     # Unpacks the archive unless `run` did; one batch size per call keeps
     # each call within the device's per-command limit.
@@ -230,8 +252,10 @@ PY
     # =tc-scalar: tc gathering one element at a time,
     # tensor-core-vector-gathers=false; =tc-async: tc with vector operands
     # copied by cp.async, tensor-core-async-copies=true; =tc-copies: tc-async
-    # with 3x3 filters read in (f, kh, kw, c) order,
-    # tensor-core-filter-copies=true (the last nine at batch 32 only).
+    # with 3x3 filters read in (f, kh, kw, c) order and their inputs in
+    # (n, h, w, c) order, tensor-core-filter-copies=true
+    # tensor-core-input-copies=true; =tc-fcopies: tc-async with the filters'
+    # copies alone (the last ten at batch 32 only).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -256,8 +280,10 @@ PY
         flags+=(--tensor-cores --pipeline-options tensor-core-async-copies=true) ;;
       tc-copies) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options "$COPIES_OPTIONS") ;;
+      tc-fcopies) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options "$FILTER_COPIES_OPTIONS") ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async or tc-copies" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies or tc-fcopies" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and

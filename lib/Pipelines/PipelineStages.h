@@ -86,7 +86,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
-         " filter-copies=" + flag(options.tensorCoreFilterCopies) + "},";
+         " filter-copies=" + flag(options.tensorCoreFilterCopies) +
+         " input-copies=" + flag(options.tensorCoreInputCopies) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

@@ -317,7 +317,7 @@ def _replace_pairs(graph_module, report, blocks, block_of, source):
 
 
 def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
-            tensor_cores=False, vectorize=False, load=True):
+            tensor_cores=False, vectorize=False, load=True, pipeline_options=""):
     """Compiles `model` (a torch.nn.Module whose batch norms are in eval
     mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
     tensors). mode: "tune" (default; backward keeps only each block's input)
@@ -331,6 +331,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     model (`save` copies it out first). `load=False` builds the
     library without loading it, for another machine (a GPU's, from one
     without): the result cannot run, only `save` for convbn.load there.
+    `pipeline_options`: more options of the target's pipeline, in its
+    textual form (e.g. "tensor-core-input-copies=true" on cuda, or
+    "emulate-tensor-cores=true" on cpu to check the tensor-core kernels
+    there), after and overriding the ones above.
     Returns a
     CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
     unable to import the model), CompileError or ValueError."""
@@ -364,7 +368,8 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
             out = Path(workdir) if workdir is not None else temporary
             library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
                                      workdir=out, tensor_cores=options["tensor_cores"],
-                                     cpu_vectorize=options["vectorize"], load=load)
+                                     cpu_vectorize=options["vectorize"], load=load,
+                                     pipeline_options=pipeline_options)
             library_dir = out
             if not load:
                 library = None

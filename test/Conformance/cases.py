@@ -166,7 +166,9 @@ def mixed_precision_cases(seed=7, per_mode=4):
 # are multiples of 16 in and out ("window": K ordered window x channels,
 # forward and backward-data, whose filter tiles, with 64 rows or more, are
 # swept along their rows, the forward one with a tail of 16; 64 channels
-# in: the filter gradient's N ordered window x channels too), or that divide 16 ("strided": 8 channels, K
+# in: the filter gradient's N ordered window x channels too; and with
+# fewer filters than a tile's rows, strided and dilated, backward-data in
+# stride phases: "window_strided"), or that divide 16 ("strided": 8 channels, K
 # padded to whole steps of two window offsets) or do once padded ("stem",
 # ResNet's first layer in small: 3 channels padded to 4, 4 window offsets
 # per step). The filter gradients read their output gradient in 16-byte
@@ -178,6 +180,7 @@ TILE_SHAPES = (
     ("strided", 8, 64, (15, 15), (3, 3), (2, 2), ((0, 1), (2, 0)), (2, 2)),
     ("exact", 16, 128, (8, 8), (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
     ("window", 64, 80, (9, 7), (3, 3), (1, 1), ((1, 1), (0, 2)), (1, 1)),
+    ("window_strided", 32, 48, (11, 10), (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 2)),
     ("stem", 3, 24, (13, 11), (7, 7), (2, 2), ((3, 3), (3, 2)), (1, 1)),
 )
 

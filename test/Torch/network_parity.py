@@ -125,6 +125,9 @@ def main():
                         help="CPU: build with -convbn-cpu-pipeline{vectorize=true}")
     parser.add_argument("--tensor-cores", action="store_true",
                         help="cuda: convolutions on tensor cores (f32 as TF32)")
+    parser.add_argument("--pipeline-options", default="",
+                        help="more options of the pipeline, as in its textual form "
+                             "(e.g. \"emulate-tensor-cores=true\" on the CPU)")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
     saving = parser.add_mutually_exclusive_group()
     saving.add_argument("--save", metavar="DIR", help="compile, save into DIR and stop")
@@ -149,7 +152,7 @@ def main():
     else:
         compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target,
                                   vectorize=args.vectorize, tensor_cores=args.tensor_cores,
-                                  load=not args.save)
+                                  load=not args.save, pipeline_options=args.pipeline_options)
     report = compiled.report
     print(report)
     failures = []

@@ -484,7 +484,11 @@ def ConvBNTensorCoreConvolutions
     `filter-copies` (off by default), a KxK filter whose K is ordered
     window x channels is read in (f, kh, kw, c) order, which makes it such
     an operand: its producing linalg.generic writes that order, or a
-    linalg.transpose copies it.
+    linalg.transpose copies it. With `input-copies` (off by default), the
+    input of such a convolution is read from a copy in (n, h, w, c) order
+    that a linalg.transpose writes, in vectors along the channels (a
+    padded copy's source is copied, and the gather checks its bounds once
+    per vector).
 
     Other candidates are left as they are (`report` says why).
   }];
@@ -548,6 +552,15 @@ def ConvBNTensorCoreConvolutions
            "before the convolution; its K steps, ordered window x channels, "
            "then read it in 16-byte vectors instead of one element per "
            "32-byte sector (and, with async-copies, by cp.async); "
+           "experimental, off by default until timed on a GPU">,
+    Option<"inputCopies", "input-copies", "bool", /*default=*/"false",
+           "Read the input of a KxK convolution (K > 1) whose channels are "
+           "a multiple of 16 from a copy in (n, h, w, c) order that a "
+           "linalg.transpose writes before the convolution (from the "
+           "source of its padded copy, whose padding the gather then "
+           "checks); its K steps, ordered window x channels, then read it "
+           "in 16-byte vectors along the channels instead of one element "
+           "per output position (and, with async-copies, by cp.async); "
            "experimental, off by default until timed on a GPU">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "

@@ -55,6 +55,15 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{filter-copies}); "
                      "experimental, off by default until timed on a GPU"),
       llvm::cl::init(false)};
+  Option<bool> tensorCoreInputCopies{
+      *this, "tensor-core-input-copies",
+      llvm::cl::desc("Tensor-core kernels: copy the input of KxK "
+                     "convolutions (K > 1, channels a multiple of 16) into "
+                     "(n, h, w, c) order first, so that it is gathered in "
+                     "16-byte vectors along the channels "
+                     "(-convbn-tensor-core-convolutions{input-copies}); "
+                     "experimental, off by default until timed on a GPU"),
+      llvm::cl::init(false)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

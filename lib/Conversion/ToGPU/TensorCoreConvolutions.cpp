@@ -80,6 +80,32 @@ struct ConvBNTensorCoreConvolutionsPass
         }
       }
     });
+    // Convolutions that read the same input, unchanged since an earlier
+    // one read it (backward-data's stride phases), share its channels-last
+    // copy: each such candidate's earlier reader.
+    DenseMap<Operation *, Operation *> sharesInputCopyOf;
+    if (inputCopies) {
+      DenseMap<Value, Operation *> lastReader;
+      for (auto &[op, gemm] : candidates) {
+        if (failed(gemm) || !gemm->inputCopySource)
+          continue;
+        Value source = gemm->inputCopySource;
+        Operation *&last = lastReader[source];
+        auto writesSource = [&](Operation *reader) {
+          return llvm::any_of(
+              cast<DestinationStyleOpInterface>(reader).getDpsInits(),
+              [&](Value init) {
+                return rootBuffer(init) == rootBuffer(source);
+              });
+        };
+        if (last && last->getBlock() == op->getBlock() && !writesSource(last) &&
+            !mayChangeBefore(last, op, source))
+          sharesInputCopyOf[op] = last;
+        last = op;
+      }
+    }
+    // The channels-last copy each rewritten convolution reads.
+    DenseMap<Operation *, Value> inputCopyOf;
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
       if (succeeded(gemm))
@@ -97,11 +123,28 @@ struct ConvBNTensorCoreConvolutionsPass
               << why;
         continue;
       }
+      // Before the copies, which go just before `op`.
+      Operation *initializer = nullptr;
+      if (foldOperands)
+        initializer = foldInitializer(op, *gemm);
       bool copiesFilter = filterCopies && gemm->filterCopyable;
       Value unusedFilter;
       if (copiesFilter)
         unusedFilter =
             readFilterCopy(cast<linalg::Conv2DNchwFchwOp>(op), *gemm);
+      bool copiesInput = inputCopies && gemm->inputCopySource;
+      Value sharedCopy;
+      if (copiesInput) {
+        // An earlier reader's copy, if it made one; its dealloc then
+        // moves after this convolution.
+        sharedCopy = inputCopyOf.lookup(sharesInputCopyOf.lookup(op));
+        if (sharedCopy)
+          for (Operation *user : sharedCopy.getUsers())
+            if (isa<memref::DeallocOp>(user))
+              user->moveAfter(op);
+        inputCopyOf[op] = readInputCopy(cast<linalg::Conv2DNchwFchwOp>(op),
+                                        *gemm, sharedCopy);
+      }
       // Without vectors, the same operands swept along k one element at a
       // time (their accessors serve both).
       if (!vectorGathers) {
@@ -110,9 +153,6 @@ struct ConvBNTensorCoreConvolutionsPass
         if (gemm->bSweep == Sweep::AlongKVectors)
           gemm->bSweep = Sweep::AlongK;
       }
-      Operation *initializer = nullptr;
-      if (foldOperands)
-        initializer = foldInitializer(op, *gemm);
       ImplicitLocOpBuilder b(op->getLoc(), op);
       KernelOptions kernelOptions{prefetch, asyncCopies};
       if (cpuEmulation) {
@@ -150,6 +190,10 @@ struct ConvBNTensorCoreConvolutionsPass
                  << " before)";
         if (copiesFilter)
           remark << "; the filter copied in (f, kh, kw, c) order first";
+        if (copiesInput)
+          remark << "; the input copied in (n, h, w, c) order first"
+                 << (sharedCopy ? " (the copy an earlier convolution read)"
+                                : "");
         bool vectorsA = gemm->aSweep == Sweep::AlongKVectors,
              vectorsB = gemm->bSweep == Sweep::AlongKVectors;
         if (vectorsA || vectorsB)

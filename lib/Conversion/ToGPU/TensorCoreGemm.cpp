@@ -74,6 +74,15 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
   return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
 }
 
+/// The window offset and channel of `k` where K is ordered window x
+/// `channels` and every K step lies in one window offset (`channels` a
+/// multiple of kTileK): the offset is the step's, split once per step, and
+/// the channel the step's remainder plus the thread's part.
+std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k,
+                                       int64_t channels) {
+  return {ix.div(k.step, channels), k.at(ix, ix.rem(k.step, channels))};
+}
+
 /// Where `buffer` (leading indices, then an image, `middle`, then a plane
 /// of `plane` elements in its last two dimensions) is read at `lead`, the
 /// image and position in the plane of `k`, and `middle`: through a view
@@ -157,9 +166,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
       return splitWindow(ix, k.linear(ix), kh, kw);
     Value window, c;
     if (windowChannels % kTileK == 0) {
-      // The step lies in one window offset.
-      window = ix.div(k.step, windowChannels);
-      c = k.at(ix, ix.rem(k.step, windowChannels));
+      std::tie(window, c) = splitWholeStep(ix, k, windowChannels);
     } else {
       // The step holds kTileK / windowChannels window offsets whole. Where
       // the thread's part cannot carry into the next offset, the element's
@@ -223,6 +230,11 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
     Value value = paddedCopy ? paddedCopy->load(ix, at) : ix.load(input, at);
     return w.inside ? ix.orZero(w.inside, value) : value;
   };
+  Value source = paddedCopy ? paddedCopy->source : input;
+  if (windows > 1 && windowChannels == channels && channels % kTileK == 0 &&
+      cast<MemRefType>(source.getType()).getRank() == 4 &&
+      getElementTypeOrSelf(source.getType()) == *element)
+    g.inputCopySource = source;
   g.outIndices = [=](Index &ix, Value image, Value f, Value p) {
     return SmallVector<Value>{image, f, ix.div(p, ow), ix.rem(p, ow)};
   };
@@ -550,6 +562,63 @@ Value convbn::tensor_cores::readFilterCopy(linalg::Conv2DNchwFchwOp conv,
     return ix.load(at.buffer, at.indices);
   };
   return replaced;
+}
+
+Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
+                                          Gemm &g, Value shared) {
+  Value source = g.inputCopySource;
+  assert(source && "an input that cannot have a channels-last copy");
+  // Where the kernel folds the padding, the gather checks the bounds.
+  bool checked = g.padded.has_value();
+  int64_t low[2] = {checked ? g.padded->low[0] : 0,
+                    checked ? g.padded->low[1] : 0};
+  auto type = cast<MemRefType>(source.getType());
+  ArrayRef<int64_t> nchw = type.getShape();
+  int64_t channels = nchw[1], height = nchw[2], width = nchw[3];
+  Value copy = shared;
+  if (!copy) {
+    Location loc = conv.getLoc();
+    OpBuilder b(conv);
+    copy = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({nchw[0], height, width, channels},
+                        type.getElementType()));
+    linalg::TransposeOp::create(b, loc, source, copy,
+                                ArrayRef<int64_t>{0, 2, 3, 1});
+    b.setInsertionPointAfter(conv);
+    memref::DeallocOp::create(b, loc, copy);
+  }
+
+  auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
+  auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
+  int64_t kw = cast<MemRefType>(conv.getDpsInputs()[1].getType()).getDimSize(3);
+  int64_t ow = cast<MemRefType>(conv.getDpsInits()[0].getType()).getDimSize(3);
+  g.bSweep = Sweep::AlongKVectors;
+  // Element (p, k) of B is at [image, oh * s + kh * d, ow * s + kw * d, c]
+  // of the copy (less the padding): a thread's vector of k differs only in
+  // the channel, and shares its window position and bounds check.
+  auto address = [=](Index &ix, Value image, const RowPosition &p,
+                     KPosition k) {
+    auto [window, c] = splitWholeStep(ix, k, channels);
+    Value h = ix.window(ix.div(p.index, ow), s[0], ix.div(window, kw), d[0]);
+    Value w = ix.window(ix.rem(p.index, ow), s[1], ix.rem(window, kw), d[1]);
+    Value inside;
+    if (checked) {
+      // A position in the padding wraps around to a huge unsigned value.
+      h = ix.subConstant(h, low[0]);
+      w = ix.subConstant(w, low[1]);
+      ix.clampTo(ix.lessThan(h, height), h, inside);
+      ix.clampTo(ix.lessThan(w, width), w, inside);
+    }
+    return Address{copy, {image, h, w, c}, inside};
+  };
+  g.addressB = address;
+  g.loadB = [=](Index &ix, Value image, const RowPosition &p, KPosition k) {
+    Address at = address(ix, image, p, k);
+    Value value = ix.load(at.buffer, at.indices);
+    return at.inside ? ix.orZero(at.inside, value) : value;
+  };
+  return copy;
 }
 
 BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {

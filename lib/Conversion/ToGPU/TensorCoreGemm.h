@@ -49,10 +49,13 @@ struct RowPosition {
   int64_t shift = 0;
 };
 
-/// Where a plain load of an operand's element reads.
+/// Where a plain load of an operand's element reads. Where `inside` is set,
+/// the element is zero unless it holds (a position in the padding of a
+/// convolution's input), and `indices` are in range either way.
 struct Address {
   Value buffer;
   SmallVector<Value> indices;
+  Value inside = nullptr;
 };
 
 /// An implicit GEMM per grid z: out(z, m, n) += sum_k A(z, m, k) * B(z, n, k).
@@ -95,6 +98,14 @@ struct Gemm {
   /// are kh * kw elements apart, each load in its own sector. A copy in
   /// (f, kh, kw, c) order (readFilterCopy) is contiguous along K instead.
   bool filterCopyable = false;
+  /// A convolution whose K is ordered (kh, kw, c) over all its channels
+  /// (a multiple of kTileK) and whose input (or the source of its padded
+  /// copy) has the operand type: its B elements of one K step are a
+  /// plane apart, each load in its own sector unless neighbouring output
+  /// positions share it. A channels-last copy (readInputCopy) is
+  /// contiguous along K instead: of this buffer (the input, or its padded
+  /// copy's source), null where there can be none.
+  Value inputCopySource;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
   /// to a divisor of kTileK, or all of them); 0 when not.
@@ -173,6 +184,17 @@ Operation *foldInitializer(Operation *op, Gemm &g);
 /// kernel). The new buffer is freed after `conv`. Pass option
 /// `filter-copies`.
 Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
+
+/// Makes `g` read the input of `conv` from a copy of `g.inputCopySource`
+/// in (n, h, w, c) order, in vectors along K: a step's kTileK channels of
+/// one window position are then consecutive. That source is the input, or
+/// the source of its padded copy (`g.padded`), whose padding the gather
+/// then keeps as a bounds check per vector. `shared`: a copy made for an
+/// earlier convolution, which the source still matches; else a
+/// linalg.transpose writes a new one before `conv` (one more kernel, one
+/// pass over the input), freed after `conv`. Returns the copy. Pass option
+/// `input-copies`.
+Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
 
 /// The block's tile for `g`: `rows` rows where given (pass option
 /// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at

@@ -92,7 +92,8 @@ private:
   /// for its copies.
   void storeTiles(const Gathered &gathered, Stage into, Value tid);
   /// Copies the vector of `width` elements at `from` into `shared` at `at`,
-  /// zero where `ok` (if given) is false: an asynchronous copy on the GPU
+  /// zero where `ok` (if given) or `from.inside` (if set) is false: an
+  /// asynchronous copy on the GPU
   /// (`nvgpu.device_async_copy`, cp.async; its token), a vector load and
   /// store in the emulation (null).
   Value copyVector(const Address &from, Value ok, int64_t width, Value shared,
@@ -185,6 +186,9 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
 
 Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
                                 Value shared, ArrayRef<Value> at) {
+  // A vector in the input's padding is zero too.
+  if (from.inside)
+    ok = ok ? Value(arith::AndIOp::create(b, ok, from.inside)) : from.inside;
   if (emulation) {
     auto type = VectorType::get({width}, tileType);
     Value vector = vector::LoadOp::create(b, type, from.buffer, from.indices);

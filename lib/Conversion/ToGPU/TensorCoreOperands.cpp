@@ -31,10 +31,10 @@ bool writesZero(Operation *op) {
          matchPattern(yield.getValues()[0], m_AnyZeroFloat());
 }
 
-/// Whether the buffer `buffer` belongs to may change after `from` and
-/// while the kernel that replaces `to` (same block) reads it: some op
-/// strictly between them may write it, or `to` writes it.
-bool mayChangeBefore(Operation *from, Operation *to, Value buffer) {
+} // namespace
+
+bool convbn::tensor_cores::mayChangeBefore(Operation *from, Operation *to,
+                                           Value buffer) {
   Value root = rootBuffer(buffer);
   if (auto dps = dyn_cast<DestinationStyleOpInterface>(to))
     for (Value init : dps.getDpsInits())
@@ -60,8 +60,6 @@ bool mayChangeBefore(Operation *from, Operation *to, Value buffer) {
   }
   return false;
 }
-
-} // namespace
 
 bool convbn::tensor_cores::alignedStart(Value buffer) {
   while (true) {
@@ -194,8 +192,8 @@ Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
   int64_t rank = type.getRank();
   // In `source`'s coordinates; a position in the padding wraps around to
   // a huge unsigned value, so one unsigned comparison per dimension.
-  Value h = arith::SubIOp::create(ix.b, indices[rank - 2], ix.c(low[0]));
-  Value w = arith::SubIOp::create(ix.b, indices[rank - 1], ix.c(low[1]));
+  Value h = ix.subConstant(indices[rank - 2], low[0]);
+  Value w = ix.subConstant(indices[rank - 1], low[1]);
   Value inside =
       arith::AndIOp::create(ix.b, ix.lessThan(h, type.getDimSize(rank - 2)),
                             ix.lessThan(w, type.getDimSize(rank - 1)));

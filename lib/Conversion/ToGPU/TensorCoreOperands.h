@@ -50,6 +50,11 @@ struct Index {
     return y == 1 ? x : Value(arith::MulIOp::create(b, x, c(y), noWrap()));
   }
   Value addConstant(Value x, int64_t y) { return y == 0 ? x : add(x, c(y)); }
+  /// `x - y`, which may wrap around (below zero: a huge unsigned value,
+  /// which one unsigned comparison then finds out of range).
+  Value subConstant(Value x, int64_t y) {
+    return y == 0 ? x : Value(arith::SubIOp::create(b, x, c(y)));
+  }
   Value div(Value x, int64_t y) {
     return y == 1 ? x : Value(arith::DivUIOp::create(b, x, c(y)));
   }
@@ -142,6 +147,11 @@ private:
 
 /// The buffer a view (subview, reshape, cast) was taken of.
 Value rootBuffer(Value buffer);
+
+/// Whether the buffer `buffer` belongs to may change after `from` and
+/// while the kernel that replaces `to` (same block) reads it: some op
+/// strictly between them may write it, or `to` writes it.
+bool mayChangeBefore(Operation *from, Operation *to, Value buffer);
 
 /// A GEMM operand that is a zero-padded copy of another buffer, as
 /// bufferization leaves `tensor.pad`: a `memref.alloc` set to zero
