@@ -19,6 +19,9 @@
 #   BENCH_QUICK=1 scripts/gpu-run.sh bench 32   # there: the table first, no
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
+#   scripts/gpu-run.sh compare    # there: our tune alone, build against
+#                                 # build (tc, tc-nosplitk, tc-fcopies,
+#                                 # tc-copies), every batch each was built for
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
@@ -80,9 +83,12 @@ case "${1:-}" in
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
     py() { "$ROOT/.venv/bin/python" "$@"; }
-    bench_variant() {  # NAME OPTIONS: a tensor-core build at batch 32 with OPTIONS
-      py "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch 32 \
-        --build-only "$work/bench-$1" --tensor-cores --pipeline-options "$2"
+    bench_variant() {  # NAME OPTIONS [BATCH...]: a tensor-core build with OPTIONS (batch 32 unless given)
+      local name="$1" options="$2"
+      shift 2
+      local batches=("${@:-32}")
+      py "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch "${batches[@]}" \
+        --build-only "$work/bench-$name" --tensor-cores --pipeline-options "$options"
     }
     if wants checks; then
       py "$ROOT/test/Conformance/conformance.py" \
@@ -119,9 +125,11 @@ case "${1:-}" in
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
       # The experiments that the H200 profile points to
-      # (BENCH_KERNELS=tc-copies, tc-fcopies).
-      bench_variant tc-copies "$COPIES_OPTIONS"
+      # (BENCH_KERNELS=tc-copies, tc-fcopies), and the default's split-K
+      # left out (tc-nosplitk).
+      bench_variant tc-copies "$COPIES_OPTIONS" 32 64
       bench_variant tc-fcopies "$FILTER_COPIES_OPTIONS"
+      bench_variant tc-nosplitk tensor-core-split-k=false
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -133,7 +141,8 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async; tc-copies and tc-fcopies are built with bench).
+      # tc-async; tc-copies, tc-fcopies and tc-nosplitk are built with
+      # bench).
       bench_variant tc-nomerge merge-kernels=false
       bench_variant tc-recompute recompute-producers=true
       bench_variant tc-noprefetch tensor-core-prefetch=false
@@ -255,7 +264,9 @@ PY
     # with 3x3 filters read in (f, kh, kw, c) order and their inputs in
     # (n, h, w, c) order, tensor-core-filter-copies=true
     # tensor-core-input-copies=true; =tc-fcopies: tc-async with the filters'
-    # copies alone (the last ten at batch 32 only).
+    # copies alone; =tc-nosplitk: tc with one block per filter-gradient
+    # tile, tensor-core-split-k=false (the last eleven at batch 32 only,
+    # but tc-copies at 64 too).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -282,8 +293,10 @@ PY
         flags+=(--tensor-cores --pipeline-options "$COPIES_OPTIONS") ;;
       tc-fcopies) built="$built-$kernels"
         flags+=(--tensor-cores --pipeline-options "$FILTER_COPIES_OPTIONS") ;;
+      tc-nosplitk) built="$built-$kernels"
+        flags+=(--tensor-cores --pipeline-options tensor-core-split-k=false) ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies or tc-fcopies" >&2; exit 2 ;;
+      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies or tc-nosplitk" >&2; exit 2 ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and
@@ -316,7 +329,32 @@ PY
         --batch "$batch" --prebuilt "$built" "${flags[@]}" ${BENCH_ARGS:-} \
         --out "$REPORTS/bench-$name-b$batch" 2>&1 | tee "$REPORTS/bench-$name-b$batch.txt"
     done ;;
+  compare)
+    # `compare [BUILD...]`, there: our tune alone (BENCH_QUICK=1,
+    # --modes tune: no PyTorch columns but eager's, no whole network) for
+    # each build (tc, tc-nosplitk, tc-fcopies and tc-copies unless named)
+    # at every batch it was built for, one after the other, so that one
+    # short call compares them; the reports are bench-NAME-quick-part-bN.
+    [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
+    shift
+    builds=("${@:-tc tc-nosplitk tc-fcopies tc-copies}")
+    builds=(${builds[*]})
+    status=0
+    for build in "${builds[@]}"; do
+      batches=()
+      for dir in "$ARTIFACTS/unpacked/artifacts/bench-$build"/batch*; do
+        [ -d "$dir" ] && batches+=("${dir##*/batch}")
+      done
+      if [ ${#batches[@]} = 0 ]; then
+        echo "gpu-run.sh: no build bench-$build in the archive" >&2
+        status=1
+        continue
+      fi
+      BENCH_KERNELS="$build" BENCH_QUICK=1 BENCH_ARGS="--modes tune" \
+        "$ROOT/scripts/gpu-run.sh" bench "${batches[@]}" || status=1
+    done
+    exit $status ;;
   *)
-    echo "usage: scripts/gpu-run.sh build|run|sanitize|profile|bench [BATCH...]" >&2
+    echo "usage: scripts/gpu-run.sh build|run|sanitize|profile|bench [BATCH...]|compare [BUILD...]" >&2
     exit 2 ;;
 esac

@@ -87,7 +87,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +
-         " input-copies=" + flag(options.tensorCoreInputCopies) + "},";
+         " input-copies=" + flag(options.tensorCoreInputCopies) +
+         " split-k=" + flag(options.tensorCoreSplitK) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

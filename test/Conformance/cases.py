@@ -171,7 +171,9 @@ def mixed_precision_cases(seed=7, per_mode=4):
 # stride phases: "window_strided"), or that divide 16 ("strided": 8 channels, K
 # padded to whole steps of two window offsets) or do once padded ("stem",
 # ResNet's first layer in small: 3 channels padded to 4, 4 window offsets
-# per step). The filter gradients read their output gradient in 16-byte
+# per step). "split_k": a filter gradient of 6 blocks (2 batch chunks) and
+# 64 K steps per chunk, which split-K shares among 8 blocks per tile, each
+# adding its sums to the output atomically. The filter gradients read their output gradient in 16-byte
 # vectors where its planes hold whole vectors ("tail", "exact"), and their
 # input too where its output rows do ("tail" in f32, 12 columns) or it is
 # 1x1 at stride 1 ("exact"), as the 1x1 filters ("exact").
@@ -182,6 +184,7 @@ TILE_SHAPES = (
     ("window", 64, 80, (9, 7), (3, 3), (1, 1), ((1, 1), (0, 2)), (1, 1)),
     ("window_strided", 32, 48, (11, 10), (3, 3), (2, 2), ((1, 1), (1, 0)), (1, 2)),
     ("stem", 3, 24, (13, 11), (7, 7), (2, 2), ((3, 3), (3, 2)), (1, 1)),
+    ("split_k", 16, 32, (32, 32), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
 )
 
 

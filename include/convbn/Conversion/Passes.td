@@ -490,6 +490,13 @@ def ConvBNTensorCoreConvolutions
     padded copy's source is copied, and the gather checks its bounds once
     per vector).
 
+    A backward-filter reduction whose grid would have fewer than 528
+    blocks (a 64 x 64 filter gradient of a 1x1 convolution has one output
+    tile per batch chunk) has its K split into ranges of whole steps
+    (`split-k`, the default), one block per range along the grid's z,
+    adding their sums to the output with atomic adds; the output's
+    initialization is then not folded into the kernel.
+
     Other candidates are left as they are (`report` says why).
   }];
   let options = [
@@ -562,6 +569,13 @@ def ConvBNTensorCoreConvolutions
            "in 16-byte vectors along the channels instead of one element "
            "per output position (and, with async-copies, by cp.async); "
            "experimental, off by default until timed on a GPU">,
+    Option<"splitK", "split-k", "bool", /*default=*/"true",
+           "Split the K of a backward-filter reduction whose grid has "
+           "fewer than 528 blocks (4 per SM of an H100 or H200) into ranges "
+           "of whole K steps (at least 8), one block each, which add their "
+           "sums to the output atomically (its initialization then stays a "
+           "kernel of its own); the order of those additions varies from "
+           "run to run, as with cuDNN's default backward-filter algorithms">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

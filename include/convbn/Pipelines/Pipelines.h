@@ -55,6 +55,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{filter-copies}); "
                      "experimental, off by default until timed on a GPU"),
       llvm::cl::init(false)};
+  Option<bool> tensorCoreSplitK{
+      *this, "tensor-core-split-k",
+      llvm::cl::desc("Tensor-core kernels: backward-filter reductions with "
+                     "few blocks split along K among more blocks, which add "
+                     "their sums atomically "
+                     "(-convbn-tensor-core-convolutions{split-k}; false: "
+                     "one block per output tile, for comparison)"),
+      llvm::cl::init(true)};
   Option<bool> tensorCoreInputCopies{
       *this, "tensor-core-input-copies",
       llvm::cl::desc("Tensor-core kernels: copy the input of KxK "

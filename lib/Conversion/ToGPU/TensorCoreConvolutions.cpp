@@ -108,8 +108,14 @@ struct ConvBNTensorCoreConvolutionsPass
     DenseMap<Operation *, Value> inputCopyOf;
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
-      if (succeeded(gemm))
+      if (succeeded(gemm)) {
         gemm->tile = chooseBlockTile(*gemm, blockM);
+        if (splitK)
+          gemm->splitK = chooseSplitK(*gemm);
+        // Grid z counts images or chunks times the K ranges.
+        if (gemm->z * gemm->splitK > kMaxGridYZ)
+          gemm->splitK = 1;
+      }
       // Grid y counts M tiles, grid z images or chunks: 65535 at most.
       if (succeeded(gemm) && (gemm->z > kMaxGridYZ ||
                               ceilDiv(gemm->m, gemm->tile.m) > kMaxGridYZ)) {
@@ -123,9 +129,10 @@ struct ConvBNTensorCoreConvolutionsPass
               << why;
         continue;
       }
-      // Before the copies, which go just before `op`.
+      // Before the copies, which go just before `op`; not with split-K,
+      // whose blocks add to what the output holds.
       Operation *initializer = nullptr;
-      if (foldOperands)
+      if (foldOperands && gemm->splitK == 1)
         initializer = foldInitializer(op, *gemm);
       bool copiesFilter = filterCopies && gemm->filterCopyable;
       Value unusedFilter;
@@ -184,6 +191,10 @@ struct ConvBNTensorCoreConvolutionsPass
           remark
               << "; computes its first operand in the gather (linalg.generic "
                  "folded)";
+        if (gemm->splitK > 1)
+          remark << "; K split in " << gemm->splitK << " ranges of "
+                 << ceilDiv(gemm->k, kTileK) / gemm->splitK
+                 << " steps, one block each, adding to the output atomically";
         if (gemm->padded)
           remark << "; reads the unpadded input (padding "
                  << gemm->padded->low[0] << ", " << gemm->padded->low[1]

@@ -100,6 +100,11 @@ Address planeAddress(Index &ix, Value buffer, SmallVector<Value> lead,
   return {ix.collapseTrailing(buffer, 2), lead};
 }
 
+/// The grids that split-K fills: about 4 blocks per SM of an H100 or H200
+/// (132 SMs), each SM then switching between warps of several blocks while
+/// others wait on memory; and the fewest K steps a block keeps.
+constexpr int64_t kFewBlocks = 4 * 132, kMinSplitSteps = 8;
+
 /// The fewest blocks for which the automatic choice takes 128 rows: about
 /// 8 per SM of an H100 or H200 (132 SMs), so that the last wave's
 /// imbalance stays small and each SM has several blocks to switch between.
@@ -307,6 +312,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   };
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
+  g.splittableK = true;
   // Every buffer's indices start with the chunk, if the batch is split.
   auto lead0 = [=](Index &, Value chunk) {
     SmallVector<Value> indices;
@@ -619,6 +625,22 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
     return at.inside ? ix.orZero(at.inside, value) : value;
   };
   return copy;
+}
+
+int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
+  int64_t blocks = g.z * ceilDiv(g.m, g.tile.m) * ceilDiv(g.n, kTileN);
+  int64_t steps = ceilDiv(g.k, kTileK);
+  int64_t split = 1;
+  if (!g.splittableK || blocks >= kFewBlocks)
+    return split;
+  for (int64_t s = 2; s <= steps / kMinSplitSteps; ++s) {
+    if (steps % s != 0)
+      continue;
+    split = s;
+    if (blocks * s >= kFewBlocks)
+      break;
+  }
+  return split;
 }
 
 BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {

@@ -74,6 +74,14 @@ struct Gemm {
   Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
   /// The block's tile (its rows), chosen by the pass (chooseBlockTile()).
   BlockTile tile;
+  /// Whether K may be split among blocks (splitK): where the output is a
+  /// backward-filter reduction's partial sums, whose few filter tiles
+  /// leave most of the GPU idle.
+  bool splittableK = false;
+  /// K split into this many ranges of whole steps, one block each along
+  /// the grid's z (z x splitK blocks), each adding its part of the sums to
+  /// the output atomically (chooseSplitK()); 1: one block does all of K.
+  int64_t splitK = 1;
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
   /// For an operand gathered in vectors (Sweep::AlongKVectors) that is a
@@ -195,6 +203,12 @@ Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 /// pass over the input), freed after `conv`. Returns the copy. Pass option
 /// `input-copies`.
 Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
+
+/// How many ranges K of `g` (`g.splittableK`, its tile chosen) is split
+/// into: 1 where the grid has kFewBlocks blocks or more, else the fewest
+/// that give it that many (or the most there can be), each a divisor of
+/// its K steps that leaves every range kMinSplitSteps steps or more.
+int64_t chooseSplitK(const Gemm &g);
 
 /// The block's tile for `g`: `rows` rows where given (pass option
 /// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at

@@ -50,8 +50,21 @@ private:
   Value stageOf(Value k0, int64_t ahead = 0);
   /// Where the K step after the one at `k0` starts; the last step's own
   /// start for the last step (whose prefetch is then unused, but reads
-  /// inside the operands).
+  /// inside the operands). In the block's range of K (kRange()).
   Value nextStep(Value k0);
+  /// The extent of K that one block reduces: all of it, or with split-K
+  /// (Gemm::splitK) its range's whole steps, the block's K positions
+  /// then being `kBase` (where its range starts) plus the loop's.
+  int64_t kRange() const {
+    return g.splitK == 1 ? g.k : ceilDiv(g.k, kTileK) / g.splitK * kTileK;
+  }
+  /// The grid's z (`zSplit`: an image or chunk, times the K ranges with
+  /// split-K) as the GEMM's z and where the block's K range starts (null
+  /// without split-K).
+  std::pair<Value, Value> splitZ(Value zSplit);
+  /// The K position of the loop's `k` in a block whose range starts at
+  /// `kBase` (splitZ()).
+  Value inRange(Value kBase, Value k) { return kBase ? ix.add(kBase, k) : k; }
   SmallVector<Value> zeroAccumulators();
   /// One step of kTileK: the warp's mma-shaped contractions on `stage`.
   /// `widen`: extend 16-bit operands to f32 first (exact), for CPU
@@ -259,6 +272,15 @@ void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
     Value tile = memref::LoadOp::create(b, sharedC, ValueRange{m, n});
     if (tile.getType() != outType)
       tile = arith::ExtFOp::create(b, outType, tile);
+    // With split-K, the blocks of one output tile add to it atomically
+    // (the output holds its initial value; the pass folds no initializer).
+    if (g.splitK > 1) {
+      assert(!g.initialValue && "split-K adds to the output's contents");
+      memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf, tile, g.output,
+                                  at);
+      scf::YieldOp::create(b);
+      return;
+    }
     Value initial = g.initialValue
                         ? (*g.initialValue)(ix, at)
                         : Value(memref::LoadOp::create(b, g.output, at));
@@ -307,7 +329,13 @@ Value KernelBuilder::stageOf(Value k0, int64_t ahead) {
 
 Value KernelBuilder::nextStep(Value k0) {
   return arith::MinUIOp::create(b, offset(k0, kTileK),
-                                ix.c((g.k - 1) / kTileK * kTileK));
+                                ix.c((kRange() - 1) / kTileK * kTileK));
+}
+
+std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
+  if (g.splitK == 1)
+    return {zSplit, Value()};
+  return {ix.div(zSplit, g.splitK), ix.mul(ix.rem(zSplit, g.splitK), kRange())};
 }
 
 SmallVector<Value> KernelBuilder::zeroAccumulators() {
@@ -423,8 +451,9 @@ LogicalResult KernelBuilder::build() {
       sharedTypes(gpu::AddressSpaceAttr::get(
           ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
   auto launch = gpu::LaunchOp::create(
-      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(g.z),
-      ix.c(kThreads), ix.c(1), ix.c(1), /*dynamicSharedMemorySize=*/nullptr,
+      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)),
+      ix.c(g.z * g.splitK), ix.c(kThreads), ix.c(1), ix.c(1),
+      /*dynamicSharedMemorySize=*/nullptr,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
       TypeRange{sharedAType, sharedBType, sharedCType});
   OpBuilder::InsertionGuard guard(b);
@@ -447,7 +476,7 @@ LogicalResult KernelBuilder::build() {
   if (stages > 1)
     gpu::BarrierOp::create(b);
   auto kLoop = scf::ForOp::create(
-      b, ix.c(0), ix.c(g.k), ix.c(kTileK), zeroAccumulators(),
+      b, ix.c(0), ix.c(kRange()), ix.c(kTileK), zeroAccumulators(),
       [&](OpBuilder &, Location, Value k0, ValueRange accs) {
         if (stages == 1)
           gpu::BarrierOp::create(b);
@@ -515,19 +544,22 @@ LogicalResult KernelBuilder::build() {
     return failure();
   ix.kernelBody = &launch.getBody().front();
   b.setInsertionPointToStart(ix.kernelBody);
-  Value z = block.z, m0 = ix.mul(block.y, g.tile.m);
+  auto [z, kBase] = splitZ(block.z);
+  Value m0 = ix.mul(block.y, g.tile.m);
   Value n0 = ix.mul(block.x, kTileN);
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
   b.setInsertionPoint(barriers[0]);
   Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
   Stage first{sharedA, sharedB, ix.c(0)};
-  storeTiles(gatherTiles(tid, z, m0, n0, k0, first), first, tid);
+  storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), first), first,
+             tid);
   if (stages > 1) {
     if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
       b.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
       Stage other{sharedA, sharedB, stageOf(k, /*ahead=*/1)};
-      Gathered next = gatherTiles(tid, z, m0, n0, nextStep(k), other);
+      Gathered next =
+          gatherTiles(tid, z, m0, n0, inRange(kBase, nextStep(k)), other);
       b.setInsertionPoint(barriers[1]);
       storeTiles(next, other, tid);
     }
@@ -574,9 +606,11 @@ void KernelBuilder::buildEmulation() {
   };
   scf::buildLoopNest(
       b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
-      {ix.c(g.z), ix.c(ceilDiv(g.m, g.tile.m)), ix.c(ceilDiv(g.n, kTileN))},
+      {ix.c(g.z * g.splitK), ix.c(ceilDiv(g.m, g.tile.m)),
+       ix.c(ceilDiv(g.n, kTileN))},
       {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
-        Value z = ivs[0], m0 = ix.mul(ivs[1], g.tile.m);
+        auto [z, kBase] = splitZ(ivs[0]);
+        Value m0 = ix.mul(ivs[1], g.tile.m);
         Value n0 = ix.mul(ivs[2], kTileN);
         linalg::FillOp::create(b,
                                ValueRange{arith::ConstantOp::create(
@@ -585,14 +619,15 @@ void KernelBuilder::buildEmulation() {
         auto gatherInto = [&](Value k0, Value stage) {
           loop(kThreads, [&](Value tid) {
             Stage into{sharedA, sharedB, stage};
-            storeTiles(gatherTiles(tid, z, m0, n0, k0, into), into, tid);
+            storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into),
+                       into, tid);
           });
         };
         // With two stages, the first step's tiles are gathered ahead.
         if (stages > 1)
           gatherInto(ix.c(0), ix.c(0));
         scf::ForOp::create(
-            b, ix.c(0), ix.c(g.k), ix.c(kTileK), ValueRange{},
+            b, ix.c(0), ix.c(kRange()), ix.c(kTileK), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
               if (stages == 1)
                 gatherInto(k0, ix.c(0));
