@@ -331,7 +331,8 @@ PY
     done ;;
   compare)
     # `compare [BUILD...]`, there: our tune alone (BENCH_QUICK=1,
-    # --modes tune: no PyTorch columns but eager's, no whole network) for
+    # --modes tune: beside PyTorch eager's eval and hand-written tune, no
+    # torch.compile, no whole network) for
     # each build (tc, tc-nosplitk, tc-fcopies and tc-copies unless named)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN.
