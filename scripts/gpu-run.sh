@@ -52,6 +52,25 @@ ARTIFACTS="${GPU_ARTIFACTS:-$ROOT/gpu-artifacts}"
 # alone by BENCH_KERNELS=tc-fcopies.
 COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-async-copies=true"
 FILTER_COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=true"
+
+# The pipeline options of each tensor-core build beside the default (tc):
+# what `build` compiles it with, and what `bench` labels its results with
+# (BENCH_KERNELS). Fails for a name that is not one.
+variant_options() {
+  case "$1" in
+    tc-nomerge) echo merge-kernels=false ;;
+    tc-recompute) echo recompute-producers=true ;;
+    tc-noprefetch) echo tensor-core-prefetch=false ;;
+    tc-wide) echo narrow-indices=false ;;
+    tc-m64|tc-m128) echo "tensor-core-block-m=${1#tc-m}" ;;
+    tc-scalar) echo tensor-core-vector-gathers=false ;;
+    tc-async) echo tensor-core-async-copies=true ;;
+    tc-copies) echo "$COPIES_OPTIONS" ;;
+    tc-fcopies) echo "$FILTER_COPIES_OPTIONS" ;;
+    tc-nosplitk) echo tensor-core-split-k=false ;;
+    *) return 1 ;;
+  esac
+}
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -83,9 +102,11 @@ case "${1:-}" in
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
     py() { "$ROOT/.venv/bin/python" "$@"; }
-    bench_variant() {  # NAME OPTIONS [BATCH...]: a tensor-core build with OPTIONS (batch 32 unless given)
-      local name="$1" options="$2"
-      shift 2
+    bench_variant() {  # NAME [BATCH...]: the tensor-core build NAME (batch 32 unless given)
+      local name="$1" options
+      options="$(variant_options "$name")" ||
+        { echo "gpu-run.sh: no tensor-core build $name" >&2; return 1; }
+      shift
       local batches=("${@:-32}")
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch "${batches[@]}" \
         --build-only "$work/bench-$name" --tensor-cores --pipeline-options "$options"
@@ -127,9 +148,9 @@ case "${1:-}" in
       # The experiments that the H200 profile points to
       # (BENCH_KERNELS=tc-copies, tc-fcopies), and the default's split-K
       # left out (tc-nosplitk).
-      bench_variant tc-copies "$COPIES_OPTIONS" 32 64
-      bench_variant tc-fcopies "$FILTER_COPIES_OPTIONS"
-      bench_variant tc-nosplitk tensor-core-split-k=false
+      bench_variant tc-copies 32 64
+      bench_variant tc-fcopies
+      bench_variant tc-nosplitk
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -143,14 +164,10 @@ case "${1:-}" in
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
       # tc-async; tc-copies, tc-fcopies and tc-nosplitk are built with
       # bench).
-      bench_variant tc-nomerge merge-kernels=false
-      bench_variant tc-recompute recompute-producers=true
-      bench_variant tc-noprefetch tensor-core-prefetch=false
-      bench_variant tc-wide narrow-indices=false
-      bench_variant tc-m64 tensor-core-block-m=64
-      bench_variant tc-m128 tensor-core-block-m=128
-      bench_variant tc-scalar tensor-core-vector-gathers=false
-      bench_variant tc-async tensor-core-async-copies=true
+      for variant in tc-nomerge tc-recompute tc-noprefetch tc-wide tc-m64 \
+                     tc-m128 tc-scalar tc-async; do
+        bench_variant "$variant"
+      done
     fi
     # Only what the run needs travels: the libraries, the signatures that
     # CompiledModule.call checks tensors against, and the saved networks'
@@ -274,29 +291,15 @@ PY
     flags=(--dtype "$dtype")
     case "$kernels" in
       tc) built="$built-tc"; flags+=(--tensor-cores) ;;
-      # (the options only label the results: the libraries are built)
-      tc-nomerge) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options merge-kernels=false) ;;
-      tc-recompute) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options recompute-producers=true) ;;
-      tc-noprefetch) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options tensor-core-prefetch=false) ;;
-      tc-wide) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options narrow-indices=false) ;;
-      tc-m64|tc-m128) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options "tensor-core-block-m=${kernels#tc-m}") ;;
-      tc-scalar) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options tensor-core-vector-gathers=false) ;;
-      tc-async) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options tensor-core-async-copies=true) ;;
-      tc-copies) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options "$COPIES_OPTIONS") ;;
-      tc-fcopies) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options "$FILTER_COPIES_OPTIONS") ;;
-      tc-nosplitk) built="$built-$kernels"
-        flags+=(--tensor-cores --pipeline-options tensor-core-split-k=false) ;;
       plain) ;;
-      *) echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies or tc-nosplitk" >&2; exit 2 ;;
+      # (the options only label the results: the libraries are built)
+      *) if options="$(variant_options "$kernels")"; then
+           built="$built-$kernels"
+           flags+=(--tensor-cores --pipeline-options "$options")
+         else
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies or tc-nosplitk" >&2
+           exit 2
+         fi ;;
     esac
     # BENCH_QUICK=1: no torch.compile column (it compiles each of the 23
     # layers, minutes in all) and no whole network, so that the table and

@@ -91,15 +91,8 @@ struct ConvBNTensorCoreConvolutionsPass
           continue;
         Value source = gemm->inputCopySource;
         Operation *&last = lastReader[source];
-        auto writesSource = [&](Operation *reader) {
-          return llvm::any_of(
-              cast<DestinationStyleOpInterface>(reader).getDpsInits(),
-              [&](Value init) {
-                return rootBuffer(init) == rootBuffer(source);
-              });
-        };
-        if (last && last->getBlock() == op->getBlock() && !writesSource(last) &&
-            !mayChangeBefore(last, op, source))
+        if (last && last->getBlock() == op->getBlock() &&
+            !writesBuffer(last, source) && !mayChangeBefore(last, op, source))
           sharesInputCopyOf[op] = last;
         last = op;
       }
@@ -193,7 +186,7 @@ struct ConvBNTensorCoreConvolutionsPass
                  "folded)";
         if (gemm->splitK > 1)
           remark << "; K split in " << gemm->splitK << " ranges of "
-                 << ceilDiv(gemm->k, kTileK) / gemm->splitK
+                 << gemm->stepsPerSplit()
                  << " steps, one block each, adding to the output atomically";
         if (gemm->padded)
           remark << "; reads the unpadded input (padding "

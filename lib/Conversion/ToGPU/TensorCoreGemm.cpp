@@ -498,6 +498,25 @@ linalg::GenericOp soleProducer(Value filter, linalg::Conv2DNchwFchwOp conv) {
   return producer;
 }
 
+/// The 4-D `buffer`, (a, b, c, d), copied into a new buffer in (a, c, d, b)
+/// order (a filter's channels, or an input's, last) by a linalg.transpose
+/// just before `conv`; the copy is freed just after `conv`.
+Value channelsLastCopy(linalg::Conv2DNchwFchwOp conv, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  Location loc = conv.getLoc();
+  OpBuilder b(conv);
+  Value copy = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get({shape[0], shape[2], shape[3], shape[1]},
+                      type.getElementType()));
+  linalg::TransposeOp::create(b, loc, buffer, copy,
+                              ArrayRef<int64_t>{0, 2, 3, 1});
+  b.setInsertionPointAfter(conv);
+  memref::DeallocOp::create(b, loc, copy);
+  return copy;
+}
+
 } // namespace
 
 Value convbn::tensor_cores::readFilterCopy(linalg::Conv2DNchwFchwOp conv,
@@ -549,12 +568,7 @@ Value convbn::tensor_cores::readFilterCopy(linalg::Conv2DNchwFchwOp conv,
       b.setInsertionPoint(*deallocs.begin());
     memref::DeallocOp::create(b, loc, written);
   } else {
-    OpBuilder b(conv);
-    copy = memref::AllocOp::create(b, loc, copyType);
-    linalg::TransposeOp::create(b, loc, filter, copy,
-                                ArrayRef<int64_t>{0, 2, 3, 1});
-    b.setInsertionPointAfter(conv);
-    memref::DeallocOp::create(b, loc, copy);
+    copy = channelsLastCopy(conv, filter);
   }
   g.aSweep = Sweep::AlongKVectors;
   // Element (f, k) of A is at [f, k] of the copy with its window and
@@ -574,31 +588,15 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
                                           Gemm &g, Value shared) {
   Value source = g.inputCopySource;
   assert(source && "an input that cannot have a channels-last copy");
-  // Where the kernel folds the padding, the gather checks the bounds.
-  bool checked = g.padded.has_value();
-  int64_t low[2] = {checked ? g.padded->low[0] : 0,
-                    checked ? g.padded->low[1] : 0};
-  auto type = cast<MemRefType>(source.getType());
-  ArrayRef<int64_t> nchw = type.getShape();
-  int64_t channels = nchw[1], height = nchw[2], width = nchw[3];
-  Value copy = shared;
-  if (!copy) {
-    Location loc = conv.getLoc();
-    OpBuilder b(conv);
-    copy = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({nchw[0], height, width, channels},
-                        type.getElementType()));
-    linalg::TransposeOp::create(b, loc, source, copy,
-                                ArrayRef<int64_t>{0, 2, 3, 1});
-    b.setInsertionPointAfter(conv);
-    memref::DeallocOp::create(b, loc, copy);
-  }
+  int64_t channels = cast<MemRefType>(source.getType()).getDimSize(1);
+  Value copy = shared ? shared : channelsLastCopy(conv, source);
 
   auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
   auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
   int64_t kw = cast<MemRefType>(conv.getDpsInputs()[1].getType()).getDimSize(3);
   int64_t ow = cast<MemRefType>(conv.getDpsInits()[0].getType()).getDimSize(3);
+  // Where the kernel folds the padding, the gather checks the bounds.
+  std::optional<PaddedCopy> padded = g.padded;
   g.bSweep = Sweep::AlongKVectors;
   // Element (p, k) of B is at [image, oh * s + kh * d, ow * s + kw * d, c]
   // of the copy (less the padding): a thread's vector of k differs only in
@@ -608,14 +606,7 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
     auto [window, c] = splitWholeStep(ix, k, channels);
     Value h = ix.window(ix.div(p.index, ow), s[0], ix.div(window, kw), d[0]);
     Value w = ix.window(ix.rem(p.index, ow), s[1], ix.rem(window, kw), d[1]);
-    Value inside;
-    if (checked) {
-      // A position in the padding wraps around to a huge unsigned value.
-      h = ix.subConstant(h, low[0]);
-      w = ix.subConstant(w, low[1]);
-      ix.clampTo(ix.lessThan(h, height), h, inside);
-      ix.clampTo(ix.lessThan(w, width), w, inside);
-    }
+    Value inside = padded ? padded->intoSource(ix, h, w) : Value();
     return Address{copy, {image, h, w, c}, inside};
   };
   g.addressB = address;

@@ -56,7 +56,7 @@ private:
   /// (Gemm::splitK) its range's whole steps, the block's K positions
   /// then being `kBase` (where its range starts) plus the loop's.
   int64_t kRange() const {
-    return g.splitK == 1 ? g.k : ceilDiv(g.k, kTileK) / g.splitK * kTileK;
+    return g.splitK == 1 ? g.k : g.stepsPerSplit() * kTileK;
   }
   /// The grid's z (`zSplit`: an image or chunk, times the K ranges with
   /// split-K) as the GEMM's z and where the block's K range starts (null

@@ -33,13 +33,19 @@ bool writesZero(Operation *op) {
 
 } // namespace
 
+bool convbn::tensor_cores::writesBuffer(Operation *op, Value buffer) {
+  auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+  Value root = rootBuffer(buffer);
+  return dps && llvm::any_of(dps.getDpsInits(), [&](Value init) {
+           return rootBuffer(init) == root;
+         });
+}
+
 bool convbn::tensor_cores::mayChangeBefore(Operation *from, Operation *to,
                                            Value buffer) {
+  if (writesBuffer(to, buffer))
+    return true;
   Value root = rootBuffer(buffer);
-  if (auto dps = dyn_cast<DestinationStyleOpInterface>(to))
-    for (Value init : dps.getDpsInits())
-      if (rootBuffer(init) == root)
-        return true;
   for (Operation *op = from->getNextNode(); op && op != to;
        op = op->getNextNode()) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
@@ -188,19 +194,25 @@ Value PaddedCopy::load(Index &ix, ArrayRef<Value> at) const {
       indices.push_back(linear);
     }
   }
+  int64_t rank = indices.size();
+  Value inside = intoSource(ix, indices[rank - 2], indices[rank - 1]);
+  return ix.orZero(inside, ix.load(source, indices));
+}
+
+Value PaddedCopy::intoSource(Index &ix, Value &h, Value &w) const {
   auto type = cast<MemRefType>(source.getType());
   int64_t rank = type.getRank();
   // In `source`'s coordinates; a position in the padding wraps around to
   // a huge unsigned value, so one unsigned comparison per dimension.
-  Value h = ix.subConstant(indices[rank - 2], low[0]);
-  Value w = ix.subConstant(indices[rank - 1], low[1]);
+  Value hs = ix.subConstant(h, low[0]);
+  Value ws = ix.subConstant(w, low[1]);
   Value inside =
-      arith::AndIOp::create(ix.b, ix.lessThan(h, type.getDimSize(rank - 2)),
-                            ix.lessThan(w, type.getDimSize(rank - 1)));
+      arith::AndIOp::create(ix.b, ix.lessThan(hs, type.getDimSize(rank - 2)),
+                            ix.lessThan(ws, type.getDimSize(rank - 1)));
   // In the padding, the source's first row and column are read instead.
-  indices[rank - 2] = ix.select(inside, h, ix.c(0));
-  indices[rank - 1] = ix.select(inside, w, ix.c(0));
-  return ix.orZero(inside, ix.load(source, indices));
+  h = ix.select(inside, hs, ix.c(0));
+  w = ix.select(inside, ws, ix.c(0));
+  return inside;
 }
 
 std::optional<ProducedOperand>

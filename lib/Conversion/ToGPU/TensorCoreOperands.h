@@ -148,6 +148,10 @@ private:
 /// The buffer a view (subview, reshape, cast) was taken of.
 Value rootBuffer(Value buffer);
 
+/// Whether destination-style `op` writes the buffer `buffer` belongs to (an
+/// output is a view of it).
+bool writesBuffer(Operation *op, Value buffer);
+
 /// Whether the buffer `buffer` belongs to may change after `from` and
 /// while the kernel that replaces `to` (same block) reads it: some op
 /// strictly between them may write it, or `to` writes it.
@@ -172,6 +176,10 @@ struct PaddedCopy {
 
   /// The element of the padded operand at `at` (its indices in the operand).
   Value load(Index &ix, ArrayRef<Value> at) const;
+  /// Moves `h` and `w`, spatial indices in the padded buffer, into
+  /// `source`'s coordinates, or to 0 (the source's first row and column)
+  /// where they lie in the padding; returns whether they do not.
+  Value intoSource(Index &ix, Value &h, Value &w) const;
 };
 
 /// The padded copy that `operand` of `op` is, if it is one.
