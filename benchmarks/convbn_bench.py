@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "test" / "Conformance"))
 sys.path.insert(0, str(ROOT / "examples" / "resnet50"))
 
 import convbn  # noqa: E402
-from convbn.measure import kept_for_backward  # noqa: E402
+from convbn.measure import kept_for_backward, step_memory  # noqa: E402
 from cases import Case  # noqa: E402
 from conformance import DTYPES, call_buffers, case_function, make_inputs  # noqa: E402
 from resnet50_convbn import layers as resnet50_layers  # noqa: E402
@@ -329,6 +329,9 @@ def whole_network(args, device, timer, peak=float("nan")):
             # through the runtime (zero for PyTorch's own run).
             peak_bytes = torch.cuda.max_memory_allocated() + (
                 library.device_memory()[1] if library is not None else 0)
+        # One more step, untimed: what it allocates above what was
+        # allocated before it (PyTorch's and our runtime's parts apart).
+        memory = step_memory(step, device, getattr(fn, "library", None))
         kept = kept_for_backward(lambda fn=fn: fn(x.detach().requires_grad_()), exclude)
         with torch.no_grad():
             # Not a test (the conformance suite is): a guard against timing
@@ -339,17 +342,30 @@ def whole_network(args, device, timer, peak=float("nan")):
         rows.append({"network": "resnet50", "batch": batch, "size": args.size,
                      "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
                      "fraction_of_peak": tflops / peak if peak == peak else None,
-                     "kept_bytes": kept, "peak_bytes": peak_bytes, "output_error": error})
+                     "kept_bytes": kept, "peak_bytes": peak_bytes, "output_error": error,
+                     "step_peak_bytes": memory["torch_peak"] + memory["runtime_peak"],
+                     "step_memory": memory})
         peak_text = f"   peak {peak_bytes / 2**20:8.1f} MiB" if peak_bytes is not None else ""
         print(f"ResNet-50 {name:12s} fwd+bwd {t * 1e3:9.1f} ms  {tflops:7.3f} TFLOP/s "
               f"({100 * tflops / peak:5.1f}% of peak)   kept {kept / 2**20:8.1f} MiB"
               f"{peak_text}   output vs PyTorch {error:.1e}", flush=True)
+        baseline = ("" if memory["baseline"] is None
+                    else f" above {memory['baseline'] / 2**20:.1f} MiB allocated before")
+        print(f"ResNet-50 {name:12s} one step: PyTorch's allocations peak "
+              f"{memory['torch_peak'] / 2**20:.1f} MiB{baseline} (retained after it "
+              f"{memory['retained'] / 2**20:.1f} MiB), our runtime's "
+              f"{memory['runtime_peak'] / 2**20:.1f} MiB", flush=True)
     seconds = {r["variant"]: r["seconds"] for r in rows}
     kept = {r["variant"]: r["kept_bytes"] for r in rows}
     print(f"ResNet-50 batch {batch}: ours tune / ours eval time "
           f"{seconds['ours-tune'] / seconds['ours-eval']:.2f}x, kept "
           f"{kept['ours-tune'] / kept['ours-eval']:.2f}x; ours tune / PyTorch eager eval time "
           f"{seconds['ours-tune'] / seconds['torch-eval']:.2f}x", flush=True)
+    step_peak = {r["variant"]: r["step_peak_bytes"] for r in rows}
+    print(f"ResNet-50 batch {batch}: one step's peak allocations (PyTorch's plus our runtime's), "
+          f"ours tune / PyTorch eager eval {step_peak['ours-tune'] / step_peak['torch-eval']:.2f}x, "
+          f"ours eval / PyTorch eager eval {step_peak['ours-eval'] / step_peak['torch-eval']:.2f}x",
+          flush=True)
     return rows
 
 
