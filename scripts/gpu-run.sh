@@ -20,8 +20,9 @@
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
 #   scripts/gpu-run.sh compare    # there: our tune alone, build against
-#                                 # build (tc, tc-nosplitk, tc-fcopies,
-#                                 # tc-copies), every batch each was built for
+#                                 # build (tc, tc-nosplitk, tc-perimage,
+#                                 # tc-fcopies, tc-copies), every batch each
+#                                 # was built for
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
@@ -68,6 +69,7 @@ variant_options() {
     tc-copies) echo "$COPIES_OPTIONS" ;;
     tc-fcopies) echo "$FILTER_COPIES_OPTIONS" ;;
     tc-nosplitk) echo tensor-core-split-k=false ;;
+    tc-perimage) echo tensor-core-images-along-n=false ;;
     *) return 1 ;;
   esac
 }
@@ -147,10 +149,11 @@ case "${1:-}" in
         --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
       # The experiments that the H200 profile points to
       # (BENCH_KERNELS=tc-copies, tc-fcopies), and the default's split-K
-      # left out (tc-nosplitk).
+      # and images along N left out (tc-nosplitk, tc-perimage).
       bench_variant tc-copies 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
+      bench_variant tc-perimage 32 64
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -162,8 +165,8 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async; tc-copies, tc-fcopies and tc-nosplitk are built with
-      # bench).
+      # tc-async; tc-copies, tc-fcopies, tc-nosplitk and tc-perimage are
+      # built with bench).
       for variant in tc-nomerge tc-recompute tc-noprefetch tc-wide tc-m64 \
                      tc-m128 tc-scalar tc-async; do
         bench_variant "$variant"
@@ -282,8 +285,9 @@ PY
     # (n, h, w, c) order, tensor-core-filter-copies=true
     # tensor-core-input-copies=true; =tc-fcopies: tc-async with the filters'
     # copies alone; =tc-nosplitk: tc with one block per filter-gradient
-    # tile, tensor-core-split-k=false (the last eleven at batch 32 only,
-    # but tc-copies at 64 too).
+    # tile, tensor-core-split-k=false; =tc-perimage: tc with one image per
+    # grid z, tensor-core-images-along-n=false (the last twelve at batch 32
+    # only, but tc-copies and tc-perimage at 64 too).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -297,7 +301,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies or tc-nosplitk" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk or tc-perimage" >&2
            exit 2
          fi ;;
     esac
@@ -336,12 +340,13 @@ PY
     # `compare [BUILD...]`, there: our tune alone (BENCH_QUICK=1,
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
-    # each build (tc, tc-nosplitk, tc-fcopies and tc-copies unless named)
+    # each build (tc, tc-nosplitk, tc-perimage, tc-fcopies and tc-copies
+    # unless named)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN.
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
-    builds=("${@:-tc tc-nosplitk tc-fcopies tc-copies}")
+    builds=("${@:-tc tc-nosplitk tc-perimage tc-fcopies tc-copies}")
     builds=(${builds[*]})
     status=0
     for build in "${builds[@]}"; do

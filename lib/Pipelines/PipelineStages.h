@@ -88,7 +88,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +
          " input-copies=" + flag(options.tensorCoreInputCopies) +
-         " split-k=" + flag(options.tensorCoreSplitK) + "},";
+         " split-k=" + flag(options.tensorCoreSplitK) +
+         " images-along-n=" + flag(options.tensorCoreImagesAlongN) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

@@ -497,6 +497,11 @@ def ConvBNTensorCoreConvolutions
     adding their sums to the output with atomic adds; the output's
     initialization is then not folded into the kernel.
 
+    A convolution whose output positions per image are not a multiple of
+    the tile's 64 columns (7x7, 14x14, 28x28) is one GEMM over all its
+    images instead (`images-along-n`, the default): N = images x
+    positions, one grid z, each column's image and position split from it.
+
     Other candidates are left as they are (`report` says why).
   }];
   let options = [
@@ -576,6 +581,12 @@ def ConvBNTensorCoreConvolutions
            "sums to the output atomically (its initialization then stays a "
            "kernel of its own); the order of those additions varies from "
            "run to run, as with cuDNN's default backward-filter algorithms">,
+    Option<"imagesAlongN", "images-along-n", "bool", /*default=*/"true",
+           "Make a convolution whose images' output positions leave each "
+           "image's last 64-column tile partly empty (7x7: 49 of 64, 14x14: "
+           "196 of 256) one GEMM over all its images, N = images x "
+           "positions, so that tiles span images and only the last tile is "
+           "partly empty; false: one image per grid z, for comparison">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

@@ -72,6 +72,15 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{input-copies}); "
                      "experimental, off by default until timed on a GPU"),
       llvm::cl::init(false)};
+  Option<bool> tensorCoreImagesAlongN{
+      *this, "tensor-core-images-along-n",
+      llvm::cl::desc("Tensor-core kernels: a convolution whose output "
+                     "positions per image leave the last 64-column tile "
+                     "partly empty (7x7, 14x14, 28x28) is one GEMM over all "
+                     "its images, tiles spanning images "
+                     "(-convbn-tensor-core-convolutions{images-along-n}; "
+                     "false: one image per grid z, for comparison)"),
+      llvm::cl::init(true)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

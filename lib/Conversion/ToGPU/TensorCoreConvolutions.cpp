@@ -145,6 +145,12 @@ struct ConvBNTensorCoreConvolutionsPass
         inputCopyOf[op] = readInputCopy(cast<linalg::Conv2DNchwFchwOp>(op),
                                         *gemm, sharedCopy);
       }
+      // After the copies, which set B's accessors; fewer, other tiles.
+      bool spread = imagesAlongN && imagesAlongNPays(*gemm);
+      if (spread) {
+        spreadImagesAlongN(*gemm);
+        gemm->tile = chooseBlockTile(*gemm, blockM);
+      }
       // Without vectors, the same operands swept along k one element at a
       // time (their accessors serve both).
       if (!vectorGathers) {
@@ -170,6 +176,8 @@ struct ConvBNTensorCoreConvolutionsPass
             << gemm->kind << " as an implicit GEMM on tensor cores ("
             << gemm->operandType << ", M=" << gemm->m << " N=" << gemm->n
             << " K=" << gemm->k << ", " << gemm->z << " in the grid's z)";
+        if (spread)
+          remark << "; N spans the images (one GEMM of images x positions)";
         if (gemm->windowChannels)
           remark << "; K ordered as window x channels";
         if (gemm->windowOuterN)

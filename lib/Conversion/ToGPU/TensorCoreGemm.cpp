@@ -166,6 +166,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
+  g.imagesInZ = true;
   auto split = [=](Index &ix, KPosition k) -> WindowIndex {
     if (!windowChannels)
       return splitWindow(ix, k.linear(ix), kh, kw);
@@ -616,6 +617,39 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
     return at.inside ? ix.orZero(at.inside, value) : value;
   };
   return copy;
+}
+
+bool convbn::tensor_cores::imagesAlongNPays(const Gemm &g) {
+  return g.imagesInZ && g.z > 1 &&
+         ceilDiv(g.z * g.n, kTileN) < g.z * ceilDiv(g.n, kTileN);
+}
+
+void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
+  assert(g.imagesInZ && "z does not count images");
+  int64_t positions = g.n;
+  // Column n of the spread GEMM is position n % positions of image
+  // n / positions. The position loses its tile's structure (its tile is
+  // not a multiple of the positions): the accessors get it as an index.
+  auto split = [=](Index &ix, const RowPosition &n) {
+    return std::make_pair(ix.div(n.index, positions),
+                          RowPosition{ix.rem(n.index, positions)});
+  };
+  auto spread = [=](auto accessor) {
+    return [=](Index &ix, Value, const RowPosition &n, KPosition k) {
+      auto [image, position] = split(ix, n);
+      return accessor(ix, image, position, k);
+    };
+  };
+  g.loadB = spread(g.loadB);
+  if (g.addressB)
+    g.addressB = spread(g.addressB);
+  auto outIndices = g.outIndices;
+  g.outIndices = [=](Index &ix, Value, Value m, Value n) {
+    return outIndices(ix, ix.div(n, positions), m, ix.rem(n, positions));
+  };
+  g.n *= g.z;
+  g.z = 1;
+  g.imagesInZ = false;
 }
 
 int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {

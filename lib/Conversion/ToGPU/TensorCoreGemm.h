@@ -82,6 +82,9 @@ struct Gemm {
   /// the grid's z (z x splitK blocks), each adding its part of the sums to
   /// the output atomically (chooseSplitK()); 1: one block does all of K.
   int64_t splitK = 1;
+  /// Whether z counts a convolution's images, whose output positions are
+  /// N (spreadImagesAlongN()).
+  bool imagesInZ = false;
   /// The K steps of each of those ranges.
   int64_t stepsPerSplit() const { return ceilDiv(k, kTileK) / splitK; }
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
@@ -205,6 +208,18 @@ Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 /// pass over the input), freed after `conv`. Returns the copy. Pass option
 /// `input-copies`.
 Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
+
+/// Whether one GEMM over all the images of `g` (`g.imagesInZ`) takes fewer
+/// block tiles along N than one per image: where an image's output
+/// positions leave its last tile partly empty (49 or 196 of a tile's 64
+/// columns), tiles spanning images leave only the last one so.
+bool imagesAlongNPays(const Gemm &g);
+
+/// Makes `g` one GEMM over all its images: N = images x positions (an
+/// element's image and position split from its column), one grid z. Its
+/// accessors must already be final (readInputCopy() before). Pass option
+/// `images-along-n`.
+void spreadImagesAlongN(Gemm &g);
 
 /// How many ranges K of `g` (`g.splittableK`, its tile chosen) is split
 /// into: 1 where the grid has kFewBlocks blocks or more, else the fewest
