@@ -153,7 +153,7 @@ case "${1:-}" in
       bench_variant tc-copies 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
-      bench_variant tc-perimage 32 64
+      bench_variant tc-perimage
     fi
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
@@ -287,7 +287,7 @@ PY
     # copies alone; =tc-nosplitk: tc with one block per filter-gradient
     # tile, tensor-core-split-k=false; =tc-perimage: tc with one image per
     # grid z, tensor-core-images-along-n=false (the last twelve at batch 32
-    # only, but tc-copies and tc-perimage at 64 too).
+    # only, but tc-copies at 64 too).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"

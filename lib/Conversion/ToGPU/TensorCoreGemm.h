@@ -82,11 +82,11 @@ struct Gemm {
   /// the grid's z (z x splitK blocks), each adding its part of the sums to
   /// the output atomically (chooseSplitK()); 1: one block does all of K.
   int64_t splitK = 1;
+  /// The K steps of each of those ranges.
+  int64_t stepsPerSplit() const { return ceilDiv(k, kTileK) / splitK; }
   /// Whether z counts a convolution's images, whose output positions are
   /// N (spreadImagesAlongN()).
   bool imagesInZ = false;
-  /// The K steps of each of those ranges.
-  int64_t stepsPerSplit() const { return ceilDiv(k, kTileK) / splitK; }
   std::function<Value(Index &, Value z, const RowPosition &row, KPosition k)>
       loadA, loadB;
   /// For an operand gathered in vectors (Sweep::AlongKVectors) that is a
