@@ -43,7 +43,8 @@ func.func @small_planes(%x: memref<8x16x9x9xf32>, %w: memref<32x16x3x3xf32>, %o:
 // images for a tile fewer (4 x 49 = 196 still takes 4 tiles).
 
 // CHECK-LABEL: func @no_saving
-//   CHECK-NOT: N spans
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c2{{.*}})
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c4{{.*}})
 func.func @no_saving(%x: memref<2x16x10x10xf32>, %w: memref<32x16x3x3xf32>, %o: memref<2x32x8x8xf32>,
                      %x2: memref<4x16x9x9xf32>, %o2: memref<4x32x7x7xf32>) {
   // expected-remark @+1 {{('f32', M=32 N=64 K=144, 2 in the grid's z); K ordered}}
