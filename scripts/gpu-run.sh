@@ -23,6 +23,8 @@
 #                                 # build (tc, tc-nosplitk, tc-perimage,
 #                                 # tc-fcopies, tc-copies), every batch each
 #                                 # was built for
+#   BENCH_DTYPE=bf16 scripts/gpu-run.sh compare   # there: the same in bf16,
+#                                 # tc against tc-narrowk (K steps of 16)
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
@@ -70,6 +72,7 @@ variant_options() {
     tc-fcopies) echo "$FILTER_COPIES_OPTIONS" ;;
     tc-nosplitk) echo tensor-core-split-k=false ;;
     tc-perimage) echo tensor-core-images-along-n=false ;;
+    tc-narrowk) echo tensor-core-wide-k-steps=false ;;
     *) return 1 ;;
   esac
 }
@@ -111,7 +114,8 @@ case "${1:-}" in
       shift
       local batches=("${@:-32}")
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --batch "${batches[@]}" \
-        --build-only "$work/bench-$name" --tensor-cores --pipeline-options "$options"
+        --build-only "$work/bench-$name${BUILD_DTYPE:+-$BUILD_DTYPE}" --tensor-cores \
+        --pipeline-options "$options" ${BUILD_DTYPE:+--dtype "$BUILD_DTYPE"}
     }
     if wants checks; then
       py "$ROOT/test/Conformance/conformance.py" \
@@ -158,6 +162,9 @@ case "${1:-}" in
     if wants bf16; then
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
+      # bf16 with K steps of 16 elements instead of 32 (tc-narrowk, bf16
+      # only: f32's steps are 16 either way), at batch 32 and 64.
+      BUILD_DTYPE=bf16 bench_variant tc-narrowk 32 64
     fi
     if wants plain; then  # the loop-nest kernels at both batches
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
@@ -287,7 +294,9 @@ PY
     # copies alone; =tc-nosplitk: tc with one block per filter-gradient
     # tile, tensor-core-split-k=false; =tc-perimage: tc with one image per
     # grid z, tensor-core-images-along-n=false (the last twelve at batch 32
-    # only, but tc-copies at 64 too).
+    # only, but tc-copies at 64 too); =tc-narrowk: tc in bf16 with K steps
+    # of 16 elements, tensor-core-wide-k-steps=false (BENCH_DTYPE=bf16
+    # only, batch 32 and 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -301,7 +310,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk or tc-perimage" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage or tc-narrowk" >&2
            exit 2
          fi ;;
     esac
@@ -317,8 +326,8 @@ PY
       flags+=(--whole-network)
     fi
     if [ "$dtype" != f32 ]; then
-      if [ "$kernels" != tc ] || [ "$dtype" != bf16 ]; then
-        echo "gpu-run.sh: only BENCH_DTYPE=bf16 with tensor cores is built" >&2
+      if [ "$kernels" = plain ] || [ "$dtype" != bf16 ] || [ ! -d "$built-$dtype" ]; then
+        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc and tc-narrowk only" >&2
         exit 2
       fi
       built="$built-$dtype"; name="$name-$dtype"
@@ -341,21 +350,27 @@ PY
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
     # each build (tc, tc-nosplitk, tc-perimage, tc-fcopies and tc-copies
-    # unless named)
+    # unless named; with BENCH_DTYPE=bf16, tc and tc-narrowk)
     # at every batch it was built for, one after the other, so that one
-    # short call compares them; the reports are bench-NAME-quick-part-bN.
+    # short call compares them; the reports are bench-NAME-quick-part-bN
+    # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
-    builds=("${@:-tc tc-nosplitk tc-perimage tc-fcopies tc-copies}")
+    suffix=""
+    default_builds="tc tc-nosplitk tc-perimage tc-fcopies tc-copies"
+    if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
+      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk"
+    fi
+    builds=("${@:-$default_builds}")
     builds=(${builds[*]})
     status=0
     for build in "${builds[@]}"; do
       batches=()
-      for dir in "$ARTIFACTS/unpacked/artifacts/bench-$build"/batch*; do
+      for dir in "$ARTIFACTS/unpacked/artifacts/bench-$build$suffix"/batch*; do
         [ -d "$dir" ] && batches+=("${dir##*/batch}")
       done
       if [ ${#batches[@]} = 0 ]; then
-        echo "gpu-run.sh: no build bench-$build in the archive" >&2
+        echo "gpu-run.sh: no build bench-$build$suffix in the archive" >&2
         status=1
         continue
       fi

@@ -89,7 +89,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +
          " input-copies=" + flag(options.tensorCoreInputCopies) +
          " split-k=" + flag(options.tensorCoreSplitK) +
-         " images-along-n=" + flag(options.tensorCoreImagesAlongN) + "},";
+         " images-along-n=" + flag(options.tensorCoreImagesAlongN) +
+         " wide-k-steps=" + flag(options.tensorCoreWideKSteps) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

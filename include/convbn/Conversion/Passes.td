@@ -442,9 +442,10 @@ def ConvBNTensorCoreConvolutions
     `allow-tf32`; one f32 and one 16-bit operand are computed as TF32 too,
     the 16-bit one widened exactly) and the accumulator f32 (f64 for the
     partials). A block of 128 threads owns a 64 x 64 output tile (or 128 x
-    64, `block-m`); per step of 16 along K it gathers the A and B tiles (the
-    im2col matrix is never materialized in global memory) into shared
-    memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
+    64, `block-m`); per step of 64 bytes along K (16 f32 elements, 32 f16
+    or bf16; 16 of those with `wide-k-steps=false`) it gathers the A and B
+    tiles (the im2col matrix is never materialized in global memory) into
+    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
     with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
     for TF32) whose accumulators stay in registers across the K loop. With
     `prefetch` (the default) the shared tiles have two stages: each step
@@ -453,7 +454,7 @@ def ConvBNTensorCoreConvolutions
     loads overlap the tensor-core work and one barrier per step suffices. The gathers are straight-line
     code (elements in the padding or beyond a tile's tail are loaded at a
     clamped index and replaced by zero with `arith.select`), and a
-    convolution whose channels are a multiple of 16 orders K as
+    convolution whose channels are a multiple of the K step orders K as
     (kh, kw, c), so that a K step lies in one window offset. Upstream's
     vector-to-nvgpu conversion (`convert-vector-to-gpu{use-nvgpu=true}`)
     turns these into `nvgpu.ldmatrix` and `nvgpu.mma.sync` (tensor-core
@@ -557,8 +558,8 @@ def ConvBNTensorCoreConvolutions
            "barrier that ends the gather; vector loads and stores in the "
            "CPU emulation">,
     Option<"filterCopies", "filter-copies", "bool", /*default=*/"false",
-           "Read a KxK filter (K > 1) whose channels are a multiple of 16 "
-           "in (f, kh, kw, c) order: the linalg.generic that writes it for "
+           "Read a KxK filter (K > 1) whose channels are a multiple of the "
+           "K step (16 f32, 32 f16 or bf16) in (f, kh, kw, c) order: the linalg.generic that writes it for "
            "the convolution alone (the Tune fold, backward-data's flip) "
            "writes that order instead, else a linalg.transpose copies it "
            "before the convolution; its K steps, ordered window x channels, "
@@ -567,7 +568,7 @@ def ConvBNTensorCoreConvolutions
            "experimental, off by default until timed on a GPU">,
     Option<"inputCopies", "input-copies", "bool", /*default=*/"false",
            "Read the input of a KxK convolution (K > 1) whose channels are "
-           "a multiple of 16 from a copy in (n, h, w, c) order that a "
+           "a multiple of the K step from a copy in (n, h, w, c) order that a "
            "linalg.transpose writes before the convolution (from the "
            "source of its padded copy, whose padding the gather then "
            "checks); its K steps, ordered window x channels, then read it "
@@ -587,6 +588,14 @@ def ConvBNTensorCoreConvolutions
            "196 of 256) one GEMM over all its images, N = images x "
            "positions, so that tiles span images and only the last tile is "
            "partly empty; false: one image per grid z, for comparison">,
+    Option<"wideKSteps", "wide-k-steps", "bool", /*default=*/"true",
+           "K steps of 64 bytes for f16 and bf16 operands too: 32 elements, "
+           "two mma.sync k-steps of 16 per barrier (as f32's 16 are two "
+           "TF32 k-steps of 8), so that a 16-bit kernel's barriers, gathers "
+           "and index arithmetic serve twice the tensor-core work; false: "
+           "steps of 16 (one mma.sync k-step), for comparison. Channels and "
+           "K need to be multiples of 32 for the layouts and vectors that "
+           "need whole steps">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

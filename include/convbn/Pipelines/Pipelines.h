@@ -81,6 +81,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{images-along-n}; "
                      "false: one image per grid z, for comparison)"),
       llvm::cl::init(true)};
+  Option<bool> tensorCoreWideKSteps{
+      *this, "tensor-core-wide-k-steps",
+      llvm::cl::desc("Tensor-core kernels: K steps of 32 f16 or bf16 "
+                     "elements (64 bytes, as f32's 16), two mma.sync k-steps "
+                     "per barrier "
+                     "(-convbn-tensor-core-convolutions{wide-k-steps}; "
+                     "false: 16, one k-step, for comparison)"),
+      llvm::cl::init(true)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

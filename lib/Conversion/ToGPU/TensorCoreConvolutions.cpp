@@ -59,19 +59,18 @@ struct ConvBNTensorCoreConvolutionsPass
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
+    AnalysisOptions analysis{allowTF32, foldOperands, recomputeProducers,
+                             wideKSteps};
     getOperation()->walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>() ||
           op->getParentOfType<gpu::GPUModuleOp>())
         return;
       std::string why;
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
-        candidates.emplace_back(
-            op, analyzeConvolution(conv, allowTF32, foldOperands,
-                                   recomputeProducers, why));
+        candidates.emplace_back(op, analyzeConvolution(conv, analysis, why));
         reasons.push_back(why);
       } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-        FailureOr<Gemm> gemm = analyzeBackwardFilter(
-            generic, allowTF32, foldOperands, recomputeProducers, why);
+        FailureOr<Gemm> gemm = analyzeBackwardFilter(generic, analysis, why);
         // A generic that is not a backward-filter reduction is not a
         // candidate at all.
         if (succeeded(gemm) || !why.empty()) {
@@ -109,9 +108,13 @@ struct ConvBNTensorCoreConvolutionsPass
         if (gemm->z * gemm->splitK > kMaxGridYZ)
           gemm->splitK = 1;
       }
-      // Grid y counts M tiles, grid z images or chunks: 65535 at most.
-      if (succeeded(gemm) && (gemm->z > kMaxGridYZ ||
-                              ceilDiv(gemm->m, gemm->tile.m) > kMaxGridYZ)) {
+      // One GEMM over all the images (applied after the copies, which set
+      // B's accessors), with one grid z and its tile chosen again.
+      bool spread = succeeded(gemm) && imagesAlongN && imagesAlongNPays(*gemm);
+      // Grid y counts M tiles (at most those of the smaller tile), grid z
+      // images (unless spread) or chunks: 65535 at most.
+      if (succeeded(gemm) && ((!spread && gemm->z > kMaxGridYZ) ||
+                              ceilDiv(gemm->m, BlockTile().m) > kMaxGridYZ)) {
         why = "more than 65535 images, chunks or filter tiles for the grid";
         gemm = failure();
       }
@@ -145,8 +148,6 @@ struct ConvBNTensorCoreConvolutionsPass
         inputCopyOf[op] = readInputCopy(cast<linalg::Conv2DNchwFchwOp>(op),
                                         *gemm, sharedCopy);
       }
-      // After the copies, which set B's accessors; fewer, other tiles.
-      bool spread = imagesAlongN && imagesAlongNPays(*gemm);
       if (spread) {
         spreadImagesAlongN(*gemm);
         gemm->tile = chooseBlockTile(*gemm, blockM);
@@ -217,15 +218,14 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; " << (copiesA ? (copiesB ? "A and B" : "A") : "B")
                  << " copied to shared memory asynchronously (cp.async)";
         BankConflicts banks =
-            bankConflicts(gemm->operandType.getIntOrFloatBitWidth() / 8,
-                          gemm->tile, gemm->aSweep, gemm->bSweep);
+            bankConflicts(gemm->step, gemm->tile, gemm->aSweep, gemm->bSweep);
         remark << "; shared-memory ways per warp access (1: no bank "
                   "conflict): A stores "
                << banks.storesA << ", B stores " << banks.storesB
                << ", ldmatrix " << banks.ldmatrix << ", accumulators "
                << banks.accumulators << "; blocks of " << gemm->tile.m << " x "
                << kTileN << " (warps of " << gemm->tile.warpM() << " x "
-               << kWarpN << ")";
+               << kWarpN << "), K steps of " << gemm->step.k;
       }
       op->erase();
       if (initializer)

@@ -63,6 +63,17 @@ std::optional<std::string> unsupportedBuffers(TypeRange types) {
   return std::nullopt;
 }
 
+/// The K step of operands of type `element` (kStepFor()), the narrow
+/// one where it alone divides `whole` (the channels that K steps
+/// ordered window x channels lie within, or K): a 16-bit convolution of
+/// 16 or 48 channels then keeps its K ordered window x channels and its
+/// whole steps, which vectors and copies need.
+KStep chooseStep(Type element, bool wide, int64_t whole) {
+  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+  KStep step = kStepFor(bytes, wide), narrow = kStepFor(bytes, false);
+  return whole % step.k != 0 && whole % narrow.k == 0 ? narrow : step;
+}
+
 /// (c, kh, kw) from a linear index over channels x window.
 struct WindowIndex {
   Value c, kh, kw;
@@ -76,8 +87,8 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 
 /// The window offset and channel of `k` where K is ordered window x
 /// `channels` and every K step lies in one window offset (`channels` a
-/// multiple of kTileK): the offset is the step's, split once per step, and
-/// the channel the step's remainder plus the thread's part.
+/// multiple of the step's k): the offset is the step's, split once per step,
+/// and the channel the step's remainder plus the thread's part.
 std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k,
                                        int64_t channels) {
   return {ix.div(k.step, channels), k.at(ix, ix.rem(k.step, channels))};
@@ -112,9 +123,10 @@ constexpr int64_t kTallTileBlocks = 1024;
 
 } // namespace
 
-FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
-    linalg::Conv2DNchwFchwOp conv, bool allowTF32, bool foldPadding,
-    bool recomputeProducers, std::string &why) {
+FailureOr<Gemm>
+convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
+                                         const AnalysisOptions &options,
+                                         std::string &why) {
   if (auto reason = unsupportedBuffers(conv->getOperandTypes())) {
     why = *reason;
     return failure();
@@ -127,7 +139,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
     return failure();
   }
   FailureOr<Type> element = gemmOperandType(
-      in.getElementType(), filter.getElementType(), allowTF32, why);
+      in.getElementType(), filter.getElementType(), options.allowTF32, why);
   if (failed(element))
     return failure();
   auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
@@ -136,15 +148,18 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   int64_t ow = out.getDimSize(3);
   Value input = conv.getDpsInputs()[0], weights = conv.getDpsInputs()[1];
   Gemm g;
+  g.operandType = *element;
+  int64_t channels = in.getDimSize(1);
+  g.channels = channels;
+  g.step = chooseStep(*element, options.wideSteps, channels);
+  int64_t tileK = g.step.k;
   g.z = out.getDimSize(0);
   g.m = out.getDimSize(1);
   g.n = out.getDimSize(2) * ow;
-  int64_t channels = in.getDimSize(1);
-  g.channels = channels;
   int64_t padded = static_cast<int64_t>(llvm::PowerOf2Ceil(channels));
-  if (kh * kw > 1 && channels % kTileK == 0)
+  if (kh * kw > 1 && channels % tileK == 0)
     g.windowChannels = channels;
-  else if (kh * kw > 1 && channels < kTileK && 3 * padded <= 4 * channels)
+  else if (kh * kw > 1 && channels < tileK && 3 * padded <= 4 * channels)
     g.windowChannels = padded;
   int64_t windowChannels = g.windowChannels;
   int64_t windows = kh * kw;
@@ -153,17 +168,16 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
   // (zero terms past the last offset): no step needs a tail check. B is
   // swept RowsSpread: a thread's consecutive k (Rows) would cross window
   // offsets.
-  if (windowChannels && windowChannels < kTileK) {
-    g.k = llvm::alignTo(g.k, kTileK);
+  if (windowChannels && windowChannels < tileK) {
+    g.k = llvm::alignTo(g.k, tileK);
     g.bSweep = Sweep::RowsSpread;
   }
   bool paddedWindows = windowChannels && g.k > windows * windowChannels;
   // Fewer filters than a tile's rows: along k, the turns past them are
   // known to be outside (no loads), along the rows every thread's row is
   // tested.
-  if (windowChannels && windowChannels % kTileK == 0 && g.m >= BlockTile().m)
+  if (windowChannels && windowChannels % tileK == 0 && g.m >= BlockTile().m)
     g.aSweep = Sweep::Rows;
-  g.operandType = *element;
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
   g.imagesInZ = true;
@@ -171,10 +185,10 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
     if (!windowChannels)
       return splitWindow(ix, k.linear(ix), kh, kw);
     Value window, c;
-    if (windowChannels % kTileK == 0) {
+    if (windowChannels % tileK == 0) {
       std::tie(window, c) = splitWholeStep(ix, k, windowChannels);
     } else {
-      // The step holds kTileK / windowChannels window offsets whole. Where
+      // The step holds tileK / windowChannels window offsets whole. Where
       // the thread's part cannot carry into the next offset, the element's
       // offset is the step's plus a constant of its turn: the same for
       // every thread, split once per step (and per turn).
@@ -198,16 +212,16 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
       ix.clampTo(ix.lessThan(c, channels), c, inside);
     return {c, ix.div(window, kw), ix.rem(window, kw), inside};
   };
-  if (recomputeProducers)
+  if (options.recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
   std::optional<ProducedOperand> producedA = g.producedA;
   g.filterCopyable = windows > 1 && windowChannels == channels &&
-                     channels % kTileK == 0 && !producedA &&
+                     channels % tileK == 0 && !producedA &&
                      filter.getLayout().isIdentity() &&
                      filter.getElementType() == *element;
   // A 1x1 filter's rows are its channels, contiguous: read in vectors of
   // k where K needs no tail (k is then the channel, its constant last).
-  if (windows == 1 && g.k % kTileK == 0 &&
+  if (windows == 1 && g.k % tileK == 0 &&
       (producedA || filter.getLayout().isIdentity()))
     g.aSweep = Sweep::AlongKVectors;
   if (g.aSweep == Sweep::AlongKVectors && !producedA &&
@@ -223,7 +237,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
     Value value = producedA ? producedA->load(ix, at) : ix.load(weights, at);
     return w.inside ? ix.orZero(w.inside, value) : value;
   };
-  if (foldPadding)
+  if (options.foldPadding)
     g.padded = matchPaddedCopy(input, conv);
   std::optional<PaddedCopy> paddedCopy = g.padded;
   g.loadB = [=](Index &ix, Value image, const RowPosition &position,
@@ -237,7 +251,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
     return w.inside ? ix.orZero(w.inside, value) : value;
   };
   Value source = paddedCopy ? paddedCopy->source : input;
-  if (windows > 1 && windowChannels == channels && channels % kTileK == 0 &&
+  if (windows > 1 && windowChannels == channels && channels % tileK == 0 &&
       cast<MemRefType>(source.getType()).getRank() == 4 &&
       getElementTypeOrSelf(source.getType()) == *element)
     g.inputCopySource = source;
@@ -248,8 +262,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeConvolution(
 }
 
 FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
-    linalg::GenericOp op, bool allowTF32, bool foldPadding,
-    bool recomputeProducers, std::string &why) {
+    linalg::GenericOp op, const AnalysisOptions &options, std::string &why) {
   // Recognized by shape first; only then is a mismatch worth a reason.
   std::optional<convbn::BackwardFilterForm> form =
       convbn::matchBackwardFilter(op);
@@ -277,7 +290,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
     return failure();
   }
   FailureOr<Type> element = gemmOperandType(
-      in.getElementType(), grad.getElementType(), allowTF32, why);
+      in.getElementType(), grad.getElementType(), options.allowTF32, why);
   if (failed(element))
     return failure();
   int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
@@ -289,6 +302,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   g.n = out.getDimSize(lead + 2) * kh * kw;
   g.k = grad.getDimSize(lead) * oh * ow;
   g.operandType = *element;
+  g.step = chooseStep(*element, options.wideSteps, g.k);
   g.bSweep = Sweep::AlongK;
   // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
   // block's tile of N then lies in one window offset, split once per
@@ -321,15 +335,15 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
       indices.push_back(chunk);
     return indices;
   };
-  if (recomputeProducers)
+  if (options.recomputeProducers)
     g.producedA = matchProducedOperand(gradient, op);
   std::optional<ProducedOperand> producedA = g.producedA;
   // The gradient, and a 1x1 input at stride 1 (no padding), read in
   // vectors of k (AlongKVectors) where each image's plane holds whole
   // vectors: K needs no tail, and the buffer is read with its plane
   // collapsed (planeAddress()).
-  int64_t vector = kVectorBytes / (element->getIntOrFloatBitWidth() / 8);
-  bool wholeVectors = g.k % kTileK == 0 && oh * ow % vector == 0;
+  int64_t vector = g.step.vector();
+  bool wholeVectors = g.k % g.step.k == 0 && oh * ow % vector == 0;
   bool planeA = !producedA && grad.getLayout().isIdentity();
   if (planeA && wholeVectors)
     g.aSweep = Sweep::AlongKVectors;
@@ -354,7 +368,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
         {ix.div(k, oh * ow), ix.c(0), f.index, ix.div(r, ow), ix.rem(r, ow)});
     return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
   };
-  if (foldPadding)
+  if (options.foldPadding)
     g.padded = matchPaddedCopy(input, op);
   std::optional<PaddedCopy> padded = g.padded;
   // Other inputs are swept in vectors of k too where an output row holds
@@ -631,8 +645,9 @@ void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
   // n / positions. The position loses its tile's structure (its tile is
   // not a multiple of the positions): the accessors get it as an index.
   auto split = [=](Index &ix, const RowPosition &n) {
-    return std::make_pair(ix.div(n.index, positions),
-                          RowPosition{ix.rem(n.index, positions)});
+    return std::make_pair(
+        ix.div(n.index, positions),
+        RowPosition{ix.rem(n.index, positions), nullptr, nullptr});
   };
   auto spread = [=](auto accessor) {
     return [=](Index &ix, Value, const RowPosition &n, KPosition k) {
@@ -654,7 +669,7 @@ void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
 
 int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
   int64_t blocks = g.z * ceilDiv(g.m, g.tile.m) * ceilDiv(g.n, kTileN);
-  int64_t steps = ceilDiv(g.k, kTileK);
+  int64_t steps = ceilDiv(g.k, g.step.k);
   int64_t split = 1;
   if (!g.splittableK || blocks >= kFewBlocks)
     return split;

@@ -20,17 +20,17 @@
 
 namespace mlir::convbn::tensor_cores {
 
-/// A position along K: `step`, the start of its K step (a multiple of
-/// kTileK, the same for the block's threads), plus `offset` + `shift`
-/// (below kTileK): the thread's own part and its turn's constant. Kept apart
-/// so that an accessor can split the step's part once per step, and add the
-/// constant last: a thread's elements then differ by a constant in their
+/// A position along K: `step`, the start of its K step (a multiple of the
+/// step's k, the same for the block's threads), plus `offset` + `shift`
+/// (below the step's k): the thread's own part and its turn's constant. Kept
+/// apart so that an accessor can split the step's part once per step, and add
+/// the constant last: a thread's elements then differ by a constant in their
 /// indices, even where an index is narrowed to 32 bits and extended back.
 struct KPosition {
   Value step, offset;
   int64_t shift = 0;
   /// `offset` is below this.
-  int64_t offsetBound = kTileK;
+  int64_t offsetBound = 0;
   /// `base` + offset + shift, in that order (without the shift where
   /// `withShift` is false).
   Value at(Index &ix, Value base, bool withShift = true) const {
@@ -64,6 +64,8 @@ struct Address {
 struct Gemm {
   int64_t z = 1, m = 0, n = 0, k = 0;
   Type operandType; // f32 (as TF32), f16 or bf16
+  /// The K extent of the block's operand tiles (kStepFor()).
+  KStep step;
   /// How the gathers walk A and B (TensorCoreTiles.h): along k where the
   /// operand is contiguous along k in memory, else along its rows (Rows, or
   /// RowsSpread where a K step holds several window offsets), so that
@@ -83,7 +85,7 @@ struct Gemm {
   /// the output atomically (chooseSplitK()); 1: one block does all of K.
   int64_t splitK = 1;
   /// The K steps of each of those ranges.
-  int64_t stepsPerSplit() const { return ceilDiv(k, kTileK) / splitK; }
+  int64_t stepsPerSplit() const { return ceilDiv(k, step.k) / splitK; }
   /// Whether z counts a convolution's images, whose output positions are
   /// N (spreadImagesAlongN()).
   bool imagesInZ = false;
@@ -106,13 +108,13 @@ struct Gemm {
     return asyncCopies && bSweep == Sweep::AlongKVectors && addressB;
   }
   /// A convolution whose K is ordered (kh, kw, c) over all its channels
-  /// (a multiple of kTileK) and whose filter is a plain buffer of the
+  /// (a multiple of the step's k) and whose filter is a plain buffer of the
   /// operand type, (f, c, kh, kw) in memory: its A elements of one K step
   /// are kh * kw elements apart, each load in its own sector. A copy in
   /// (f, kh, kw, c) order (readFilterCopy) is contiguous along K instead.
   bool filterCopyable = false;
   /// A convolution whose K is ordered (kh, kw, c) over all its channels
-  /// (a multiple of kTileK) and whose input (or the source of its padded
+  /// (a multiple of the step's k) and whose input (or the source of its padded
   /// copy) has the operand type: its B elements of one K step are a
   /// plane apart, each load in its own sector unless neighbouring output
   /// positions share it. A channels-last copy (readInputCopy) is
@@ -121,7 +123,7 @@ struct Gemm {
   Value inputCopySource;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
-  /// to a divisor of kTileK, or all of them); 0 when not.
+  /// to a divisor of the step's k, or all of them); 0 when not.
   int64_t windowChannels = 0;
   /// A convolution's input channels (the report names their padding).
   int64_t channels = 0;
@@ -146,9 +148,21 @@ struct Gemm {
   int64_t mmaK() const { return operandType.isF32() ? 8 : 16; }
 };
 
+/// What the analyses may do.
+struct AnalysisOptions {
+  /// Multiply f32 operands as TF32.
+  bool allowTF32 = true;
+  /// Read a zero-padded input copy's source (PaddedCopy).
+  bool foldPadding = true;
+  /// Compute elementwise-made weights in the gather (ProducedOperand).
+  bool recomputeProducers = false;
+  /// K steps of kStepBytes for 16-bit operands (kStepFor()).
+  bool wideSteps = true;
+};
+
 /// The forward (and backward-data) convolution, one GEMM per image:
 /// M = filters, N = output positions (oh, ow), K = (c, kh, kw), or
-/// (kh, kw, c) when the channels are a multiple of kTileK: a K step then
+/// (kh, kw, c) when the channels are a multiple of the step's k: a K step then
 /// lies within one window offset (kh, kw), which each thread splits from
 /// the step once, and its elements differ only in the channel, so the
 /// gather's window arithmetic and bounds checks are one per step instead
@@ -158,12 +172,10 @@ struct Gemm {
 /// constant of its turn, and its channel a mask, instead of a division of
 /// its K index by kh x kw and by kw.
 /// Failure with the reason in `why` if the convolution cannot take the
-/// tensor-core path. `foldPadding`: read a zero-padded input copy's source
-/// (PaddedCopy); `recomputeProducers`: compute elementwise-made weights in
-/// the gather (ProducedOperand).
+/// tensor-core path.
 FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
-                                   bool allowTF32, bool foldPadding,
-                                   bool recomputeProducers, std::string &why);
+                                   const AnalysisOptions &options,
+                                   std::string &why);
 
 /// The backward-filter reduction of the linalg lowering
 /// (LinalgBuilders.cpp, `backwardFilter`), 2-D, one group:
@@ -174,8 +186,8 @@ FailureOr<Gemm> analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
 ///
 /// Failure with an empty `why` if `op` is not such a reduction, with the
 /// reason in `why` if it cannot take the tensor-core path.
-FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
-                                      bool foldPadding, bool recomputeProducers,
+FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op,
+                                      const AnalysisOptions &options,
                                       std::string &why);
 
 /// The op just before `op` when it only initializes `op`'s output buffer,
@@ -188,7 +200,7 @@ FailureOr<Gemm> analyzeBackwardFilter(linalg::GenericOp op, bool allowTF32,
 Operation *foldInitializer(Operation *op, Gemm &g);
 
 /// Makes `g` read the filter of `conv` (`g.filterCopyable`) from a buffer
-/// in (f, kh, kw, c) order, in vectors along K: a step's kTileK channels
+/// in (f, kh, kw, c) order, in vectors along K: a step's channels
 /// of one window offset are then consecutive. Where one linalg.generic
 /// writes the filter for `conv` alone (the Tune fold's W * k, the flipped
 /// filter of backward-data), that generic writes the new order instead,
@@ -199,7 +211,7 @@ Operation *foldInitializer(Operation *op, Gemm &g);
 Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 
 /// Makes `g` read the input of `conv` from a copy of `g.inputCopySource`
-/// in (n, h, w, c) order, in vectors along K: a step's kTileK channels of
+/// in (n, h, w, c) order, in vectors along K: a step's channels of
 /// one window position are then consecutive. That source is the input, or
 /// the source of its padded copy (`g.padded`), whose padding the gather
 /// then keeps as a bounds check per vector. `shared`: a copy made for an

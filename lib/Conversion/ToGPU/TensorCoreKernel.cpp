@@ -56,7 +56,7 @@ private:
   /// (Gemm::splitK) its range's whole steps, the block's K positions
   /// then being `kBase` (where its range starts) plus the loop's.
   int64_t kRange() const {
-    return g.splitK == 1 ? g.k : g.stepsPerSplit() * kTileK;
+    return g.splitK == 1 ? g.k : g.stepsPerSplit() * g.step.k;
   }
   /// The grid's z (`zSplit`: an image or chunk, times the K ranges with
   /// split-K) as the GEMM's z and where the block's K range starts (null
@@ -66,7 +66,7 @@ private:
   /// `kBase` (splitZ()).
   Value inRange(Value kBase, Value k) { return kBase ? ix.add(kBase, k) : k; }
   SmallVector<Value> zeroAccumulators();
-  /// One step of kTileK: the warp's mma-shaped contractions on `stage`.
+  /// One K step: the warp's mma-shaped contractions on `stage`.
   /// `widen`: extend 16-bit operands to f32 first (exact), for CPU
   /// lowerings of vector.contract that take one element type only.
   SmallVector<Value> warpProducts(Value sharedA, Value sharedB, Value stage,
@@ -135,7 +135,7 @@ private:
 
 KernelBuilder::TileElement
 KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
-  return sweepElement(ix, tid, turn, rows, sweep, tileBytes());
+  return sweepElement(ix, tid, turn, rows, sweep, g.step);
 }
 
 KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
@@ -152,8 +152,8 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
                                       KPosition)> *address,
           Value shared, SmallVector<Value> &values) {
         // Copies move a vector (whole vectors of k, K without a tail).
-        int64_t width = address ? storeWidth(rows, sweep, tileBytes()) : 1;
-        assert((!address || g.k % kTileK == 0) && "copies need whole steps");
+        int64_t width = address ? storeWidth(rows, sweep, g.step) : 1;
+        assert((!address || g.k % g.step.k == 0) && "copies need whole steps");
         for (int64_t turn = 0; turn < turns; turn += width) {
           TileElement e = tileElement(tid, turn, rows, sweep);
           KPosition kG{k0, e.k, e.kShift, e.kBound};
@@ -174,10 +174,10 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
                             ix.addConstant(e.k, e.kShift)}));
             continue;
           }
-          if (g.k % kTileK != 0) {
+          if (g.k % g.step.k != 0) {
             kG.offset = ix.addConstant(kG.offset, kG.shift);
             kG.shift = 0;
-            kG.offsetBound = kTileK;
+            kG.offsetBound = g.step.k;
             ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
           }
           Value value = load(ix, z, rowG, kG);
@@ -187,9 +187,9 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           values.push_back(ok ? ix.orZero(ok, value) : value);
         }
       };
-  gather(g.tile.m, g.tile.turnsA(), m0, g.m, g.aSweep, g.loadA,
+  gather(g.tile.m, g.tile.turnsA(g.step.k), m0, g.m, g.aSweep, g.loadA,
          copiesA ? &g.addressA : nullptr, into.sharedA, gathered.a);
-  gather(kTileN, kTurnsB, n0, g.n, g.bSweep, g.loadB,
+  gather(kTileN, turnsB(g.step.k), n0, g.n, g.bSweep, g.loadB,
          copiesB ? &g.addressB : nullptr, into.sharedB, gathered.b);
   if (!emulation && !copies.empty())
     gathered.copies = nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -229,7 +229,7 @@ void KernelBuilder::storeTiles(const Gathered &gathered, Stage into,
   int64_t elementBytes = tileBytes();
   auto store = [&](int64_t rows, Sweep sweep, Value shared,
                    ArrayRef<Value> values) {
-    int64_t width = storeWidth(rows, sweep, elementBytes);
+    int64_t width = storeWidth(rows, sweep, g.step);
     for (int64_t turn = 0; turn < static_cast<int64_t>(values.size());
          turn += width) {
       TileElement e = tileElement(tid, turn, rows, sweep);
@@ -324,12 +324,12 @@ Value KernelBuilder::stageOf(Value k0, int64_t ahead) {
     return ix.c(0);
   AffineExpr k;
   bindDims(b.getContext(), k);
-  return apply((k.floorDiv(kTileK) + ahead) % stages, k0);
+  return apply((k.floorDiv(g.step.k) + ahead) % stages, k0);
 }
 
 Value KernelBuilder::nextStep(Value k0) {
-  return arith::MinUIOp::create(b, offset(k0, kTileK),
-                                ix.c((kRange() - 1) / kTileK * kTileK));
+  int64_t k = g.step.k;
+  return arith::MinUIOp::create(b, offset(k0, k), ix.c((kRange() - 1) / k * k));
 }
 
 std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
@@ -363,7 +363,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
   Value padding = ix.zero(tileType);
   SmallVector<bool> inBounds = {true, true};
   SmallVector<Value> next(accs.begin(), accs.end());
-  for (int64_t kk = 0; kk < kTileK; kk += mmaK) {
+  for (int64_t kk = 0; kk < g.step.k; kk += mmaK) {
     SmallVector<Value> as, bs;
     for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
       as.push_back(vector::TransferReadOp::create(
@@ -412,7 +412,7 @@ std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
   auto type = [&](ArrayRef<int64_t> shape, Type element) {
     return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
   };
-  int64_t padded = kTileK + rowPad(tileBytes());
+  int64_t padded = g.step.k + rowPad(tileBytes());
   return {type({stages, g.tile.m, padded}, tileType),
           type({stages, kTileN, padded}, tileType),
           type({kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
@@ -476,7 +476,7 @@ LogicalResult KernelBuilder::build() {
   if (stages > 1)
     gpu::BarrierOp::create(b);
   auto kLoop = scf::ForOp::create(
-      b, ix.c(0), ix.c(kRange()), ix.c(kTileK), zeroAccumulators(),
+      b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), zeroAccumulators(),
       [&](OpBuilder &, Location, Value k0, ValueRange accs) {
         if (stages == 1)
           gpu::BarrierOp::create(b);
@@ -609,7 +609,8 @@ void KernelBuilder::buildEmulation() {
       {ix.c(g.z * g.splitK), ix.c(ceilDiv(g.m, g.tile.m)),
        ix.c(ceilDiv(g.n, kTileN))},
       {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
-        auto [z, kBase] = splitZ(ivs[0]);
+        Value z, kBase;
+        std::tie(z, kBase) = splitZ(ivs[0]);
         Value m0 = ix.mul(ivs[1], g.tile.m);
         Value n0 = ix.mul(ivs[2], kTileN);
         linalg::FillOp::create(b,
@@ -627,7 +628,7 @@ void KernelBuilder::buildEmulation() {
         if (stages > 1)
           gatherInto(ix.c(0), ix.c(0));
         scf::ForOp::create(
-            b, ix.c(0), ix.c(kRange()), ix.c(kTileK), ValueRange{},
+            b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
               if (stages == 1)
                 gatherInto(k0, ix.c(0));

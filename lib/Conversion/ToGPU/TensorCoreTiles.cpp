@@ -43,18 +43,19 @@ int64_t ways(llvm::ArrayRef<int64_t> bytes, int64_t width) {
 
 /// A warp's stores of its gathered elements into an operand tile of `rows`
 /// rows, `storeWidth` elements at a time: the worst store.
-int64_t storeWays(int64_t rows, Sweep sweep, int64_t elementBytes) {
+int64_t storeWays(int64_t rows, Sweep sweep, KStep step) {
   IntArith a;
-  int64_t stride = kTileK + rowPad(elementBytes);
-  int64_t turns = rows * kTileK / kThreads;
-  int64_t width = storeWidth(rows, sweep, elementBytes);
+  int64_t elementBytes = step.elementBytes;
+  int64_t stride = step.k + rowPad(elementBytes);
+  int64_t turns = rows * step.k / kThreads;
+  int64_t width = storeWidth(rows, sweep, step);
   int64_t worst = 1;
   for (int64_t warp = 0; warp < kWarps; ++warp)
     for (int64_t turn = 0; turn < turns; turn += width) {
       std::vector<int64_t> bytes;
       for (int64_t lane = 0; lane < kWarpLanes; ++lane) {
-        SweepElement<int64_t> e = sweepElement(a, warp * kWarpLanes + lane,
-                                               turn, rows, sweep, elementBytes);
+        SweepElement<int64_t> e =
+            sweepElement(a, warp * kWarpLanes + lane, turn, rows, sweep, step);
         int64_t row = e.row + e.rowShift, k = e.k + e.kShift;
         bytes.push_back((row * stride + k) * elementBytes);
       }
@@ -65,8 +66,8 @@ int64_t storeWays(int64_t rows, Sweep sweep, int64_t elementBytes) {
 
 /// An ldmatrix matrix: 8 rows of 16 bytes at one column of a tile (the
 /// rows of a warp's mma tile start at a multiple of 8), read together.
-int64_t ldmatrixWays(int64_t elementBytes) {
-  int64_t stride = (kTileK + rowPad(elementBytes)) * elementBytes;
+int64_t ldmatrixWays(KStep step) {
+  int64_t stride = (step.k + rowPad(step.elementBytes)) * step.elementBytes;
   std::vector<int64_t> bytes;
   for (int64_t row = 0; row < 8; ++row)
     bytes.push_back(row * stride);
@@ -85,11 +86,10 @@ int64_t accumulatorWays() {
 }
 } // namespace
 
-BankConflicts mlir::convbn::tensor_cores::bankConflicts(int64_t elementBytes,
+BankConflicts mlir::convbn::tensor_cores::bankConflicts(KStep step,
                                                         BlockTile tile,
                                                         Sweep aSweep,
                                                         Sweep bSweep) {
-  return {storeWays(tile.m, aSweep, elementBytes),
-          storeWays(kTileN, bSweep, elementBytes), ldmatrixWays(elementBytes),
-          accumulatorWays()};
+  return {storeWays(tile.m, aSweep, step), storeWays(kTileN, bSweep, step),
+          ldmatrixWays(step), accumulatorWays()};
 }

@@ -17,9 +17,9 @@
 namespace mlir::convbn::tensor_cores {
 
 /// The block's tile of the implicit GEMM: BlockTile::m rows (64 or 128)
-/// by kTileN columns, kTileK deep, shared by 4 warps in 2 x 2, each owning
-/// a (warpM() x kWarpN) part made of kMmaM x kMmaN mma tiles.
-constexpr int64_t kTileN = 64, kTileK = 16;
+/// by kTileN columns, a K step (KStep) deep, shared by 4 warps in 2 x 2,
+/// each owning a (warpM() x kWarpN) part made of kMmaM x kMmaN mma tiles.
+constexpr int64_t kTileN = 64;
 constexpr int64_t kWarpN = 32, kMmaM = 16, kMmaN = 8;
 constexpr int64_t kThreads = 128, kWarpLanes = 32;
 constexpr int64_t kWarps = kThreads / kWarpLanes;
@@ -32,11 +32,35 @@ constexpr int64_t kOutputRows = 64;
 /// Rows of the output tile per row of warps (each pass stores that many of
 /// each warp's rows).
 constexpr int64_t kOutputRowsPerWarp = kOutputRows / kWarpsM;
-/// Elements of the B tile that each thread moves per K step.
-constexpr int64_t kTurnsB = kTileN * kTileK / kThreads;
-static_assert(kTileN * kTileK % kThreads == 0 &&
-                  kOutputRows * kTileN % kThreads == 0,
-              "every thread moves the same number of elements");
+static_assert(kOutputRows * kTileN % kThreads == 0,
+              "every thread stores the same number of outputs");
+
+/// The widest access a thread makes to global or shared memory, in bytes.
+constexpr int64_t kVectorBytes = 16;
+
+/// The K extent of the operand tiles that the block multiplies between two
+/// barriers: `k` elements of `elementBytes` bytes per row. 64 bytes by
+/// default (kStepBytes): 16 f32, two TF32 mma k-steps of 8, or 32 f16 or
+/// bf16, two k-steps of 16, so that 16-bit kernels do as many mma per
+/// barrier, per gather and per index computation as f32 ones. 16-bit
+/// steps of 32 bytes (16 elements, one mma k-step) are the narrow choice
+/// (pass option `wide-k-steps=false`).
+struct KStep {
+  int64_t k = 16;
+  int64_t elementBytes = 4;
+
+  /// Elements in kVectorBytes.
+  constexpr int64_t vector() const { return kVectorBytes / elementBytes; }
+};
+constexpr int64_t kStepBytes = 64;
+/// The K step of operands of `elementBytes` bytes: kStepBytes, or 16
+/// elements where not `wide`.
+constexpr KStep kStepFor(int64_t elementBytes, bool wide) {
+  return {wide ? kStepBytes / elementBytes : 16, elementBytes};
+}
+
+/// Elements of the B tile that each thread moves per K step of `k`.
+constexpr int64_t turnsB(int64_t k) { return kTileN * k / kThreads; }
 
 /// The rows of the block's tile, and what follows from them. 128 rows
 /// give each warp 64 x 32: a quarter fewer shared-memory accesses per mma
@@ -48,8 +72,8 @@ struct BlockTile {
   constexpr int64_t warpM() const { return m / kWarpsM; }
   /// mma tiles along M per warp.
   constexpr int64_t tilesM() const { return warpM() / kMmaM; }
-  /// Elements of the A tile that each thread moves per K step.
-  constexpr int64_t turnsA() const { return m * kTileK / kThreads; }
+  /// Elements of the A tile that each thread moves per K step of `k`.
+  constexpr int64_t turnsA(int64_t k) const { return m * k / kThreads; }
   /// Passes of the accumulators through the output tile: in pass p each
   /// warp stores its mma tiles [p, p + 1) * tilesM() / outputPasses()
   /// along M, and the output tile holds the parts of the kWarpsM rows of
@@ -72,20 +96,17 @@ constexpr int64_t rowPad(int64_t elementBytes) { return 16 / elementBytes; }
 /// once.
 constexpr int64_t kAccumulatorRowPad = 8;
 
-/// The widest access a thread makes to global or shared memory, in bytes.
-constexpr int64_t kVectorBytes = 16;
-
 /// How the block's threads sweep an operand tile, neighbours on
 /// neighbours so that a warp's global loads are coalesced.
 enum class Sweep {
-  /// Along k, for an operand contiguous along k: a warp takes two
-  /// neighbouring rows, each thread keeps its k, and a turn moves it by
-  /// 8 rows.
+  /// Along k, for an operand contiguous along k: a warp takes
+  /// neighbouring rows (two of 16 k, one of 32), each thread keeps its k,
+  /// and a turn moves it by kThreads / k rows.
   AlongK,
   /// Along k, 16 bytes of consecutive k per thread (kVectorBytes), for an
   /// operand contiguous along k whose rows start at multiples of 16 bytes
-  /// (and whose steps stay in one contiguous run): a row's kTileK are split
-  /// among kTileK / vector threads, neighbours on neighbours, and a thread's
+  /// (and whose steps stay in one contiguous run): a row's k are split
+  /// among k / vector threads, neighbours on neighbours, and a thread's
   /// turns, a vector at a time, move it by whole rows. Its global loads and
   /// its shared stores are then one 16-byte access per vector.
   AlongKVectors,
@@ -114,46 +135,45 @@ template <typename V> struct SweepElement {
 };
 
 /// The element that thread `tid` moves in its `turn`-th turn of `sweep`,
-/// for elements of `elementBytes` bytes, with `a`'s add(V, V),
-/// mul(V, int64_t), div(V, int64_t) and rem(V, int64_t).
+/// in K steps of `step`, with `a`'s add(V, V), mul(V, int64_t),
+/// div(V, int64_t) and rem(V, int64_t).
 template <typename Arith, typename V>
 SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
-                             Sweep sweep, int64_t elementBytes) {
-  static_assert(kThreads % kTileK == 0 && kThreads % kTileN == 0,
-                "a turn moves a thread by whole rows or whole k columns");
+                             Sweep sweep, KStep step) {
+  int64_t k = step.k;
+  assert(kThreads % k == 0 && rows * k % kThreads == 0 &&
+         "a turn moves a thread by whole rows, the same turns for each");
   assert(kThreads % rows == 0 && "a row's threads share its k");
   if (sweep == Sweep::AlongK)
-    return {a.div(tid, kTileK), turn * (kThreads / kTileK), a.rem(tid, kTileK),
-            0, kTileK};
+    return {a.div(tid, k), turn * (kThreads / k), a.rem(tid, k), 0, k};
   if (sweep == Sweep::AlongKVectors) {
     // A row's `parts` threads are neighbours. The hardware serves 16-byte
-    // accesses a quarter warp (8 lanes) at a time: neighbouring rows (16 +
-    // rowPad() elements long: f32 rows are 5 16-byte units apart, 16-bit
-    // rows 3) would put two of a quarter's vectors in one bank, so each
-    // quarter takes rows `parts` apart instead, which fill the 32 banks
-    // once.
-    int64_t vector = kVectorBytes / elementBytes, parts = kTileK / vector;
+    // accesses a quarter warp (8 lanes) at a time: neighbouring rows (k +
+    // rowPad() elements long: rows of 64 bytes are 5 16-byte units apart,
+    // of 32 bytes 3) would put two of a quarter's vectors in one bank, so
+    // each quarter takes rows `parts` apart instead, which fill the 32
+    // banks once.
+    int64_t vector = step.vector(), parts = k / vector;
     int64_t quarter = kWarpLanes / 4, perQuarter = quarter / parts;
     V slot = a.div(tid, parts), inGroup = a.rem(slot, quarter);
     V row = a.add(a.mul(a.div(slot, quarter), quarter),
                   a.add(a.mul(a.rem(slot, perQuarter), parts),
                         a.div(inGroup, perQuarter)));
     return {row, turn / vector * (kThreads / parts),
-            a.mul(a.rem(tid, parts), vector), turn % vector,
-            kTileK - vector + 1};
+            a.mul(a.rem(tid, parts), vector), turn % vector, k - vector + 1};
   }
   // The kParts threads of a row (tid % rows).
   int64_t kParts = kThreads / rows;
   if (sweep == Sweep::Rows) {
-    int64_t perThread = kTileK / kParts;
+    int64_t perThread = k / kParts;
     return {a.rem(tid, rows), 0, a.mul(a.div(tid, rows), perThread), turn,
-            kTileK - perThread + 1};
+            k - perThread + 1};
   }
   // Words of `perWord` elements; the thread at word (tid / run + tid /
   // rows) % kParts takes every kParts-th word from there, and each run of
   // `run` lanes starts a word further.
   int64_t run = kWarpLanes / kParts;
-  int64_t perWord = elementBytes < 4 ? 4 / elementBytes : 1;
+  int64_t perWord = step.elementBytes < 4 ? 4 / step.elementBytes : 1;
   V word = a.rem(a.add(a.div(tid, run), a.div(tid, rows)), kParts);
   return {a.rem(tid, rows), 0, a.mul(word, perWord),
           turn / perWord * kParts * perWord + turn % perWord,
@@ -163,11 +183,11 @@ SweepElement<V> sweepElement(Arith &a, V tid, int64_t turn, int64_t rows,
 /// The elements that a thread stores into a tile at once: its consecutive
 /// k, up to 16 bytes of them, where `sweep` is Rows or AlongKVectors; else
 /// one.
-constexpr int64_t storeWidth(int64_t rows, Sweep sweep, int64_t elementBytes) {
-  int64_t vector = kVectorBytes / elementBytes;
+constexpr int64_t storeWidth(int64_t rows, Sweep sweep, KStep step) {
+  int64_t vector = step.vector();
   if (sweep == Sweep::AlongKVectors)
     return vector;
-  int64_t perThread = kTileK / (kThreads / rows);
+  int64_t perThread = step.k / (kThreads / rows);
   if (sweep != Sweep::Rows)
     return 1;
   return perThread < vector ? perThread : vector;
@@ -190,9 +210,9 @@ struct BankConflicts {
   int64_t storesA, storesB, ldmatrix, accumulators;
 };
 
-/// The conflicts of the tiles' layout for operands of `elementBytes` bytes,
-/// the block's tile `tile`, A and B swept by `aSweep` and `bSweep`.
-BankConflicts bankConflicts(int64_t elementBytes, BlockTile tile, Sweep aSweep,
+/// The conflicts of the tiles' layout for K steps of `step`, the block's
+/// tile `tile`, A and B swept by `aSweep` and `bSweep`.
+BankConflicts bankConflicts(KStep step, BlockTile tile, Sweep aSweep,
                             Sweep bSweep);
 
 } // namespace mlir::convbn::tensor_cores

@@ -9,6 +9,8 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true" | FileCheck %s --check-prefix=ASYNC
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=ASYNCREPORT
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true cpu-emulation=true" | FileCheck %s --check-prefix=ASYNCEMU
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="wide-k-steps=false" | FileCheck %s --check-prefix=NARROW
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="wide-k-steps=false report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NARROWREPORT
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles, the
@@ -81,14 +83,16 @@ func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: m
 // -----
 
 // f16 operands, f32 accumulator: m16n8k16, with strides and dilations in
-// the gather.
+// the gather. A K step holds 32 16-bit elements (wide-k-steps, the
+// default), here 4 window offsets of the 8 channels: K = 9 x 8 padded to
+// 96, 3 steps (with wide-k-steps=false, 80: 5 steps of 16).
 
 // CHECK-LABEL: func @f16
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // EMU-LABEL: func @f16
 //       EMU: arith.extf {{.*}} : vector<16x16xf16> to vector<16x16xf32>
 func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1x64x6x6xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 2, ldmatrix 1, accumulators 1}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=96, 1 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 2, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32), K steps of 32}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
@@ -101,7 +105,8 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // pipeline's -convbn-lower-bf16-mma-sync makes NVVM's bf16 mma.sync. K is
 // one tile here: the gathers precede the barrier ahead of the folded K loop.
 // The 1x1 filter's rows are contiguous along K: gathered and stored 8
-// elements (16 bytes) at a time, like the im2col tile.
+// elements (16 bytes) at a time, like the im2col tile. K is 16, which
+// steps of 32 would leave with a tail (no vectors): its steps stay 16.
 
 // CHECK-LABEL: func @bf16
 //       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
@@ -138,9 +143,37 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 //  ASYNC-NEXT: gpu.barrier
 // ASYNCREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; A copied to shared memory asynchronously (cp.async);
 func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memref<1x32x8x8xf32>) {
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=32 N=64 K=16, 1 in the grid's z); A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32), K steps of 16}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<1x16x8x8xbf16>, memref<32x16x1x1xbf16>) outs(%o : memref<1x32x8x8xf32>)
+  return
+}
+
+// -----
+
+// Wide K steps: 64 channels of bf16, 32 a step (64 bytes, as f32's 16):
+// rows of 32 elements plus 8 of padding in the shared tiles, and per step
+// two mma.sync k-steps of 16 for each of a warp's 2 x 4 mma tiles between
+// two barriers, ldmatrix 16 bytes of rows 80 bytes apart (no conflict).
+// With wide-k-steps=false, rows of 16 + 8 and 8 mma.sync per step.
+
+// CHECK-LABEL: func @bf16_wide_steps
+//       CHECK: workgroup({{.*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       CHECK: scf.for
+// CHECK-COUNT-16: nvgpu.mma.sync
+//   CHECK-NOT: nvgpu.mma.sync
+//       CHECK: gpu.barrier
+// NARROW-LABEL: func @bf16_wide_steps
+//       NARROW: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       NARROW: scf.for
+// NARROW-COUNT-8: nvgpu.mma.sync
+//   NARROW-NOT: nvgpu.mma.sync
+//       NARROW: gpu.barrier
+// NARROWREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('bf16', M=64 N=64 K=576, 1 in the grid's z); K ordered as window x channels; {{.*}}, K steps of 16{{$}}
+func.func @bf16_wide_steps(%x: memref<1x64x10x10xbf16>, %w: memref<64x64x3x3xbf16>, %o: memref<1x64x8x8xf32>) {
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=64 N=64 K=576, 1 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32), K steps of 32}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x64x10x10xbf16>, memref<64x64x3x3xbf16>) outs(%o : memref<1x64x8x8xf32>)
   return
 }
 
@@ -495,7 +528,7 @@ func.func @not_folded(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: m
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%o : memref<1x64x6x6xf32>)
   linalg.fill ins(%zero : f32) outs(%other : memref<1x64x6x6xf32>)
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=96, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   %buf = memref.alloc() : memref<2x8x4x4xf32>
@@ -654,7 +687,7 @@ func.func @recompute_weights(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>
     %m = arith.mulf %a, %b : f16
     linalg.yield %m : f16
   }
-  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=80, 1 in the grid's z); K ordered as window x channels}}
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f16', M=64 N=36 K=96, 1 in the grid's z); K ordered as window x channels}}
   linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %folded : memref<1x8x15x15xf16>, memref<64x8x3x3xf16>) outs(%o : memref<1x64x6x6xf32>)
   return
@@ -698,7 +731,7 @@ func.func @few_channels(%x3: memref<2x3x38x38xf32>, %w3: memref<8x3x7x7xf32>, %o
 func.func @left_alone(%xb: memref<1x16x8x8xf64>, %wb: memref<32x16x1x1xf64>, %ob: memref<1x32x8x8xf32>,
                       %x: memref<1x16x8x8xf16>, %w: memref<32x16x1x1xf16>, %o: memref<1x32x8x8xf16>,
                       %xd: memref<?x16x8x8xf32>, %wd: memref<32x16x1x1xf32>, %od: memref<?x32x8x8xf32>,
-                      %xg: memref<65536x2x1x1xf32>, %wg: memref<4x2x1x1xf32>, %og: memref<65536x4x1x1xf32>,
+                      %xg: memref<65536x2x8x8xf32>, %wg: memref<4x2x1x1xf32>, %og: memref<65536x4x8x8xf32>,
                       %xt: tensor<1x16x8x8xf32>, %wt: tensor<32x16x1x1xf32>, %ot: tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32> {
   // expected-remark @+1 {{left as a loop nest: operand type is not f32, f16 or bf16}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -711,7 +744,7 @@ func.func @left_alone(%xb: memref<1x16x8x8xf64>, %wb: memref<32x16x1x1xf64>, %ob
     ins(%xd, %wd : memref<?x16x8x8xf32>, memref<32x16x1x1xf32>) outs(%od : memref<?x32x8x8xf32>)
   // expected-remark @+1 {{left as a loop nest: more than 65535 images, chunks or filter tiles for the grid}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-    ins(%xg, %wg : memref<65536x2x1x1xf32>, memref<4x2x1x1xf32>) outs(%og : memref<65536x4x1x1xf32>)
+    ins(%xg, %wg : memref<65536x2x8x8xf32>, memref<4x2x1x1xf32>) outs(%og : memref<65536x4x8x8xf32>)
   // expected-remark @+1 {{left as a loop nest: not on buffers}}
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%xt, %wt : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>) outs(%ot : tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32>

@@ -55,3 +55,26 @@ func.func @no_saving(%x: memref<2x16x10x10xf32>, %w: memref<32x16x3x3xf32>, %o: 
     ins(%x2, %w : memref<4x16x9x9xf32>, memref<32x16x3x3xf32>) outs(%o2 : memref<4x32x7x7xf32>)
   return
 }
+
+// -----
+
+// 65536 images: more than the grid's z holds (65535), unless one GEMM
+// spans them. With one output position each (N = 65536 in one grid z) the
+// convolution is taken; with 64 each (whole tiles, not spread) it is
+// left as a loop nest, as with images-along-n=false.
+
+// CHECK-LABEL: func @many_images
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1024{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+//   CHECK-NOT: gpu.launch
+// PERIMAGE-LABEL: func @many_images
+//   PERIMAGE-NOT: gpu.launch
+func.func @many_images(%x: memref<65536x2x1x1xf32>, %w: memref<4x2x1x1xf32>, %o: memref<65536x4x1x1xf32>,
+                       %x8: memref<65536x2x8x8xf32>, %o8: memref<65536x4x8x8xf32>) {
+  // expected-remark @+1 {{('f32', M=4 N=65536 K=2, 1 in the grid's z); N spans the images}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<65536x2x1x1xf32>, memref<4x2x1x1xf32>) outs(%o : memref<65536x4x1x1xf32>)
+  // expected-remark @+1 {{left as a loop nest: more than 65535 images, chunks or filter tiles for the grid}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x8, %w : memref<65536x2x8x8xf32>, memref<4x2x1x1xf32>) outs(%o8 : memref<65536x4x8x8xf32>)
+  return
+}
