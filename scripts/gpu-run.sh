@@ -20,9 +20,9 @@
 #                                 # torch.compile or whole network (fits
 #                                 # a short device budget)
 #   scripts/gpu-run.sh compare    # there: our tune alone, build against
-#                                 # build (tc, tc-nosplitk, tc-perimage,
-#                                 # tc-fcopies, tc-copies), every batch each
-#                                 # was built for
+#                                 # build (tc, tc-splitkconv, tc-nosplitk,
+#                                 # tc-perimage, tc-fcopies, tc-copies), every
+#                                 # batch each was built for
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh compare   # there: the same in bf16,
 #                                 # tc against tc-narrowk (K steps of 16)
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
@@ -73,6 +73,7 @@ variant_options() {
     tc-nosplitk) echo tensor-core-split-k=false ;;
     tc-perimage) echo tensor-core-images-along-n=false ;;
     tc-narrowk) echo tensor-core-wide-k-steps=false ;;
+    tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
 }
@@ -152,9 +153,11 @@ case "${1:-}" in
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc" --tensor-cores --whole-network
       # The experiments that the H200 profile points to
-      # (BENCH_KERNELS=tc-copies, tc-fcopies), and the default's split-K
-      # and images along N left out (tc-nosplitk, tc-perimage).
+      # (BENCH_KERNELS=tc-copies, tc-fcopies), split-K for the
+      # convolutions too (tc-splitkconv), and the default's split-K and
+      # images along N left out (tc-nosplitk, tc-perimage).
       bench_variant tc-copies 32 64
+      bench_variant tc-splitkconv 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -172,8 +175,8 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async; tc-copies, tc-fcopies, tc-nosplitk and tc-perimage are
-      # built with bench).
+      # tc-async; tc-copies, tc-fcopies, tc-splitkconv, tc-nosplitk and
+      # tc-perimage are built with bench, tc-narrowk with bf16).
       for variant in tc-nomerge tc-recompute tc-noprefetch tc-wide tc-m64 \
                      tc-m128 tc-scalar tc-async; do
         bench_variant "$variant"
@@ -294,7 +297,9 @@ PY
     # copies alone; =tc-nosplitk: tc with one block per filter-gradient
     # tile, tensor-core-split-k=false; =tc-perimage: tc with one image per
     # grid z, tensor-core-images-along-n=false (the last twelve at batch 32
-    # only, but tc-copies at 64 too); =tc-narrowk: tc in bf16 with K steps
+    # only, but tc-copies at 64 too); =tc-splitkconv: tc with the
+    # convolutions' K split too, tensor-core-split-k-convolutions=true
+    # (batch 32 and 64); =tc-narrowk: tc in bf16 with K steps
     # of 16 elements, tensor-core-wide-k-steps=false (BENCH_DTYPE=bf16
     # only, batch 32 and 64).
     kernels="${BENCH_KERNELS:-tc}"
@@ -310,7 +315,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage or tc-narrowk" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv or tc-narrowk" >&2
            exit 2
          fi ;;
     esac
@@ -349,15 +354,15 @@ PY
     # `compare [BUILD...]`, there: our tune alone (BENCH_QUICK=1,
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
-    # each build (tc, tc-nosplitk, tc-perimage, tc-fcopies and tc-copies
-    # unless named; with BENCH_DTYPE=bf16, tc and tc-narrowk)
+    # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies
+    # and tc-copies unless named; with BENCH_DTYPE=bf16, tc and tc-narrowk)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
     # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-nosplitk tc-perimage tc-fcopies tc-copies"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
       suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk"
     fi

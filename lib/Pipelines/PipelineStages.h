@@ -89,6 +89,7 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +
          " input-copies=" + flag(options.tensorCoreInputCopies) +
          " split-k=" + flag(options.tensorCoreSplitK) +
+         " split-k-convolutions=" + flag(options.tensorCoreSplitKConvolutions) +
          " images-along-n=" + flag(options.tensorCoreImagesAlongN) +
          " wide-k-steps=" + flag(options.tensorCoreWideKSteps) + "},";
 }

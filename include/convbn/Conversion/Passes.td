@@ -496,7 +496,9 @@ def ConvBNTensorCoreConvolutions
     tile per batch chunk) has its K split into ranges of whole steps
     (`split-k`, the default), one block per range along the grid's z,
     adding their sums to the output with atomic adds; the output's
-    initialization is then not folded into the kernel.
+    initialization is then not folded into the kernel. With
+    `split-k-convolutions` (off by default), forward and backward-data
+    convolutions with so few blocks are split alike.
 
     A convolution whose output positions per image are not a multiple of
     the tile's 64 columns (7x7, 14x14, 28x28) is one GEMM over all its
@@ -582,6 +584,15 @@ def ConvBNTensorCoreConvolutions
            "sums to the output atomically (its initialization then stays a "
            "kernel of its own); the order of those additions varies from "
            "run to run, as with cuDNN's default backward-filter algorithms">,
+    Option<"splitKConvolutions", "split-k-convolutions", "bool",
+           /*default=*/"false",
+           "Split the K of a forward or backward-data convolution whose "
+           "grid has fewer than 528 blocks (ResNet-50's 7x7 and 14x14 "
+           "layers) the same way as split-k does a backward-filter "
+           "reduction's: ranges of whole K steps, one block each, adding "
+           "to the output atomically (its initialization, the bias, then "
+           "a kernel of its own); the sums' order varies from run to run. "
+           "Experimental, off by default until timed on a GPU">,
     Option<"imagesAlongN", "images-along-n", "bool", /*default=*/"true",
            "Make a convolution whose images' output positions leave each "
            "image's last 64-column tile partly empty (7x7: 49 of 64, 14x14: "

@@ -63,6 +63,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{split-k}; false: "
                      "one block per output tile, for comparison)"),
       llvm::cl::init(true)};
+  Option<bool> tensorCoreSplitKConvolutions{
+      *this, "tensor-core-split-k-convolutions",
+      llvm::cl::desc("Tensor-core kernels: forward and backward-data "
+                     "convolutions with few blocks split along K too, adding "
+                     "atomically "
+                     "(-convbn-tensor-core-convolutions{split-k-convolutions}"
+                     "); experimental, off by default until timed on a GPU"),
+      llvm::cl::init(false)};
   Option<bool> tensorCoreInputCopies{
       *this, "tensor-core-input-copies",
       llvm::cl::desc("Tensor-core kernels: copy the input of KxK "

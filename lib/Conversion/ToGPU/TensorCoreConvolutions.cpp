@@ -100,17 +100,24 @@ struct ConvBNTensorCoreConvolutionsPass
     DenseMap<Operation *, Value> inputCopyOf;
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
-      if (succeeded(gemm)) {
-        gemm->tile = chooseBlockTile(*gemm, blockM);
-        if (splitK)
-          gemm->splitK = chooseSplitK(*gemm);
-        // Grid z counts images or chunks times the K ranges.
-        if (gemm->z * gemm->splitK > kMaxGridYZ)
-          gemm->splitK = 1;
-      }
       // One GEMM over all the images (applied after the copies, which set
       // B's accessors), with one grid z and its tile chosen again.
       bool spread = succeeded(gemm) && imagesAlongN && imagesAlongNPays(*gemm);
+      if (succeeded(gemm)) {
+        gemm->tile = chooseBlockTile(*gemm, blockM);
+        // Convolutions are split with split-k-convolutions, backward-filter
+        // reductions with split-k; on the spread GEMM's grid, if spread.
+        if (gemm->imagesInZ)
+          gemm->splittableK = splitKConvolutions;
+        else if (!splitK)
+          gemm->splittableK = false;
+        gemm->splitK =
+            chooseSplitK(spread ? spreadShape(*gemm, blockM) : *gemm);
+        // Grid z counts images (one where spread) or chunks times the K
+        // ranges.
+        if ((spread ? 1 : gemm->z) * gemm->splitK > kMaxGridYZ)
+          gemm->splitK = 1;
+      }
       // Grid y counts M tiles (at most those of the smaller tile), grid z
       // images (unless spread) or chunks: 65535 at most.
       if (succeeded(gemm) && ((!spread && gemm->z > kMaxGridYZ) ||

@@ -667,6 +667,15 @@ void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
   g.imagesInZ = false;
 }
 
+Gemm convbn::tensor_cores::spreadShape(const Gemm &g, int64_t rows) {
+  Gemm shape = g;
+  shape.n *= shape.z;
+  shape.z = 1;
+  shape.imagesInZ = false;
+  shape.tile = chooseBlockTile(shape, rows);
+  return shape;
+}
+
 int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
   int64_t blocks = g.z * ceilDiv(g.m, g.tile.m) * ceilDiv(g.n, kTileN);
   int64_t steps = ceilDiv(g.k, g.step.k);

@@ -78,7 +78,8 @@ struct Gemm {
   BlockTile tile;
   /// Whether K may be split among blocks (splitK): where the output is a
   /// backward-filter reduction's partial sums, whose few filter tiles
-  /// leave most of the GPU idle.
+  /// leave most of the GPU idle (and, as the pass decides, a convolution's
+  /// output).
   bool splittableK = false;
   /// K split into this many ranges of whole steps, one block each along
   /// the grid's z (z x splitK blocks), each adding its part of the sums to
@@ -232,6 +233,11 @@ bool imagesAlongNPays(const Gemm &g);
 /// accessors must already be final (readInputCopy() before). Pass option
 /// `images-along-n`.
 void spreadImagesAlongN(Gemm &g);
+
+/// The extents and tile of `g` once spread (spreadImagesAlongN()), its
+/// tile chosen for `rows` (chooseBlockTile()): the grid it will have,
+/// known before the operand copies that the spread follows.
+Gemm spreadShape(const Gemm &g, int64_t rows);
 
 /// How many ranges K of `g` (`g.splittableK`, its tile chosen) is split
 /// into: 1 where the grid has kFewBlocks blocks or more, else the fewest

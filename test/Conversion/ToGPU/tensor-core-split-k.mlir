@@ -1,6 +1,9 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="report=true" -verify-diagnostics | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="split-k=false" | FileCheck %s --check-prefix=NOSPLIT
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="cpu-emulation=true" | FileCheck %s --check-prefix=EMU
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="split-k-convolutions=true" | FileCheck %s --check-prefix=CONV
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="split-k-convolutions=true report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=CONVREPORT
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="split-k-convolutions=true cpu-emulation=true" | FileCheck %s --check-prefix=CONVEMU
 
 // A backward-filter reduction of 8 batch chunks (one image each) whose
 // filter gradient (32 x 16 x 3 x 3) is 1 x 3 output tiles: 24 blocks, too
@@ -80,5 +83,42 @@ func.func @not_split(%x: memref<1x1x1x16x9x18xf32>, %g: memref<1x1x1x32x7x16xf32
     %3 = arith.addf %acc, %2 : f64
     linalg.yield %3 : f64
   }
+  return
+}
+
+// -----
+
+// A forward convolution of 8 images of 7 x 7 (one GEMM over them, N =
+// 392: 7 tiles of 64 columns) and 64 filters: 7 blocks. Not split by
+// default (split-k-convolutions=false): the bias broadcast is folded
+// into the epilogue. With split-k-convolutions, its K (576, 36 steps) is
+// split into 4 ranges of 9 steps, one block each along the grid's z,
+// which add to the output atomically; the broadcast stays a kernel of
+// its own before them.
+
+// CHECK-LABEL: func @few_blocks_forward
+//   CHECK-NOT: linalg.generic
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c7{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+//   CHECK-NOT: memref.atomic_rmw
+// CONV-LABEL: func @few_blocks_forward
+//       CONV: linalg.generic
+//       CONV: gpu.launch blocks({{.*}}) in ({{.*}} = %c7{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c4{{.*}})
+//       CONV: memref.atomic_rmw addf %{{.*}}, %arg2[{{.*}}] : (f32, memref<8x64x7x7xf32>) -> f32
+//   CONV-NOT: memref.store %{{.*}}, %arg2
+//       CONV: gpu.terminator
+// CONVREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('f32', M=64 N=392 K=576, 1 in the grid's z); N spans the images (one GEMM of images x positions); K ordered as window x channels; K split in 4 ranges of 9 steps, one block each, adding to the output atomically;
+// CONVEMU-LABEL: func @few_blocks_forward
+//       CONVEMU: linalg.generic
+//       CONVEMU: memref.atomic_rmw addf
+func.func @few_blocks_forward(%x: memref<8x64x9x9xf32>, %w: memref<64x64x3x3xf32>, %o: memref<8x64x7x7xf32>, %bias: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+    ins(%bias : memref<64xf32>) outs(%o : memref<8x64x7x7xf32>) {
+  ^bb0(%b: f32, %out: f32):
+    linalg.yield %b : f32
+  }
+  // expected-remark @+1 {{('f32', M=64 N=392 K=576, 1 in the grid's z); N spans the images (one GEMM of images x positions); K ordered as window x channels; the output's initialization (linalg.generic) folded into the epilogue;}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<8x64x9x9xf32>, memref<64x64x3x3xf32>) outs(%o : memref<8x64x7x7xf32>)
   return
 }
