@@ -161,8 +161,8 @@ def mixed_precision_cases(seed=7, per_mode=4):
 
 # (in, out channels, spatial, kernel, stride, padding low/high, dilation):
 # GEMM extents M = out, N = output positions, K = in * kernel window that
-# are not multiples of the tensor-core kernel's 64 x 64 x 16 tile (and one
-# that is), strided and dilated windows, asymmetric padding; channels that
+# are not multiples of the tensor-core kernel's 64 x 64 x 16 tile (x 32 for
+# 16-bit operands unless only 16 divides the channels; and one that is), strided and dilated windows, asymmetric padding; channels that
 # are multiples of 16 in and out ("window": K ordered window x channels,
 # forward and backward-data, whose filter tiles, with 64 rows or more, are
 # swept along their rows, the forward one with a tail of 16; 64 channels
