@@ -59,8 +59,13 @@ struct ConvBNTensorCoreConvolutionsPass
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
-    AnalysisOptions analysis{allowTF32, foldOperands, recomputeProducers,
-                             wideKSteps};
+    AnalysisOptions analysis;
+    analysis.allowTF32 = allowTF32;
+    analysis.foldPadding = foldOperands;
+    analysis.recomputeProducers = recomputeProducers;
+    analysis.wideSteps = wideKSteps;
+    analysis.splitK = splitK;
+    analysis.splitKConvolutions = splitKConvolutions;
     getOperation()->walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>() ||
           op->getParentOfType<gpu::GPUModuleOp>())
@@ -105,12 +110,7 @@ struct ConvBNTensorCoreConvolutionsPass
       bool spread = succeeded(gemm) && imagesAlongN && imagesAlongNPays(*gemm);
       if (succeeded(gemm)) {
         gemm->tile = chooseBlockTile(*gemm, blockM);
-        // Convolutions are split with split-k-convolutions, backward-filter
-        // reductions with split-k; on the spread GEMM's grid, if spread.
-        if (gemm->imagesInZ)
-          gemm->splittableK = splitKConvolutions;
-        else if (!splitK)
-          gemm->splittableK = false;
+        // On the spread GEMM's grid, if spread.
         gemm->splitK =
             chooseSplitK(spread ? spreadShape(*gemm, blockM) : *gemm);
         // Grid z counts images (one where spread) or chunks times the K

@@ -181,6 +181,7 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.output = conv.getDpsInits()[0];
   g.kind = "convolution";
   g.imagesInZ = true;
+  g.splittableK = options.splitKConvolutions;
   auto split = [=](Index &ix, KPosition k) -> WindowIndex {
     if (!windowChannels)
       return splitWindow(ix, k.linear(ix), kh, kw);
@@ -327,7 +328,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   };
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
-  g.splittableK = true;
+  g.splittableK = options.splitK;
   // Every buffer's indices start with the chunk, if the batch is split.
   auto lead0 = [=](Index &, Value chunk) {
     SmallVector<Value> indices;
@@ -638,6 +639,16 @@ bool convbn::tensor_cores::imagesAlongNPays(const Gemm &g) {
          ceilDiv(g.z * g.n, kTileN) < g.z * ceilDiv(g.n, kTileN);
 }
 
+namespace {
+/// `g`'s extents as one GEMM over all its images: N = images x positions,
+/// one z.
+void spreadExtents(Gemm &g) {
+  g.n *= g.z;
+  g.z = 1;
+  g.imagesInZ = false;
+}
+} // namespace
+
 void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
   assert(g.imagesInZ && "z does not count images");
   int64_t positions = g.n;
@@ -662,16 +673,12 @@ void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
   g.outIndices = [=](Index &ix, Value, Value m, Value n) {
     return outIndices(ix, ix.div(n, positions), m, ix.rem(n, positions));
   };
-  g.n *= g.z;
-  g.z = 1;
-  g.imagesInZ = false;
+  spreadExtents(g);
 }
 
 Gemm convbn::tensor_cores::spreadShape(const Gemm &g, int64_t rows) {
   Gemm shape = g;
-  shape.n *= shape.z;
-  shape.z = 1;
-  shape.imagesInZ = false;
+  spreadExtents(shape);
   shape.tile = chooseBlockTile(shape, rows);
   return shape;
 }

@@ -78,8 +78,8 @@ struct Gemm {
   BlockTile tile;
   /// Whether K may be split among blocks (splitK): where the output is a
   /// backward-filter reduction's partial sums, whose few filter tiles
-  /// leave most of the GPU idle (and, as the pass decides, a convolution's
-  /// output).
+  /// leave most of the GPU idle (AnalysisOptions::splitK), or a
+  /// convolution's output (AnalysisOptions::splitKConvolutions).
   bool splittableK = false;
   /// K split into this many ranges of whole steps, one block each along
   /// the grid's z (z x splitK blocks), each adding its part of the sums to
@@ -159,6 +159,10 @@ struct AnalysisOptions {
   bool recomputeProducers = false;
   /// K steps of kStepBytes for 16-bit operands (kStepFor()).
   bool wideSteps = true;
+  /// Let backward-filter reductions split K (Gemm::splittableK).
+  bool splitK = true;
+  /// Let convolutions split K (Gemm::splittableK).
+  bool splitKConvolutions = false;
 };
 
 /// The forward (and backward-data) convolution, one GEMM per image:
