@@ -21,10 +21,11 @@
 #                                 # a short device budget)
 #   scripts/gpu-run.sh compare    # there: our tune alone, build against
 #                                 # build (tc, tc-splitkconv, tc-nosplitk,
-#                                 # tc-perimage, tc-fcopies, tc-copies), every
-#                                 # batch each was built for
+#                                 # tc-perimage, tc-fcopies, tc-copies,
+#                                 # tc-k128), every batch each was built for
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh compare   # there: the same in bf16,
 #                                 # tc against tc-narrowk (K steps of 16)
+#                                 # and tc-k128 (64)
 #   scripts/gpu-run.sh bench 32   # then, there: the benchmark at batch 32
 #   scripts/gpu-run.sh bench 64   # (one batch size per call)
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh bench 32   # bf16 activations/weights
@@ -55,6 +56,10 @@ ARTIFACTS="${GPU_ARTIFACTS:-$ROOT/gpu-artifacts}"
 # alone by BENCH_KERNELS=tc-fcopies.
 COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-async-copies=true"
 FILTER_COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=true"
+# The conformance cases that take K steps of 128 bytes in `checks`: 3x3
+# windows of 64 and 32 channels (steps of 32 f32 or 64 bf16 elements), K
+# tails, several window offsets per step, a split filter gradient.
+K128_CASES="tiles_tail_f32,tiles_window_f32,tiles_window_bf16,tiles_strided_bf16,tiles_stem_f32,tiles_split_k_f32"
 
 # The pipeline options of each tensor-core build beside the default (tc):
 # what `build` compiles it with, and what `bench` labels its results with
@@ -72,7 +77,8 @@ variant_options() {
     tc-fcopies) echo "$FILTER_COPIES_OPTIONS" ;;
     tc-nosplitk) echo tensor-core-split-k=false ;;
     tc-perimage) echo tensor-core-images-along-n=false ;;
-    tc-narrowk) echo tensor-core-wide-k-steps=false ;;
+    tc-narrowk) echo tensor-core-k-step-bytes=32 ;;
+    tc-k128) echo tensor-core-k-step-bytes=128 ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
@@ -134,6 +140,11 @@ case "${1:-}" in
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-copies" --tensor-cores \
         --only tiles_window --pipeline-options "$COPIES_OPTIONS"
+      # K steps of 128 bytes (tensor-core-k-step-bytes=128): 32 f32 or 64
+      # 16-bit elements a step, the output tile over the operand tiles.
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-k128" --tensor-cores \
+        --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128
       # ResNet-50 through the PyTorch flow, checked there against float64:
       # tune and eval, tune on tensor cores, and tune on tensor cores with
       # the operand copies.
@@ -158,6 +169,8 @@ case "${1:-}" in
       # images along N left out (tc-nosplitk, tc-perimage).
       bench_variant tc-copies 32 64
       bench_variant tc-splitkconv 32 64
+      # K steps of 128 bytes (32 f32 elements), at batch 32 and 64.
+      bench_variant tc-k128 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -166,8 +179,10 @@ case "${1:-}" in
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
       # bf16 with K steps of 16 elements instead of 32 (tc-narrowk, bf16
-      # only: f32's steps are 16 either way), at batch 32 and 64.
+      # only: f32's steps are 16 either way) and of 64 (tc-k128), at batch
+      # 32 and 64.
       BUILD_DTYPE=bf16 bench_variant tc-narrowk 32 64
+      BUILD_DTYPE=bf16 bench_variant tc-k128 32 64
     fi
     if wants plain; then  # the loop-nest kernels at both batches
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
@@ -175,8 +190,9 @@ case "${1:-}" in
     if wants variants; then
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
-      # tc-async; tc-copies, tc-fcopies, tc-splitkconv, tc-nosplitk and
-      # tc-perimage are built with bench, tc-narrowk with bf16).
+      # tc-async; tc-copies, tc-fcopies, tc-splitkconv, tc-nosplitk,
+      # tc-perimage and tc-k128 are built with bench, tc-narrowk and
+      # tc-k128 with bf16).
       for variant in tc-nomerge tc-recompute tc-noprefetch tc-wide tc-m64 \
                      tc-m128 tc-scalar tc-async; do
         bench_variant "$variant"
@@ -217,6 +233,12 @@ PY
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copies" \
       --only tiles_window --pipeline-options "$COPIES_OPTIONS" 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores-copies.txt" || status=1
+    if [ -d "$unpacked/artifacts/conformance-tc-k128" ]; then
+      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-k128" \
+        --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128 2>&1 \
+        | tee "$REPORTS/gpu-conformance-tensor-cores-k128.txt" || status=1
+    fi
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2; the
     # operand copies' build where the archive has it).
@@ -300,8 +322,10 @@ PY
     # only, but tc-copies at 64 too); =tc-splitkconv: tc with the
     # convolutions' K split too, tensor-core-split-k-convolutions=true
     # (batch 32 and 64); =tc-narrowk: tc in bf16 with K steps
-    # of 16 elements, tensor-core-wide-k-steps=false (BENCH_DTYPE=bf16
-    # only, batch 32 and 64).
+    # of 16 elements, tensor-core-k-step-bytes=32 (BENCH_DTYPE=bf16
+    # only, batch 32 and 64); =tc-k128: tc with K steps of 128 bytes (32
+    # f32 or 64 bf16 elements), tensor-core-k-step-bytes=128 (f32 and
+    # bf16, batch 32 and 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -315,7 +339,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv or tc-narrowk" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk or tc-k128" >&2
            exit 2
          fi ;;
     esac
@@ -332,7 +356,7 @@ PY
     fi
     if [ "$dtype" != f32 ]; then
       if [ "$kernels" = plain ] || [ "$dtype" != bf16 ] || [ ! -d "$built-$dtype" ]; then
-        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc and tc-narrowk only" >&2
+        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc, tc-narrowk and tc-k128 only" >&2
         exit 2
       fi
       built="$built-$dtype"; name="$name-$dtype"
@@ -354,17 +378,18 @@ PY
     # `compare [BUILD...]`, there: our tune alone (BENCH_QUICK=1,
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
-    # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies
-    # and tc-copies unless named; with BENCH_DTYPE=bf16, tc and tc-narrowk)
+    # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
+    # tc-copies and tc-k128 unless named; with BENCH_DTYPE=bf16, tc,
+    # tc-narrowk and tc-k128)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
     # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
-      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk"
+      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128"
     fi
     builds=("${@:-$default_builds}")
     builds=(${builds[*]})

@@ -91,7 +91,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " split-k=" + flag(options.tensorCoreSplitK) +
          " split-k-convolutions=" + flag(options.tensorCoreSplitKConvolutions) +
          " images-along-n=" + flag(options.tensorCoreImagesAlongN) +
-         " wide-k-steps=" + flag(options.tensorCoreWideKSteps) + "},";
+         " k-step-bytes=" +
+         std::to_string(options.tensorCoreKStepBytes.getValue()) + "},";
 }
 
 /// Parses `pipeline` into `pm`; every pass in it is registered by

@@ -443,7 +443,7 @@ def ConvBNTensorCoreConvolutions
     the 16-bit one widened exactly) and the accumulator f32 (f64 for the
     partials). A block of 128 threads owns a 64 x 64 output tile (or 128 x
     64, `block-m`); per step of 64 bytes along K (16 f32 elements, 32 f16
-    or bf16; 16 of those with `wide-k-steps=false`) it gathers the A and B
+    or bf16; `k-step-bytes` chooses 32 or 128 instead) it gathers the A and B
     tiles (the im2col matrix is never materialized in global memory) into
     shared memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
     with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
@@ -451,7 +451,11 @@ def ConvBNTensorCoreConvolutions
     `prefetch` (the default) the shared tiles have two stages: each step
     loads the next step's elements into registers before its products and
     stores them into the other stage after them, so the gathers' global
-    loads overlap the tensor-core work and one barrier per step suffices. The gathers are straight-line
+    loads overlap the tensor-core work and one barrier per step suffices.
+    The output tile, through which the epilogue writes the accumulators,
+    lies in the same shared memory as the operand tiles (it is written
+    after the K loop's last barrier), so a block takes at most 48 KiB of
+    static shared memory. The gathers are straight-line
     code (elements in the padding or beyond a tile's tail are loaded at a
     clamped index and replaced by zero with `arith.select`), and a
     convolution whose channels are a multiple of the K step orders K as
@@ -538,8 +542,9 @@ def ConvBNTensorCoreConvolutions
            "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "
            "shared-memory accesses per mma, twice the accumulator registers, "
            "half the blocks); 0 chooses per kernel: 128 where M is a "
-           "multiple of 128 and the grid keeps at least 1024 blocks, else "
-           "64">,
+           "multiple of 128, the grid keeps at least 1024 blocks and the "
+           "tiles fit 48 KiB of shared memory (not with K steps of 128 "
+           "bytes), else 64">,
     Option<"vectorGathers", "vector-gathers", "bool", /*default=*/"true",
            "Gather an operand that is contiguous along K in runs of whole "
            "16-byte vectors (the output gradient of a filter gradient, 1x1 "
@@ -599,14 +604,17 @@ def ConvBNTensorCoreConvolutions
            "196 of 256) one GEMM over all its images, N = images x "
            "positions, so that tiles span images and only the last tile is "
            "partly empty; false: one image per grid z, for comparison">,
-    Option<"wideKSteps", "wide-k-steps", "bool", /*default=*/"true",
-           "K steps of 64 bytes for f16 and bf16 operands too: 32 elements, "
-           "two mma.sync k-steps of 16 per barrier (as f32's 16 are two "
-           "TF32 k-steps of 8), so that a 16-bit kernel's barriers, gathers "
-           "and index arithmetic serve twice the tensor-core work; false: "
-           "steps of 16 (one mma.sync k-step), for comparison. Channels and "
-           "K need to be multiples of 32 for the layouts and vectors that "
-           "need whole steps">,
+    Option<"kStepBytes", "k-step-bytes", "int64_t", /*default=*/"64",
+           "Bytes of each operand row per K step, at least 16 elements: 64 "
+           "(16 f32, two TF32 mma.sync k-steps of 8; 32 f16 or bf16, two "
+           "k-steps of 16), 32 (16-bit steps of 16, one k-step: for "
+           "comparison) or 128 (32 f32, 64 f16 or bf16: twice the mma.sync "
+           "per barrier, gather and index computation, for twice the "
+           "registers carrying the next step and twice the operand tiles; "
+           "128-row blocks then do not fit 48 KiB of shared memory). A GEMM "
+           "whose channels (or K) a step does not divide takes the widest "
+           "narrower step that does, for the layouts and vectors that need "
+           "whole steps">,
     Option<"cpuEmulation", "cpu-emulation", "bool", /*default=*/"false",
            "Emit the same kernel as host loops (one loop over the block's "
            "threads between two barriers, vector.contract in place of "

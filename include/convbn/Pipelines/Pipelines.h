@@ -89,14 +89,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{images-along-n}; "
                      "false: one image per grid z, for comparison)"),
       llvm::cl::init(true)};
-  Option<bool> tensorCoreWideKSteps{
-      *this, "tensor-core-wide-k-steps",
-      llvm::cl::desc("Tensor-core kernels: K steps of 32 f16 or bf16 "
-                     "elements (64 bytes, as f32's 16), two mma.sync k-steps "
-                     "per barrier "
-                     "(-convbn-tensor-core-convolutions{wide-k-steps}; "
-                     "false: 16, one k-step, for comparison)"),
-      llvm::cl::init(true)};
+  Option<int64_t> tensorCoreKStepBytes{
+      *this, "tensor-core-k-step-bytes",
+      llvm::cl::desc("Tensor-core kernels: bytes of each operand row per K "
+                     "step, 64 (16 f32 or 32 f16/bf16 elements, two mma.sync "
+                     "k-steps), 32 (16-bit steps of 16, for comparison) or "
+                     "128 (32 f32 or 64 f16/bf16 elements, 64-row blocks) "
+                     "(-convbn-tensor-core-convolutions{k-step-bytes})"),
+      llvm::cl::init(64)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

@@ -56,6 +56,12 @@ struct ConvBNTensorCoreConvolutionsPass
           << "; it must be 0 (chosen per kernel), 64 or 128";
       return signalPassFailure();
     }
+    if (!llvm::is_contained(kStepBytesChoices, kStepBytes)) {
+      getOperation()->emitError(
+          "convbn-tensor-core-convolutions: k-step-bytes is ")
+          << static_cast<int64_t>(kStepBytes) << "; it must be 32, 64 or 128";
+      return signalPassFailure();
+    }
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
@@ -63,7 +69,7 @@ struct ConvBNTensorCoreConvolutionsPass
     analysis.allowTF32 = allowTF32;
     analysis.foldPadding = foldOperands;
     analysis.recomputeProducers = recomputeProducers;
-    analysis.wideSteps = wideKSteps;
+    analysis.stepBytes = kStepBytes;
     analysis.splitK = splitK;
     analysis.splitKConvolutions = splitKConvolutions;
     getOperation()->walk([&](Operation *op) {
@@ -167,8 +173,21 @@ struct ConvBNTensorCoreConvolutionsPass
         if (gemm->bSweep == Sweep::AlongKVectors)
           gemm->bSweep = Sweep::AlongK;
       }
-      ImplicitLocOpBuilder b(op->getLoc(), op);
       KernelOptions kernelOptions{prefetch, asyncCopies};
+      // Only a tile height the option forces can fail this
+      // (chooseBlockTile() chooses one that fits).
+      SharedLayout shared =
+          sharedLayout(gemm->tile, gemm->step, kernelOptions.stages());
+      if (!shared.fits()) {
+        op->emitError("convbn-tensor-core-convolutions: blocks of ")
+            << gemm->tile.m << " rows with K steps of " << gemm->step.k
+            << " elements (" << gemm->step.bytes() << " bytes) need "
+            << shared.bytes() << " bytes of shared memory, more than the "
+            << kMaxSharedBytes
+            << " a block may take; use block-m=64 or a smaller k-step-bytes";
+        return signalPassFailure();
+      }
+      ImplicitLocOpBuilder b(op->getLoc(), op);
       if (cpuEmulation) {
         buildKernelEmulation(b, *gemm, kernelOptions);
       } else if (failed(buildKernel(b, *gemm, kernelOptions))) {
@@ -232,7 +251,8 @@ struct ConvBNTensorCoreConvolutionsPass
                << ", ldmatrix " << banks.ldmatrix << ", accumulators "
                << banks.accumulators << "; blocks of " << gemm->tile.m << " x "
                << kTileN << " (warps of " << gemm->tile.warpM() << " x "
-               << kWarpN << "), K steps of " << gemm->step.k;
+               << kWarpN << "), K steps of " << gemm->step.k << "; "
+               << shared.bytes() << " bytes of shared memory";
       }
       op->erase();
       if (initializer)

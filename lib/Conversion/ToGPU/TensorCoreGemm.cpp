@@ -63,15 +63,21 @@ std::optional<std::string> unsupportedBuffers(TypeRange types) {
   return std::nullopt;
 }
 
-/// The K step of operands of type `element` (kStepFor()), the narrow
-/// one where it alone divides `whole` (the channels that K steps
-/// ordered window x channels lie within, or K): a 16-bit convolution of
-/// 16 or 48 channels then keeps its K ordered window x channels and its
-/// whole steps, which vectors and copies need.
-KStep chooseStep(Type element, bool wide, int64_t whole) {
+/// The K step of operands of type `element` (kStepFor()) of `stepBytes`,
+/// or the widest narrower one that divides `whole` (the channels that K
+/// steps ordered window x channels lie within, or K) where that one does
+/// not: a 16-bit convolution of 16 or 48 channels then keeps its K ordered
+/// window x channels and its whole steps, which vectors and copies need.
+KStep chooseStep(Type element, int64_t stepBytes, int64_t whole) {
   int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-  KStep step = kStepFor(bytes, wide), narrow = kStepFor(bytes, false);
-  return whole % step.k != 0 && whole % narrow.k == 0 ? narrow : step;
+  KStep step = kStepFor(bytes, stepBytes);
+  for (KStep narrower = step;
+       whole % narrower.k != 0 && narrower.k > kMinStepK;) {
+    narrower = kStepFor(bytes, narrower.bytes() / 2);
+    if (whole % narrower.k == 0)
+      return narrower;
+  }
+  return step;
 }
 
 /// (c, kh, kw) from a linear index over channels x window.
@@ -151,7 +157,7 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.operandType = *element;
   int64_t channels = in.getDimSize(1);
   g.channels = channels;
-  g.step = chooseStep(*element, options.wideSteps, channels);
+  g.step = chooseStep(*element, options.stepBytes, channels);
   int64_t tileK = g.step.k;
   g.z = out.getDimSize(0);
   g.m = out.getDimSize(1);
@@ -303,7 +309,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   g.n = out.getDimSize(lead + 2) * kh * kw;
   g.k = grad.getDimSize(lead) * oh * ow;
   g.operandType = *element;
-  g.step = chooseStep(*element, options.wideSteps, g.k);
+  g.step = chooseStep(*element, options.stepBytes, g.k);
   g.bSweep = Sweep::AlongK;
   // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
   // block's tile of N then lies in one window offset, split once per
@@ -704,6 +710,7 @@ BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {
     return {rows};
   BlockTile tall{128};
   bool fits = g.m % tall.m == 0 &&
-              g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks;
+              g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks &&
+              sharedLayout(tall, g.step, /*stages=*/2).fits();
   return fits ? tall : BlockTile();
 }

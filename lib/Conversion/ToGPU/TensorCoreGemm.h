@@ -157,8 +157,8 @@ struct AnalysisOptions {
   bool foldPadding = true;
   /// Compute elementwise-made weights in the gather (ProducedOperand).
   bool recomputeProducers = false;
-  /// K steps of kStepBytes for 16-bit operands (kStepFor()).
-  bool wideSteps = true;
+  /// The K steps' bytes (kStepFor(), kStepBytesChoices).
+  int64_t stepBytes = kStepBytes;
   /// Let backward-filter reductions split K (Gemm::splittableK).
   bool splitK = true;
   /// Let convolutions split K (Gemm::splittableK).
@@ -250,8 +250,9 @@ Gemm spreadShape(const Gemm &g, int64_t rows);
 int64_t chooseSplitK(const Gemm &g);
 
 /// The block's tile for `g`: `rows` rows where given (pass option
-/// `block-m`), else 128 where M is a multiple of 128 and the grid keeps at
-/// least kTallTileBlocks blocks, 64 otherwise.
+/// `block-m`), else 128 where M is a multiple of 128, the grid keeps at
+/// least kTallTileBlocks blocks and two stages of its tiles fit the shared
+/// memory (sharedLayout()), 64 otherwise.
 BlockTile chooseBlockTile(const Gemm &g, int64_t rows);
 
 } // namespace mlir::convbn::tensor_cores

@@ -21,8 +21,7 @@ namespace {
 class KernelBuilder {
 public:
   KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, KernelOptions options)
-      : b(b), ix(b), g(g), tileType(g.operandType),
-        stages(options.prefetch ? 2 : 1),
+      : b(b), ix(b), g(g), tileType(g.operandType), stages(options.stages()),
         copiesA(g.copiesA(options.asyncCopies)),
         copiesB(g.copiesB(options.asyncCopies)) {}
 
@@ -75,9 +74,13 @@ private:
   /// The warp's accumulators of pass `pass` into the output tile.
   void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs,
                          int64_t pass);
-  /// Types of the A, B and output tiles in memory space `space`; A and B
-  /// have `stages` stages (their leading dimension).
-  std::array<MemRefType, 3> sharedTypes(Attribute space);
+  /// The block's one shared buffer (bytes, sharedLayout()) in memory
+  /// space `space`.
+  MemRefType sharedBufferType(Attribute space);
+  /// The A, B and output tiles, views of `buffer` (sharedBufferType()): A
+  /// and B have `stages` stages (their leading dimension), and the output
+  /// tile follows them or lies over them (SharedLayout::aliased()).
+  std::array<Value, 3> sharedTiles(Value buffer);
   /// The row and k, in an operand tile of `rows` rows, of the element that
   /// thread `tid` moves in its `turn`-th turn: the block's threads sweep the
   /// tile by `sweep` (sweepElement(), TensorCoreTiles.h).
@@ -408,23 +411,34 @@ void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
           inBounds);
 }
 
-std::array<MemRefType, 3> KernelBuilder::sharedTypes(Attribute space) {
-  auto type = [&](ArrayRef<int64_t> shape, Type element) {
-    return MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
-  };
-  int64_t padded = g.step.k + rowPad(tileBytes());
-  return {type({stages, g.tile.m, padded}, tileType),
-          type({stages, kTileN, padded}, tileType),
-          type({kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
+MemRefType KernelBuilder::sharedBufferType(Attribute space) {
+  return MemRefType::get({sharedLayout(g.tile, g.step, stages).bytes()},
+                         b.getI8Type(), MemRefLayoutAttrInterface(), space);
 }
 
-/// Gives the shared tiles `tiles`, converted as f16, their true element
-/// type `element`. After upstream's conversion (and the removal of what it
-/// left dead) their only readers are `nvgpu.ldmatrix` ops, which only feed
-/// `nvgpu.mma.sync`: ldmatrix moves 16-bit elements whatever their type,
-/// and the mma takes its types from its operands.
-LogicalResult retypeTiles(ArrayRef<BlockArgument> tiles, Type element) {
-  for (BlockArgument tile : tiles) {
+std::array<Value, 3> KernelBuilder::sharedTiles(Value buffer) {
+  Attribute space = cast<MemRefType>(buffer.getType()).getMemorySpace();
+  auto view = [&](int64_t byte, ArrayRef<int64_t> shape,
+                  Type element) -> Value {
+    auto type =
+        MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, type, buffer, ix.c(byte), ValueRange{});
+  };
+  SharedLayout layout = sharedLayout(g.tile, g.step, stages);
+  int64_t padded = g.step.k + rowPad(tileBytes());
+  return {view(0, {stages, g.tile.m, padded}, tileType),
+          view(layout.bOffset(), {stages, kTileN, padded}, tileType),
+          view(layout.outputOffset(),
+               {kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
+}
+
+/// Gives the shared tiles `tiles` (views), converted as f16, their true
+/// element type `element`. After upstream's conversion (and the removal of
+/// what it left dead) their only readers are `nvgpu.ldmatrix` ops, which
+/// only feed `nvgpu.mma.sync`: ldmatrix moves 16-bit elements whatever
+/// their type, and the mma takes its types from its operands.
+LogicalResult retypeTiles(ArrayRef<Value> tiles, Type element) {
+  for (Value tile : tiles) {
     tile.setType(MemRefType::Builder(cast<MemRefType>(tile.getType()))
                      .setElementType(element));
     for (Operation *user : tile.getUsers()) {
@@ -447,20 +461,18 @@ LogicalResult KernelBuilder::build() {
   // phases 1 and 2 as f16, and its tiles are retyped before phase 3.
   if (g.operandType.isBF16())
     tileType = b.getF16Type();
-  auto [sharedAType, sharedBType, sharedCType] =
-      sharedTypes(gpu::AddressSpaceAttr::get(
-          ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
   auto launch = gpu::LaunchOp::create(
       b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)),
       ix.c(g.z * g.splitK), ix.c(kThreads), ix.c(1), ix.c(1),
       /*dynamicSharedMemorySize=*/nullptr,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
-      TypeRange{sharedAType, sharedBType, sharedCType});
+      TypeRange{sharedBufferType(gpu::AddressSpaceAttr::get(
+          ctx, gpu::GPUDialect::getWorkgroupAddressSpace()))});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value sharedA = launch.getWorkgroupAttributions()[0];
-  Value sharedB = launch.getWorkgroupAttributions()[1];
-  Value sharedC = launch.getWorkgroupAttributions()[2];
+  std::array<Value, 3> tiles =
+      sharedTiles(launch.getWorkgroupAttributions()[0]);
+  Value sharedA = tiles[0], sharedB = tiles[1], sharedC = tiles[2];
   gpu::KernelDim3 block = launch.getBlockIds();
   Value tid = launch.getThreadIds().x;
 
@@ -523,9 +535,7 @@ LogicalResult KernelBuilder::build() {
   if (failed(applyPatternsGreedily(launch.getOperation(), std::move(cleanup))))
     return failure();
   if (tileType != g.operandType) {
-    if (failed(retypeTiles({launch.getWorkgroupAttributions()[0],
-                            launch.getWorkgroupAttributions()[1]},
-                           g.operandType)) ||
+    if (failed(retypeTiles({sharedA, sharedB}, g.operandType)) ||
         failed(verify(launch)))
       return failure();
     tileType = g.operandType;
@@ -577,10 +587,9 @@ void KernelBuilder::buildEmulation() {
   // barriers becomes a loop over the block's threads (or its warps); the
   // warps' accumulators live in a buffer between K steps.
   Type f32 = b.getF32Type();
-  auto [sharedAType, sharedBType, sharedCType] = sharedTypes(Attribute());
-  Value sharedA = memref::AllocOp::create(b, sharedAType);
-  Value sharedB = memref::AllocOp::create(b, sharedBType);
-  Value sharedC = memref::AllocOp::create(b, sharedCType);
+  Value shared = memref::AllocOp::create(b, sharedBufferType(Attribute()));
+  std::array<Value, 3> tiles = sharedTiles(shared);
+  Value sharedA = tiles[0], sharedB = tiles[1], sharedC = tiles[2];
   int64_t warps = kWarps, perWarp = g.tile.tilesM() * kTilesN;
   Value accBuffer = memref::AllocOp::create(
       b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
@@ -656,7 +665,7 @@ void KernelBuilder::buildEmulation() {
           });
         }
       });
-  for (Value buffer : {sharedA, sharedB, sharedC, accBuffer})
+  for (Value buffer : {shared, accBuffer})
     memref::DeallocOp::create(b, buffer);
 }
 

@@ -27,6 +27,9 @@ struct KernelOptions {
   /// (`nvgpu.device_async_copy`: cp.async, waited for before the barrier
   /// that ends the gather).
   bool asyncCopies = false;
+
+  /// Stages of the shared A and B tiles.
+  int64_t stages() const { return prefetch ? 2 : 1; }
 };
 
 /// Builds the kernel of `g` at `b`'s insertion point: a gpu.launch with the

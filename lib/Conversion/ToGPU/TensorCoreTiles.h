@@ -42,21 +42,30 @@ constexpr int64_t kVectorBytes = 16;
 /// barriers: `k` elements of `elementBytes` bytes per row. 64 bytes by
 /// default (kStepBytes): 16 f32, two TF32 mma k-steps of 8, or 32 f16 or
 /// bf16, two k-steps of 16, so that 16-bit kernels do as many mma per
-/// barrier, per gather and per index computation as f32 ones. 16-bit
-/// steps of 32 bytes (16 elements, one mma k-step) are the narrow choice
-/// (pass option `wide-k-steps=false`).
+/// barrier, per gather and per index computation as f32 ones. Steps of 32
+/// bytes (16-bit elements one k-step at a time) and 128 bytes (32 f32 or
+/// 64 16-bit elements: twice the mma per barrier, for twice the registers
+/// that carry the next step's elements and twice the operand tiles) are
+/// the other choices (pass option `k-step-bytes`); a step is at least 16
+/// elements.
 struct KStep {
   int64_t k = 16;
   int64_t elementBytes = 4;
 
   /// Elements in kVectorBytes.
   constexpr int64_t vector() const { return kVectorBytes / elementBytes; }
+  constexpr int64_t bytes() const { return k * elementBytes; }
 };
 constexpr int64_t kStepBytes = 64;
-/// The K step of operands of `elementBytes` bytes: kStepBytes, or 16
-/// elements where not `wide`.
-constexpr KStep kStepFor(int64_t elementBytes, bool wide) {
-  return {wide ? kStepBytes / elementBytes : 16, elementBytes};
+/// The K steps' sizes in bytes that the kernels are built for. A step of
+/// AlongKVectors takes at most 8 vectors per row (a quarter warp's).
+constexpr int64_t kStepBytesChoices[] = {32, 64, 128};
+constexpr int64_t kMinStepK = 16;
+/// The K step of operands of `elementBytes` bytes: `stepBytes` of them,
+/// at least kMinStepK.
+constexpr KStep kStepFor(int64_t elementBytes, int64_t stepBytes) {
+  int64_t k = stepBytes / elementBytes;
+  return {k < kMinStepK ? kMinStepK : k, elementBytes};
 }
 
 /// Elements of the B tile that each thread moves per K step of `k`.
@@ -95,6 +104,44 @@ constexpr int64_t rowPad(int64_t elementBytes) { return 16 / elementBytes; }
 /// fragment's 8-byte stores, 4 rows per half-warp, then fill the 32 banks
 /// once.
 constexpr int64_t kAccumulatorRowPad = 8;
+
+/// The shared memory a block may take statically (more needs dynamic
+/// shared memory and an opt-in per kernel).
+constexpr int64_t kMaxSharedBytes = 48 * 1024;
+
+/// Where a kernel's tiles lie in its one shared buffer: `stages` stages of
+/// the A tile from byte 0, then as many of the B tile, then the output
+/// tile; or, where the three take more than kMaxSharedBytes, the output
+/// tile over the operand tiles from byte 0 (`aliased`): it is written only
+/// after the K loop's last barrier, when no warp reads an operand tile any
+/// more (and every asynchronous copy has been waited for). Only that case
+/// aliases them because ptxas sizes a kernel's registers by the occupancy
+/// its shared memory allows: the same kernel with 20 KiB instead of 38 KiB
+/// gets 56 registers and spills instead of 92.
+struct SharedLayout {
+  int64_t aBytes = 0, bBytes = 0, outputBytes = 0;
+
+  constexpr bool aliased() const {
+    return aBytes + bBytes + outputBytes > kMaxSharedBytes;
+  }
+  constexpr int64_t bOffset() const { return aBytes; }
+  constexpr int64_t outputOffset() const {
+    return aliased() ? 0 : aBytes + bBytes;
+  }
+  constexpr int64_t bytes() const {
+    int64_t operands = aBytes + bBytes;
+    if (!aliased())
+      return operands + outputBytes;
+    return operands > outputBytes ? operands : outputBytes;
+  }
+  constexpr bool fits() const { return bytes() <= kMaxSharedBytes; }
+};
+constexpr SharedLayout sharedLayout(BlockTile tile, KStep step,
+                                    int64_t stages) {
+  int64_t rowBytes = (step.k + rowPad(step.elementBytes)) * step.elementBytes;
+  return {stages * tile.m * rowBytes, stages * kTileN * rowBytes,
+          kOutputRows * (kTileN + kAccumulatorRowPad) * 4};
+}
 
 /// How the block's threads sweep an operand tile, neighbours on
 /// neighbours so that a warp's global loads are coalesced.

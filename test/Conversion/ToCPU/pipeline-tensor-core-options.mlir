@@ -1,18 +1,18 @@
 // RUN: convbn-opt %s -convbn-cpu-pipeline="emulate-tensor-cores=true" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
-// RUN: convbn-opt %s -convbn-cpu-pipeline="emulate-tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-wide-k-steps=false narrow-indices=false" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-SET
+// RUN: convbn-opt %s -convbn-cpu-pipeline="emulate-tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-k-step-bytes=32 narrow-indices=false" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-SET
 // RUN: convbn-opt %s -convbn-gpu-pipeline="tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU-SET
 
 // The tensor-core kernels' options are shared by the two pipelines under
 // the same names and reach the pass alike, so that the CPU emulation
 // builds the kernels a GPU configuration runs.
 
-// CPU: convbn-tensor-core-convolutions{{{.*}}block-m=0 cpu-emulation=true filter-copies=false {{.*}}input-copies=false prefetch=true {{.*}}vector-gathers=true wide-k-steps=true}
+// CPU: convbn-tensor-core-convolutions{{{.*}}block-m=0 cpu-emulation=true filter-copies=false {{.*}}input-copies=false k-step-bytes=64 prefetch=true {{.*}}vector-gathers=true}
 // CPU: arith-int-range-narrowing
 
-// CPU-SET: convbn-tensor-core-convolutions{{{.*}}block-m=128 cpu-emulation=true filter-copies=true {{.*}}input-copies=true prefetch=false {{.*}}vector-gathers=false wide-k-steps=false}
+// CPU-SET: convbn-tensor-core-convolutions{{{.*}}block-m=128 cpu-emulation=true filter-copies=true {{.*}}input-copies=true k-step-bytes=32 prefetch=false {{.*}}vector-gathers=false}
 // CPU-SET-NOT: arith-int-range-narrowing
 
-// GPU-SET: convbn-tensor-core-convolutions{{{.*}}block-m=128 cpu-emulation=false {{.*}}prefetch=false {{.*}}vector-gathers=false wide-k-steps=true}
+// GPU-SET: convbn-tensor-core-convolutions{{{.*}}block-m=128 cpu-emulation=false {{.*}}k-step-bytes=64 prefetch=false {{.*}}vector-gathers=false}
 func.func @empty() {
   return
 }

@@ -11,7 +11,10 @@
 
 // CHECK-LABEL: func @tall
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
-//  CHECK-SAME: workgroup({{.*}} : memref<2x128x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//  CHECK-SAME: workgroup({{.*}} : memref<49152xi8, #gpu.address_space<workgroup>>)
+//       CHECK: memref.view {{.*}}[%c0{{.*}}][] : memref<49152xi8, #gpu.address_space<workgroup>> to memref<2x128x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c20480{{.*}}][] : memref<49152xi8, #gpu.address_space<workgroup>> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c30720{{.*}}][] : memref<49152xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //       CHECK: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
 //       CHECK:   gpu.barrier
 //       CHECK:   scf.yield
@@ -23,8 +26,10 @@
 //   CHECK-NOT: gpu.barrier
 //       CHECK: gpu.terminator
 // EMU-LABEL: func @tall
-//       EMU: memref.alloc() : memref<2x128x20xf32>
-//       EMU: memref.alloc() : memref<64x72xf32>
+//       EMU: memref.alloc() : memref<49152xi8>
+//       EMU: memref.view {{.*}} : memref<49152xi8> to memref<2x128x20xf32>
+//       EMU: memref.view {{.*}} : memref<49152xi8> to memref<2x64x20xf32>
+//       EMU: memref.view {{.*}} : memref<49152xi8> to memref<64x72xf32>
 //       EMU: memref.alloc() : memref<64x16x8xf32>
 // PIPE-LABEL: llvm.func @tall
 //       PIPE: gpu.binary

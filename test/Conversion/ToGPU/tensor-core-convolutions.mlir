@@ -9,8 +9,8 @@
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true" | FileCheck %s --check-prefix=ASYNC
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=ASYNCREPORT
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="async-copies=true cpu-emulation=true" | FileCheck %s --check-prefix=ASYNCEMU
-// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="wide-k-steps=false" | FileCheck %s --check-prefix=NARROW
-// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="wide-k-steps=false report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NARROWREPORT
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="k-step-bytes=32" | FileCheck %s --check-prefix=NARROW
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="k-step-bytes=32 report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=NARROWREPORT
 
 // f32 operands: TF32 mma.sync m16n8k8. One launch: grid (position tiles,
 // filter tiles, images), 128 threads, three shared-memory tiles, the
@@ -28,10 +28,13 @@
 
 // CHECK-LABEL: func @f32_tf32
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
-//  CHECK-SAME: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//  CHECK-SAME: workgroup({{.*}} : memref<38912xi8, #gpu.address_space<workgroup>>)
 //  CHECK-NEXT: %[[W:.*]] = memref.assume_alignment %arg1, 16 : memref<70x20x3x3xf32>
 //  CHECK-NEXT: %[[X:.*]] = memref.assume_alignment %arg0, 16 : memref<2x20x14x12xf32>
 //   CHECK-NOT: memref.assume_alignment
+//       CHECK: memref.view {{.*}}[%c0{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c10240{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c20480{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //       CHECK: memref.load %[[W]]
 //       CHECK: memref.load %[[X]]
 //       CHECK: memref.store {{.*}}[%c0{{.*}}, {{.*}}, {{.*}}] : memref<2x64x20xf32, #gpu.address_space<workgroup>>
@@ -55,7 +58,10 @@
 //       CHECK: memref.store {{.*}}, %arg2
 //   CHECK-NOT: linalg.conv_2d_nchw_fchw
 // NOPREFETCH-LABEL: func @f32_tf32
-//       NOPREFETCH: workgroup({{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<1x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       NOPREFETCH: workgroup({{.*}} : memref<28672xi8, #gpu.address_space<workgroup>>)
+//       NOPREFETCH: memref.view {{.*}}[%c0{{.*}}][] : memref<28672xi8, #gpu.address_space<workgroup>> to memref<1x64x20xf32, #gpu.address_space<workgroup>>
+//       NOPREFETCH: memref.view {{.*}}[%c5120{{.*}}][] : memref<28672xi8, #gpu.address_space<workgroup>> to memref<1x64x20xf32, #gpu.address_space<workgroup>>
+//       NOPREFETCH: memref.view {{.*}}[%c10240{{.*}}][] : memref<28672xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //   NOPREFETCH-NOT: gpu.barrier
 //       NOPREFETCH: scf.for
 //       NOPREFETCH:   memref.load %{{.*}} : memref<70x20x3x3xf32>
@@ -65,10 +71,11 @@
 //       NOPREFETCH:   gpu.barrier
 //       NOPREFETCH:   scf.yield
 //       NOPREFETCH: gpu.barrier
-// NOTF32: :[[@LINE+10]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 operands and allow-tf32=false
+// NOTF32: :[[@LINE+11]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 operands and allow-tf32=false
 // EMU-LABEL: func @f32_tf32
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<2x64x20xf32>
+//       EMU: memref.alloc() : memref<38912xi8>
+//       EMU: memref.view {{.*}} : memref<38912xi8> to memref<2x64x20xf32>
 //       EMU: vector.contract
 //   EMU-NOT: nvgpu
 // PIPE-LABEL: llvm.func @f32_tf32
@@ -83,9 +90,9 @@ func.func @f32_tf32(%x: memref<2x20x14x12xf32>, %w: memref<70x20x3x3xf32>, %o: m
 // -----
 
 // f16 operands, f32 accumulator: m16n8k16, with strides and dilations in
-// the gather. A K step holds 32 16-bit elements (wide-k-steps, the
+// the gather. A K step holds 32 16-bit elements (k-step-bytes=64, the
 // default), here 4 window offsets of the 8 channels: K = 9 x 8 padded to
-// 96, 3 steps (with wide-k-steps=false, 80: 5 steps of 16).
+// 96, 3 steps (with k-step-bytes=32, 80: 5 steps of 16).
 
 // CHECK-LABEL: func @f16
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
@@ -109,7 +116,10 @@ func.func @f16(%x: memref<1x8x15x15xf16>, %w: memref<64x8x3x3xf16>, %o: memref<1
 // steps of 32 would leave with a tail (no vectors): its steps stay 16.
 
 // CHECK-LABEL: func @bf16
-//       CHECK: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       CHECK: workgroup({{.*}} : memref<30720xi8, #gpu.address_space<workgroup>>)
+//       CHECK: memref.view {{.*}}[%c0{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c6144{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c12288{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //   CHECK-NOT: scf.for {{.*}} iter_args
 //       CHECK: memref.load %{{.*}} : memref<32x16x1x1xbf16>
 //       CHECK: memref.load %{{.*}} : memref<1x16x8x8xbf16>
@@ -155,21 +165,27 @@ func.func @bf16(%x: memref<1x16x8x8xbf16>, %w: memref<32x16x1x1xbf16>, %o: memre
 // rows of 32 elements plus 8 of padding in the shared tiles, and per step
 // two mma.sync k-steps of 16 for each of a warp's 2 x 4 mma tiles between
 // two barriers, ldmatrix 16 bytes of rows 80 bytes apart (no conflict).
-// With wide-k-steps=false, rows of 16 + 8 and 8 mma.sync per step.
+// With k-step-bytes=32, rows of 16 + 8 and 8 mma.sync per step.
 
 // CHECK-LABEL: func @bf16_wide_steps
-//       CHECK: workgroup({{.*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       CHECK: workgroup({{.*}} : memref<38912xi8, #gpu.address_space<workgroup>>)
+//       CHECK: memref.view {{.*}}[%c0{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<2x64x40xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c10240{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<2x64x40xbf16, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}}[%c20480{{.*}}][] : memref<38912xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //       CHECK: scf.for
 // CHECK-COUNT-16: nvgpu.mma.sync
 //   CHECK-NOT: nvgpu.mma.sync
 //       CHECK: gpu.barrier
 // NARROW-LABEL: func @bf16_wide_steps
-//       NARROW: workgroup({{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x24xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<64x72xf32, #gpu.address_space<workgroup>>)
+//       NARROW: workgroup({{.*}} : memref<30720xi8, #gpu.address_space<workgroup>>)
+//       NARROW: memref.view {{.*}}[%c0{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       NARROW: memref.view {{.*}}[%c6144{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<2x64x24xbf16, #gpu.address_space<workgroup>>
+//       NARROW: memref.view {{.*}}[%c12288{{.*}}][] : memref<30720xi8, #gpu.address_space<workgroup>> to memref<64x72xf32, #gpu.address_space<workgroup>>
 //       NARROW: scf.for
 // NARROW-COUNT-8: nvgpu.mma.sync
 //   NARROW-NOT: nvgpu.mma.sync
 //       NARROW: gpu.barrier
-// NARROWREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('bf16', M=64 N=64 K=576, 1 in the grid's z); K ordered as window x channels; {{.*}}, K steps of 16{{$}}
+// NARROWREPORT: remark: convbn-tensor-core-convolutions: convolution as an implicit GEMM on tensor cores ('bf16', M=64 N=64 K=576, 1 in the grid's z); K ordered as window x channels; {{.*}}, K steps of 16; 30720 bytes of shared memory{{$}}
 func.func @bf16_wide_steps(%x: memref<1x64x10x10xbf16>, %w: memref<64x64x3x3xbf16>, %o: memref<1x64x8x8xf32>) {
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('bf16', M=64 N=64 K=576, 1 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32), K steps of 32}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -418,7 +434,9 @@ func.func @filter_rows(%x: memref<2x32x10x10xf32>, %w: memref<80x32x3x3xf32>, %o
 // (exactly) as it is gathered. f16 against bf16 is left alone.
 
 // CHECK-LABEL: func @mixed
-//       CHECK: workgroup({{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: workgroup({{.*}} : memref<38912xi8, #gpu.address_space<workgroup>>)
+//       CHECK: memref.view {{.*}} to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       CHECK: memref.view {{.*}} to memref<2x64x20xf32, #gpu.address_space<workgroup>>
 //       CHECK: %[[W:.*]] = memref.load %{{.*}} : memref<16x32x3x3xbf16>
 //  CHECK-NEXT: arith.extf %[[W]] : bf16 to f32
 //       CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
