@@ -22,7 +22,8 @@
 #   scripts/gpu-run.sh compare    # there: our tune alone, build against
 #                                 # build (tc, tc-splitkconv, tc-nosplitk,
 #                                 # tc-perimage, tc-fcopies, tc-copies,
-#                                 # tc-k128), every batch each was built for
+#                                 # tc-k128, tc-k128r), every batch each was
+#                                 # built for
 #   BENCH_DTYPE=bf16 scripts/gpu-run.sh compare   # there: the same in bf16,
 #                                 # tc against tc-narrowk (K steps of 16)
 #                                 # and tc-k128 (64)
@@ -79,6 +80,7 @@ variant_options() {
     tc-perimage) echo tensor-core-images-along-n=false ;;
     tc-narrowk) echo tensor-core-k-step-bytes=32 ;;
     tc-k128) echo tensor-core-k-step-bytes=128 ;;
+    tc-k128r) echo "tensor-core-k-step-bytes=128 tensor-core-max-registers=128" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
@@ -169,8 +171,11 @@ case "${1:-}" in
       # images along N left out (tc-nosplitk, tc-perimage).
       bench_variant tc-copies 32 64
       bench_variant tc-splitkconv 32 64
-      # K steps of 128 bytes (32 f32 elements), at batch 32 and 64.
+      # K steps of 128 bytes (32 f32 elements), at batch 32 and 64, and
+      # the same with up to 128 registers per thread (ptxas would give
+      # them about 80 for the occupancy of 36 KiB of shared memory).
       bench_variant tc-k128 32 64
+      bench_variant tc-k128r 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -191,8 +196,8 @@ case "${1:-}" in
       # Pipeline choices to compare, at batch 32 (BENCH_KERNELS=tc-nomerge,
       # tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar,
       # tc-async; tc-copies, tc-fcopies, tc-splitkconv, tc-nosplitk,
-      # tc-perimage and tc-k128 are built with bench, tc-narrowk and
-      # tc-k128 with bf16).
+      # tc-perimage, tc-k128 and tc-k128r are built with bench, tc-narrowk
+      # and tc-k128 with bf16).
       for variant in tc-nomerge tc-recompute tc-noprefetch tc-wide tc-m64 \
                      tc-m128 tc-scalar tc-async; do
         bench_variant "$variant"
@@ -325,7 +330,8 @@ PY
     # of 16 elements, tensor-core-k-step-bytes=32 (BENCH_DTYPE=bf16
     # only, batch 32 and 64); =tc-k128: tc with K steps of 128 bytes (32
     # f32 or 64 bf16 elements), tensor-core-k-step-bytes=128 (f32 and
-    # bf16, batch 32 and 64).
+    # bf16, batch 32 and 64); =tc-k128r: tc-k128 with up to 128 registers
+    # per thread, tensor-core-max-registers=128 (f32, batch 32 and 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -339,7 +345,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk or tc-k128" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128 or tc-k128r" >&2
            exit 2
          fi ;;
     esac
@@ -379,7 +385,7 @@ PY
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
-    # tc-copies and tc-k128 unless named; with BENCH_DTYPE=bf16, tc,
+    # tc-copies, tc-k128 and tc-k128r unless named; with BENCH_DTYPE=bf16, tc,
     # tc-narrowk and tc-k128)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
@@ -387,7 +393,7 @@ PY
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
       suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128"
     fi

@@ -48,6 +48,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "gpu-launch-sink-index-computations,"
                     "gpu-kernel-outlining,"
                     "convbn-align-workgroup-buffers,"
+                    "convbn-cap-kernel-registers{{max-registers={6}},"
                     "{5}"
                     "func.func(gpu-async-region),"
                     "convert-scf-to-cf,"
@@ -59,7 +60,8 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "convert-index-to-llvm,"
                     "canonicalize,"
                     "cse,"
-                    "gpu.module(convbn-lower-bf16-mma-sync,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+                    "gpu.module(convbn-lower-bf16-mma-sync,convert-nvgpu-to-"
+                    "nvvm,convert-gpu-to-nvvm,"
                     "canonicalize,cse,"
                     "reconcile-unrealized-casts),"
                     "gpu-to-llvm,"
@@ -70,7 +72,8 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "reconcile-unrealized-casts",
                     options.chip.getValue(), options.features.getValue(),
                     options.optLevel.getValue(), options.format.getValue(),
-                    options.toolkit.getValue(), narrowIndices);
+                    options.toolkit.getValue(), narrowIndices,
+                    options.tensorCoreMaxRegisters.getValue());
   return pipeline;
 }
 

@@ -747,6 +747,26 @@ def ConvBNAlignWorkgroupBuffers : Pass<"convbn-align-workgroup-buffers"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
+  let summary = "Cap the registers of the GPU kernels that use shared memory";
+  let description = [{
+    Sets `nvvm.maxnreg` (PTX `.maxnreg`) to `max-registers` on every
+    `gpu.func` kernel with a workgroup attribution (the tensor-core
+    kernels). Without it ptxas chooses the registers of such a kernel by
+    the occupancy its shared memory allows: the one-block example's
+    backward-data kernel, the same code, gets 92 registers with 38 KiB of
+    shared memory and 56 (spilling) with 20 KiB. The cap makes that a
+    stated choice: ptxas then uses up to `max-registers` whatever the
+    shared memory. 0 leaves the kernels as they are. Run after kernel
+    outlining.
+  }];
+  let options = [
+    Option<"maxRegisters", "max-registers", "int64_t", /*default=*/"0",
+           "Registers per thread, 0 (ptxas chooses) or 32 to 255">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

@@ -249,6 +249,13 @@ struct GPUPipelineOptions : public SharedPipelineOptions<GPUPipelineOptions> {
                      "cores (mma.sync, -convbn-tensor-core-convolutions); "
                      "other loop nests are unchanged"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> tensorCoreMaxRegisters{
+      *this, "tensor-core-max-registers",
+      llvm::cl::desc("With tensor-cores: registers per thread that ptxas may "
+                     "give each kernel with shared memory, 32 to 255 "
+                     "(-convbn-cap-kernel-registers); 0: ptxas chooses by "
+                     "the occupancy the kernel's shared memory allows"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> allowTF32{
       *this, "allow-tf32",
       llvm::cl::desc("With tensor-cores: f32 convolutions too, as TF32 "

@@ -1,6 +1,6 @@
 // RUN: convbn-opt %s -convbn-cpu-pipeline="emulate-tensor-cores=true" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // RUN: convbn-opt %s -convbn-cpu-pipeline="emulate-tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false tensor-core-filter-copies=true tensor-core-input-copies=true tensor-core-k-step-bytes=32 narrow-indices=false" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-SET
-// RUN: convbn-opt %s -convbn-gpu-pipeline="tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU-SET
+// RUN: convbn-opt %s -convbn-gpu-pipeline="tensor-cores=true tensor-core-prefetch=false tensor-core-block-m=128 tensor-core-vector-gathers=false tensor-core-max-registers=160" -dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU-SET
 
 // The tensor-core kernels' options are shared by the two pipelines under
 // the same names and reach the pass alike, so that the CPU emulation
@@ -13,6 +13,7 @@
 // CPU-SET-NOT: arith-int-range-narrowing
 
 // GPU-SET: convbn-tensor-core-convolutions{{{.*}}block-m=128 cpu-emulation=false {{.*}}k-step-bytes=64 prefetch=false {{.*}}vector-gathers=false}
+// GPU-SET: convbn-cap-kernel-registers{max-registers=160}
 func.func @empty() {
   return
 }
