@@ -754,8 +754,8 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
     `gpu.func` kernel with a workgroup attribution (the tensor-core
     kernels). Without it ptxas chooses the registers of such a kernel by
     the occupancy its shared memory allows: the one-block example's
-    backward-data kernel, the same code, gets 92 registers with 38 KiB of
-    shared memory and 56 (spilling) with 20 KiB. The cap makes that a
+    backward-data kernel with the operand copies, the same code, gets 92
+    registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB. The cap makes that a
     stated choice: ptxas then uses up to `max-registers` whatever the
     shared memory. 0 leaves the kernels as they are. Run after kernel
     outlining.

@@ -116,8 +116,9 @@ constexpr int64_t kMaxSharedBytes = 48 * 1024;
 /// after the K loop's last barrier, when no warp reads an operand tile any
 /// more (and every asynchronous copy has been waited for). Only that case
 /// aliases them because ptxas sizes a kernel's registers by the occupancy
-/// its shared memory allows: the same kernel with 20 KiB instead of 38 KiB
-/// gets 56 registers and spills instead of 92.
+/// its shared memory allows: the same kernel (the one-block example's
+/// backward-data with the operand copies) gets 56 registers and spills
+/// with 20 KiB, 92 registers with 38 KiB.
 struct SharedLayout {
   int64_t aBytes = 0, bBytes = 0, outputBytes = 0;
 
