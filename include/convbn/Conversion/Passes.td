@@ -452,10 +452,11 @@ def ConvBNTensorCoreConvolutions
     loads the next step's elements into registers before its products and
     stores them into the other stage after them, so the gathers' global
     loads overlap the tensor-core work and one barrier per step suffices.
-    The output tile, through which the epilogue writes the accumulators,
-    lies in the same shared memory as the operand tiles (it is written
-    after the K loop's last barrier), so a block takes at most 48 KiB of
-    static shared memory. The gathers are straight-line
+    The operand tiles and the output tile (through which the epilogue
+    writes the accumulators) are views of one shared buffer; where they
+    would take more than 48 KiB side by side (K steps of 128 bytes), the
+    output tile lies over the operand tiles, as it is written only after
+    the K loop's last barrier. The gathers are straight-line
     code (elements in the padding or beyond a tile's tail are loaded at a
     clamped index and replaced by zero with `arith.select`), and a
     convolution whose channels are a multiple of the K step orders K as
@@ -755,8 +756,8 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
     kernels). Without it ptxas chooses the registers of such a kernel by
     the occupancy its shared memory allows: the one-block example's
     backward-data kernel with the operand copies, the same code, gets 92
-    registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB. The cap makes that a
-    stated choice: ptxas then uses up to `max-registers` whatever the
+    registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB.
+    The cap makes that a stated choice: ptxas then uses up to `max-registers` whatever the
     shared memory. 0 leaves the kernels as they are. Run after kernel
     outlining.
   }];
