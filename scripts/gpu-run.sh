@@ -9,6 +9,14 @@
 #   scripts/gpu-run.sh build checks bench   # only those parts (of checks,
 #                                 # bench, bf16, plain, variants): what `run`
 #                                 # and the default `bench` need
+#   scripts/gpu-run.sh short 64   # on the GPU machine, first where device
+#                                 # time is short: in one call of at most
+#                                 # SHORT_SECONDS (540), the tensor-core
+#                                 # conformance suite, then our tune in the
+#                                 # candidate builds against each other
+#                                 # (benchmarks/compare_builds.py) and the
+#                                 # fastest build's table (needs build
+#                                 # checks bench bf16)
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
@@ -81,6 +89,7 @@ variant_options() {
     tc-narrowk) echo tensor-core-k-step-bytes=32 ;;
     tc-k128) echo tensor-core-k-step-bytes=128 ;;
     tc-k128r) echo "tensor-core-k-step-bytes=128 tensor-core-max-registers=128" ;;
+    tc-copiesk128) echo "$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
@@ -147,6 +156,10 @@ case "${1:-}" in
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-k128" --tensor-cores \
         --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128
+      # Both: the 3x3 cases with the operand copies and K steps of 128 bytes.
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-copiesk128" --tensor-cores \
+        --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128"
       # ResNet-50 through the PyTorch flow, checked there against float64:
       # tune and eval, tune on tensor cores, and tune on tensor cores with
       # the operand copies.
@@ -176,6 +189,8 @@ case "${1:-}" in
       # them about 80 for the occupancy of 36 KiB of shared memory).
       bench_variant tc-k128 32 64
       bench_variant tc-k128r 32 64
+      # Both: the operand copies with K steps of 128 bytes.
+      bench_variant tc-copiesk128 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -188,6 +203,7 @@ case "${1:-}" in
       # 32 and 64.
       BUILD_DTYPE=bf16 bench_variant tc-narrowk 32 64
       BUILD_DTYPE=bf16 bench_variant tc-k128 32 64
+      BUILD_DTYPE=bf16 bench_variant tc-copiesk128 32 64
     fi
     if wants plain; then  # the loop-nest kernels at both batches
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
@@ -243,6 +259,12 @@ PY
         --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-k128" \
         --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128 2>&1 \
         | tee "$REPORTS/gpu-conformance-tensor-cores-k128.txt" || status=1
+    fi
+    if [ -d "$unpacked/artifacts/conformance-tc-copiesk128" ]; then
+      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copiesk128" \
+        --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128" 2>&1 \
+        | tee "$REPORTS/gpu-conformance-tensor-cores-copiesk128.txt" || status=1
     fi
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2; the
@@ -331,7 +353,9 @@ PY
     # only, batch 32 and 64); =tc-k128: tc with K steps of 128 bytes (32
     # f32 or 64 bf16 elements), tensor-core-k-step-bytes=128 (f32 and
     # bf16, batch 32 and 64); =tc-k128r: tc-k128 with up to 128 registers
-    # per thread, tensor-core-max-registers=128 (f32, batch 32 and 64).
+    # per thread, tensor-core-max-registers=128 (f32, batch 32 and 64);
+    # =tc-copiesk128: tc-copies with K steps of 128 bytes (f32 and bf16,
+    # batch 32 and 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -345,7 +369,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128 or tc-k128r" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r or tc-copiesk128" >&2
            exit 2
          fi ;;
     esac
@@ -362,7 +386,7 @@ PY
     fi
     if [ "$dtype" != f32 ]; then
       if [ "$kernels" = plain ] || [ "$dtype" != bf16 ] || [ ! -d "$built-$dtype" ]; then
-        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc, tc-narrowk and tc-k128 only" >&2
+        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc, tc-narrowk, tc-k128 and tc-copiesk128 only" >&2
         exit 2
       fi
       built="$built-$dtype"; name="$name-$dtype"
@@ -414,7 +438,109 @@ PY
         "$ROOT/scripts/gpu-run.sh" bench "${batches[@]}" || status=1
     done
     exit $status ;;
+  short)
+    # `short [BATCH]`, there, in one call where device time is short: the
+    # checks and timings that decide the speed target, most telling first,
+    # each skipped once less time is left than it needs (SHORT_SECONDS,
+    # default 540, counted from the start; a running step is stopped when
+    # they end, and what it wrote stays):
+    #   1. the tensor-core conformance suite (the default kernels);
+    #   2. our f32 tune alone at BATCH (default 64) for the builds tc,
+    #      tc-copiesk128, tc-k128, tc-copies and tc-splitkconv, beside
+    #      PyTorch eager (BENCH_QUICK=1, --modes tune), and
+    #      benchmarks/compare_builds.py over them (short-f32-bBATCH.txt,
+    #      .json): the fastest build, each layer's fastest, the ratios;
+    #   3. the fastest build's conformance cases, where it is not tc;
+    #   4. the same comparison in bf16 for tc, tc-k128 and tc-copiesk128
+    #      (short-bf16-bBATCH.txt, .json);
+    #   5. the fastest f32 build's whole table at BATCH, every mode
+    #      (BENCH_QUICK=1: the three target lines), then the fastest bf16's.
+    # short-log.txt has each step's seconds and exit status, to size the
+    # next short call by.
+    PYTHON="${PYTHON:-python3}"
+    export PYTHON
+    budget="${SHORT_SECONDS:-540}"
+    batch="${2:-64}"
+    start=$SECONDS
+    log="$REPORTS/short-log.txt"
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | tee "$log" || true
+    [ -d "$ARTIFACTS/unpacked" ] || unpack
+    built="$ARTIFACTS/unpacked/artifacts"
+    status=0
+    # step NAME SECONDS REPORT COMMAND...: COMMAND, its output also in
+    # $REPORTS/REPORT (none for -), unless fewer than SECONDS are left.
+    step() {
+      local name="$1" need="$2" report="$3" left rc=0 began=$SECONDS
+      shift 3
+      left=$((budget - (SECONDS - start)))
+      if [ "$left" -lt "$need" ]; then
+        echo "short: skipped $name (${left}s left, it takes about ${need}s)" | tee -a "$log"
+        return 0
+      fi
+      if [ "$report" = - ]; then
+        timeout "$left" "$@" || rc=$?
+      else
+        timeout "$left" "$@" 2>&1 | tee "$REPORTS/$report" || rc=${PIPESTATUS[0]}
+      fi
+      echo "short: $name: $((SECONDS - began))s, exit $rc" | tee -a "$log"
+      [ "$rc" = 0 ] || status=1
+    }
+    # conformance BUILD: the conformance cases built with BUILD's options.
+    conformance() {
+      local only="" options="" dir
+      case "$1" in
+        tc) dir=conformance-tc ;;
+        tc-copies) dir=conformance-tc-copies; only=tiles_window; options="$COPIES_OPTIONS" ;;
+        tc-k128) dir=conformance-tc-k128; only="$K128_CASES"; options=tensor-core-k-step-bytes=128 ;;
+        tc-copiesk128) dir=conformance-tc-copiesk128; only=tiles_window
+                       options="$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
+        *) echo "short: no conformance cases built for $1" | tee -a "$log"; return 0 ;;
+      esac
+      step "conformance $1" 60 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
+        "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
+        --prebuilt "$built/$dir" ${only:+--only "$only"} ${options:+--pipeline-options "$options"}
+    }
+    # compare DTYPE BUILD...: our tune alone for each BUILD, then
+    # compare_builds.py over the runs that finished; sets $fastest.
+    compare_dtype() {
+      local dtype="$1" suffix="" build runs=()
+      shift
+      [ "$dtype" = f32 ] || suffix="-$dtype"
+      for build in "$@"; do
+        [ -d "$built/bench-$build$suffix/batch$batch" ] ||
+          { echo "short: no build bench-$build$suffix at batch $batch" | tee -a "$log"; continue; }
+        rm -rf "$REPORTS/bench-$build-quick$suffix-part-b$batch"
+        step "$dtype tune $build" 45 - env BENCH_KERNELS="$build" BENCH_DTYPE="$dtype" \
+          BENCH_QUICK=1 BENCH_ARGS="--modes tune" "$ROOT/scripts/gpu-run.sh" bench "$batch"
+        local json="$REPORTS/bench-$build-quick$suffix-part-b$batch/bench.json"
+        if [ -f "$json" ] && "$PYTHON" -c \
+             'import json, sys; sys.exit(not json.load(open(sys.argv[1])).get("complete"))' "$json"; then
+          runs+=("$build=$json")
+        fi
+      done
+      fastest=""
+      [ ${#runs[@]} -gt 0 ] || return 0
+      step "compare $dtype" 5 "short-$dtype-b$batch.txt" "$PYTHON" "$ROOT/benchmarks/compare_builds.py" \
+        "${runs[@]}" --json "$REPORTS/short-$dtype-b$batch.json"
+      if [ -f "$REPORTS/short-$dtype-b$batch.json" ]; then
+        fastest="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["fastest"])' \
+          "$REPORTS/short-$dtype-b$batch.json")"
+        echo "short: fastest $dtype build at batch $batch: $fastest" | tee -a "$log"
+      fi
+    }
+    conformance tc
+    compare_dtype f32 tc tc-copiesk128 tc-k128 tc-copies tc-splitkconv
+    f32_fastest="$fastest"
+    [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
+    compare_dtype bf16 tc tc-k128 tc-copiesk128
+    bf16_fastest="$fastest"
+    [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 - env BENCH_KERNELS="$f32_fastest" \
+      BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
+    [ -z "$bf16_fastest" ] || step "bf16 table $bf16_fastest" 120 - env BENCH_KERNELS="$bf16_fastest" \
+      BENCH_DTYPE=bf16 BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
+    echo "short: $((SECONDS - start))s in all, exit $status" | tee -a "$log"
+    exit $status ;;
   *)
-    echo "usage: scripts/gpu-run.sh build|run|sanitize|profile|bench [BATCH...]|compare [BUILD...]" >&2
+    echo "usage: scripts/gpu-run.sh build|run|sanitize|profile|bench [BATCH...]|compare [BUILD...]|short [BATCH]" >&2
     exit 2 ;;
 esac
