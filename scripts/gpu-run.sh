@@ -69,6 +69,11 @@ FILTER_COPIES_OPTIONS="tensor-core-filter-copies=true tensor-core-async-copies=t
 # windows of 64 and 32 channels (steps of 32 f32 or 64 bf16 elements), K
 # tails, several window offsets per step, a split filter gradient.
 K128_CASES="tiles_tail_f32,tiles_window_f32,tiles_window_bf16,tiles_strided_bf16,tiles_stem_f32,tiles_split_k_f32"
+# The conformance cases whose kernels take 3 or 4 stages with the copies
+# (tensor-core-stages): 3x3 windows (forward and backward-data, both
+# operands copied), a split 1x1 filter gradient (ranges of 8 steps, the
+# last ones' copies ahead zero-fills), a K tail.
+STAGES_CASES="tiles_window_f32,tiles_window_bf16,tiles_window_strided_f32,tiles_split_k_f32,tiles_tail_f32"
 
 # The pipeline options of each tensor-core build beside the default (tc):
 # what `build` compiles it with, and what `bench` labels its results with
@@ -90,6 +95,7 @@ variant_options() {
     tc-k128) echo tensor-core-k-step-bytes=128 ;;
     tc-k128r) echo "tensor-core-k-step-bytes=128 tensor-core-max-registers=128" ;;
     tc-copiesk128) echo "$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
+    tc-copies3|tc-copies4) echo "$COPIES_OPTIONS tensor-core-stages=${1#tc-copies}" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
@@ -160,6 +166,12 @@ case "${1:-}" in
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc-copiesk128" --tensor-cores \
         --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128"
+      # The copies with 3 and 4 stages of operand tiles.
+      for stages in 3 4; do
+        py "$ROOT/test/Conformance/conformance.py" \
+          --target cuda --compile-only --workdir "$work/conformance-tc-copies$stages" --tensor-cores \
+          --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages"
+      done
       # ResNet-50 through the PyTorch flow, checked there against float64:
       # tune and eval, tune on tensor cores, and tune on tensor cores with
       # the operand copies.
@@ -191,6 +203,10 @@ case "${1:-}" in
       bench_variant tc-k128r 32 64
       # Both: the operand copies with K steps of 128 bytes.
       bench_variant tc-copiesk128 32 64
+      # The operand copies with 3 stages of tiles (batch 32 and 64) and 4
+      # (batch 64).
+      bench_variant tc-copies3 32 64
+      bench_variant tc-copies4 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -266,6 +282,13 @@ PY
         --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128" 2>&1 \
         | tee "$REPORTS/gpu-conformance-tensor-cores-copiesk128.txt" || status=1
     fi
+    for stages in 3 4; do
+      [ -d "$unpacked/artifacts/conformance-tc-copies$stages" ] || continue
+      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copies$stages" \
+        --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages" 2>&1 \
+        | tee "$REPORTS/gpu-conformance-tensor-cores-copies$stages.txt" || status=1
+    done
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2; the
     # operand copies' build where the archive has it).
@@ -355,7 +378,9 @@ PY
     # bf16, batch 32 and 64); =tc-k128r: tc-k128 with up to 128 registers
     # per thread, tensor-core-max-registers=128 (f32, batch 32 and 64);
     # =tc-copiesk128: tc-copies with K steps of 128 bytes (f32 and bf16,
-    # batch 32 and 64).
+    # batch 32 and 64); =tc-copies3, =tc-copies4: tc-copies with 3 or 4
+    # stages of operand tiles, tensor-core-stages (f32; 3 at batch 32 and
+    # 64, 4 at 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -369,7 +394,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r or tc-copiesk128" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3 or tc-copies4" >&2
            exit 2
          fi ;;
     esac
@@ -409,17 +434,18 @@ PY
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
-    # tc-copies, tc-k128 and tc-k128r unless named; with BENCH_DTYPE=bf16, tc,
-    # tc-narrowk and tc-k128)
+    # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3 and
+    # tc-copies4 unless named; with BENCH_DTYPE=bf16, tc, tc-narrowk,
+    # tc-k128 and tc-copiesk128)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
     # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies4"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
-      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128"
+      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128"
     fi
     builds=("${@:-$default_builds}")
     builds=(${builds[*]})
@@ -446,7 +472,8 @@ PY
     # they end, and what it wrote stays):
     #   1. the tensor-core conformance suite (the default kernels);
     #   2. our f32 tune alone at BATCH (default 64) for the builds tc,
-    #      tc-copiesk128, tc-k128, tc-copies and tc-splitkconv, beside
+    #      tc-copies, tc-copies3, tc-copiesk128, tc-copies4, tc-k128 and
+    #      tc-splitkconv, beside
     #      PyTorch eager (BENCH_QUICK=1, --modes tune), and
     #      benchmarks/compare_builds.py over them (short-f32-bBATCH.txt,
     #      .json): the fastest build, each layer's fastest, the ratios;
@@ -494,6 +521,8 @@ PY
         tc-k128) dir=conformance-tc-k128; only="$K128_CASES"; options=tensor-core-k-step-bytes=128 ;;
         tc-copiesk128) dir=conformance-tc-copiesk128; only=tiles_window
                        options="$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
+        tc-copies3|tc-copies4) dir="conformance-$1"; only="$STAGES_CASES"
+                               options="$(variant_options "$1")" ;;
         *) echo "short: no conformance cases built for $1" | tee -a "$log"; return 0 ;;
       esac
       step "conformance $1" 60 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
@@ -529,7 +558,7 @@ PY
       fi
     }
     conformance tc
-    compare_dtype f32 tc tc-copiesk128 tc-k128 tc-copies tc-splitkconv
+    compare_dtype f32 tc tc-copies tc-copies3 tc-copiesk128 tc-copies4 tc-k128 tc-splitkconv
     f32_fastest="$fastest"
     [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
     compare_dtype bf16 tc tc-k128 tc-copiesk128

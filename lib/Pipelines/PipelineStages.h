@@ -83,6 +83,7 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
   auto flag = [](bool value) { return value ? "true" : "false"; };
   return "convbn-tensor-core-convolutions{" + flags +
          "prefetch=" + flag(options.tensorCorePrefetch) +
+         " stages=" + std::to_string(options.tensorCoreStages.getValue()) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +

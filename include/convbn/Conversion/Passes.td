@@ -452,6 +452,12 @@ def ConvBNTensorCoreConvolutions
     loads the next step's elements into registers before its products and
     stores them into the other stage after them, so the gathers' global
     loads overlap the tensor-core work and one barrier per step suffices.
+    With `stages` 3 or 4 (2 by default), a kernel whose operands are all
+    copied by cp.async (below) keeps the copies of that many K steps less
+    one in flight: each step waits for its own group of copies, then, at
+    its barrier, starts the copies of the step `stages` - 1 ahead into the
+    stage the step before read (zero-fills that read nothing past the
+    block's last step).
     The operand tiles and the output tile (through which the epilogue
     writes the accumulators) are views of one shared buffer; where they
     would take more than 48 KiB side by side (K steps of 128 bytes), the
@@ -538,6 +544,16 @@ def ConvBNTensorCoreConvolutions
            "mma.sync work (one barrier per step); false: one stage, "
            "gathered then multiplied (two barriers per step), for "
            "comparison">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "Stages of shared operand tiles with prefetch: 2, 3 or 4. More "
+           "than 2 apply to kernels whose A and B are both copied by "
+           "cp.async (async-copies; for KxK convolutions with filter-copies "
+           "and input-copies), whose blocks take at least that many K steps "
+           "and whose tiles fit 48 KiB of shared memory: the copies of the "
+           "next stages - 1 K steps are in flight while the warps multiply "
+           "one, each step waiting for its own (cp.async.wait_group stages "
+           "- 2) before its one barrier; other kernels keep 2. "
+           "Experimental, 2 by default until timed on a GPU">,
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
            "Rows (M) of a block's output tile: 64 (each of its 4 warps "
            "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "

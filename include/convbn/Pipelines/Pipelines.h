@@ -97,6 +97,16 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "128 (32 f32 or 64 f16/bf16 elements, 64-row blocks) "
                      "(-convbn-tensor-core-convolutions{k-step-bytes})"),
       llvm::cl::init(64)};
+  Option<int64_t> tensorCoreStages{
+      *this, "tensor-core-stages",
+      llvm::cl::desc("Tensor-core kernels: stages of shared operand tiles, "
+                     "2, 3 or 4; more than 2 for kernels whose operands are "
+                     "all copied by cp.async (tensor-core-async-copies, and "
+                     "for KxK convolutions tensor-core-filter-copies and "
+                     "tensor-core-input-copies), several K steps' copies in "
+                     "flight (-convbn-tensor-core-convolutions{stages}); "
+                     "experimental, 2 by default until timed on a GPU"),
+      llvm::cl::init(2)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

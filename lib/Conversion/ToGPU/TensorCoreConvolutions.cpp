@@ -62,6 +62,17 @@ struct ConvBNTensorCoreConvolutionsPass
           << static_cast<int64_t>(kStepBytes) << "; it must be 32, 64 or 128";
       return signalPassFailure();
     }
+    if (stages < 2 || stages > 4) {
+      getOperation()->emitError("convbn-tensor-core-convolutions: stages is ")
+          << static_cast<int64_t>(stages) << "; it must be 2, 3 or 4";
+      return signalPassFailure();
+    }
+    if (stages > 2 && !prefetch) {
+      getOperation()->emitError("convbn-tensor-core-convolutions: stages=")
+          << static_cast<int64_t>(stages)
+          << " needs prefetch (prefetch=false is one stage)";
+      return signalPassFailure();
+    }
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
@@ -173,11 +184,13 @@ struct ConvBNTensorCoreConvolutionsPass
         if (gemm->bSweep == Sweep::AlongKVectors)
           gemm->bSweep = Sweep::AlongK;
       }
-      KernelOptions kernelOptions{prefetch, asyncCopies};
+      KernelOptions kernelOptions{
+          stagesFor(*gemm, prefetch, stages, asyncCopies), asyncCopies};
       // Only a tile height the option forces can fail this
-      // (chooseBlockTile() chooses one that fits).
+      // (chooseBlockTile() chooses one that fits, stagesFor() 2 stages
+      // where more do not).
       SharedLayout shared =
-          sharedLayout(gemm->tile, gemm->step, kernelOptions.stages());
+          sharedLayout(gemm->tile, gemm->step, kernelOptions.stages);
       if (!shared.fits()) {
         op->emitError("convbn-tensor-core-convolutions: blocks of ")
             << gemm->tile.m << " rows with K steps of " << gemm->step.k
@@ -251,8 +264,12 @@ struct ConvBNTensorCoreConvolutionsPass
                << ", ldmatrix " << banks.ldmatrix << ", accumulators "
                << banks.accumulators << "; blocks of " << gemm->tile.m << " x "
                << kTileN << " (warps of " << gemm->tile.warpM() << " x "
-               << kWarpN << "), K steps of " << gemm->step.k << "; "
-               << shared.bytes() << " bytes of shared memory";
+               << kWarpN << "), K steps of " << gemm->step.k;
+        if (kernelOptions.stages > 2)
+          remark << "; " << kernelOptions.stages
+                 << " stages of operand tiles, the copies of "
+                 << kernelOptions.stages - 1 << " K steps in flight";
+        remark << "; " << shared.bytes() << " bytes of shared memory";
       }
       op->erase();
       if (initializer)

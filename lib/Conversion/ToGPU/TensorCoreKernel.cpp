@@ -21,9 +21,12 @@ namespace {
 class KernelBuilder {
 public:
   KernelBuilder(ImplicitLocOpBuilder &b, const Gemm &g, KernelOptions options)
-      : b(b), ix(b), g(g), tileType(g.operandType), stages(options.stages()),
+      : b(b), ix(b), g(g), tileType(g.operandType), stages(options.stages),
         copiesA(g.copiesA(options.asyncCopies)),
-        copiesB(g.copiesB(options.asyncCopies)) {}
+        copiesB(g.copiesB(options.asyncCopies)) {
+    assert((stages <= 2 || (copiesA && copiesB)) &&
+           "more than two stages only for copied operands (stagesFor())");
+  }
 
   /// The kernel: a gpu.launch with the warps' products on tensor cores.
   LogicalResult build();
@@ -51,6 +54,19 @@ private:
   /// start for the last step (whose prefetch is then unused, but reads
   /// inside the operands). In the block's range of K (kRange()).
   Value nextStep(Value k0);
+  /// Where the K step `ahead` steps after the one at `k0` starts, clamped
+  /// to the last step's start, and whether it is in the block's range (its
+  /// copies are zero-fills that read nothing where it is not).
+  std::pair<Value, Value> stepAhead(Value k0, int64_t ahead);
+  /// More than two stages: copies of several K steps in flight.
+  bool multistage() const { return stages > 2; }
+  /// Makes the stage that each step of the K loop `loop` reads a value the
+  /// loop carries (0, 1, ..., stages - 1, 0, ...) instead of stageOf() of
+  /// its induction variable, which takes a division and a remainder per
+  /// step for 3 stages (the vector-to-nvgpu conversion takes no scalar
+  /// arithmetic, so the loop gets it after). Updates `loop`; returns the
+  /// stage, or fails if no read took stageOf().
+  FailureOr<Value> carryStage(scf::ForOp &loop);
   /// The extent of K that one block reduces: all of it, or with split-K
   /// (Gemm::splitK) its range's whole steps, the block's K positions
   /// then being `kBase` (where its range starts) plus the loop's.
@@ -100,20 +116,21 @@ private:
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
   /// (n0, k0), read from global memory (zero outside the GEMM) for `into`:
   /// an operand copied without registers (copiesA, copiesB) is copied
-  /// there now, a vector per copy (asynchronously on the GPU), the other
-  /// read into registers.
+  /// there now, a vector per copy (asynchronously on the GPU; zero-filled
+  /// without reading where `live`, if given, is false), the other read
+  /// into registers.
   Gathered gatherTiles(Value tid, Value z, Value m0, Value n0, Value k0,
-                       Stage into);
+                       Stage into, Value live = Value());
   /// Stores what gatherTiles() read into registers into `into`, then waits
   /// for its copies.
   void storeTiles(const Gathered &gathered, Stage into, Value tid);
   /// Copies the vector of `width` elements at `from` into `shared` at `at`,
-  /// zero where `ok` (if given) or `from.inside` (if set) is false: an
-  /// asynchronous copy on the GPU
-  /// (`nvgpu.device_async_copy`, cp.async; its token), a vector load and
-  /// store in the emulation (null).
-  Value copyVector(const Address &from, Value ok, int64_t width, Value shared,
-                   ArrayRef<Value> at);
+  /// zero where `ok` or `live` (each if given) or `from.inside` (if set) is
+  /// false: an asynchronous copy on the GPU (`nvgpu.device_async_copy`,
+  /// cp.async; its token), a vector load and store in the emulation (null).
+  /// `live` is the K step's (gatherTiles()), the same for every copy.
+  Value copyVector(const Address &from, Value ok, Value live, int64_t width,
+                   Value shared, ArrayRef<Value> at);
   /// Pass `pass` of the block's output tile at (m0, n0), added to the output
   /// buffer.
   void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0,
@@ -127,7 +144,7 @@ private:
   /// runs on a bf16 kernel (see build()).
   Type tileType;
   int64_t tileBytes() const { return tileType.getIntOrFloatBitWidth() / 8; }
-  /// Stages of the shared A and B tiles: 2 with prefetch, else 1.
+  /// Stages of the shared A and B tiles (KernelOptions::stages).
   int64_t stages;
   /// Whether A (B) goes from global to shared memory without registers
   /// (KernelOptions::asyncCopies).
@@ -143,7 +160,7 @@ KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
 
 KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
                                                    Value n0, Value k0,
-                                                   Stage into) {
+                                                   Stage into, Value live) {
   Gathered gathered;
   SmallVector<Value> copies;
   auto gather =
@@ -172,7 +189,7 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           }
           if (address) {
             copies.push_back(
-                copyVector((*address)(ix, z, rowG, kG), ok, width, shared,
+                copyVector((*address)(ix, z, rowG, kG), ok, live, width, shared,
                            {into.index, ix.addConstant(e.row, e.rowShift),
                             ix.addConstant(e.k, e.kShift)}));
             continue;
@@ -200,12 +217,15 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
   return gathered;
 }
 
-Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
-                                Value shared, ArrayRef<Value> at) {
+Value KernelBuilder::copyVector(const Address &from, Value ok, Value live,
+                                int64_t width, Value shared,
+                                ArrayRef<Value> at) {
   // A vector in the input's padding is zero too.
   if (from.inside)
     ok = ok ? Value(arith::AndIOp::create(b, ok, from.inside)) : from.inside;
   if (emulation) {
+    if (live)
+      ok = ok ? Value(arith::AndIOp::create(b, ok, live)) : live;
     auto type = VectorType::get({width}, tileType);
     Value vector = vector::LoadOp::create(b, type, from.buffer, from.indices);
     if (ok)
@@ -216,8 +236,10 @@ Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
                             llvm::MaybeAlign(width * tileBytes()));
     return Value();
   }
-  // Outside the GEMM, nothing is read and the vector is zero-filled.
-  Value elements = ok ? ix.select(ok, ix.c(width), ix.c(0)) : Value();
+  // Outside the GEMM, nothing is read and the vector is zero-filled. A
+  // step's `live` is one select, which every copy of the step shares.
+  Value full = live ? ix.select(live, ix.c(width), ix.c(0)) : ix.c(width);
+  Value elements = ok ? ix.select(ok, full, ix.c(0)) : (live ? full : Value());
   return nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), shared, at,
       from.buffer, from.indices, b.getIndexAttr(width), elements,
@@ -330,9 +352,54 @@ Value KernelBuilder::stageOf(Value k0, int64_t ahead) {
   return apply((k.floorDiv(g.step.k) + ahead) % stages, k0);
 }
 
+FailureOr<Value> KernelBuilder::carryStage(scf::ForOp &loop) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop);
+  IRRewriter rewriter(b);
+  int64_t last = stages - 1;
+  Index &index = ix;
+  FailureOr<LoopLikeOpInterface> carried = loop.replaceWithAdditionalYields(
+      rewriter, ValueRange{ix.c(0)}, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &atYield, Location, ArrayRef<BlockArgument> stage) {
+        b.restoreInsertionPoint(atYield.saveInsertionPoint());
+        Value wraps = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                            stage[0], index.c(last));
+        return SmallVector<Value>{
+            index.select(wraps, index.c(0), index.addConstant(stage[0], 1))};
+      });
+  if (failed(carried))
+    return failure();
+  loop = cast<scf::ForOp>(carried->getOperation());
+  Value stage = loop.getRegionIterArgs().back();
+  // The reads' stageOf() of the induction variable.
+  AffineExpr k;
+  bindDims(b.getContext(), k);
+  AffineMap read = AffineMap::get(1, 0, k.floorDiv(g.step.k) % stages);
+  SmallVector<affine::AffineApplyOp> reads;
+  loop.walk([&](affine::AffineApplyOp apply) {
+    if (apply.getAffineMap() == read &&
+        apply.getMapOperands()[0] == loop.getInductionVar())
+      reads.push_back(apply);
+  });
+  if (reads.empty())
+    return failure();
+  for (affine::AffineApplyOp apply : reads) {
+    apply.replaceAllUsesWith(stage);
+    apply.erase();
+  }
+  return stage;
+}
+
 Value KernelBuilder::nextStep(Value k0) {
   int64_t k = g.step.k;
   return arith::MinUIOp::create(b, offset(k0, k), ix.c((kRange() - 1) / k * k));
+}
+
+std::pair<Value, Value> KernelBuilder::stepAhead(Value k0, int64_t ahead) {
+  int64_t k = g.step.k;
+  Value at = offset(k0, ahead * k);
+  return {arith::MinUIOp::create(b, at, ix.c((kRange() - 1) / k * k)),
+          ix.lessThan(at, kRange())};
 }
 
 std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
@@ -484,19 +551,28 @@ LogicalResult KernelBuilder::build() {
   // two, the first step's gathers go before a barrier ahead of the loop,
   // and each step loads the next step's tile elements, multiplies its own
   // stage, stores what it loaded into the other stage, then waits once.
+  // With more (multistage()), the first steps' copies go ahead of the
+  // loop, and each step waits for its own copies, then at its barrier
+  // (after which no warp reads the stage the step before read) starts
+  // those of the step `stages` - 1 ahead into that stage, then multiplies
+  // its own; a barrier after the loop, once every copy has landed, frees
+  // the operand tiles for the output tile.
   WarpOffsets warp = warpOffsets(tid);
-  if (stages > 1)
+  if (stages == 2)
     gpu::BarrierOp::create(b);
   auto kLoop = scf::ForOp::create(
       b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), zeroAccumulators(),
       [&](OpBuilder &, Location, Value k0, ValueRange accs) {
-        if (stages == 1)
+        if (stages != 2)
           gpu::BarrierOp::create(b);
         SmallVector<Value> next =
             warpProducts(sharedA, sharedB, stageOf(k0), warp, accs);
-        gpu::BarrierOp::create(b);
+        if (!multistage())
+          gpu::BarrierOp::create(b);
         scf::YieldOp::create(b, next);
       });
+  if (multistage())
+    gpu::BarrierOp::create(b);
   // The epilogue goes after each pass's barrier (phase 3); the next pass
   // overwrites the output tile after another.
   SmallVector<gpu::BarrierOp> epilogueBarriers;
@@ -544,8 +620,8 @@ LogicalResult KernelBuilder::build() {
   // Phase 3: the block's gathers into shared memory before the first
   // barrier (in the K loop with one stage, or ahead of it with two; in the
   // launch where a one-trip loop was folded), the prefetch of the next
-  // step around the products of a K loop with two stages, then the
-  // epilogue.
+  // step around the products of a K loop with two stages (or the copies
+  // ahead of the K loop and of each step with more), then the epilogue.
   SmallVector<gpu::BarrierOp> barriers;
   launch.walk([&](gpu::BarrierOp barrier) { barriers.push_back(barrier); });
   int64_t passes = g.tile.outputPasses();
@@ -558,12 +634,50 @@ LogicalResult KernelBuilder::build() {
   Value m0 = ix.mul(block.y, g.tile.m);
   Value n0 = ix.mul(block.x, kTileN);
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
-  b.setInsertionPoint(barriers[0]);
-  Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
-  Stage first{sharedA, sharedB, ix.c(0)};
-  storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), first), first,
-             tid);
-  if (stages > 1) {
+  if (multistage()) {
+    // stagesFor() gives a one-step K loop, which canonicalization folds,
+    // two stages at most.
+    if (!kLoopNow)
+      return failure();
+    b.setInsertionPoint(kLoopNow);
+    Value group;
+    for (int64_t s = 0; s + 1 < stages; ++s) {
+      Stage into{sharedA, sharedB, ix.c(s)};
+      group =
+          gatherTiles(tid, z, m0, n0, inRange(kBase, ix.c(s * g.step.k)), into)
+              .copies;
+    }
+    // cp.async.wait_group counts the thread's groups, not their tokens:
+    // the prologue's last one stands for all.
+    auto waitFor = [&](int64_t pending) {
+      nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(pending));
+    };
+    b.setInsertionPoint(barriers[0]);
+    waitFor(stages - 2);
+    FailureOr<Value> read = carryStage(kLoopNow);
+    if (failed(read))
+      return failure();
+    b.setInsertionPointAfter(barriers[0]);
+    Value k = kLoopNow.getInductionVar();
+    auto [ahead, live] = stepAhead(k, stages - 1);
+    // The stage the step before read, which the step `stages` - 1 ahead
+    // fills.
+    Value first =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, *read, ix.c(0));
+    Value previous =
+        ix.select(first, ix.c(stages - 1), ix.addConstant(*read, -1));
+    gatherTiles(tid, z, m0, n0, inRange(kBase, ahead),
+                Stage{sharedA, sharedB, previous}, live);
+    b.setInsertionPoint(barriers[1]);
+    waitFor(0);
+  } else {
+    b.setInsertionPoint(barriers[0]);
+    Value k0 = kLoopNow ? kLoopNow.getInductionVar() : ix.c(0);
+    Stage first{sharedA, sharedB, ix.c(0)};
+    storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), first), first,
+               tid);
+  }
+  if (stages == 2) {
     if (auto loop = dyn_cast<scf::ForOp>(barriers[1]->getParentOp())) {
       b.setInsertionPointToStart(loop.getBody());
       Value k = loop.getInductionVar();
@@ -626,21 +740,30 @@ void KernelBuilder::buildEmulation() {
                                ValueRange{arith::ConstantOp::create(
                                    b, f32, b.getF32FloatAttr(0.0f))},
                                ValueRange{accBuffer});
-        auto gatherInto = [&](Value k0, Value stage) {
+        auto gatherInto = [&](Value k0, Value stage, Value live = Value()) {
           loop(kThreads, [&](Value tid) {
             Stage into{sharedA, sharedB, stage};
-            storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into),
-                       into, tid);
+            storeTiles(
+                gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into, live),
+                into, tid);
           });
         };
-        // With two stages, the first step's tiles are gathered ahead.
-        if (stages > 1)
-          gatherInto(ix.c(0), ix.c(0));
+        // With two stages or more, the first steps' tiles are gathered
+        // ahead (all but the last stage's).
+        for (int64_t s = 0; s + 1 < stages; ++s)
+          gatherInto(ix.c(s * g.step.k), ix.c(s));
         scf::ForOp::create(
             b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
               if (stages == 1)
                 gatherInto(k0, ix.c(0));
+              // With more than two, the step `stages` - 1 ahead is copied
+              // before the products, as on the GPU, into the stage that
+              // the step before read.
+              if (multistage()) {
+                auto [ahead, live] = stepAhead(k0, stages - 1);
+                gatherInto(ahead, stageOf(k0, stages - 1), live);
+              }
               loop(warps, [&](Value w) {
                 SmallVector<Value> next = warpProducts(
                     sharedA, sharedB, stageOf(k0),
@@ -651,7 +774,7 @@ void KernelBuilder::buildEmulation() {
                       b, acc, accBuffer, accumulatorAt(w, t), inBounds);
               });
               // The next step's tiles, into the stage this one did not read.
-              if (stages > 1)
+              if (stages == 2)
                 gatherInto(nextStep(k0), stageOf(k0, /*ahead=*/1));
               scf::YieldOp::create(b);
             });
@@ -670,6 +793,17 @@ void KernelBuilder::buildEmulation() {
 }
 
 } // namespace
+
+int64_t convbn::tensor_cores::stagesFor(const Gemm &g, bool prefetch,
+                                        int64_t stages, bool asyncCopies) {
+  if (!prefetch)
+    return 1;
+  int64_t steps = g.splitK == 1 ? ceilDiv(g.k, g.step.k) : g.stepsPerSplit();
+  if (stages > 2 && g.copiesA(asyncCopies) && g.copiesB(asyncCopies) &&
+      steps >= stages && sharedLayout(g.tile, g.step, stages).fits())
+    return stages;
+  return 2;
+}
 
 LogicalResult convbn::tensor_cores::buildKernel(ImplicitLocOpBuilder &b,
                                                 const Gemm &g,
