@@ -74,6 +74,9 @@ K128_CASES="tiles_tail_f32,tiles_window_f32,tiles_window_bf16,tiles_strided_bf16
 # operands copied), a split 1x1 filter gradient (ranges of 8 steps, the
 # last ones' copies ahead zero-fills), a K tail.
 STAGES_CASES="tiles_window_f32,tiles_window_bf16,tiles_window_strided_f32,tiles_split_k_f32,tiles_tail_f32"
+# Up to 96 KiB of shared memory per kernel (tensor-core-max-shared-bytes),
+# dynamic above 48 KiB: 128-row blocks keep K steps of 128 bytes.
+DYNAMIC_BYTES=98304
 
 # The pipeline options of each tensor-core build beside the default (tc):
 # what `build` compiles it with, and what `bench` labels its results with
@@ -96,6 +99,7 @@ variant_options() {
     tc-k128r) echo "tensor-core-k-step-bytes=128 tensor-core-max-registers=128" ;;
     tc-copiesk128) echo "$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
     tc-copies3|tc-copies4) echo "$COPIES_OPTIONS tensor-core-stages=${1#tc-copies}" ;;
+    tc-k128d) echo "tensor-core-k-step-bytes=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     *) return 1 ;;
   esac
@@ -172,6 +176,11 @@ case "${1:-}" in
           --target cuda --compile-only --workdir "$work/conformance-tc-copies$stages" --tensor-cores \
           --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages"
       done
+      # 128-row blocks with K steps of 128 bytes in dynamic shared memory.
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-k128d" --tensor-cores \
+        --only "$K128_CASES" --pipeline-options \
+        "tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES"
       # ResNet-50 through the PyTorch flow, checked there against float64:
       # tune and eval, tune on tensor cores, and tune on tensor cores with
       # the operand copies.
@@ -207,6 +216,9 @@ case "${1:-}" in
       # (batch 64).
       bench_variant tc-copies3 32 64
       bench_variant tc-copies4 64
+      # K steps of 128 bytes with up to 96 KiB of shared memory (128-row
+      # blocks where the grid is large), batch 64.
+      bench_variant tc-k128d 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -220,6 +232,7 @@ case "${1:-}" in
       BUILD_DTYPE=bf16 bench_variant tc-narrowk 32 64
       BUILD_DTYPE=bf16 bench_variant tc-k128 32 64
       BUILD_DTYPE=bf16 bench_variant tc-copiesk128 32 64
+      BUILD_DTYPE=bf16 bench_variant tc-k128d 64
     fi
     if wants plain; then  # the loop-nest kernels at both batches
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
@@ -289,6 +302,13 @@ PY
         --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages" 2>&1 \
         | tee "$REPORTS/gpu-conformance-tensor-cores-copies$stages.txt" || status=1
     done
+    if [ -d "$unpacked/artifacts/conformance-tc-k128d" ]; then
+      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-k128d" \
+        --only "$K128_CASES" --pipeline-options \
+        "tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" 2>&1 \
+        | tee "$REPORTS/gpu-conformance-tensor-cores-k128d.txt" || status=1
+    fi
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2; the
     # operand copies' build where the archive has it).
@@ -380,7 +400,9 @@ PY
     # =tc-copiesk128: tc-copies with K steps of 128 bytes (f32 and bf16,
     # batch 32 and 64); =tc-copies3, =tc-copies4: tc-copies with 3 or 4
     # stages of operand tiles, tensor-core-stages (f32; 3 at batch 32 and
-    # 64, 4 at 64).
+    # 64, 4 at 64); =tc-k128d: tc-k128 with up to 96 KiB of shared memory
+    # per kernel, dynamic above 48 KiB, tensor-core-max-shared-bytes (f32
+    # and bf16, batch 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -394,7 +416,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3 or tc-copies4" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies4 or tc-k128d" >&2
            exit 2
          fi ;;
     esac
@@ -411,7 +433,7 @@ PY
     fi
     if [ "$dtype" != f32 ]; then
       if [ "$kernels" = plain ] || [ "$dtype" != bf16 ] || [ ! -d "$built-$dtype" ]; then
-        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc, tc-narrowk, tc-k128 and tc-copiesk128 only" >&2
+        echo "gpu-run.sh: BENCH_DTYPE=bf16 is built for tc, tc-narrowk, tc-k128, tc-copiesk128 and tc-k128d only" >&2
         exit 2
       fi
       built="$built-$dtype"; name="$name-$dtype"
@@ -435,17 +457,17 @@ PY
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
     # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3 and
-    # tc-copies4 unless named; with BENCH_DTYPE=bf16, tc, tc-narrowk,
-    # tc-k128 and tc-copiesk128)
+    # tc-copies4, tc-k128d unless named; with BENCH_DTYPE=bf16, tc,
+    # tc-narrowk, tc-k128, tc-copiesk128 and tc-k128d)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
     # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies4"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies4 tc-k128d"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
-      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128"
+      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128 tc-k128d"
     fi
     builds=("${@:-$default_builds}")
     builds=(${builds[*]})
@@ -472,13 +494,14 @@ PY
     # they end, and what it wrote stays):
     #   1. the tensor-core conformance suite (the default kernels);
     #   2. our f32 tune alone at BATCH (default 64) for the builds tc,
-    #      tc-copies, tc-copies3, tc-copiesk128, tc-copies4, tc-k128 and
-    #      tc-splitkconv, beside
+    #      tc-copies, tc-copies3, tc-copiesk128, tc-k128d, tc-copies4,
+    #      tc-k128 and tc-splitkconv, beside
     #      PyTorch eager (BENCH_QUICK=1, --modes tune), and
     #      benchmarks/compare_builds.py over them (short-f32-bBATCH.txt,
     #      .json): the fastest build, each layer's fastest, the ratios;
     #   3. the fastest build's conformance cases, where it is not tc;
-    #   4. the same comparison in bf16 for tc, tc-k128 and tc-copiesk128
+    #   4. the same comparison in bf16 for tc, tc-k128, tc-k128d and
+    #      tc-copiesk128
     #      (short-bf16-bBATCH.txt, .json);
     #   5. the fastest f32 build's whole table at BATCH, every mode
     #      (BENCH_QUICK=1: the three target lines), then the fastest bf16's.
@@ -523,6 +546,8 @@ PY
                        options="$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
         tc-copies3|tc-copies4) dir="conformance-$1"; only="$STAGES_CASES"
                                options="$(variant_options "$1")" ;;
+        tc-k128d) dir=conformance-tc-k128d; only="$K128_CASES"
+                  options="tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
         *) echo "short: no conformance cases built for $1" | tee -a "$log"; return 0 ;;
       esac
       step "conformance $1" 60 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
@@ -558,10 +583,10 @@ PY
       fi
     }
     conformance tc
-    compare_dtype f32 tc tc-copies tc-copies3 tc-copiesk128 tc-copies4 tc-k128 tc-splitkconv
+    compare_dtype f32 tc tc-copies tc-copies3 tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv
     f32_fastest="$fastest"
     [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
-    compare_dtype bf16 tc tc-k128 tc-copiesk128
+    compare_dtype bf16 tc tc-k128 tc-k128d tc-copiesk128
     bf16_fastest="$fastest"
     [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 - env BENCH_KERNELS="$f32_fastest" \
       BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"

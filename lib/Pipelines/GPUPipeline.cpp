@@ -62,6 +62,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "cse,"
                     "gpu.module(convbn-lower-bf16-mma-sync,"
                     "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
+                    "convbn-extern-dynamic-shared-memory,"
                     "canonicalize,cse,"
                     "reconcile-unrealized-casts),"
                     "gpu-to-llvm,"

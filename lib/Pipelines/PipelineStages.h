@@ -84,6 +84,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
   return "convbn-tensor-core-convolutions{" + flags +
          "prefetch=" + flag(options.tensorCorePrefetch) +
          " stages=" + std::to_string(options.tensorCoreStages.getValue()) +
+         " max-shared-bytes=" +
+         std::to_string(options.tensorCoreMaxSharedBytes.getValue()) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +

@@ -43,6 +43,9 @@ constexpr unsigned CU_MEM_ATTACH_GLOBAL = 1;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 constexpr int CU_JIT_OPTIMIZATION_LEVEL = 7;
+constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+/// The shared memory a kernel may take without opting in.
+constexpr int32_t kDefaultMaxSharedBytes = 48 * 1024;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);
@@ -57,6 +60,7 @@ struct Driver {
                                  void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, CUstream, void **,
                              void **);
@@ -228,6 +232,7 @@ void loadDriver() {
   CONVBN_RESOLVE(cuModuleLoadDataEx);
   CONVBN_RESOLVE(cuModuleUnload);
   CONVBN_RESOLVE(cuModuleGetFunction);
+  CONVBN_RESOLVE(cuFuncSetAttribute);
   CONVBN_RESOLVE(cuLaunchKernel);
   CONVBN_RESOLVE(cuStreamCreate);
   CONVBN_RESOLVE(cuStreamDestroy_v2);
@@ -455,13 +460,24 @@ void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
     reportError("no kernel to launch (looking it up failed earlier)");
     return;
   }
-  if (enterContext("mgpuLaunchKernel"))
-    check(driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
-                                blockZ, smem, stream, params, extra),
-          "cuLaunchKernel",
-          "grid " + std::to_string(gridX) + "x" + std::to_string(gridY) + "x" +
-              std::to_string(gridZ) + ", block " + std::to_string(blockX) +
-              "x" + std::to_string(blockY) + "x" + std::to_string(blockZ));
+  if (!enterContext("mgpuLaunchKernel"))
+    return;
+  // More shared memory than a kernel may take by default (the tensor-core
+  // kernels' max-shared-bytes): the kernel opts in first, each launch (a
+  // cheap attribute write; kernels are few and their sizes constant).
+  if (smem > kDefaultMaxSharedBytes &&
+      !check(driver.cuFuncSetAttribute(
+                 static_cast<CUfunction>(function),
+                 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+             "cuFuncSetAttribute",
+             std::to_string(smem) + " bytes of dynamic shared memory"))
+    return;
+  check(driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
+                              blockZ, smem, stream, params, extra),
+        "cuLaunchKernel",
+        "grid " + std::to_string(gridX) + "x" + std::to_string(gridY) + "x" +
+            std::to_string(gridZ) + ", block " + std::to_string(blockX) + "x" +
+            std::to_string(blockY) + "x" + std::to_string(blockZ));
 }
 
 void *mgpuStreamCreate(void) {

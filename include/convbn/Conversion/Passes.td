@@ -462,7 +462,8 @@ def ConvBNTensorCoreConvolutions
     writes the accumulators) are views of one shared buffer; where they
     would take more than 48 KiB side by side (K steps of 128 bytes), the
     output tile lies over the operand tiles, as it is written only after
-    the K loop's last barrier. The gathers are straight-line
+    the K loop's last barrier. `max-shared-bytes` (48 KiB by default)
+    lets kernels take more, in dynamic shared memory. The gathers are straight-line
     code (elements in the padding or beyond a tile's tail are loaded at a
     clamped index and replaced by zero with `arith.select`), and a
     convolution whose channels are a multiple of the K step orders K as
@@ -554,6 +555,16 @@ def ConvBNTensorCoreConvolutions
            "one, each step waiting for its own (cp.async.wait_group stages "
            "- 2) before its one barrier; other kernels keep 2. "
            "Experimental, 2 by default until timed on a GPU">,
+    Option<"maxSharedBytes", "max-shared-bytes", "int64_t",
+           /*default=*/"49152",
+           "Shared memory a kernel may take, in bytes: 49152 (48 KiB, what a "
+           "block may take statically) up to 232448 (227 KiB, sm_90's most "
+           "per block). A kernel whose tiles take more than 48 KiB uses "
+           "dynamic shared memory (gpu.dynamic_shared_memory, the size on "
+           "its launch; the runtime opts the kernel into it), so that "
+           "128-row blocks keep K steps of 128 bytes and more stages fit; "
+           "tiles that fit the budget side by side stay side by side. "
+           "Experimental, 49152 by default until timed on a GPU">,
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
            "Rows (M) of a block's output tile: 64 (each of its 4 warps "
            "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "
@@ -768,8 +779,8 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
   let summary = "Cap the registers of the GPU kernels that use shared memory";
   let description = [{
     Sets `nvvm.maxnreg` (PTX `.maxnreg`) to `max-registers` on every
-    `gpu.func` kernel with a workgroup attribution (the tensor-core
-    kernels). Without it ptxas chooses the registers of such a kernel by
+    `gpu.func` kernel with a workgroup attribution or
+    `gpu.dynamic_shared_memory` (the tensor-core kernels). Without it ptxas chooses the registers of such a kernel by
     the occupancy its shared memory allows: the one-block example's
     backward-data kernel with the operand copies, the same code, gets 92
     registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB.
@@ -782,6 +793,22 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
            "Registers per thread, 0 (ptxas chooses) or 32 to 255">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def ConvBNExternDynamicSharedMemory
+    : Pass<"convbn-extern-dynamic-shared-memory"> {
+  let summary = "GPU: dynamic shared memory as an external, unsized array";
+  let description = [{
+    Gives every zero-sized LLVM global in the shared address space (3)
+    external linkage: the declaration that upstream's NVVM lowering makes
+    for `gpu.dynamic_shared_memory` (`__dynamic_shmem__N`, internal) then
+    becomes PTX's `.extern .shared .align 16 .b8 __dynamic_shmem__N[]`,
+    CUDA's form for dynamic shared memory, whose size the launch gives.
+    Internal, PTX has a static one-byte variable there, which the kernel
+    addresses far past its end. Run after `convert-gpu-to-nvvm`, on the
+    GPU modules.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def ConvBNCopyToLinalg : Pass<"convbn-copy-to-linalg"> {

@@ -107,6 +107,15 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "flight (-convbn-tensor-core-convolutions{stages}); "
                      "experimental, 2 by default until timed on a GPU"),
       llvm::cl::init(2)};
+  Option<int64_t> tensorCoreMaxSharedBytes{
+      *this, "tensor-core-max-shared-bytes",
+      llvm::cl::desc("Tensor-core kernels: the shared memory a kernel may "
+                     "take, 49152 (48 KiB, static) to 232448 (227 KiB); "
+                     "above 48 KiB in dynamic shared memory, which the "
+                     "runtime opts each kernel into "
+                     "(-convbn-tensor-core-convolutions{max-shared-bytes}); "
+                     "experimental, 49152 by default until timed on a GPU"),
+      llvm::cl::init(49152)};
   Option<int64_t> tensorCoreBlockM{
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "

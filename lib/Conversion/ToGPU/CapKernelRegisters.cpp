@@ -41,7 +41,9 @@ struct ConvBNCapKernelRegistersPass
     }
     Builder b(&getContext());
     getOperation()->walk([&](gpu::GPUFuncOp func) {
-      if (func.isKernel() && func.getNumWorkgroupAttributions() > 0)
+      bool shared = func.getNumWorkgroupAttributions() > 0 ||
+                    !func.getOps<gpu::DynamicSharedMemoryOp>().empty();
+      if (func.isKernel() && shared)
         func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
                       b.getI32IntegerAttr(maxRegisters));
     });

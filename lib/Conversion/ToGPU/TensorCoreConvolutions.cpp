@@ -73,6 +73,15 @@ struct ConvBNTensorCoreConvolutionsPass
           << " needs prefetch (prefetch=false is one stage)";
       return signalPassFailure();
     }
+    if (maxSharedBytes < kMaxStaticSharedBytes ||
+        maxSharedBytes > kMaxDynamicSharedBytes) {
+      getOperation()->emitError(
+          "convbn-tensor-core-convolutions: max-shared-bytes is ")
+          << static_cast<int64_t>(maxSharedBytes) << "; it must be from "
+          << kMaxStaticSharedBytes << " (what a block may take statically) to "
+          << kMaxDynamicSharedBytes << " (sm_90's most per block)";
+      return signalPassFailure();
+    }
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
@@ -81,6 +90,7 @@ struct ConvBNTensorCoreConvolutionsPass
     analysis.foldPadding = foldOperands;
     analysis.recomputeProducers = recomputeProducers;
     analysis.stepBytes = kStepBytes;
+    analysis.maxSharedBytes = maxSharedBytes;
     analysis.splitK = splitK;
     analysis.splitKConvolutions = splitKConvolutions;
     getOperation()->walk([&](Operation *op) {
@@ -189,15 +199,16 @@ struct ConvBNTensorCoreConvolutionsPass
       // Only a tile height the option forces can fail this
       // (chooseBlockTile() chooses one that fits, stagesFor() 2 stages
       // where more do not).
-      SharedLayout shared =
-          sharedLayout(gemm->tile, gemm->step, kernelOptions.stages);
+      SharedLayout shared = sharedLayout(
+          gemm->tile, gemm->step, kernelOptions.stages, gemm->sharedBudget);
       if (!shared.fits()) {
         op->emitError("convbn-tensor-core-convolutions: blocks of ")
             << gemm->tile.m << " rows with K steps of " << gemm->step.k
             << " elements (" << gemm->step.bytes() << " bytes) need "
             << shared.bytes() << " bytes of shared memory, more than the "
-            << kMaxSharedBytes
-            << " a block may take; use block-m=64 or a smaller k-step-bytes";
+            << shared.budget
+            << " that max-shared-bytes allows; use block-m=64, a smaller "
+               "k-step-bytes or a larger max-shared-bytes";
         return signalPassFailure();
       }
       ImplicitLocOpBuilder b(op->getLoc(), op);
@@ -269,7 +280,8 @@ struct ConvBNTensorCoreConvolutionsPass
           remark << "; " << kernelOptions.stages
                  << " stages of operand tiles, the copies of "
                  << kernelOptions.stages - 1 << " K steps in flight";
-        remark << "; " << shared.bytes() << " bytes of shared memory";
+        remark << "; " << shared.bytes() << " bytes of shared memory"
+               << (shared.dynamic() ? " (dynamic)" : "");
       }
       op->erase();
       if (initializer)

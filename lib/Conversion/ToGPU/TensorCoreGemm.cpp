@@ -158,6 +158,7 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   int64_t channels = in.getDimSize(1);
   g.channels = channels;
   g.step = chooseStep(*element, options.stepBytes, channels);
+  g.sharedBudget = options.maxSharedBytes;
   int64_t tileK = g.step.k;
   g.z = out.getDimSize(0);
   g.m = out.getDimSize(1);
@@ -310,6 +311,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   g.k = grad.getDimSize(lead) * oh * ow;
   g.operandType = *element;
   g.step = chooseStep(*element, options.stepBytes, g.k);
+  g.sharedBudget = options.maxSharedBytes;
   g.bSweep = Sweep::AlongK;
   // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
   // block's tile of N then lies in one window offset, split once per
@@ -711,6 +713,6 @@ BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {
   BlockTile tall{128};
   bool fits = g.m % tall.m == 0 &&
               g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks &&
-              sharedLayout(tall, g.step, /*stages=*/2).fits();
+              sharedLayout(tall, g.step, /*stages=*/2, g.sharedBudget).fits();
   return fits ? tall : BlockTile();
 }

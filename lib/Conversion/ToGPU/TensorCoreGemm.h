@@ -76,6 +76,8 @@ struct Gemm {
   Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
   /// The block's tile (its rows), chosen by the pass (chooseBlockTile()).
   BlockTile tile;
+  /// The shared memory the kernel may take (AnalysisOptions::maxSharedBytes).
+  int64_t sharedBudget = kMaxStaticSharedBytes;
   /// Whether K may be split among blocks (splitK): where the output is a
   /// backward-filter reduction's partial sums, whose few filter tiles
   /// leave most of the GPU idle (AnalysisOptions::splitK), or a
@@ -159,6 +161,9 @@ struct AnalysisOptions {
   bool recomputeProducers = false;
   /// The K steps' bytes (kStepFor(), kStepBytesChoices).
   int64_t stepBytes = kStepBytes;
+  /// The shared memory a kernel may take: kMaxStaticSharedBytes, or up to
+  /// kMaxDynamicSharedBytes in dynamic shared memory (Gemm::sharedBudget).
+  int64_t maxSharedBytes = kMaxStaticSharedBytes;
   /// Let backward-filter reductions split K (Gemm::splittableK).
   bool splitK = true;
   /// Let convolutions split K (Gemm::splittableK).
@@ -251,8 +256,8 @@ int64_t chooseSplitK(const Gemm &g);
 
 /// The block's tile for `g`: `rows` rows where given (pass option
 /// `block-m`), else 128 where M is a multiple of 128, the grid keeps at
-/// least kTallTileBlocks blocks and two stages of its tiles fit the shared
-/// memory (sharedLayout()), 64 otherwise.
+/// least kTallTileBlocks blocks and two stages of its tiles fit its shared
+/// memory (sharedLayout(), Gemm::sharedBudget), 64 otherwise.
 BlockTile chooseBlockTile(const Gemm &g, int64_t rows);
 
 } // namespace mlir::convbn::tensor_cores

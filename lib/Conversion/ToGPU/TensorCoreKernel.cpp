@@ -90,8 +90,12 @@ private:
   /// The warp's accumulators of pass `pass` into the output tile.
   void storeAccumulators(Value sharedC, WarpOffsets warp, ValueRange accs,
                          int64_t pass);
-  /// The block's one shared buffer (bytes, sharedLayout()) in memory
-  /// space `space`.
+  /// Where the tiles lie in the block's one shared buffer.
+  SharedLayout layout() const {
+    return sharedLayout(g.tile, g.step, stages, g.sharedBudget);
+  }
+  /// The block's one shared buffer (bytes, layout()) in memory space
+  /// `space`.
   MemRefType sharedBufferType(Attribute space);
   /// The A, B and output tiles, views of `buffer` (sharedBufferType()): A
   /// and B have `stages` stages (their leading dimension), and the output
@@ -479,8 +483,8 @@ void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
 }
 
 MemRefType KernelBuilder::sharedBufferType(Attribute space) {
-  return MemRefType::get({sharedLayout(g.tile, g.step, stages).bytes()},
-                         b.getI8Type(), MemRefLayoutAttrInterface(), space);
+  return MemRefType::get({layout().bytes()}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), space);
 }
 
 std::array<Value, 3> KernelBuilder::sharedTiles(Value buffer) {
@@ -491,11 +495,10 @@ std::array<Value, 3> KernelBuilder::sharedTiles(Value buffer) {
         MemRefType::get(shape, element, MemRefLayoutAttrInterface(), space);
     return memref::ViewOp::create(b, type, buffer, ix.c(byte), ValueRange{});
   };
-  SharedLayout layout = sharedLayout(g.tile, g.step, stages);
   int64_t padded = g.step.k + rowPad(tileBytes());
   return {view(0, {stages, g.tile.m, padded}, tileType),
-          view(layout.bOffset(), {stages, kTileN, padded}, tileType),
-          view(layout.outputOffset(),
+          view(layout().bOffset(), {stages, kTileN, padded}, tileType),
+          view(layout().outputOffset(),
                {kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
 }
 
@@ -528,17 +531,28 @@ LogicalResult KernelBuilder::build() {
   // phases 1 and 2 as f16, and its tiles are retyped before phase 3.
   if (g.operandType.isBF16())
     tileType = b.getF16Type();
+  // The shared buffer: a workgroup attribution, or where it takes more
+  // than a block may take statically, the dynamic shared memory, whose
+  // size the launch gives (and the runtime opts the kernel into).
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  bool dynamic = layout().dynamic();
   auto launch = gpu::LaunchOp::create(
       b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)),
       ix.c(g.z * g.splitK), ix.c(kThreads), ix.c(1), ix.c(1),
-      /*dynamicSharedMemorySize=*/nullptr,
+      /*dynamicSharedMemorySize=*/
+      dynamic ? Value(arith::ConstantIntOp::create(b, layout().bytes(), 32))
+              : Value(),
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
-      TypeRange{sharedBufferType(gpu::AddressSpaceAttr::get(
-          ctx, gpu::GPUDialect::getWorkgroupAddressSpace()))});
+      dynamic ? TypeRange{} : TypeRange{sharedBufferType(workgroup)});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  std::array<Value, 3> tiles =
-      sharedTiles(launch.getWorkgroupAttributions()[0]);
+  Value buffer =
+      dynamic ? Value(gpu::DynamicSharedMemoryOp::create(
+                    b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                       MemRefLayoutAttrInterface(), workgroup)))
+              : Value(launch.getWorkgroupAttributions()[0]);
+  std::array<Value, 3> tiles = sharedTiles(buffer);
   Value sharedA = tiles[0], sharedB = tiles[1], sharedC = tiles[2];
   gpu::KernelDim3 block = launch.getBlockIds();
   Value tid = launch.getThreadIds().x;
@@ -800,7 +814,8 @@ int64_t convbn::tensor_cores::stagesFor(const Gemm &g, bool prefetch,
     return 1;
   int64_t steps = g.splitK == 1 ? ceilDiv(g.k, g.step.k) : g.stepsPerSplit();
   if (stages > 2 && g.copiesA(asyncCopies) && g.copiesB(asyncCopies) &&
-      steps >= stages && sharedLayout(g.tile, g.step, stages).fits())
+      steps >= stages &&
+      sharedLayout(g.tile, g.step, stages, g.sharedBudget).fits())
     return stages;
   return 2;
 }

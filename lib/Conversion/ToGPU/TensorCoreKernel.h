@@ -37,7 +37,8 @@ struct KernelOptions {
 
 /// The stages a kernel of `g` takes: 1 without prefetch, `stages` (3 or 4)
 /// where A and B are both copied (KernelOptions), the block has at least
-/// that many K steps and the tiles fit kMaxSharedBytes, else 2.
+/// that many K steps and the tiles fit its shared memory (Gemm::sharedBudget),
+/// else 2.
 int64_t stagesFor(const Gemm &g, bool prefetch, int64_t stages,
                   bool asyncCopies);
 

@@ -105,14 +105,18 @@ constexpr int64_t rowPad(int64_t elementBytes) { return 16 / elementBytes; }
 /// once.
 constexpr int64_t kAccumulatorRowPad = 8;
 
-/// The shared memory a block may take statically (more needs dynamic
-/// shared memory and an opt-in per kernel).
-constexpr int64_t kMaxSharedBytes = 48 * 1024;
+/// The shared memory a block may take statically; more needs dynamic
+/// shared memory and an opt-in per kernel (cuFuncSetAttribute), up to
+/// kMaxDynamicSharedBytes on sm_90.
+constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+constexpr int64_t kMaxDynamicSharedBytes = 227 * 1024;
 
 /// Where a kernel's tiles lie in its one shared buffer: `stages` stages of
 /// the A tile from byte 0, then as many of the B tile, then the output
-/// tile; or, where the three take more than kMaxSharedBytes, the output
-/// tile over the operand tiles from byte 0 (`aliased`): it is written only
+/// tile; or, where the three take more than a block may take statically,
+/// the output tile over the operand tiles from byte 0 (`aliased`), so that
+/// a kernel takes dynamic shared memory (up to `budget`, what a pass
+/// option allows) only where even that does not fit: it is written only
 /// after the K loop's last barrier, when no warp reads an operand tile any
 /// more (and every asynchronous copy has been waited for). Only that case
 /// aliases them because ptxas sizes a kernel's registers by the occupancy
@@ -121,9 +125,10 @@ constexpr int64_t kMaxSharedBytes = 48 * 1024;
 /// with 20 KiB, 92 registers with 38 KiB.
 struct SharedLayout {
   int64_t aBytes = 0, bBytes = 0, outputBytes = 0;
+  int64_t budget = kMaxStaticSharedBytes;
 
   constexpr bool aliased() const {
-    return aBytes + bBytes + outputBytes > kMaxSharedBytes;
+    return aBytes + bBytes + outputBytes > kMaxStaticSharedBytes;
   }
   constexpr int64_t bOffset() const { return aBytes; }
   constexpr int64_t outputOffset() const {
@@ -135,13 +140,16 @@ struct SharedLayout {
       return operands + outputBytes;
     return operands > outputBytes ? operands : outputBytes;
   }
-  constexpr bool fits() const { return bytes() <= kMaxSharedBytes; }
+  constexpr bool fits() const { return bytes() <= budget; }
+  /// Whether the kernel needs dynamic shared memory (more than a block
+  /// may take statically).
+  constexpr bool dynamic() const { return bytes() > kMaxStaticSharedBytes; }
 };
-constexpr SharedLayout sharedLayout(BlockTile tile, KStep step,
-                                    int64_t stages) {
+constexpr SharedLayout sharedLayout(BlockTile tile, KStep step, int64_t stages,
+                                    int64_t budget = kMaxStaticSharedBytes) {
   int64_t rowBytes = (step.k + rowPad(step.elementBytes)) * step.elementBytes;
   return {stages * tile.m * rowBytes, stages * kTileN * rowBytes,
-          kOutputRows * (kTileN + kAccumulatorRowPad) * 4};
+          kOutputRows * (kTileN + kAccumulatorRowPad) * 4, budget};
 }
 
 /// How the block's threads sweep an operand tile, neighbours on

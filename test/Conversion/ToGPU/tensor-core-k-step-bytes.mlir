@@ -81,7 +81,7 @@ func.func @f32_narrower(%x: memref<1x48x10x10xf32>, %w: memref<64x48x3x3xf32>, %
 // Forcing 128 rows is an error.
 
 // DEFAULT: remark: convbn-tensor-core-convolutions: convolution {{.*}}M=128 N=4096 K=576, 16 in the grid's z{{.*}}; blocks of 128 x 64 (warps of 64 x 32), K steps of 16; 49152 bytes of shared memory{{$}}
-// TALL: error: convbn-tensor-core-convolutions: blocks of 128 rows with K steps of 32 elements (128 bytes) need 55296 bytes of shared memory, more than the 49152 a block may take; use block-m=64 or a smaller k-step-bytes
+// TALL: error: convbn-tensor-core-convolutions: blocks of 128 rows with K steps of 32 elements (128 bytes) need 55296 bytes of shared memory, more than the 49152 that max-shared-bytes allows; use block-m=64, a smaller k-step-bytes or a larger max-shared-bytes
 func.func @tall_grid(%x: memref<16x64x66x66xf32>, %w: memref<128x64x3x3xf32>, %o: memref<16x128x64x64xf32>) {
   // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=128 N=4096 K=576, 16 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32), K steps of 32; 36864 bytes of shared memory}}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
