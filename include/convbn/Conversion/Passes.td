@@ -463,9 +463,10 @@ def ConvBNTensorCoreConvolutions
     would take more than 48 KiB side by side (K steps of 128 bytes), the
     output tile lies over the operand tiles, as it is written only after
     the K loop's last barrier. `max-shared-bytes` (48 KiB by default)
-    lets kernels take more, in dynamic shared memory. The gathers are straight-line
-    code (elements in the padding or beyond a tile's tail are loaded at a
-    clamped index and replaced by zero with `arith.select`), and a
+    lets a kernel whose tiles do not fit 48 KiB even so take more, in
+    dynamic shared memory. The gathers are straight-line code (elements
+    in the padding or beyond a tile's tail are loaded at a clamped index
+    and replaced by zero with `arith.select`), and a
     convolution whose channels are a multiple of the K step orders K as
     (kh, kw, c), so that a K step lies in one window offset. Upstream's
     vector-to-nvgpu conversion (`convert-vector-to-gpu{use-nvgpu=true}`)
@@ -550,7 +551,7 @@ def ConvBNTensorCoreConvolutions
            "than 2 apply to kernels whose A and B are both copied by "
            "cp.async (async-copies; for KxK convolutions with filter-copies "
            "and input-copies), whose blocks take at least that many K steps "
-           "and whose tiles fit 48 KiB of shared memory: the copies of the "
+           "and whose tiles fit max-shared-bytes: the copies of the "
            "next stages - 1 K steps are in flight while the warps multiply "
            "one, each step waiting for its own (cp.async.wait_group stages "
            "- 2) before its one barrier; other kernels keep 2. "
@@ -563,8 +564,9 @@ def ConvBNTensorCoreConvolutions
            "dynamic shared memory (gpu.dynamic_shared_memory, the size on "
            "its launch; the runtime opts the kernel into it), so that "
            "128-row blocks keep K steps of 128 bytes and more stages fit; "
-           "tiles that fit the budget side by side stay side by side. "
-           "Experimental, 49152 by default until timed on a GPU">,
+           "kernels whose tiles fit 48 KiB (the output tile over the operand "
+           "tiles where needed) keep static shared memory. Experimental, "
+           "49152 by default until timed on a GPU">,
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
            "Rows (M) of a block's output tile: 64 (each of its 4 warps "
            "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "
@@ -780,8 +782,9 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
   let description = [{
     Sets `nvvm.maxnreg` (PTX `.maxnreg`) to `max-registers` on every
     `gpu.func` kernel with a workgroup attribution or
-    `gpu.dynamic_shared_memory` (the tensor-core kernels). Without it ptxas chooses the registers of such a kernel by
-    the occupancy its shared memory allows: the one-block example's
+    `gpu.dynamic_shared_memory` (the tensor-core kernels). Without it
+    ptxas chooses the registers of such a kernel by the occupancy its
+    static shared memory allows: the one-block example's
     backward-data kernel with the operand copies, the same code, gets 92
     registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB.
     The cap makes that a stated choice: ptxas then uses up to `max-registers` whatever the
