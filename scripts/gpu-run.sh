@@ -491,8 +491,9 @@ PY
     # checks and timings that decide the speed target, most telling first,
     # each skipped once less time is left than it needs (SHORT_SECONDS,
     # default 540, counted from the start; a running step is stopped when
-    # they end, and what it wrote stays):
-    #   1. the tensor-core conformance suite (the default kernels);
+    # they end, or when it runs past its own cap, and what it wrote stays):
+    #   1. the tensor-core conformance suite (the default kernels; at most
+    #      150 s);
     #   2. our f32 tune alone at BATCH (default 64) for the builds tc,
     #      tc-copies, tc-copies3, tc-copiesk128, tc-k128d, tc-copies4,
     #      tc-k128 and tc-splitkconv, beside
@@ -517,16 +518,18 @@ PY
     [ -d "$ARTIFACTS/unpacked" ] || unpack
     built="$ARTIFACTS/unpacked/artifacts"
     status=0
-    # step NAME SECONDS REPORT COMMAND...: COMMAND, its output also in
-    # $REPORTS/REPORT (none for -), unless fewer than SECONDS are left.
+    # step NAME SECONDS CAP REPORT COMMAND...: COMMAND, its output also in
+    # $REPORTS/REPORT (none for -), unless fewer than SECONDS are left;
+    # stopped after CAP seconds, or when the budget ends.
     step() {
-      local name="$1" need="$2" report="$3" left rc=0 began=$SECONDS
-      shift 3
+      local name="$1" need="$2" cap="$3" report="$4" left rc=0 began=$SECONDS
+      shift 4
       left=$((budget - (SECONDS - start)))
       if [ "$left" -lt "$need" ]; then
         echo "short: skipped $name (${left}s left, it takes about ${need}s)" | tee -a "$log"
         return 0
       fi
+      [ "$left" -le "$cap" ] || left=$cap
       if [ "$report" = - ]; then
         timeout "$left" "$@" || rc=$?
       else
@@ -550,7 +553,7 @@ PY
                   options="tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
         *) echo "short: no conformance cases built for $1" | tee -a "$log"; return 0 ;;
       esac
-      step "conformance $1" 60 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
+      step "conformance $1" 60 150 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
         "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
         --prebuilt "$built/$dir" ${only:+--only "$only"} ${options:+--pipeline-options "$options"}
     }
@@ -564,7 +567,7 @@ PY
         [ -d "$built/bench-$build$suffix/batch$batch" ] ||
           { echo "short: no build bench-$build$suffix at batch $batch" | tee -a "$log"; continue; }
         rm -rf "$REPORTS/bench-$build-quick$suffix-part-b$batch"
-        step "$dtype tune $build" 45 - env BENCH_KERNELS="$build" BENCH_DTYPE="$dtype" \
+        step "$dtype tune $build" 45 120 - env BENCH_KERNELS="$build" BENCH_DTYPE="$dtype" \
           BENCH_QUICK=1 BENCH_ARGS="--modes tune" "$ROOT/scripts/gpu-run.sh" bench "$batch"
         local json="$REPORTS/bench-$build-quick$suffix-part-b$batch/bench.json"
         if [ -f "$json" ] && "$PYTHON" -c \
@@ -574,7 +577,7 @@ PY
       done
       fastest=""
       [ ${#runs[@]} -gt 0 ] || return 0
-      step "compare $dtype" 5 "short-$dtype-b$batch.txt" "$PYTHON" "$ROOT/benchmarks/compare_builds.py" \
+      step "compare $dtype" 5 30 "short-$dtype-b$batch.txt" "$PYTHON" "$ROOT/benchmarks/compare_builds.py" \
         "${runs[@]}" --json "$REPORTS/short-$dtype-b$batch.json"
       if [ -f "$REPORTS/short-$dtype-b$batch.json" ]; then
         fastest="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["fastest"])' \
@@ -588,9 +591,9 @@ PY
     [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
     compare_dtype bf16 tc tc-k128 tc-k128d tc-copiesk128
     bf16_fastest="$fastest"
-    [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 - env BENCH_KERNELS="$f32_fastest" \
+    [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 300 - env BENCH_KERNELS="$f32_fastest" \
       BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
-    [ -z "$bf16_fastest" ] || step "bf16 table $bf16_fastest" 120 - env BENCH_KERNELS="$bf16_fastest" \
+    [ -z "$bf16_fastest" ] || step "bf16 table $bf16_fastest" 120 300 - env BENCH_KERNELS="$bf16_fastest" \
       BENCH_DTYPE=bf16 BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
     echo "short: $((SECONDS - start))s in all, exit $status" | tee -a "$log"
     exit $status ;;
