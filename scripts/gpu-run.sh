@@ -16,7 +16,7 @@
 #                                 # candidate builds against each other
 #                                 # (benchmarks/compare_builds.py) and the
 #                                 # fastest build's table (needs build
-#                                 # checks bench bf16)
+#                                 # short, or checks bench bf16)
 #   scripts/gpu-run.sh run        # on the GPU machine, from the repository
 #                                 # root with gpu-artifacts/ beside it
 #   scripts/gpu-run.sh sanitize   # then, there: compute-sanitizer
@@ -120,14 +120,16 @@ case "${1:-}" in
     # `build [PART...]`: every part unless some are named (checks, bench,
     # bf16, plain, variants; the first two are what `run` and the default
     # `bench` need, so a short lease can start on them while the rest
-    # still builds).
+    # still builds). `build short` alone is what `short` needs (about 25
+    # minutes here): the tensor-core conformance cases and the candidate
+    # builds at batch 64.
     shift
     parts=("${@:-checks bench bf16 plain variants}")
     parts=(${parts[*]})
     wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
     for part in "${parts[@]}"; do
-      case "$part" in checks|bench|bf16|plain|variants) ;;
-        *) echo "gpu-run.sh: build parts are checks, bench, bf16, plain and variants" >&2; exit 2 ;;
+      case "$part" in checks|bench|bf16|plain|variants|short) ;;
+        *) echo "gpu-run.sh: build parts are checks, bench, bf16, plain, variants and short" >&2; exit 2 ;;
       esac
     done
     "$ROOT/scripts/dev.sh" setup
@@ -145,16 +147,11 @@ case "${1:-}" in
         --build-only "$work/bench-$name${BUILD_DTYPE:+-$BUILD_DTYPE}" --tensor-cores \
         --pipeline-options "$options" ${BUILD_DTYPE:+--dtype "$BUILD_DTYPE"}
     }
-    if wants checks; then
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance"
+    # The tensor-core conformance cases: every case with the default
+    # kernels, and each candidate build's cases with its options.
+    tc_conformance() {
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
-      # The cases whose operands take the vector paths, with those vectors
-      # copied by cp.async (tensor-core-async-copies, off by default).
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
-        --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
       # The 3x3 cases with their filters read in (f, kh, kw, c) order and
       # their inputs in (n, h, w, c) order (tensor-core-filter-copies and
       # tensor-core-input-copies, off by default), with cp.async.
@@ -181,6 +178,16 @@ case "${1:-}" in
         --target cuda --compile-only --workdir "$work/conformance-tc-k128d" --tensor-cores \
         --only "$K128_CASES" --pipeline-options \
         "tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES"
+    }
+    if wants checks; then
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance"
+      tc_conformance
+      # The cases whose operands take the vector paths, with those vectors
+      # copied by cp.async (tensor-core-async-copies, off by default).
+      py "$ROOT/test/Conformance/conformance.py" \
+        --target cuda --compile-only --workdir "$work/conformance-tc-async" --tensor-cores \
+        --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true
       # ResNet-50 through the PyTorch flow, checked there against float64:
       # tune and eval, tune on tensor cores, and tune on tensor cores with
       # the operand copies.
@@ -233,6 +240,20 @@ case "${1:-}" in
       BUILD_DTYPE=bf16 bench_variant tc-k128 32 64
       BUILD_DTYPE=bf16 bench_variant tc-copiesk128 32 64
       BUILD_DTYPE=bf16 bench_variant tc-k128d 64
+    fi
+    if wants short && ! wants checks && ! wants bench && ! wants bf16; then
+      tc_conformance
+      # The builds `short` compares, at batch 64 (f32, then bf16).
+      py "$ROOT/benchmarks/convbn_bench.py" \
+        --device cuda --batch 64 --build-only "$work/bench-tc" --tensor-cores
+      for name in tc-copies tc-copies3 tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv; do
+        bench_variant "$name" 64
+      done
+      py "$ROOT/benchmarks/convbn_bench.py" \
+        --device cuda --batch 64 --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
+      for name in tc-k128 tc-k128d tc-copiesk128; do
+        BUILD_DTYPE=bf16 bench_variant "$name" 64
+      done
     fi
     if wants plain; then  # the loop-nest kernels at both batches
       py "$ROOT/benchmarks/convbn_bench.py" --device cuda --build-only "$work/bench"
