@@ -89,6 +89,10 @@ struct Gemm {
   int64_t splitK = 1;
   /// The K steps of each of those ranges.
   int64_t stepsPerSplit() const { return ceilDiv(k, step.k) / splitK; }
+  /// The extent of K that one block reduces: all of it, or with split-K
+  /// its range's whole steps, the block's K positions then being where
+  /// its range starts plus those of its K loop.
+  int64_t blockK() const { return splitK == 1 ? k : stepsPerSplit() * step.k; }
   /// Whether z counts a convolution's images, whose output positions are
   /// N (spreadImagesAlongN()).
   bool imagesInZ = false;

@@ -52,8 +52,11 @@ private:
   Value stageOf(Value k0, int64_t ahead = 0);
   /// Where the K step after the one at `k0` starts; the last step's own
   /// start for the last step (whose prefetch is then unused, but reads
-  /// inside the operands). In the block's range of K (kRange()).
+  /// inside the operands). In the block's range of K (Gemm::blockK()).
   Value nextStep(Value k0);
+  /// `at`, a K step's start, or the block's last step's start if that is
+  /// less.
+  Value atMostLastStep(Value at);
   /// Where the K step `ahead` steps after the one at `k0` starts, clamped
   /// to the last step's start, and whether it is in the block's range (its
   /// copies are zero-fills that read nothing where it is not).
@@ -67,12 +70,6 @@ private:
   /// arithmetic, so the loop gets it after). Updates `loop`; returns the
   /// stage, or fails if no read took stageOf().
   FailureOr<Value> carryStage(scf::ForOp &loop);
-  /// The extent of K that one block reduces: all of it, or with split-K
-  /// (Gemm::splitK) its range's whole steps, the block's K positions
-  /// then being `kBase` (where its range starts) plus the loop's.
-  int64_t kRange() const {
-    return g.splitK == 1 ? g.k : g.stepsPerSplit() * g.step.k;
-  }
   /// The grid's z (`zSplit`: an image or chunk, times the K ranges with
   /// split-K) as the GEMM's z and where the block's K range starts (null
   /// without split-K).
@@ -394,22 +391,25 @@ FailureOr<Value> KernelBuilder::carryStage(scf::ForOp &loop) {
   return stage;
 }
 
-Value KernelBuilder::nextStep(Value k0) {
+Value KernelBuilder::atMostLastStep(Value at) {
   int64_t k = g.step.k;
-  return arith::MinUIOp::create(b, offset(k0, k), ix.c((kRange() - 1) / k * k));
+  return arith::MinUIOp::create(b, at, ix.c((g.blockK() - 1) / k * k));
+}
+
+Value KernelBuilder::nextStep(Value k0) {
+  return atMostLastStep(offset(k0, g.step.k));
 }
 
 std::pair<Value, Value> KernelBuilder::stepAhead(Value k0, int64_t ahead) {
-  int64_t k = g.step.k;
-  Value at = offset(k0, ahead * k);
-  return {arith::MinUIOp::create(b, at, ix.c((kRange() - 1) / k * k)),
-          ix.lessThan(at, kRange())};
+  Value at = offset(k0, ahead * g.step.k);
+  return {atMostLastStep(at), ix.lessThan(at, g.blockK())};
 }
 
 std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
   if (g.splitK == 1)
     return {zSplit, Value()};
-  return {ix.div(zSplit, g.splitK), ix.mul(ix.rem(zSplit, g.splitK), kRange())};
+  return {ix.div(zSplit, g.splitK),
+          ix.mul(ix.rem(zSplit, g.splitK), g.blockK())};
 }
 
 SmallVector<Value> KernelBuilder::zeroAccumulators() {
@@ -575,7 +575,7 @@ LogicalResult KernelBuilder::build() {
   if (stages == 2)
     gpu::BarrierOp::create(b);
   auto kLoop = scf::ForOp::create(
-      b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), zeroAccumulators(),
+      b, ix.c(0), ix.c(g.blockK()), ix.c(g.step.k), zeroAccumulators(),
       [&](OpBuilder &, Location, Value k0, ValueRange accs) {
         if (stages != 2)
           gpu::BarrierOp::create(b);
@@ -767,7 +767,7 @@ void KernelBuilder::buildEmulation() {
         for (int64_t s = 0; s + 1 < stages; ++s)
           gatherInto(ix.c(s * g.step.k), ix.c(s));
         scf::ForOp::create(
-            b, ix.c(0), ix.c(kRange()), ix.c(g.step.k), ValueRange{},
+            b, ix.c(0), ix.c(g.blockK()), ix.c(g.step.k), ValueRange{},
             [&](OpBuilder &, Location, Value k0, ValueRange) {
               if (stages == 1)
                 gatherInto(k0, ix.c(0));
@@ -812,7 +812,7 @@ int64_t convbn::tensor_cores::stagesFor(const Gemm &g, bool prefetch,
                                         int64_t stages, bool asyncCopies) {
   if (!prefetch)
     return 1;
-  int64_t steps = g.splitK == 1 ? ceilDiv(g.k, g.step.k) : g.stepsPerSplit();
+  int64_t steps = ceilDiv(g.blockK(), g.step.k);
   if (stages > 2 && g.copiesA(asyncCopies) && g.copiesB(asyncCopies) &&
       steps >= stages &&
       sharedLayout(g.tile, g.step, stages, g.sharedBudget).fits())
