@@ -104,6 +104,30 @@ variant_options() {
     *) return 1 ;;
   esac
 }
+# The tensor-core conformance sets beside the default kernels' suite: the
+# candidate builds whose cases `build` compiles, `run` checks and `short`
+# checks for the fastest build.
+CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies4 tc-k128d"
+# conformance_set NAME: set_cases and set_options of the set NAME (one of
+# CONFORMANCE_SETS; fails for another name), built with NAME's options:
+#   tc-copies: the 3x3 cases with their filters read in (f, kh, kw, c)
+#     order and their inputs in (n, h, w, c) order, with cp.async;
+#   tc-k128: K steps of 128 bytes (32 f32 or 64 16-bit elements a step,
+#     the output tile over the operand tiles);
+#   tc-copiesk128: both, on the 3x3 cases;
+#   tc-copies3, tc-copies4: the copies with 3 and 4 stages of tiles;
+#   tc-k128d: 128-row blocks (forced) with K steps of 128 bytes, in
+#     dynamic shared memory.
+conformance_set() {
+  set_options="$(variant_options "$1")" || return 1
+  case "$1" in
+    tc-copies|tc-copiesk128) set_cases=tiles_window ;;
+    tc-k128) set_cases="$K128_CASES" ;;
+    tc-copies3|tc-copies4) set_cases="$STAGES_CASES" ;;
+    tc-k128d) set_cases="$K128_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
+    *) return 1 ;;
+  esac
+}
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -152,32 +176,13 @@ case "${1:-}" in
     tc_conformance() {
       py "$ROOT/test/Conformance/conformance.py" \
         --target cuda --compile-only --workdir "$work/conformance-tc" --tensor-cores
-      # The 3x3 cases with their filters read in (f, kh, kw, c) order and
-      # their inputs in (n, h, w, c) order (tensor-core-filter-copies and
-      # tensor-core-input-copies, off by default), with cp.async.
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance-tc-copies" --tensor-cores \
-        --only tiles_window --pipeline-options "$COPIES_OPTIONS"
-      # K steps of 128 bytes (tensor-core-k-step-bytes=128): 32 f32 or 64
-      # 16-bit elements a step, the output tile over the operand tiles.
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance-tc-k128" --tensor-cores \
-        --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128
-      # Both: the 3x3 cases with the operand copies and K steps of 128 bytes.
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance-tc-copiesk128" --tensor-cores \
-        --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128"
-      # The copies with 3 and 4 stages of operand tiles.
-      for stages in 3 4; do
+      local name
+      for name in $CONFORMANCE_SETS; do
+        conformance_set "$name"
         py "$ROOT/test/Conformance/conformance.py" \
-          --target cuda --compile-only --workdir "$work/conformance-tc-copies$stages" --tensor-cores \
-          --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages"
+          --target cuda --compile-only --workdir "$work/conformance-$name" --tensor-cores \
+          --only "$set_cases" --pipeline-options "$set_options"
       done
-      # 128-row blocks with K steps of 128 bytes in dynamic shared memory.
-      py "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --compile-only --workdir "$work/conformance-tc-k128d" --tensor-cores \
-        --only "$K128_CASES" --pipeline-options \
-        "tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES"
     }
     if wants checks; then
       py "$ROOT/test/Conformance/conformance.py" \
@@ -300,36 +305,18 @@ PY
       --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-async" \
       --only tiles_exact,tiles_tail --pipeline-options tensor-core-async-copies=true 2>&1 \
       | tee "$REPORTS/gpu-conformance-tensor-cores-async.txt" || status=1
-    PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
-      --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copies" \
-      --only tiles_window --pipeline-options "$COPIES_OPTIONS" 2>&1 \
-      | tee "$REPORTS/gpu-conformance-tensor-cores-copies.txt" || status=1
-    if [ -d "$unpacked/artifacts/conformance-tc-k128" ]; then
+    for name in $CONFORMANCE_SETS; do
+      conformance_set "$name"
+      if [ ! -d "$unpacked/artifacts/conformance-$name" ]; then
+        echo "gpu-run.sh: no conformance-$name in the archive" >&2
+        status=1
+        continue
+      fi
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-k128" \
-        --only "$K128_CASES" --pipeline-options tensor-core-k-step-bytes=128 2>&1 \
-        | tee "$REPORTS/gpu-conformance-tensor-cores-k128.txt" || status=1
-    fi
-    if [ -d "$unpacked/artifacts/conformance-tc-copiesk128" ]; then
-      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copiesk128" \
-        --only tiles_window --pipeline-options "$COPIES_OPTIONS tensor-core-k-step-bytes=128" 2>&1 \
-        | tee "$REPORTS/gpu-conformance-tensor-cores-copiesk128.txt" || status=1
-    fi
-    for stages in 3 4; do
-      [ -d "$unpacked/artifacts/conformance-tc-copies$stages" ] || continue
-      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-copies$stages" \
-        --only "$STAGES_CASES" --pipeline-options "$COPIES_OPTIONS tensor-core-stages=$stages" 2>&1 \
-        | tee "$REPORTS/gpu-conformance-tensor-cores-copies$stages.txt" || status=1
+        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-$name" \
+        --only "$set_cases" --pipeline-options "$set_options" 2>&1 \
+        | tee "$REPORTS/gpu-conformance-tensor-cores-${name#tc-}.txt" || status=1
     done
-    if [ -d "$unpacked/artifacts/conformance-tc-k128d" ]; then
-      PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
-        --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-tc-k128d" \
-        --only "$K128_CASES" --pipeline-options \
-        "tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" 2>&1 \
-        | tee "$REPORTS/gpu-conformance-tensor-cores-k128d.txt" || status=1
-    fi
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
     # gradient against float64 (TF32 tensor cores held to 3e-2; the
     # operand copies' build where the archive has it).
@@ -561,22 +548,15 @@ PY
     }
     # conformance BUILD: the conformance cases built with BUILD's options.
     conformance() {
-      local only="" options="" dir
-      case "$1" in
-        tc) dir=conformance-tc ;;
-        tc-copies) dir=conformance-tc-copies; only=tiles_window; options="$COPIES_OPTIONS" ;;
-        tc-k128) dir=conformance-tc-k128; only="$K128_CASES"; options=tensor-core-k-step-bytes=128 ;;
-        tc-copiesk128) dir=conformance-tc-copiesk128; only=tiles_window
-                       options="$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
-        tc-copies3|tc-copies4) dir="conformance-$1"; only="$STAGES_CASES"
-                               options="$(variant_options "$1")" ;;
-        tc-k128d) dir=conformance-tc-k128d; only="$K128_CASES"
-                  options="tensor-core-k-step-bytes=128 tensor-core-block-m=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
-        *) echo "short: no conformance cases built for $1" | tee -a "$log"; return 0 ;;
-      esac
+      set_cases="" set_options=""
+      if [ "$1" != tc ] && ! conformance_set "$1"; then
+        echo "short: no conformance cases built for $1" | tee -a "$log"
+        return 0
+      fi
       step "conformance $1" 60 150 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
         "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
-        --prebuilt "$built/$dir" ${only:+--only "$only"} ${options:+--pipeline-options "$options"}
+        --prebuilt "$built/conformance-$1" ${set_cases:+--only "$set_cases"} \
+        ${set_options:+--pipeline-options "$set_options"}
     }
     # compare DTYPE BUILD...: our tune alone for each BUILD, then
     # compare_builds.py over the runs that finished; sets $fastest.
