@@ -101,13 +101,15 @@ variant_options() {
     tc-copies3|tc-copies4) echo "$COPIES_OPTIONS tensor-core-stages=${1#tc-copies}" ;;
     tc-k128d) echo "tensor-core-k-step-bytes=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
+    tc-n128) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-block-n=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
+    tc-mn128) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-block-m=128 tensor-core-block-n=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
     *) return 1 ;;
   esac
 }
 # The tensor-core conformance sets beside the default kernels' suite: the
 # candidate builds whose cases `build` compiles, `run` checks and `short`
 # checks for the fastest build.
-CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies4 tc-k128d"
+CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies4 tc-k128d tc-n128 tc-mn128"
 # conformance_set NAME: set_cases and set_options of the set NAME (one of
 # CONFORMANCE_SETS; fails for another name), built with NAME's options:
 #   tc-copies: the 3x3 cases with their filters read in (f, kh, kw, c)
@@ -117,17 +119,25 @@ CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies4 tc-k128d
 #   tc-copiesk128: both, on the 3x3 cases;
 #   tc-copies3, tc-copies4: the copies with 3 and 4 stages of tiles;
 #   tc-k128d: 128-row blocks (forced) with K steps of 128 bytes, in
-#     dynamic shared memory.
+#     dynamic shared memory;
+#   tc-n128, tc-mn128: the copies with 3 stages in blocks of 128 columns
+#     (warps 64 columns wide), with 128 rows too in tc-mn128 (warps of
+#     64 x 64), in dynamic shared memory where they take more than 48 KiB.
 conformance_set() {
   set_options="$(variant_options "$1")" || return 1
   case "$1" in
     tc-copies|tc-copiesk128) set_cases=tiles_window ;;
     tc-k128) set_cases="$K128_CASES" ;;
-    tc-copies3|tc-copies4) set_cases="$STAGES_CASES" ;;
+    tc-copies3|tc-copies4|tc-n128|tc-mn128) set_cases="$STAGES_CASES" ;;
     tc-k128d) set_cases="$K128_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
     *) return 1 ;;
   esac
 }
+# The builds `short` times (f32, then bf16) at its batch, the most
+# promising by the offline evidence first: those a short call has no time
+# left for are skipped.
+SHORT_F32_BUILDS="tc tc-copies3 tc-mn128 tc-n128 tc-copies tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv"
+SHORT_BF16_BUILDS="tc tc-mn128 tc-k128 tc-k128d tc-copiesk128"
 REPORTS="${OUT:-$ROOT}"
 
 # The archive into $ARTIFACTS/unpacked ($PYTHON's tarfile: no xz tool needed).
@@ -231,6 +241,10 @@ case "${1:-}" in
       # K steps of 128 bytes with up to 96 KiB of shared memory (128-row
       # blocks where the grid is large), batch 64.
       bench_variant tc-k128d 64
+      # The copies with 3 stages in blocks of 128 columns, and of 128 x 128
+      # (warps of 64 x 64), batch 32 and 64.
+      bench_variant tc-n128 32 64
+      bench_variant tc-mn128 32 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -245,18 +259,20 @@ case "${1:-}" in
       BUILD_DTYPE=bf16 bench_variant tc-k128 32 64
       BUILD_DTYPE=bf16 bench_variant tc-copiesk128 32 64
       BUILD_DTYPE=bf16 bench_variant tc-k128d 64
+      BUILD_DTYPE=bf16 bench_variant tc-mn128 64
     fi
     if wants short && ! wants checks && ! wants bench && ! wants bf16; then
       tc_conformance
       # The builds `short` compares, at batch 64 (f32, then bf16).
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --batch 64 --build-only "$work/bench-tc" --tensor-cores
-      for name in tc-copies tc-copies3 tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv; do
-        bench_variant "$name" 64
+      for name in $SHORT_F32_BUILDS; do
+        [ "$name" = tc ] || bench_variant "$name" 64
       done
       py "$ROOT/benchmarks/convbn_bench.py" \
         --device cuda --batch 64 --build-only "$work/bench-tc-bf16" --tensor-cores --dtype bf16
-      for name in tc-k128 tc-k128d tc-copiesk128; do
+      for name in $SHORT_BF16_BUILDS; do
+        [ "$name" = tc ] && continue
         BUILD_DTYPE=bf16 bench_variant "$name" 64
       done
     fi
@@ -464,18 +480,19 @@ PY
     # --modes tune: beside PyTorch eager's eval and hand-written tune, no
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
-    # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3 and
-    # tc-copies4, tc-k128d unless named; with BENCH_DTYPE=bf16, tc,
-    # tc-narrowk, tc-k128, tc-copiesk128 and tc-k128d)
+    # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3,
+    # tc-copies4, tc-k128d, tc-n128 and tc-mn128 unless named; with
+    # BENCH_DTYPE=bf16, tc, tc-narrowk, tc-k128, tc-copiesk128, tc-k128d and
+    # tc-mn128)
     # at every batch it was built for, one after the other, so that one
     # short call compares them; the reports are bench-NAME-quick-part-bN
     # (bench-NAME-quick-bf16-part-bN).
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies4 tc-k128d"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies4 tc-k128d tc-n128 tc-mn128"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
-      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128 tc-k128d"
+      suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128 tc-k128d tc-mn128"
     fi
     builds=("${@:-$default_builds}")
     builds=(${builds[*]})
@@ -502,15 +519,13 @@ PY
     # they end, or when it runs past its own cap, and what it wrote stays):
     #   1. the tensor-core conformance suite (the default kernels; at most
     #      150 s);
-    #   2. our f32 tune alone at BATCH (default 64) for the builds tc,
-    #      tc-copies, tc-copies3, tc-copiesk128, tc-k128d, tc-copies4,
-    #      tc-k128 and tc-splitkconv, beside
+    #   2. our f32 tune alone at BATCH (default 64) for the builds of
+    #      SHORT_F32_BUILDS, in that order, beside
     #      PyTorch eager (BENCH_QUICK=1, --modes tune), and
     #      benchmarks/compare_builds.py over them (short-f32-bBATCH.txt,
     #      .json): the fastest build, each layer's fastest, the ratios;
     #   3. the fastest build's conformance cases, where it is not tc;
-    #   4. the same comparison in bf16 for tc, tc-k128, tc-k128d and
-    #      tc-copiesk128
+    #   4. the same comparison in bf16 for SHORT_BF16_BUILDS
     #      (short-bf16-bBATCH.txt, .json);
     #   5. the fastest f32 build's whole table at BATCH, every mode
     #      (BENCH_QUICK=1: the three target lines), then the fastest bf16's.
@@ -587,10 +602,12 @@ PY
       fi
     }
     conformance tc
-    compare_dtype f32 tc tc-copies tc-copies3 tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv
+    # shellcheck disable=SC2086
+    compare_dtype f32 $SHORT_F32_BUILDS
     f32_fastest="$fastest"
     [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
-    compare_dtype bf16 tc tc-k128 tc-k128d tc-copiesk128
+    # shellcheck disable=SC2086
+    compare_dtype bf16 $SHORT_BF16_BUILDS
     bf16_fastest="$fastest"
     [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 300 - env BENCH_KERNELS="$f32_fastest" \
       BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"

@@ -87,6 +87,7 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " max-shared-bytes=" +
          std::to_string(options.tensorCoreMaxSharedBytes.getValue()) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
+         " block-n=" + std::to_string(options.tensorCoreBlockN.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +

@@ -441,13 +441,14 @@ def ConvBNTensorCoreConvolutions
     Operands must be f16 or bf16 (or f32, computed as TF32, with
     `allow-tf32`; one f32 and one 16-bit operand are computed as TF32 too,
     the 16-bit one widened exactly) and the accumulator f32 (f64 for the
-    partials). A block of 128 threads owns a 64 x 64 output tile (or 128 x
-    64, `block-m`); per step of 64 bytes along K (16 f32 elements, 32 f16
-    or bf16; `k-step-bytes` chooses 32 or 128 instead) it gathers the A and B
-    tiles (the im2col matrix is never materialized in global memory) into
-    shared memory, and each of its 4 warps multiplies its 32 x 32 quarter (64 x 32)
-    with `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8
-    for TF32) whose accumulators stay in registers across the K loop. With
+    partials). A block of 128 threads owns a 64 x 64 output tile (128 rows
+    with `block-m`, 128 columns with `block-n`); per step of 64 bytes along
+    K (16 f32 elements, 32 f16 or bf16; `k-step-bytes` chooses 32 or 128
+    instead) it gathers the A and B tiles (the im2col matrix is never
+    materialized in global memory) into shared memory, and each of its 4
+    warps multiplies its quarter (32 x 32, up to 64 x 64) with
+    `vector.contract`s of mma shape (16x8x16 for f16 and bf16, 16x8x8 for
+    TF32) whose accumulators stay in registers across the K loop. With
     `prefetch` (the default) the shared tiles have two stages: each step
     loads the next step's elements into registers before its products and
     stores them into the other stage after them, so the gathers' global
@@ -575,6 +576,16 @@ def ConvBNTensorCoreConvolutions
            "multiple of 128, the grid keeps at least 1024 blocks and the "
            "tiles fit 48 KiB of shared memory (not with K steps of 128 "
            "bytes), else 64">,
+    Option<"blockN", "block-n", "int64_t", /*default=*/"64",
+           "Columns (N) of a block's output tile: 64, or 128 where two "
+           "stages of the tiles fit max-shared-bytes and the kernel allows "
+           "it (not a filter gradient whose N, ordered window x channels, "
+           "has channels that are not a multiple of 128), else 64. 128 "
+           "columns give each warp 64 (warps of 64 x 64 with block-m=128: "
+           "32 mma.sync per 12 ldmatrix instead of 8 per 6 at 32 x 32, 128 "
+           "accumulator registers per thread), half the blocks along N and "
+           "half the reads of A per mma. Experimental, 64 by default until "
+           "timed on a GPU">,
     Option<"vectorGathers", "vector-gathers", "bool", /*default=*/"true",
            "Gather an operand that is contiguous along K in runs of whole "
            "16-byte vectors (the output gradient of a filter gradient, 1x1 "

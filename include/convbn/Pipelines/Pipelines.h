@@ -123,6 +123,14 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "shared-memory accesses per mma); 0 chooses per kernel "
                      "(-convbn-tensor-core-convolutions{block-m})"),
       llvm::cl::init(0)};
+  Option<int64_t> tensorCoreBlockN{
+      *this, "tensor-core-block-n",
+      llvm::cl::desc("Tensor-core kernels: columns of a block's output tile, "
+                     "64 or 128 (warps 64 columns wide, fewer shared-memory "
+                     "accesses per mma) where the kernel allows it and its "
+                     "tiles fit; experimental "
+                     "(-convbn-tensor-core-convolutions{block-n})"),
+      llvm::cl::init(64)};
   Option<bool> narrowIndices{
       *this, "narrow-indices",
       llvm::cl::desc("Kernels' index arithmetic (on the CPU: with "

@@ -56,6 +56,11 @@ struct ConvBNTensorCoreConvolutionsPass
           << "; it must be 0 (chosen per kernel), 64 or 128";
       return signalPassFailure();
     }
+    if (!llvm::is_contained(kBlockColumns, blockN)) {
+      getOperation()->emitError("convbn-tensor-core-convolutions: block-n is ")
+          << static_cast<int64_t>(blockN) << "; it must be 64 or 128";
+      return signalPassFailure();
+    }
     if (!llvm::is_contained(kStepBytesChoices, kStepBytes)) {
       getOperation()->emitError(
           "convbn-tensor-core-convolutions: k-step-bytes is ")
@@ -132,14 +137,15 @@ struct ConvBNTensorCoreConvolutionsPass
     DenseMap<Operation *, Value> inputCopyOf;
     for (auto [candidate, why] : llvm::zip(candidates, reasons)) {
       auto &[op, gemm] = candidate;
+      if (succeeded(gemm))
+        gemm->tile = chooseBlockTile(*gemm, blockM, blockN);
       // One GEMM over all the images (applied after the copies, which set
       // B's accessors), with one grid z and its tile chosen again.
       bool spread = succeeded(gemm) && imagesAlongN && imagesAlongNPays(*gemm);
       if (succeeded(gemm)) {
-        gemm->tile = chooseBlockTile(*gemm, blockM);
         // On the spread GEMM's grid, if spread.
         gemm->splitK =
-            chooseSplitK(spread ? spreadShape(*gemm, blockM) : *gemm);
+            chooseSplitK(spread ? spreadShape(*gemm, blockM, blockN) : *gemm);
         // Grid z counts images (one where spread) or chunks times the K
         // ranges.
         if ((spread ? 1 : gemm->z) * gemm->splitK > kMaxGridYZ)
@@ -184,7 +190,7 @@ struct ConvBNTensorCoreConvolutionsPass
       }
       if (spread) {
         spreadImagesAlongN(*gemm);
-        gemm->tile = chooseBlockTile(*gemm, blockM);
+        gemm->tile = chooseBlockTile(*gemm, blockM, blockN);
       }
       // Without vectors, the same operands swept along k one element at a
       // time (their accessors serve both).
@@ -274,8 +280,8 @@ struct ConvBNTensorCoreConvolutionsPass
                << banks.storesA << ", B stores " << banks.storesB
                << ", ldmatrix " << banks.ldmatrix << ", accumulators "
                << banks.accumulators << "; blocks of " << gemm->tile.m << " x "
-               << kTileN << " (warps of " << gemm->tile.warpM() << " x "
-               << kWarpN << "), K steps of " << gemm->step.k;
+               << gemm->tile.n << " (warps of " << gemm->tile.warpM() << " x "
+               << gemm->tile.warpN() << "), K steps of " << gemm->step.k;
         if (kernelOptions.stages > 2)
           remark << "; " << kernelOptions.stages
                  << " stages of operand tiles, the copies of "

@@ -313,13 +313,16 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   g.step = chooseStep(*element, options.stepBytes, g.k);
   g.sharedBudget = options.maxSharedBytes;
   g.bSweep = Sweep::AlongK;
-  // N ordered (kh, kw, c) when the channels are a multiple of kTileN: a
-  // block's tile of N then lies in one window offset, split once per
-  // block, and a thread's elements differ only in the channel, by
-  // constants, so their window arithmetic and bounds checks are one per
-  // step instead of one per element.
+  // N ordered (kh, kw, c) when the channels are a multiple of a block
+  // tile's columns: a block's tile of N then lies in one window offset,
+  // split once per block, and a thread's elements differ only in the
+  // channel, by constants, so their window arithmetic and bounds checks are
+  // one per step instead of one per element. Blocks of 128 columns only
+  // where that holds for them too.
   int64_t channels = out.getDimSize(lead + 2);
-  g.windowOuterN = kh * kw > 1 && channels % kTileN == 0;
+  g.windowOuterN = kh * kw > 1 && channels % BlockTile().n == 0;
+  if (g.windowOuterN && channels % kBlockColumns[1] != 0)
+    g.widestTileN = BlockTile().n;
   bool windowOuterN = g.windowOuterN;
   auto splitColumn = [=](Index &ix, const RowPosition &n) -> WindowIndex {
     if (!windowOuterN)
@@ -644,7 +647,7 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
 
 bool convbn::tensor_cores::imagesAlongNPays(const Gemm &g) {
   return g.imagesInZ && g.z > 1 &&
-         ceilDiv(g.z * g.n, kTileN) < g.z * ceilDiv(g.n, kTileN);
+         ceilDiv(g.z * g.n, g.tile.n) < g.z * ceilDiv(g.n, g.tile.n);
 }
 
 namespace {
@@ -684,15 +687,16 @@ void convbn::tensor_cores::spreadImagesAlongN(Gemm &g) {
   spreadExtents(g);
 }
 
-Gemm convbn::tensor_cores::spreadShape(const Gemm &g, int64_t rows) {
+Gemm convbn::tensor_cores::spreadShape(const Gemm &g, int64_t rows,
+                                       int64_t columns) {
   Gemm shape = g;
   spreadExtents(shape);
-  shape.tile = chooseBlockTile(shape, rows);
+  shape.tile = chooseBlockTile(shape, rows, columns);
   return shape;
 }
 
 int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
-  int64_t blocks = g.z * ceilDiv(g.m, g.tile.m) * ceilDiv(g.n, kTileN);
+  int64_t blocks = g.z * ceilDiv(g.m, g.tile.m) * ceilDiv(g.n, g.tile.n);
   int64_t steps = ceilDiv(g.k, g.step.k);
   int64_t split = 1;
   if (!g.splittableK || blocks >= kFewBlocks)
@@ -707,12 +711,25 @@ int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
   return split;
 }
 
-BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows) {
-  if (rows != 0)
-    return {rows};
-  BlockTile tall{128};
-  bool fits = g.m % tall.m == 0 &&
-              g.z * (g.m / tall.m) * ceilDiv(g.n, kTileN) >= kTallTileBlocks &&
-              sharedLayout(tall, g.step, /*stages=*/2, g.sharedBudget).fits();
-  return fits ? tall : BlockTile();
+BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows,
+                                                int64_t columns) {
+  auto fits = [&](BlockTile tile) {
+    return sharedLayout(tile, g.step, /*stages=*/2, g.sharedBudget).fits();
+  };
+  BlockTile tile;
+  // Wide columns where asked for, allowed and they fit beside the rows
+  // (those asked for, else the narrower ones).
+  BlockTile wide{rows ? rows : BlockTile().m, kBlockColumns[1]};
+  if (columns == wide.n && g.widestTileN >= wide.n && fits(wide))
+    tile.n = wide.n;
+  if (rows != 0) {
+    tile.m = rows;
+    return tile;
+  }
+  BlockTile tall{128, tile.n};
+  if (g.m % tall.m == 0 &&
+      g.z * (g.m / tall.m) * ceilDiv(g.n, tall.n) >= kTallTileBlocks &&
+      fits(tall))
+    tile.m = tall.m;
+  return tile;
 }

@@ -74,8 +74,12 @@ struct Gemm {
   /// kw apart): Rows, for the 16-byte stores (unless it has fewer rows than
   /// a tile). Out is written along n.
   Sweep aSweep = Sweep::AlongK, bSweep = Sweep::Rows;
-  /// The block's tile (its rows), chosen by the pass (chooseBlockTile()).
+  /// The block's tile, chosen by the pass (chooseBlockTile()).
   BlockTile tile;
+  /// The most columns a block's tile may have: fewer than the widest
+  /// (kBlockColumns) where the accessors split a block's columns once
+  /// (windowOuterN).
+  int64_t widestTileN = kBlockColumns[1];
   /// The shared memory the kernel may take (AnalysisOptions::maxSharedBytes).
   int64_t sharedBudget = kMaxStaticSharedBytes;
   /// Whether K may be split among blocks (splitK): where the output is a
@@ -235,10 +239,10 @@ Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 /// `input-copies`.
 Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
 
-/// Whether one GEMM over all the images of `g` (`g.imagesInZ`) takes fewer
-/// block tiles along N than one per image: where an image's output
-/// positions leave its last tile partly empty (49 or 196 of a tile's 64
-/// columns), tiles spanning images leave only the last one so.
+/// Whether one GEMM over all the images of `g` (`g.imagesInZ`, its tile
+/// chosen) takes fewer block tiles along N than one per image: where an
+/// image's output positions leave its last tile partly empty (49 or 196 of
+/// a tile's 64 columns), tiles spanning images leave only the last one so.
 bool imagesAlongNPays(const Gemm &g);
 
 /// Makes `g` one GEMM over all its images: N = images x positions (an
@@ -248,9 +252,9 @@ bool imagesAlongNPays(const Gemm &g);
 void spreadImagesAlongN(Gemm &g);
 
 /// The extents and tile of `g` once spread (spreadImagesAlongN()), its
-/// tile chosen for `rows` (chooseBlockTile()): the grid it will have,
-/// known before the operand copies that the spread follows.
-Gemm spreadShape(const Gemm &g, int64_t rows);
+/// tile chosen for `rows` and `columns` (chooseBlockTile()): the grid it
+/// will have, known before the operand copies that the spread follows.
+Gemm spreadShape(const Gemm &g, int64_t rows, int64_t columns);
 
 /// How many ranges K of `g` (`g.splittableK`, its tile chosen) is split
 /// into: 1 where the grid has kFewBlocks blocks or more, else the fewest
@@ -258,11 +262,14 @@ Gemm spreadShape(const Gemm &g, int64_t rows);
 /// its K steps that leaves every range kMinSplitSteps steps or more.
 int64_t chooseSplitK(const Gemm &g);
 
-/// The block's tile for `g`: `rows` rows where given (pass option
-/// `block-m`), else 128 where M is a multiple of 128, the grid keeps at
-/// least kTallTileBlocks blocks and two stages of its tiles fit its shared
-/// memory (sharedLayout(), Gemm::sharedBudget), 64 otherwise.
-BlockTile chooseBlockTile(const Gemm &g, int64_t rows);
+/// The block's tile for `g`. Columns: 128 where `columns` asks for them
+/// (pass option `block-n`), `g` allows them (Gemm::widestTileN) and two
+/// stages of the tiles fit its shared memory (sharedLayout(),
+/// Gemm::sharedBudget) with the rows given or 64; else 64. Rows: `rows`
+/// where given (pass option `block-m`), else 128 where M is a multiple of
+/// 128, the grid keeps at least kTallTileBlocks blocks and two stages of
+/// the tiles fit, 64 otherwise.
+BlockTile chooseBlockTile(const Gemm &g, int64_t rows, int64_t columns);
 
 } // namespace mlir::convbn::tensor_cores
 

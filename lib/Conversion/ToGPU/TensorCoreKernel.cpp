@@ -210,7 +210,7 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
       };
   gather(g.tile.m, g.tile.turnsA(g.step.k), m0, g.m, g.aSweep, g.loadA,
          copiesA ? &g.addressA : nullptr, into.sharedA, gathered.a);
-  gather(kTileN, turnsB(g.step.k), n0, g.n, g.bSweep, g.loadB,
+  gather(g.tile.n, g.tile.turnsB(g.step.k), n0, g.n, g.bSweep, g.loadB,
          copiesB ? &g.addressB : nullptr, into.sharedB, gathered.b);
   if (!emulation && !copies.empty())
     gathered.copies = nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -272,7 +272,7 @@ void KernelBuilder::storeTiles(const Gathered &gathered, Stage into,
     }
   };
   store(g.tile.m, g.aSweep, into.sharedA, gathered.a);
-  store(kTileN, g.bSweep, into.sharedB, gathered.b);
+  store(g.tile.n, g.bSweep, into.sharedB, gathered.b);
   // Each thread waits for its own copies; the barrier after makes every
   // thread's visible to the block.
   if (gathered.copies)
@@ -284,12 +284,12 @@ void KernelBuilder::storeOutputTile(Value sharedC, Value tid, Value z, Value m0,
                                     Value n0, int64_t pass) {
   Type outType = getElementTypeOrSelf(g.output.getType());
   auto loop = scf::ForOp::create(
-      b, ix.c(0), ix.c(kOutputRows * kTileN / kThreads), ix.c(1));
+      b, ix.c(0), ix.c(kOutputRows * g.tile.n / kThreads), ix.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   // The block's threads sweep the tile along n, neighbours on neighbours.
   Value e = ix.add(tid, ix.mul(loop.getInductionVar(), kThreads));
-  Value m = ix.div(e, kTileN), n = ix.rem(e, kTileN);
+  Value m = ix.div(e, g.tile.n), n = ix.rem(e, g.tile.n);
   Value mG = ix.add(m0, outputRow(m, pass)), nG = ix.add(n0, n);
   Value ok =
       arith::AndIOp::create(b, ix.lessThan(mG, g.m), ix.lessThan(nG, g.n));
@@ -322,7 +322,7 @@ KernelBuilder::WarpOffsets KernelBuilder::warpOffsets(Value tid) {
   AffineExpr warp = t.floorDiv(kWarpLanes);
   AffineExpr warpRow = warp.floorDiv(kWarpsN);
   return {apply(warpRow * g.tile.warpM(), tid),
-          apply((warp % kWarpsN) * kWarpN, tid),
+          apply((warp % kWarpsN) * g.tile.warpN(), tid),
           apply(warpRow * kOutputRowsPerWarp, tid)};
 }
 
@@ -416,7 +416,7 @@ SmallVector<Value> KernelBuilder::zeroAccumulators() {
   auto accType = VectorType::get({kMmaM, kMmaN}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  return SmallVector<Value>(g.tile.tilesM() * kTilesN, zero);
+  return SmallVector<Value>(g.tile.tilesM() * g.tile.tilesN(), zero);
 }
 
 SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
@@ -444,7 +444,7 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
           b, aType, sharedA,
           ValueRange{stage, offset(warp.m, ti * kMmaM), ix.c(kk)}, padding,
           inBounds));
-    for (int64_t tj = 0; tj < kTilesN; ++tj)
+    for (int64_t tj = 0; tj < g.tile.tilesN(); ++tj)
       bs.push_back(vector::TransferReadOp::create(
           b, bType, sharedB,
           ValueRange{stage, offset(warp.n, tj * kMmaN), ix.c(kk)}, padding,
@@ -460,8 +460,8 @@ SmallVector<Value> KernelBuilder::warpProducts(Value sharedA, Value sharedB,
         v = extend(v);
     }
     for (int64_t ti = 0; ti < g.tile.tilesM(); ++ti)
-      for (int64_t tj = 0; tj < kTilesN; ++tj) {
-        Value &acc = next[ti * kTilesN + tj];
+      for (int64_t tj = 0; tj < g.tile.tilesN(); ++tj) {
+        Value &acc = next[ti * g.tile.tilesN() + tj];
         acc = vector::ContractionOp::create(b, as[ti], bs[tj], acc, maps,
                                             iterators);
       }
@@ -474,9 +474,9 @@ void KernelBuilder::storeAccumulators(Value sharedC, WarpOffsets warp,
   SmallVector<bool> inBounds = {true, true};
   int64_t perPass = g.tile.tilesM() / g.tile.outputPasses();
   for (int64_t ti = 0; ti < perPass; ++ti)
-    for (int64_t tj = 0; tj < kTilesN; ++tj)
+    for (int64_t tj = 0; tj < g.tile.tilesN(); ++tj)
       vector::TransferWriteOp::create(
-          b, accs[(pass * perPass + ti) * kTilesN + tj], sharedC,
+          b, accs[(pass * perPass + ti) * g.tile.tilesN() + tj], sharedC,
           ValueRange{offset(warp.outputRow, ti * kMmaM),
                      offset(warp.n, tj * kMmaN)},
           inBounds);
@@ -497,9 +497,9 @@ std::array<Value, 3> KernelBuilder::sharedTiles(Value buffer) {
   };
   int64_t padded = g.step.k + rowPad(tileBytes());
   return {view(0, {stages, g.tile.m, padded}, tileType),
-          view(layout().bOffset(), {stages, kTileN, padded}, tileType),
+          view(layout().bOffset(), {stages, g.tile.n, padded}, tileType),
           view(layout().outputOffset(),
-               {kOutputRows, kTileN + kAccumulatorRowPad}, b.getF32Type())};
+               {kOutputRows, g.tile.n + kAccumulatorRowPad}, b.getF32Type())};
 }
 
 /// Gives the shared tiles `tiles` (views), converted as f16, their true
@@ -538,7 +538,7 @@ LogicalResult KernelBuilder::build() {
       ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
   bool dynamic = layout().dynamic();
   auto launch = gpu::LaunchOp::create(
-      b, ix.c(ceilDiv(g.n, kTileN)), ix.c(ceilDiv(g.m, g.tile.m)),
+      b, ix.c(ceilDiv(g.n, g.tile.n)), ix.c(ceilDiv(g.m, g.tile.m)),
       ix.c(g.z * g.splitK), ix.c(kThreads), ix.c(1), ix.c(1),
       /*dynamicSharedMemorySize=*/
       dynamic ? Value(arith::ConstantIntOp::create(b, layout().bytes(), 32))
@@ -646,7 +646,7 @@ LogicalResult KernelBuilder::build() {
   b.setInsertionPointToStart(ix.kernelBody);
   auto [z, kBase] = splitZ(block.z);
   Value m0 = ix.mul(block.y, g.tile.m);
-  Value n0 = ix.mul(block.x, kTileN);
+  Value n0 = ix.mul(block.x, g.tile.n);
   auto kLoopNow = dyn_cast<scf::ForOp>(barriers[0]->getParentOp());
   if (multistage()) {
     // stagesFor() gives a one-step K loop, which canonicalization folds,
@@ -718,7 +718,7 @@ void KernelBuilder::buildEmulation() {
   Value shared = memref::AllocOp::create(b, sharedBufferType(Attribute()));
   std::array<Value, 3> tiles = sharedTiles(shared);
   Value sharedA = tiles[0], sharedB = tiles[1], sharedC = tiles[2];
-  int64_t warps = kWarps, perWarp = g.tile.tilesM() * kTilesN;
+  int64_t warps = kWarps, perWarp = g.tile.tilesM() * g.tile.tilesN();
   Value accBuffer = memref::AllocOp::create(
       b, MemRefType::get({warps * perWarp, kMmaM, kMmaN}, f32));
   auto loop = [&](int64_t count, function_ref<void(Value)> body) {
@@ -744,12 +744,12 @@ void KernelBuilder::buildEmulation() {
   scf::buildLoopNest(
       b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
       {ix.c(g.z * g.splitK), ix.c(ceilDiv(g.m, g.tile.m)),
-       ix.c(ceilDiv(g.n, kTileN))},
+       ix.c(ceilDiv(g.n, g.tile.n))},
       {ix.c(1), ix.c(1), ix.c(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
         Value z, kBase;
         std::tie(z, kBase) = splitZ(ivs[0]);
         Value m0 = ix.mul(ivs[1], g.tile.m);
-        Value n0 = ix.mul(ivs[2], kTileN);
+        Value n0 = ix.mul(ivs[2], g.tile.n);
         linalg::FillOp::create(b,
                                ValueRange{arith::ConstantOp::create(
                                    b, f32, b.getF32FloatAttr(0.0f))},

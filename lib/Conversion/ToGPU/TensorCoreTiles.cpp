@@ -74,11 +74,11 @@ int64_t ldmatrixWays(KStep step) {
   return ways(bytes, 16);
 }
 
-/// The warps' accumulator fragments stored into the f32 output tile: lane
-/// l writes 2 elements at row l / 4, column 2 * (l % 4) of a 16 x 8 tile
-/// (and again 8 rows lower).
-int64_t accumulatorWays() {
-  int64_t stride = (kTileN + kAccumulatorRowPad) * 4;
+/// The warps' accumulator fragments stored into the f32 output tile of
+/// `columns` columns: lane l writes 2 elements at row l / 4, column
+/// 2 * (l % 4) of a 16 x 8 tile (and again 8 rows lower).
+int64_t accumulatorWays(int64_t columns) {
+  int64_t stride = (columns + kAccumulatorRowPad) * 4;
   std::vector<int64_t> bytes;
   for (int64_t lane = 0; lane < kWarpLanes; ++lane)
     bytes.push_back(lane / 4 * stride + 2 * (lane % 4) * 4);
@@ -90,6 +90,6 @@ BankConflicts mlir::convbn::tensor_cores::bankConflicts(KStep step,
                                                         BlockTile tile,
                                                         Sweep aSweep,
                                                         Sweep bSweep) {
-  return {storeWays(tile.m, aSweep, step), storeWays(kTileN, bSweep, step),
-          ldmatrixWays(step), accumulatorWays()};
+  return {storeWays(tile.m, aSweep, step), storeWays(tile.n, bSweep, step),
+          ldmatrixWays(step), accumulatorWays(tile.n)};
 }

@@ -16,24 +16,22 @@
 
 namespace mlir::convbn::tensor_cores {
 
-/// The block's tile of the implicit GEMM: BlockTile::m rows (64 or 128)
-/// by kTileN columns, a K step (KStep) deep, shared by 4 warps in 2 x 2,
-/// each owning a (warpM() x kWarpN) part made of kMmaM x kMmaN mma tiles.
-constexpr int64_t kTileN = 64;
-constexpr int64_t kWarpN = 32, kMmaM = 16, kMmaN = 8;
+/// The block's tile of the implicit GEMM: BlockTile::m rows (64 or 128) by
+/// BlockTile::n columns (64 or 128), a K step (KStep) deep, shared by 4
+/// warps in 2 x 2, each owning a (warpM() x warpN()) part made of kMmaM x
+/// kMmaN mma tiles.
+constexpr int64_t kMmaM = 16, kMmaN = 8;
 constexpr int64_t kThreads = 128, kWarpLanes = 32;
 constexpr int64_t kWarps = kThreads / kWarpLanes;
-constexpr int64_t kWarpsN = kTileN / kWarpN, kWarpsM = kWarps / kWarpsN;
-constexpr int64_t kTilesN = kWarpN / kMmaN;
+constexpr int64_t kWarpsM = 2, kWarpsN = 2;
 static_assert(kWarpsM * kWarpsN == kWarps, "warps in 2 x 2");
 /// The output tile in shared memory: kOutputRows rows of the block's tile
-/// at a time (f32 accumulators; a block of 128 rows stores two passes).
+/// at a time, all its columns (f32 accumulators; a block of 128 rows stores
+/// two passes).
 constexpr int64_t kOutputRows = 64;
 /// Rows of the output tile per row of warps (each pass stores that many of
 /// each warp's rows).
 constexpr int64_t kOutputRowsPerWarp = kOutputRows / kWarpsM;
-static_assert(kOutputRows * kTileN % kThreads == 0,
-              "every thread stores the same number of outputs");
 
 /// The widest access a thread makes to global or shared memory, in bytes.
 constexpr int64_t kVectorBytes = 16;
@@ -68,29 +66,33 @@ constexpr KStep kStepFor(int64_t elementBytes, int64_t stepBytes) {
   return {k < kMinStepK ? kMinStepK : k, elementBytes};
 }
 
-/// Elements of the B tile that each thread moves per K step of `k`.
-constexpr int64_t turnsB(int64_t k) { return kTileN * k / kThreads; }
-
-/// The rows of the block's tile, and what follows from them. 128 rows
-/// give each warp 64 x 32: a quarter fewer shared-memory accesses per mma
-/// than 32 x 32 (loads and stores alike), for twice the accumulators per
-/// thread and half the blocks.
+/// The rows and columns of the block's tile, and what follows from them.
+/// 128 rows give each warp 64 rows: a quarter fewer shared-memory accesses
+/// per mma than 32 (loads and stores alike), for twice the accumulators per
+/// thread and half the blocks; 128 columns give it 64 columns likewise
+/// (warps of 64 x 64 with both: half the ldmatrix per mma of 32 x 32, 128
+/// accumulator registers per thread).
 struct BlockTile {
   int64_t m = 64;
+  int64_t n = 64;
 
   constexpr int64_t warpM() const { return m / kWarpsM; }
-  /// mma tiles along M per warp.
+  constexpr int64_t warpN() const { return n / kWarpsN; }
+  /// mma tiles along M (N) per warp.
   constexpr int64_t tilesM() const { return warpM() / kMmaM; }
-  /// Elements of the A tile that each thread moves per K step of `k`.
+  constexpr int64_t tilesN() const { return warpN() / kMmaN; }
+  /// Elements of the A (B) tile that each thread moves per K step of `k`.
   constexpr int64_t turnsA(int64_t k) const { return m * k / kThreads; }
+  constexpr int64_t turnsB(int64_t k) const { return n * k / kThreads; }
   /// Passes of the accumulators through the output tile: in pass p each
   /// warp stores its mma tiles [p, p + 1) * tilesM() / outputPasses()
   /// along M, and the output tile holds the parts of the kWarpsM rows of
   /// warps one above the other (kOutputRowsPerWarp rows each).
   constexpr int64_t outputPasses() const { return m / kOutputRows; }
 };
-/// The block rows that the kernels are built for.
+/// The block rows and columns that the kernels are built for.
 constexpr int64_t kBlockRows[] = {64, 128};
+constexpr int64_t kBlockColumns[] = {64, 128};
 
 /// `x` / `y` rounded up, for positive `x` and `y`.
 constexpr int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -148,8 +150,8 @@ struct SharedLayout {
 constexpr SharedLayout sharedLayout(BlockTile tile, KStep step, int64_t stages,
                                     int64_t budget = kMaxStaticSharedBytes) {
   int64_t rowBytes = (step.k + rowPad(step.elementBytes)) * step.elementBytes;
-  return {stages * tile.m * rowBytes, stages * kTileN * rowBytes,
-          kOutputRows * (kTileN + kAccumulatorRowPad) * 4, budget};
+  return {stages * tile.m * rowBytes, stages * tile.n * rowBytes,
+          kOutputRows * (tile.n + kAccumulatorRowPad) * 4, budget};
 }
 
 /// How the block's threads sweep an operand tile, neighbours on
