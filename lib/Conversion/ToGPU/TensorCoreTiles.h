@@ -93,6 +93,14 @@ struct BlockTile {
 /// The block rows and columns that the kernels are built for.
 constexpr int64_t kBlockRows[] = {64, 128};
 constexpr int64_t kBlockColumns[] = {64, 128};
+constexpr bool outputsSpreadEvenly() {
+  for (int64_t columns : kBlockColumns)
+    if (kOutputRows * columns % kThreads != 0)
+      return false;
+  return true;
+}
+static_assert(outputsSpreadEvenly(),
+              "every thread stores the same number of outputs");
 
 /// `x` / `y` rounded up, for positive `x` and `y`.
 constexpr int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
