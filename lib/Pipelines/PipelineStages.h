@@ -66,13 +66,13 @@ inline std::string gpuLoopStages(int64_t blockSize, bool mergeKernels) {
 
 /// Index arithmetic narrowed to 32 bits where integer range analysis proves
 /// that it fits, on each op named `anchor` (`gpu.module`: the kernels,
-/// whose thread and block ids the launch bounds). Affine maps are lowered
-/// first (the analysis reads arith), constants shared after. Ends with a
-/// comma.
+/// whose thread and block ids the launch bounds), and the counters of loops
+/// with small constant bounds. Affine maps are lowered first (the analysis
+/// reads arith), constants shared after. Ends with a comma.
 inline std::string narrowIndexStage(const std::string &anchor) {
-  return anchor +
-         "(lower-affine,arith-int-range-narrowing{int-bitwidths-supported=32},"
-         "canonicalize,cse),";
+  return anchor + "(convbn-narrow-loop-counters,lower-affine,"
+                  "arith-int-range-narrowing{int-bitwidths-supported=32},"
+                  "canonicalize,cse),";
 }
 
 /// -convbn-tensor-core-convolutions with `flags` (the pipeline's own, each

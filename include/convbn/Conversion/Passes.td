@@ -809,6 +809,24 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ConvBNNarrowLoopCounters : Pass<"convbn-narrow-loop-counters"> {
+  let summary = "Count loops with small constant bounds in 32 bits";
+  let description = [{
+    Gives every `scf.for` over `index` whose lower bound, upper bound and
+    step are constants, the bounds not below zero and the upper bound plus
+    the step below 2^31, an `i32` induction variable, bounds and step, and
+    casts the induction variable back to `index` (`arith.index_castui`) at
+    the top of its body for the ops that use it. Integer range analysis
+    sees the loop's values as before, and `-arith-int-range-narrowing`
+    then narrows the index arithmetic on them as before; what changes is
+    the loop itself, whose counter, increment and comparison were 64-bit
+    on a GPU (two instructions each, with the carry). Loop-carried values
+    keep their types. Part of the pipelines' `narrow-indices` stage, ahead
+    of `-arith-int-range-narrowing`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ConvBNExternDynamicSharedMemory
     : Pass<"convbn-extern-dynamic-shared-memory"> {
   let summary = "GPU: dynamic shared memory as an external, unsized array";

@@ -137,8 +137,10 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "emulate-tensor-cores or gpu-loops) in 32 bits wherever "
                      "integer range analysis (thread and block ids bounded "
                      "by the launch) proves that it fits, extended to 64 bits "
-                     "only for addresses (-arith-int-range-narrowing; false: "
-                     "all of it in 64 bits, for comparison)"),
+                     "only for addresses, and the counters of loops with "
+                     "small constant bounds (-convbn-narrow-loop-counters, "
+                     "-arith-int-range-narrowing; false: all of it in 64 "
+                     "bits, for comparison)"),
       llvm::cl::init(true)};
 };
 

@@ -94,10 +94,12 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// The window offset and channel of `k` where K is ordered window x
 /// `channels` and every K step lies in one window offset (`channels` a
 /// multiple of the step's k): the offset is the step's, split once per step,
-/// and the channel the step's remainder plus the thread's part.
-std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k,
-                                       int64_t channels) {
-  return {ix.div(k.step, channels), k.at(ix, ix.rem(k.step, channels))};
+/// and the channel the step's remainder plus the thread's part (and its
+/// turn's constant, unless `withShift` is false).
+std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k, int64_t channels,
+                                       bool withShift = true) {
+  return {ix.div(k.step, channels),
+          k.at(ix, ix.rem(k.step, channels), withShift)};
 }
 
 /// Where `buffer` (leading indices, then an image, `middle`, then a plane
@@ -622,19 +624,52 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
   auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
   int64_t kw = cast<MemRefType>(conv.getDpsInputs()[1].getType()).getDimSize(3);
   int64_t ow = cast<MemRefType>(conv.getDpsInits()[0].getType()).getDimSize(3);
+  auto copyType = cast<MemRefType>(copy.getType());
+  int64_t height = copyType.getDimSize(1), width = copyType.getDimSize(2);
+  int64_t row = width * channels, plane = height * row;
   // Where the kernel folds the padding, the gather checks the bounds.
   std::optional<PaddedCopy> padded = g.padded;
+  int64_t lowH = padded ? padded->low[0] : 0;
+  int64_t lowW = padded ? padded->low[1] : 0;
   g.bSweep = Sweep::AlongKVectors;
   // Element (p, k) of B is at [image, oh * s + kh * d, ow * s + kw * d, c]
-  // of the copy (less the padding): a thread's vector of k differs only in
-  // the channel, and shares its window position and bounds check.
+  // of the copy (less the padding), read as one offset into the copy: that
+  // of the position's window origin, the same at every K step, plus the
+  // step's tap and channel, the same for every position. A thread's
+  // vector of k differs only in the channel, and shares its window
+  // position and bounds check.
   auto address = [=](Index &ix, Value image, const RowPosition &p,
                      KPosition k) {
-    auto [window, c] = splitWholeStep(ix, k, channels);
-    Value h = ix.window(ix.div(p.index, ow), s[0], ix.div(window, kw), d[0]);
-    Value w = ix.window(ix.rem(p.index, ow), s[1], ix.rem(window, kw), d[1]);
-    Value inside = padded ? padded->intoSource(ix, h, w) : Value();
-    return Address{copy, {image, h, w, c}, inside};
+    // The origin's row and column, below zero in the padding.
+    Value h0 = ix.subConstant(ix.mul(ix.div(p.index, ow), s[0]), lowH);
+    Value w0 = ix.subConstant(ix.mul(ix.rem(p.index, ow), s[1]), lowW);
+    Value origin = ix.addSigned(
+        ix.mul(image, plane),
+        ix.addSigned(ix.mulSigned(h0, row), ix.mulSigned(w0, channels)));
+    auto [window, c] = splitWholeStep(ix, k, channels, /*withShift=*/false);
+    Value dh = ix.mul(ix.div(window, kw), d[0]);
+    Value dw = ix.mul(ix.rem(window, kw), d[1]);
+    // The first channel of the tap's position.
+    Value pixel =
+        ix.addSigned(origin, ix.add(ix.mul(dh, row), ix.mul(dw, channels)));
+    Value inside;
+    if (padded) {
+      // A position in the padding wraps around to a huge unsigned value:
+      // one unsigned comparison per dimension. There the position is
+      // clamped to one in the copy, whose channels are read and not used.
+      // Clamped, the offset is known not to be below zero, which spares
+      // its extension to 64 bits an instruction (a select would not).
+      inside =
+          arith::AndIOp::create(ix.b, ix.lessThan(ix.addSigned(h0, dh), height),
+                                ix.lessThan(ix.addSigned(w0, dw), width));
+      pixel = arith::MinSIOp::create(
+          ix.b, arith::MaxSIOp::create(ix.b, pixel, ix.c(0)),
+          ix.c((copyType.getDimSize(0) * height * width - 1) * channels));
+    }
+    // The thread's channel, then its turn's constant.
+    return Address{ix.collapseTrailing(copy, 4),
+                   {ix.addConstant(ix.add(pixel, c), k.shift)},
+                   inside};
   };
   g.addressB = address;
   g.loadB = [=](Index &ix, Value image, const RowPosition &p, KPosition k) {

@@ -357,21 +357,27 @@ FailureOr<Value> KernelBuilder::carryStage(scf::ForOp &loop) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(loop);
   IRRewriter rewriter(b);
-  int64_t last = stages - 1;
-  Index &index = ix;
+  // Carried in 32 bits (integer range analysis, which narrows index
+  // arithmetic, does not bound a loop-carried value): the stage's
+  // increment, comparison and select are one instruction each on a GPU.
+  auto i32 = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(b, b.getI32IntegerAttr(value));
+  };
   FailureOr<LoopLikeOpInterface> carried = loop.replaceWithAdditionalYields(
-      rewriter, ValueRange{ix.c(0)}, /*replaceInitOperandUsesInLoop=*/false,
+      rewriter, ValueRange{i32(0)}, /*replaceInitOperandUsesInLoop=*/false,
       [&](OpBuilder &atYield, Location, ArrayRef<BlockArgument> stage) {
         b.restoreInsertionPoint(atYield.saveInsertionPoint());
         Value wraps = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                            stage[0], index.c(last));
-        return SmallVector<Value>{
-            index.select(wraps, index.c(0), index.addConstant(stage[0], 1))};
+                                            stage[0], i32(stages - 1));
+        Value next = arith::AddIOp::create(b, stage[0], i32(1));
+        return SmallVector<Value>{ix.select(wraps, i32(0), next)};
       });
   if (failed(carried))
     return failure();
   loop = cast<scf::ForOp>(carried->getOperation());
-  Value stage = loop.getRegionIterArgs().back();
+  b.setInsertionPointToStart(loop.getBody());
+  Value stage = arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                             loop.getRegionIterArgs().back());
   // The reads' stageOf() of the induction variable.
   AffineExpr k;
   bindDims(b.getContext(), k);

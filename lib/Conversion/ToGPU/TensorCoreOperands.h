@@ -50,6 +50,20 @@ struct Index {
     return y == 1 ? x : Value(arith::MulIOp::create(b, x, c(y), noWrap()));
   }
   Value addConstant(Value x, int64_t y) { return y == 0 ? x : add(x, c(y)); }
+  /// Sum and product of indices that may be below zero (an offset into the
+  /// padding): they never wrap as signed numbers, which is all their flags
+  /// claim.
+  arith::IntegerOverflowFlagsAttr noSignedWrap() {
+    return arith::IntegerOverflowFlagsAttr::get(
+        b.getContext(), arith::IntegerOverflowFlags::nsw);
+  }
+  Value addSigned(Value x, Value y) {
+    return arith::AddIOp::create(b, x, y, noSignedWrap());
+  }
+  Value mulSigned(Value x, int64_t y) {
+    return y == 1 ? x
+                  : Value(arith::MulIOp::create(b, x, c(y), noSignedWrap()));
+  }
   /// `x - y`, which may wrap around (below zero: a huge unsigned value,
   /// which one unsigned comparison then finds out of range).
   Value subConstant(Value x, int64_t y) {

@@ -14,8 +14,9 @@
 //       CHECK: %[[COPY:.*]] = memref.alloc() : memref<2x10x10x32xf32>
 //       CHECK: linalg.transpose ins(%arg0 : memref<2x32x10x10xf32>) outs(%[[COPY]] : memref<2x10x10x32xf32>) permutation = [0, 2, 3, 1]
 //       CHECK: gpu.launch
-//       CHECK: %[[ALIGNED:.*]] = memref.assume_alignment %[[COPY]], 16
-//       CHECK: memref.load %[[ALIGNED]][{{.*}}] : memref<2x10x10x32xf32>
+//       CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[COPY]] {{\[\[}}0, 1, 2, 3]] : memref<2x10x10x32xf32> into memref<6400xf32>
+//       CHECK: %[[ALIGNED:.*]] = memref.assume_alignment %[[FLAT]], 16
+//       CHECK: memref.load %[[ALIGNED]][{{.*}}] : memref<6400xf32>
 //       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: nvgpu.mma.sync
 //       CHECK: gpu.terminator
@@ -23,15 +24,15 @@
 //  CHECK-NEXT: return
 // ASYNC-LABEL: func @window
 //       ASYNC: linalg.transpose
-//       ASYNC: nvgpu.device_async_copy {{.*}} : memref<2x10x10x32xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       ASYNC: nvgpu.device_async_copy {{.*}} : memref<6400xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
 // NOVEC-LABEL: func @window
 //       NOVEC: linalg.transpose
-//       NOVEC: memref.load %{{.*}} : memref<2x10x10x32xf32>
+//       NOVEC: memref.load %{{.*}} : memref<6400xf32>
 //       NOVEC: nvgpu.mma.sync
 // EMU-LABEL: func @window
 //       EMU: linalg.transpose
 //   EMU-NOT: gpu.launch
-//       EMU: memref.load %{{.*}} : memref<2x10x10x32xf32>
+//       EMU: memref.load %{{.*}} : memref<6400xf32>
 //       EMU: vector.contract
 //       EMU: memref.dealloc
 // PIPE-LABEL: llvm.func @window
@@ -50,8 +51,10 @@ func.func @window(%x: memref<2x32x10x10xf32>, %w: memref<64x32x3x3xf32>, %o: mem
 // source is copied instead (the padded buffer, its fill and its copy go
 // away), and the gather checks each vector's window position against the
 // source's bounds (one unsigned comparison per dimension after
-// subtracting the padding), loading a clamped position and selecting
-// zero outside; cp.async zero-fills such a vector (no source bytes).
+// subtracting the padding), loading at a position clamped into the copy
+// (the offset of its first channel, kept between 0 and that of the last
+// position, (2 * 8 * 8 - 1) * 32) and selecting zero outside; cp.async
+// zero-fills such a vector (no source bytes).
 
 // CHECK-LABEL: func @padded
 //   CHECK-NOT: linalg.fill
@@ -59,7 +62,9 @@ func.func @window(%x: memref<2x32x10x10xf32>, %w: memref<64x32x3x3xf32>, %o: mem
 //       CHECK: linalg.transpose ins(%arg0 : memref<2x32x8x8xf32>) outs(%[[COPY]] : memref<2x8x8x32xf32>)
 //       CHECK: gpu.launch
 //       CHECK: arith.cmpi ult, %{{.*}}, %c8
-//       CHECK: memref.load %{{.*}} : memref<2x8x8x32xf32>
+//       CHECK: arith.maxsi %{{.*}}, %c0
+//       CHECK: arith.minsi %{{.*}}, %c4064
+//       CHECK: memref.load %{{.*}} : memref<4096xf32>
 //       CHECK: arith.select
 //       CHECK: nvgpu.mma.sync
 //       CHECK: memref.dealloc %[[COPY]]
@@ -67,9 +72,9 @@ func.func @window(%x: memref<2x32x10x10xf32>, %w: memref<64x32x3x3xf32>, %o: mem
 //       CHECK: return
 // ASYNC-LABEL: func @padded
 //       ASYNC: %[[N:.*]] = arith.select %{{.*}}, %c4{{.*}}, %c0{{.*}} : index
-//       ASYNC: nvgpu.device_async_copy {{.*}}, 4, %[[N]] {bypassL1} : memref<2x8x8x32xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
+//       ASYNC: nvgpu.device_async_copy {{.*}}, 4, %[[N]] {bypassL1} : memref<4096xf32> to memref<2x64x20xf32, #gpu.address_space<workgroup>>
 // EMU-LABEL: func @padded
-//       EMU: memref.load %{{.*}} : memref<2x8x8x32xf32>
+//       EMU: memref.load %{{.*}} : memref<4096xf32>
 //       EMU: arith.select
 func.func @padded(%x: memref<2x32x8x8xf32>, %w: memref<64x32x3x3xf32>, %o: memref<2x64x8x8xf32>) {
   %zero = arith.constant 0.0 : f32

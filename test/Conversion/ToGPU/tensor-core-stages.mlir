@@ -15,7 +15,7 @@
 // ahead into the stage the step before read, zero-filled without reading
 // past the last step (minui clamps the step, cmpi ult says whether it is
 // live: 4 elements or none), and multiplies its own stage, which the loop
-// carries (0, 1, 2, 0, ...). Every copy has landed before the barrier
+// carries (0, 1, 2, 0, ..., as an i32). Every copy has landed before the barrier
 // after the loop. 3 x 2 tiles of 64 x 20 f32 and the output tile:
 // 49,152 bytes.
 
@@ -30,7 +30,8 @@
 //       CHECK: nvgpu.device_async_copy {{.*}}, %[[A]][%c1{{.*}}, {{.*}}]
 //       CHECK: nvgpu.device_async_copy {{.*}}, %[[B]][%c1{{.*}}, {{.*}}]
 //       CHECK: %[[GROUP:.*]] = nvgpu.device_async_create_group
-//       CHECK: scf.for %[[K:.*]] = %c0{{.*}} to %c64{{.*}} step %c16 iter_args({{.*}}, %[[READ:.*]] = %c0{{.*}})
+//       CHECK: scf.for %[[K:.*]] = %c0{{.*}} to %c64{{.*}} step %c16 iter_args({{.*}}, %[[CARRIED:.*]] = %c0_i32)
+//  CHECK-NEXT: %[[READ:.*]] = arith.index_castui %[[CARRIED]] : i32 to index
 //  CHECK-NEXT: nvgpu.device_async_wait %[[GROUP]] {numGroups = 1 : i32}
 //  CHECK-NEXT: gpu.barrier
 //       CHECK: %[[AHEAD:.*]] = affine.apply #{{.*}}(%[[K]])
@@ -46,9 +47,9 @@
 //       CHECK: nvgpu.device_async_create_group
 //       CHECK: nvgpu.ldmatrix %[[A]][%[[READ]],
 //       CHECK: nvgpu.mma.sync
-//       CHECK: %[[WRAPS:.*]] = arith.cmpi eq, %[[READ]], %c2
-//       CHECK: %[[NEXT:.*]] = arith.addi %[[READ]], %c1
-//       CHECK: %[[CARRY:.*]] = arith.select %[[WRAPS]], %c0{{.*}}, %[[NEXT]]
+//       CHECK: %[[WRAPS:.*]] = arith.cmpi eq, %[[CARRIED]], %c2_i32
+//       CHECK: %[[NEXT:.*]] = arith.addi %[[CARRIED]], %c1_i32
+//       CHECK: %[[CARRY:.*]] = arith.select %[[WRAPS]], %c0_i32{{.*}}, %[[NEXT]]
 //       CHECK: scf.yield {{.*}}, %[[CARRY]] :
 //       CHECK: nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
 //  CHECK-NEXT: gpu.barrier
