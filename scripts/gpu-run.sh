@@ -426,7 +426,9 @@ PY
     # stages of operand tiles, tensor-core-stages (f32; 3 at batch 32 and
     # 64, 4 at 64); =tc-k128d: tc-k128 with up to 96 KiB of shared memory
     # per kernel, dynamic above 48 KiB, tensor-core-max-shared-bytes (f32
-    # and bf16, batch 64).
+    # and bf16, batch 64); =tc-n128, =tc-mn128: tc-copies with 3 stages in
+    # blocks of 128 columns, tensor-core-block-n=128, with 128 rows too in
+    # tc-mn128 (f32 at batch 32 and 64, tc-mn128 in bf16 at 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -440,7 +442,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies4 or tc-k128d" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies4, tc-k128d, tc-n128 or tc-mn128" >&2
            exit 2
          fi ;;
     esac

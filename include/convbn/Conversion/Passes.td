@@ -821,9 +821,18 @@ def ConvBNNarrowLoopCounters : Pass<"convbn-narrow-loop-counters"> {
     then narrows the index arithmetic on them as before; what changes is
     the loop itself, whose counter, increment and comparison were 64-bit
     on a GPU (two instructions each, with the carry). Loop-carried values
-    keep their types. Part of the pipelines' `narrow-indices` stage, ahead
-    of `-arith-int-range-narrowing`.
+    keep their types. Loops of fewer than `min-trips` trips keep their
+    counter too: ptxas (CUDA 13, sm_90) unrolls whole a tensor-core K loop
+    of up to 16 steps that counts in 64 bits, and not the same loop
+    counting in 32 (the one-block example's forward K loop of 9 steps:
+    about 64 SASS instructions per step unrolled, 100 as a loop). Part of
+    the pipelines' `narrow-indices` stage, ahead of
+    `-arith-int-range-narrowing`.
   }];
+  let options = [
+    Option<"minTrips", "min-trips", "int64_t", /*default=*/"17",
+           "Narrow only loops of at least this many trips (1: every loop)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

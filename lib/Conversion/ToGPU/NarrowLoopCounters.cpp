@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace mlir::convbn {
@@ -25,8 +26,9 @@ using namespace mlir;
 
 namespace {
 /// Whether `loop` counts over index from a constant at least zero to one
-/// that, with the step added, stays below 2^31.
-bool fitsInI32(scf::ForOp loop) {
+/// that, with the step added, stays below 2^31, in at least `minTrips`
+/// trips.
+bool fitsInI32(scf::ForOp loop, int64_t minTrips) {
   if (!loop.getInductionVar().getType().isIndex())
     return false;
   std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound());
@@ -34,7 +36,9 @@ bool fitsInI32(scf::ForOp loop) {
   std::optional<int64_t> step = getConstantIntValue(loop.getStep());
   constexpr int64_t kMost = std::numeric_limits<int32_t>::max();
   return lower && upper && step && *lower >= 0 && *step > 0 &&
-         *upper <= kMost - *step;
+         *upper <= kMost - *step &&
+         llvm::divideCeil(std::max<int64_t>(*upper - *lower, 0), *step) >=
+             minTrips;
 }
 
 struct ConvBNNarrowLoopCountersPass
@@ -45,7 +49,7 @@ struct ConvBNNarrowLoopCountersPass
   void runOnOperation() override {
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) {
-      if (fitsInI32(loop))
+      if (fitsInI32(loop, minTrips))
         loops.push_back(loop);
     });
     for (scf::ForOp loop : loops) {

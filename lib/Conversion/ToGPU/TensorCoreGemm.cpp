@@ -95,11 +95,11 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
 /// `channels` and every K step lies in one window offset (`channels` a
 /// multiple of the step's k): the offset is the step's, split once per step,
 /// and the channel the step's remainder plus the thread's part (and its
-/// turn's constant, unless `withShift` is false).
+/// turn's constant, unless `withShift` is false). K is `extent` long.
 std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k, int64_t channels,
-                                       bool withShift = true) {
-  return {ix.div(k.step, channels),
-          k.at(ix, ix.rem(k.step, channels), withShift)};
+                                       int64_t extent, bool withShift = true) {
+  auto [window, c] = ix.divRemBelow(k.step, channels, extent);
+  return {window, k.at(ix, c, withShift)};
 }
 
 /// Where `buffer` (leading indices, then an image, `middle`, then a plane
@@ -191,12 +191,13 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.kind = "convolution";
   g.imagesInZ = true;
   g.splittableK = options.splitKConvolutions;
+  int64_t extent = g.k;
   auto split = [=](Index &ix, KPosition k) -> WindowIndex {
     if (!windowChannels)
       return splitWindow(ix, k.linear(ix), kh, kw);
     Value window, c;
     if (windowChannels % tileK == 0) {
-      std::tie(window, c) = splitWholeStep(ix, k, windowChannels);
+      std::tie(window, c) = splitWholeStep(ix, k, windowChannels, extent);
     } else {
       // The step holds tileK / windowChannels window offsets whole. Where
       // the thread's part cannot carry into the next offset, the element's
@@ -220,7 +221,8 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
       ix.clampTo(ix.lessThan(window, windows), window, inside);
     if (windowChannels > channels)
       ix.clampTo(ix.lessThan(c, channels), c, inside);
-    return {c, ix.div(window, kw), ix.rem(window, kw), inside};
+    auto [row, column] = ix.divRemBelow(window, kw, windows);
+    return {c, row, column, inside};
   };
   if (options.recomputeProducers)
     g.producedA = matchProducedOperand(weights, conv);
@@ -622,7 +624,9 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
 
   auto s = llvm::to_vector(conv.getStrides().getValues<int64_t>());
   auto d = llvm::to_vector(conv.getDilations().getValues<int64_t>());
-  int64_t kw = cast<MemRefType>(conv.getDpsInputs()[1].getType()).getDimSize(3);
+  auto filterType = cast<MemRefType>(conv.getDpsInputs()[1].getType());
+  int64_t kw = filterType.getDimSize(3);
+  int64_t windows = filterType.getDimSize(2) * kw, extent = g.k;
   int64_t ow = cast<MemRefType>(conv.getDpsInits()[0].getType()).getDimSize(3);
   auto copyType = cast<MemRefType>(copy.getType());
   int64_t height = copyType.getDimSize(1), width = copyType.getDimSize(2);
@@ -646,9 +650,11 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
     Value origin = ix.addSigned(
         ix.mul(image, plane),
         ix.addSigned(ix.mulSigned(h0, row), ix.mulSigned(w0, channels)));
-    auto [window, c] = splitWholeStep(ix, k, channels, /*withShift=*/false);
-    Value dh = ix.mul(ix.div(window, kw), d[0]);
-    Value dw = ix.mul(ix.rem(window, kw), d[1]);
+    auto [window, c] =
+        splitWholeStep(ix, k, channels, extent, /*withShift=*/false);
+    auto [tapRow, tapColumn] = ix.divRemBelow(window, kw, windows);
+    Value dh = ix.mul(tapRow, d[0]);
+    Value dw = ix.mul(tapColumn, d[1]);
     // The first channel of the tap's position.
     Value pixel =
         ix.addSigned(origin, ix.add(ix.mul(dh, row), ix.mul(dw, channels)));
@@ -659,9 +665,13 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
       // clamped to one in the copy, whose channels are read and not used.
       // Clamped, the offset is known not to be below zero, which spares
       // its extension to 64 bits an instruction (a select would not).
-      inside =
-          arith::AndIOp::create(ix.b, ix.lessThan(ix.addSigned(h0, dh), height),
-                                ix.lessThan(ix.addSigned(w0, dw), width));
+      Value h = ix.addSigned(h0, dh), w = ix.addSigned(w0, dw);
+      // On a square plane, one comparison of the larger (unsigned) one:
+      // a single predicate, which a copy then takes as its own.
+      inside = height == width
+                   ? ix.lessThan(arith::MaxUIOp::create(ix.b, h, w), height)
+                   : arith::AndIOp::create(ix.b, ix.lessThan(h, height),
+                                           ix.lessThan(w, width));
       pixel = arith::MinSIOp::create(
           ix.b, arith::MaxSIOp::create(ix.b, pixel, ix.c(0)),
           ix.c((copyType.getDimSize(0) * height * width - 1) * channels));

@@ -58,9 +58,10 @@ private:
   /// less.
   Value atMostLastStep(Value at);
   /// Where the K step `ahead` steps after the one at `k0` starts, clamped
-  /// to the last step's start, and whether it is in the block's range (its
-  /// copies are zero-fills that read nothing where it is not).
-  std::pair<Value, Value> stepAhead(Value k0, int64_t ahead);
+  /// to the last step's start. Past the last step, its copies read the
+  /// last step again into a stage that no step reads any more: a
+  /// predicate per step and per copy less than zero-filling them.
+  Value stepAhead(Value k0, int64_t ahead);
   /// More than two stages: copies of several K steps in flight.
   bool multistage() const { return stages > 2; }
   /// Makes the stage that each step of the K loop `loop` reads a value the
@@ -117,21 +118,19 @@ private:
   /// Thread `tid`'s elements of the block's A and B tiles at (m0, k0) and
   /// (n0, k0), read from global memory (zero outside the GEMM) for `into`:
   /// an operand copied without registers (copiesA, copiesB) is copied
-  /// there now, a vector per copy (asynchronously on the GPU; zero-filled
-  /// without reading where `live`, if given, is false), the other read
-  /// into registers.
+  /// there now, a vector per copy (asynchronously on the GPU), the other
+  /// read into registers.
   Gathered gatherTiles(Value tid, Value z, Value m0, Value n0, Value k0,
-                       Stage into, Value live = Value());
+                       Stage into);
   /// Stores what gatherTiles() read into registers into `into`, then waits
   /// for its copies.
   void storeTiles(const Gathered &gathered, Stage into, Value tid);
   /// Copies the vector of `width` elements at `from` into `shared` at `at`,
-  /// zero where `ok` or `live` (each if given) or `from.inside` (if set) is
-  /// false: an asynchronous copy on the GPU (`nvgpu.device_async_copy`,
-  /// cp.async; its token), a vector load and store in the emulation (null).
-  /// `live` is the K step's (gatherTiles()), the same for every copy.
-  Value copyVector(const Address &from, Value ok, Value live, int64_t width,
-                   Value shared, ArrayRef<Value> at);
+  /// zero where `ok` (if given) or `from.inside` (if set) is false: an
+  /// asynchronous copy on the GPU (`nvgpu.device_async_copy`, cp.async;
+  /// its token), a vector load and store in the emulation (null).
+  Value copyVector(const Address &from, Value ok, int64_t width, Value shared,
+                   ArrayRef<Value> at);
   /// Pass `pass` of the block's output tile at (m0, n0), added to the output
   /// buffer.
   void storeOutputTile(Value sharedC, Value tid, Value z, Value m0, Value n0,
@@ -161,7 +160,7 @@ KernelBuilder::tileElement(Value tid, int64_t turn, int64_t rows, Sweep sweep) {
 
 KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
                                                    Value n0, Value k0,
-                                                   Stage into, Value live) {
+                                                   Stage into) {
   Gathered gathered;
   SmallVector<Value> copies;
   auto gather =
@@ -190,7 +189,7 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
           }
           if (address) {
             copies.push_back(
-                copyVector((*address)(ix, z, rowG, kG), ok, live, width, shared,
+                copyVector((*address)(ix, z, rowG, kG), ok, width, shared,
                            {into.index, ix.addConstant(e.row, e.rowShift),
                             ix.addConstant(e.k, e.kShift)}));
             continue;
@@ -218,15 +217,12 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
   return gathered;
 }
 
-Value KernelBuilder::copyVector(const Address &from, Value ok, Value live,
-                                int64_t width, Value shared,
-                                ArrayRef<Value> at) {
+Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
+                                Value shared, ArrayRef<Value> at) {
   // A vector in the input's padding is zero too.
   if (from.inside)
     ok = ok ? Value(arith::AndIOp::create(b, ok, from.inside)) : from.inside;
   if (emulation) {
-    if (live)
-      ok = ok ? Value(arith::AndIOp::create(b, ok, live)) : live;
     auto type = VectorType::get({width}, tileType);
     Value vector = vector::LoadOp::create(b, type, from.buffer, from.indices);
     if (ok)
@@ -237,10 +233,9 @@ Value KernelBuilder::copyVector(const Address &from, Value ok, Value live,
                             llvm::MaybeAlign(width * tileBytes()));
     return Value();
   }
-  // Outside the GEMM, nothing is read and the vector is zero-filled. A
-  // step's `live` is one select, which every copy of the step shares.
-  Value full = live ? ix.select(live, ix.c(width), ix.c(0)) : ix.c(width);
-  Value elements = ok ? ix.select(ok, full, ix.c(0)) : (live ? full : Value());
+  // Outside the GEMM, nothing is read and the vector is zero-filled: one
+  // select on one predicate, which ptxas turns into the copy's predicate.
+  Value elements = ok ? ix.select(ok, ix.c(width), ix.c(0)) : Value();
   return nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), shared, at,
       from.buffer, from.indices, b.getIndexAttr(width), elements,
@@ -406,9 +401,8 @@ Value KernelBuilder::nextStep(Value k0) {
   return atMostLastStep(offset(k0, g.step.k));
 }
 
-std::pair<Value, Value> KernelBuilder::stepAhead(Value k0, int64_t ahead) {
-  Value at = offset(k0, ahead * g.step.k);
-  return {atMostLastStep(at), ix.lessThan(at, g.blockK())};
+Value KernelBuilder::stepAhead(Value k0, int64_t ahead) {
+  return atMostLastStep(offset(k0, ahead * g.step.k));
 }
 
 std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
@@ -679,7 +673,7 @@ LogicalResult KernelBuilder::build() {
       return failure();
     b.setInsertionPointAfter(barriers[0]);
     Value k = kLoopNow.getInductionVar();
-    auto [ahead, live] = stepAhead(k, stages - 1);
+    Value ahead = stepAhead(k, stages - 1);
     // The stage the step before read, which the step `stages` - 1 ahead
     // fills.
     Value first =
@@ -687,7 +681,7 @@ LogicalResult KernelBuilder::build() {
     Value previous =
         ix.select(first, ix.c(stages - 1), ix.addConstant(*read, -1));
     gatherTiles(tid, z, m0, n0, inRange(kBase, ahead),
-                Stage{sharedA, sharedB, previous}, live);
+                Stage{sharedA, sharedB, previous});
     b.setInsertionPoint(barriers[1]);
     waitFor(0);
   } else {
@@ -760,12 +754,11 @@ void KernelBuilder::buildEmulation() {
                                ValueRange{arith::ConstantOp::create(
                                    b, f32, b.getF32FloatAttr(0.0f))},
                                ValueRange{accBuffer});
-        auto gatherInto = [&](Value k0, Value stage, Value live = Value()) {
+        auto gatherInto = [&](Value k0, Value stage) {
           loop(kThreads, [&](Value tid) {
             Stage into{sharedA, sharedB, stage};
-            storeTiles(
-                gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into, live),
-                into, tid);
+            storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into),
+                       into, tid);
           });
         };
         // With two stages or more, the first steps' tiles are gathered
@@ -781,8 +774,7 @@ void KernelBuilder::buildEmulation() {
               // before the products, as on the GPU, into the stage that
               // the step before read.
               if (multistage()) {
-                auto [ahead, live] = stepAhead(k0, stages - 1);
-                gatherInto(ahead, stageOf(k0, stages - 1), live);
+                gatherInto(stepAhead(k0, stages - 1), stageOf(k0, stages - 1));
               }
               loop(warps, [&](Value w) {
                 SmallVector<Value> next = warpProducts(

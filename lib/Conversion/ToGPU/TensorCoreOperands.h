@@ -75,6 +75,28 @@ struct Index {
   Value rem(Value x, int64_t y) {
     return y == 1 ? c(0) : Value(arith::RemUIOp::create(b, x, c(y)));
   }
+  /// `x / y` and `x % y` for `x` from 0 to `below` - 1. Where `y` is not a
+  /// power of two, the quotient is a multiplication and a shift (by the
+  /// smallest exact `m` = ceil(2^s / y) for that range) and the remainder
+  /// `x - q * y`. LLVM's own division by a constant narrows a dividend
+  /// that it knows is small to 16 or 8 bits, which the GPU then does in
+  /// twice the instructions (masks and sign extensions); this stays in the
+  /// width the index arithmetic is narrowed to.
+  std::pair<Value, Value> divRemBelow(Value x, int64_t y, int64_t below) {
+    if (llvm::isPowerOf2_64(y))
+      return {div(x, y), rem(x, y)};
+    constexpr int64_t kFits = int64_t(1) << 31;
+    for (int64_t s = 1; s < 31; ++s) {
+      int64_t scale = int64_t(1) << s;
+      int64_t m = (scale + y - 1) / y;
+      if ((m * y - scale) * (below - 1) >= scale || m * (below - 1) >= kFits)
+        continue;
+      Value q = arith::ShRUIOp::create(b, mul(x, m), c(s));
+      Value r = arith::SubIOp::create(b, x, mul(q, y), noWrap());
+      return {q, r};
+    }
+    return {div(x, y), rem(x, y)};
+  }
   Value lessThan(Value x, int64_t bound) {
     return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, c(bound));
   }

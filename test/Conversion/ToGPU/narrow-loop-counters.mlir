@@ -1,11 +1,13 @@
 // RUN: convbn-opt %s -convbn-narrow-loop-counters | FileCheck %s
 // RUN: convbn-opt %s -convbn-narrow-loop-counters -arith-int-range-narrowing="int-bitwidths-supported=32" -canonicalize | FileCheck %s --check-prefix=NARROWED
+// RUN: convbn-opt %s -convbn-narrow-loop-counters="min-trips=1" | FileCheck %s --check-prefix=EVERY
 
 // A loop with constant bounds from zero up, its last value plus the step
-// below 2^31, counts in i32; its users get the counter as an index. Loops
-// with a bound that is not a constant, that end too high, that start below
-// zero, or that already count in i32, are left as they are, and so are
-// the values a loop carries.
+// below 2^31, and at least 17 trips (min-trips) counts in i32; its users
+// get the counter as an index. Loops with a bound that is not a constant,
+// that end too high, that start below zero, that already count in i32, or
+// with fewer trips (ptxas unrolls those whole only while they count in 64
+// bits), are left as they are, and so are the values a loop carries.
 
 // CHECK-LABEL: func.func @small
 //   CHECK-DAG: %[[LOW:.*]] = arith.constant 0 : i32
@@ -46,12 +48,19 @@ func.func @small(%m: memref<2305xf32>) -> index {
 //       CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 //       CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 //       CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}}  : i32 {
+//       CHECK: scf.for %{{.*}} = %c0 to %c64 step %c16 {
 //   CHECK-NOT: index_castui
 //       CHECK: return
+
+// With min-trips=1 the short loop (4 trips) counts in i32 too.
+// EVERY-LABEL: func.func @kept
+//       EVERY: scf.for %{{.*}} = %c0_i32{{.*}} to %c64_i32{{.*}} step %c16_i32  : i32 {
+//  EVERY-NEXT:   arith.index_castui
 func.func @kept(%m: memref<64xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %cm1 = arith.constant -1 : index
+  %c16 = arith.constant 16 : index
   %c64 = arith.constant 64 : index
   // 2^31 - 1: the counter would reach 2^31 before the loop ends.
   %last = arith.constant 2147483647 : index
@@ -70,6 +79,9 @@ func.func @kept(%m: memref<64xf32>, %n: index) {
   }
   scf.for %i = %i0 to %i64 step %i1 : i32 {
     memref.store %f, %m[%c0] : memref<64xf32>
+  }
+  scf.for %i = %c0 to %c64 step %c16 {
+    memref.store %f, %m[%i] : memref<64xf32>
   }
   return
 }

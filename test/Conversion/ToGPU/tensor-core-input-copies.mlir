@@ -9,6 +9,9 @@
 // kernel: a K step's 16 channels of one window position are then
 // consecutive, and the kernel reads them 16 bytes per thread instead of
 // one element per output position. The copy is freed after the kernel.
+// The filter's gather splits its K step's window offset (below 9) into
+// kh and kw by a multiplication and a shift ((t * 11) >> 5 is t / 3 for
+// t < 9) and a subtraction.
 
 // CHECK-LABEL: func @window
 //       CHECK: %[[COPY:.*]] = memref.alloc() : memref<2x10x10x32xf32>
@@ -16,6 +19,11 @@
 //       CHECK: gpu.launch
 //       CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[COPY]] {{\[\[}}0, 1, 2, 3]] : memref<2x10x10x32xf32> into memref<6400xf32>
 //       CHECK: %[[ALIGNED:.*]] = memref.assume_alignment %[[FLAT]], 16
+//       CHECK: %[[TIMES:.*]] = arith.muli %[[TAP:.*]], %c11 overflow<nsw, nuw> : index
+//       CHECK: %[[KH:.*]] = arith.shrui %[[TIMES]], %c5 : index
+//       CHECK: %[[BACK:.*]] = arith.muli %[[KH]], %c3 overflow<nsw, nuw> : index
+//       CHECK: %[[KW:.*]] = arith.subi %[[TAP]], %[[BACK]] overflow<nsw, nuw> : index
+//       CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[KH]], %[[KW]]] : memref<64x32x3x3xf32>
 //       CHECK: memref.load %[[ALIGNED]][{{.*}}] : memref<6400xf32>
 //       CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<2x64x20xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 //       CHECK: nvgpu.mma.sync

@@ -12,9 +12,10 @@
 // tiles. The copies of the first two K steps go ahead of the K loop, one
 // group each; each step waits until at most one group is pending (its own
 // has landed), then at its barrier starts the copies of the step two
-// ahead into the stage the step before read, zero-filled without reading
-// past the last step (minui clamps the step, cmpi ult says whether it is
-// live: 4 elements or none), and multiplies its own stage, which the loop
+// ahead into the stage the step before read (minui clamps the step: past
+// the last step the copies read it again, into a stage no step reads any
+// more; each copy's source size says only whether its filter row is in
+// the GEMM, 4 elements or none), and multiplies its own stage, which the loop
 // carries (0, 1, 2, 0, ..., as an i32). Every copy has landed before the barrier
 // after the loop. 3 x 2 tiles of 64 x 20 f32 and the output tile:
 // 49,152 bytes.
@@ -36,12 +37,12 @@
 //  CHECK-NEXT: gpu.barrier
 //       CHECK: %[[AHEAD:.*]] = affine.apply #{{.*}}(%[[K]])
 //       CHECK: arith.minui %[[AHEAD]], %c48
-//       CHECK: %[[LIVE:.*]] = arith.cmpi ult, %[[AHEAD]], %c64
+//   CHECK-NOT: arith.cmpi ult, %[[AHEAD]]
 //       CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[READ]], %c0
 //       CHECK: %[[BEFORE:.*]] = arith.addi %[[READ]], %c-1
 //       CHECK: %[[STAGE:.*]] = arith.select %[[FIRST]], %c2{{.*}}, %[[BEFORE]]
-//       CHECK: %[[FULL:.*]] = arith.select %[[LIVE]], %c4{{.*}}, %c0
-//       CHECK: %[[N:.*]] = arith.select %{{.*}}, %[[FULL]], %c0
+//       CHECK: %[[ROW:.*]] = arith.cmpi ult, %{{.*}}, %c32
+//       CHECK: %[[N:.*]] = arith.select %[[ROW]], %c4{{.*}}, %c0
 //       CHECK: nvgpu.device_async_copy {{.*}}, %[[A]][%[[STAGE]], {{.*}}], 4, %[[N]]
 //       CHECK: nvgpu.device_async_copy {{.*}}, %[[B]][%[[STAGE]], {{.*}}], 4, %{{.*}}
 //       CHECK: nvgpu.device_async_create_group
