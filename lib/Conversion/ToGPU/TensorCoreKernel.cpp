@@ -50,17 +50,12 @@ private:
   /// The stage of the shared tiles that the K step `ahead` steps after the
   /// one at `k0` reads (`ahead` = 1: the stage the step at `k0` fills).
   Value stageOf(Value k0, int64_t ahead = 0);
-  /// Where the K step after the one at `k0` starts; the last step's own
-  /// start for the last step (whose prefetch is then unused, but reads
-  /// inside the operands). In the block's range of K (Gemm::blockK()).
-  Value nextStep(Value k0);
-  /// `at`, a K step's start, or the block's last step's start if that is
-  /// less.
-  Value atMostLastStep(Value at);
   /// Where the K step `ahead` steps after the one at `k0` starts, clamped
-  /// to the last step's start. Past the last step, its copies read the
-  /// last step again into a stage that no step reads any more: a
-  /// predicate per step and per copy less than zero-filling them.
+  /// to the block's last step's start (in the block's range of K,
+  /// Gemm::blockK()). Past the last step, what is gathered there (the last
+  /// step again, inside the operands) goes into a stage that no step reads
+  /// any more: for the copies, a predicate per step and per copy less than
+  /// zero-filling them.
   Value stepAhead(Value k0, int64_t ahead);
   /// More than two stages: copies of several K steps in flight.
   bool multistage() const { return stages > 2; }
@@ -392,17 +387,10 @@ FailureOr<Value> KernelBuilder::carryStage(scf::ForOp &loop) {
   return stage;
 }
 
-Value KernelBuilder::atMostLastStep(Value at) {
-  int64_t k = g.step.k;
-  return arith::MinUIOp::create(b, at, ix.c((g.blockK() - 1) / k * k));
-}
-
-Value KernelBuilder::nextStep(Value k0) {
-  return atMostLastStep(offset(k0, g.step.k));
-}
-
 Value KernelBuilder::stepAhead(Value k0, int64_t ahead) {
-  return atMostLastStep(offset(k0, ahead * g.step.k));
+  int64_t k = g.step.k;
+  return arith::MinUIOp::create(b, offset(k0, ahead * k),
+                                ix.c((g.blockK() - 1) / k * k));
 }
 
 std::pair<Value, Value> KernelBuilder::splitZ(Value zSplit) {
@@ -697,7 +685,7 @@ LogicalResult KernelBuilder::build() {
       Value k = loop.getInductionVar();
       Stage other{sharedA, sharedB, stageOf(k, /*ahead=*/1)};
       Gathered next =
-          gatherTiles(tid, z, m0, n0, inRange(kBase, nextStep(k)), other);
+          gatherTiles(tid, z, m0, n0, inRange(kBase, stepAhead(k, 1)), other);
       b.setInsertionPoint(barriers[1]);
       storeTiles(next, other, tid);
     }
@@ -787,7 +775,7 @@ void KernelBuilder::buildEmulation() {
               });
               // The next step's tiles, into the stage this one did not read.
               if (stages == 2)
-                gatherInto(nextStep(k0), stageOf(k0, /*ahead=*/1));
+                gatherInto(stepAhead(k0, 1), stageOf(k0, /*ahead=*/1));
               scf::YieldOp::create(b);
             });
         for (int64_t pass = 0; pass < g.tile.outputPasses(); ++pass) {
