@@ -31,6 +31,8 @@ and writes bench.json and bench.png to --out.
   benchmarks/convbn_bench.py --whole-network       # also ResNet-50 through convbn.compile
                                                    # (with --build-only/--prebuilt: saved, then
                                                    # attached again with convbn.load)
+                           [--frozen-input]        # its input without requires_grad, as
+                                                   # images in training
 
 Timing: CUDA events on a GPU, time.perf_counter on the CPU; --threads sets
 PyTorch's CPU threads (default 1: our CPU code is single-threaded).
@@ -261,14 +263,14 @@ def whole_network_dir(root, batch, mode):
     return Path(root) / f"resnet50-b{batch}-{mode}"
 
 
-def network_flops(model, x):
+def network_flops(model, x, input_grad=True):
     """FLOPs of one forward + backward of `model` on `x` as PyTorch counts
     them (torch.utils.flop_counter: convolutions and matrix products, 2 per
     multiply-add), the same algorithmic count for every variant."""
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
     with counter:
-        model(x.detach().requires_grad_()).sum().backward()
+        model(x.detach().requires_grad_(input_grad)).sum().backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops()
 
@@ -310,11 +312,11 @@ def whole_network(args, device, timer, peak=float("nan")):
                                                   tensor_cores=args.tensor_cores,
                                                   vectorize=args.vectorize)
     exclude = list(model.parameters()) + list(model.buffers())
-    flops = network_flops(model, x)
+    flops = network_flops(model, x, input_grad=not args.frozen_input)
     rows = []
     for name, fn in runs.items():
         def step(fn=fn):
-            out = fn(x.detach().requires_grad_())
+            out = fn(x.detach().requires_grad_(not args.frozen_input))
             out.sum().backward()
         peak_bytes = None
         if device == "cuda":
@@ -340,7 +342,7 @@ def whole_network(args, device, timer, peak=float("nan")):
             error = ((fn(x) - reference).abs().max() / reference.abs().max()).item()
         tflops = flops / t / 1e12
         rows.append({"network": "resnet50", "batch": batch, "size": args.size,
-                     "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
+                     "input_grad": not args.frozen_input, "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
                      "fraction_of_peak": tflops / peak if peak == peak else None,
                      "kept_bytes": kept, "peak_bytes": peak_bytes, "output_error": error,
                      "step_peak_bytes": memory["torch_peak"] + memory["runtime_peak"],
@@ -357,6 +359,8 @@ def whole_network(args, device, timer, peak=float("nan")):
               f"{memory['runtime_peak'] / 2**20:.1f} MiB", flush=True)
     seconds = {r["variant"]: r["seconds"] for r in rows}
     kept = {r["variant"]: r["kept_bytes"] for r in rows}
+    if args.frozen_input:
+        print("ResNet-50: its input without requires_grad (--frozen-input)", flush=True)
     print(f"ResNet-50 batch {batch}: ours tune / ours eval time "
           f"{seconds['ours-tune'] / seconds['ours-eval']:.2f}x, kept "
           f"{kept['ours-tune'] / kept['ours-eval']:.2f}x; ours tune / PyTorch eager eval time "
@@ -385,6 +389,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads")
     parser.add_argument("--no-inductor", action="store_true", help="skip torch.compile")
     parser.add_argument("--whole-network", action="store_true")
+    parser.add_argument("--frozen-input", action="store_true",
+                        help="--whole-network: the network's input does not require grad, as "
+                             "images in training (PyTorch and our first block then skip the "
+                             "input gradient)")
     parser.add_argument("--vectorize", action="store_true",
                         help="CPU: build ours with -convbn-cpu-pipeline{vectorize=true}")
     parser.add_argument("--tensor-cores", action="store_true",

@@ -10,7 +10,9 @@ The flow: torch.export the model as a function of its inputs, parameters
 and buffers; torch-mlir's fx importer -> linalg-on-tensors; raise every
 linalg convolution + eval-mode batch norm into convbn.conv_bn eval
 (-convbn-raise-from-linalg); extract one forward/backward function pair per
-distinct block in the requested mode (-convbn-extract-blocks); compile
+distinct block in the requested mode (-convbn-extract-blocks; a block that
+reads the model's input also gets a backward without the input gradient,
+used when that input does not require grad, as images in training); compile
 them ahead of time (the CPU or GPU pipeline, clang) into one shared
 library. In the exported program, each raised pair is replaced by a call to
 that library through a torch.autograd.Function; everything else (the
@@ -60,7 +62,8 @@ def _signatures(blocks_ir):
     """{function name: (argument types, result types)} of the extracted blocks."""
     sigs = {}
     for name, args, results in re.findall(
-            r"func\.func @(block\d+_(?:forward|backward))\((.*?)\) -> (.*?) attributes", blocks_ir):
+            r"func\.func @(block\d+_(?:forward|backward(?:_weights)?))\((.*?)\) -> (.*?) "
+            r"attributes", blocks_ir):
         sigs[name] = (_tensor_types(args), _tensor_types(results))
     return sigs
 
@@ -69,13 +72,16 @@ class _Block:
     """One compiled block: its forward and backward functions, their
     signatures ([(shape, dtype)] of arguments and results) and the
     attributes of its convbn.conv_bn (strides, padding, dilations, groups,
-    epsilon), which the exported program's pair must match."""
+    epsilon), which the exported program's pair must match. A block that
+    reads the model's input may also have a backward without the input
+    gradient (`weights_results` not None)."""
 
     def __init__(self, library, index, sigs, attributes, mode):
         self.library = library
         self.name = f"block{index}"
         self.fwd_args, self.fwd_results = sigs[self.name + "_forward"]
         self.bwd_args, self.bwd_results = sigs[self.name + "_backward"]
+        self.weights_results = sigs.get(self.name + "_backward_weights", (None, None))[1]
         self.attributes = attributes
         self.mode = mode
 
@@ -97,9 +103,14 @@ class _Block:
         outputs = self._run(self.name + "_forward", operands, self.fwd_results, operands[0].device)
         return outputs[0], outputs[1:]
 
-    def backward(self, grad, operands, kept):
+    def backward(self, grad, operands, kept, input_grad=True):
+        """The gradients of the input (None where not `input_grad` and the
+        block has a backward without it) and of the parameters."""
         inputs = [grad] + list(operands) + list(kept)
         self._check("backward", inputs, self.bwd_args)
+        if not input_grad and self.weights_results is not None:
+            return [None] + self._run(self.name + "_backward_weights", inputs,
+                                      self.weights_results, grad.device)
         return self._run(self.name + "_backward", inputs, self.bwd_results, grad.device)
 
 
@@ -120,7 +131,9 @@ class _BlockFunction(torch.autograd.Function):
     def backward(ctx, grad):
         saved = ctx.saved_tensors
         count = sum(ctx.present)
-        grads = iter(ctx.block.backward(grad, saved[:count], saved[count:]))
+        # needs_input_grad: block, present, then the operands (input first).
+        grads = iter(ctx.block.backward(grad, saved[:count], saved[count:],
+                                        input_grad=ctx.needs_input_grad[2]))
         # Gradients come for input, filter, then each present bias, gamma, beta;
         # none for the running statistics.
         result = [None, None]
@@ -359,7 +372,8 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     try:
         if report.raised:
             blocks_ir, _ = capi.run_pipeline(
-                raised_ir, f"builtin.module(convbn-extract-blocks{{mode={mode}}})")
+                raised_ir,
+                f"builtin.module(convbn-extract-blocks{{mode={mode} weights-backward=true}})")
             stages["blocks"] = blocks_ir
             block_of = [int(i) for i in re.search(
                 r"convbn\.block_of = array<i64: ([\d, ]+)>", blocks_ir).group(1).split(",")]

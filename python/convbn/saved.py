@@ -58,11 +58,17 @@ def save(compiled, directory):
         for name in (LIBRARY_NAME, runtime, SIGNATURES_NAME):
             if (built / name).resolve() != (out / name).resolve():
                 shutil.copy2(built / name, out / name)
-    blocks = [{"name": b.name,
-               "forward": {"arguments": _types(b.fwd_args), "results": _types(b.fwd_results)},
-               "backward": {"arguments": _types(b.bwd_args), "results": _types(b.bwd_results)},
-               "attributes": b.attributes}
-              for b in compiled.blocks]
+    blocks = []
+    for b in compiled.blocks:
+        block = {"name": b.name,
+                 "forward": {"arguments": _types(b.fwd_args), "results": _types(b.fwd_results)},
+                 "backward": {"arguments": _types(b.bwd_args), "results": _types(b.bwd_results)},
+                 "attributes": b.attributes}
+        if b.weights_results is not None:
+            # Optional: a saved model without it computes every input gradient.
+            block["backward_weights"] = {"arguments": _types(b.bwd_args),
+                                         "results": _types(b.weights_results)}
+        blocks.append(block)
     model = {"format": FORMAT, "version": VERSION, "mode": compiled.mode,
              "target": compiled.target, "options": compiled.options,
              "input_shapes": [list(s) for s in compiled.input_shapes],
@@ -114,7 +120,7 @@ def load(model, example_inputs, directory):
         for i, block in enumerate(saved["blocks"]):
             sigs = {f"{block['name']}_{kind}": (_from_types(block[kind]["arguments"]),
                                                 _from_types(block[kind]["results"]))
-                    for kind in ("forward", "backward")}
+                    for kind in ("forward", "backward", "backward_weights") if kind in block}
             blocks.append(_Block(library, i, sigs, block["attributes"], saved["mode"]))
     program, _ = export_model(model, example_inputs)
     try:

@@ -1,5 +1,6 @@
 // RUN: convbn-opt %s -convbn-extract-blocks | FileCheck %s --check-prefix=TUNE
 // RUN: convbn-opt %s -convbn-extract-blocks=mode=eval | FileCheck %s --check-prefix=EVAL
+// RUN: convbn-opt %s -convbn-extract-blocks=weights-backward=true | FileCheck %s --check-prefix=WEIGHTS
 // RUN: not convbn-opt %s -convbn-extract-blocks=mode=train 2>&1 | FileCheck %s --check-prefix=BADMODE
 
 // Two blocks with the same signature and attributes share one function
@@ -20,6 +21,18 @@
 // EVAL:   convbn.conv_bn eval
 // EVAL: func.func @block0_backward({{.*}}, %[[Y:[a-z0-9]+]]: tensor<2x4x8x8xf32>) ->
 // EVAL:   convbn.backward eval {{.*}} conv_output %[[Y]]
+
+// With weights-backward, block 0 (whose first use reads the function's
+// argument %x) also gets a backward without the input gradient; block 1
+// (reading %z1 only) does not.
+
+// WEIGHTS: func.func @block0_backward(
+// WEIGHTS:   convbn.backward tune grads <input|filter|gamma|beta>
+// WEIGHTS: func.func @block0_backward_weights(%[[DZ:[a-z0-9]+]]: tensor<2x4x8x8xf32>, %{{.*}}) -> (tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) attributes {llvm.emit_c_interface}
+// WEIGHTS:   convbn.backward tune grads <filter|gamma|beta> %[[DZ]],
+// WEIGHTS: func.func @block1_forward
+// WEIGHTS: func.func @block1_backward(
+// WEIGHTS-NOT: func.func @block1_backward_weights
 
 // BADMODE: error: convbn-extract-blocks: mode must be 'tune' or 'eval', not 'train'
 

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -17,13 +18,18 @@ using namespace mlir::convbn;
 
 namespace {
 
+/// A block's operands in the functions' order, absent ones null.
+SmallVector<Value> blockOperands(ConvBNOp op) {
+  return {op.getInput(), op.getFilter(),      op.getBias(),      op.getGamma(),
+          op.getBeta(),  op.getRunningMean(), op.getRunningVar()};
+}
+
 /// What makes two blocks compile to the same functions: operand and result
 /// types (absent optional operands included) and the attributes.
 std::string blockKey(ConvBNOp op) {
   std::string key;
   llvm::raw_string_ostream os(key);
-  for (Value v : {op.getInput(), op.getFilter(), op.getBias(), op.getGamma(),
-                  op.getBeta(), op.getRunningMean(), op.getRunningVar()}) {
+  for (Value v : blockOperands(op)) {
     if (v)
       os << v.getType();
     os << ";";
@@ -64,12 +70,17 @@ struct ConvBNExtractBlocksPass
 
     llvm::StringMap<int64_t> indexOf;
     SmallVector<ConvBNOp> distinct;
+    SmallVector<bool> readsArgument;
     SmallVector<int64_t> blockOf;
     for (ConvBNOp op : blocks) {
       auto [it, inserted] = indexOf.try_emplace(blockKey(op), distinct.size());
-      if (inserted)
+      if (inserted) {
         distinct.push_back(op);
+        readsArgument.push_back(false);
+      }
       blockOf.push_back(it->second);
+      readsArgument[it->second] =
+          readsArgument[it->second] || isFunctionArgument(op.getInput());
     }
 
     // Build the functions in a fresh body, then swap it in.
@@ -77,7 +88,8 @@ struct ConvBNExtractBlocksPass
     auto fresh = ModuleOp::create(module.getLoc());
     b.setInsertionPointToEnd(fresh.getBody());
     for (auto [index, op] : llvm::enumerate(distinct))
-      buildBlockFunctions(b, op, *target, index);
+      buildBlockFunctions(b, op, *target, index,
+                          weightsBackward && readsArgument[index]);
     module.getBody()->clear();
     module.getBody()->getOperations().splice(module.getBody()->end(),
                                              fresh.getBody()->getOperations());
@@ -85,13 +97,18 @@ struct ConvBNExtractBlocksPass
     module->setAttr("convbn.block_of", b.getDenseI64ArrayAttr(blockOf));
   }
 
+  /// Whether `v` is an argument of a function: a network's input.
+  static bool isFunctionArgument(Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner()->isEntryBlock() &&
+           isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  }
+
   static void buildBlockFunctions(OpBuilder &b, ConvBNOp op, Mode mode,
-                                  size_t index) {
+                                  size_t index, bool withWeightsBackward) {
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
-    SmallVector<Value> params{
-        op.getInput(), op.getFilter(),      op.getBias(),      op.getGamma(),
-        op.getBeta(),  op.getRunningMean(), op.getRunningVar()};
+    SmallVector<Value> params = blockOperands(op);
     SmallVector<Type> paramTypes;
     for (Value v : params)
       if (v)
@@ -122,9 +139,27 @@ struct ConvBNExtractBlocksPass
       func::ReturnOp::create(b, loc, conv->getResults());
     }
 
-    // Backward: dz, the block's operands (+ conv output) -> gradients.
-    GradMask grads = GradMask::Input | GradMask::Filter;
-    SmallVector<Type> gradTypes{params[0].getType(), params[1].getType()};
+    buildBackward(b, op, mode, prefix + "_backward", /*withInput=*/true);
+    if (withWeightsBackward)
+      buildBackward(b, op, mode, prefix + "_backward_weights",
+                    /*withInput=*/false);
+  }
+
+  /// Backward: dz, the block's operands (+ conv output in eval mode) -> the
+  /// gradients of the input (with `withInput`) and of the parameters.
+  static void buildBackward(OpBuilder &b, ConvBNOp op, Mode mode,
+                            StringRef name, bool withInput) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    SmallVector<Value> params = blockOperands(op);
+    bool eval = mode == Mode::Eval;
+    GradMask grads = GradMask::Filter;
+    SmallVector<Type> gradTypes;
+    if (withInput) {
+      grads = grads | GradMask::Input;
+      gradTypes.push_back(params[0].getType());
+    }
+    gradTypes.push_back(params[1].getType());
     for (auto [value, bit] : {std::pair(params[2], GradMask::Bias),
                               std::pair(params[3], GradMask::Gamma),
                               std::pair(params[4], GradMask::Beta)})
@@ -132,28 +167,28 @@ struct ConvBNExtractBlocksPass
         grads = grads | bit;
         gradTypes.push_back(value.getType());
       }
+    Type outType = op.getOutput().getType();
     SmallVector<Type> bwdArgs{outType};
-    llvm::append_range(bwdArgs, paramTypes);
+    for (Value v : params)
+      if (v)
+        bwdArgs.push_back(v.getType());
     if (eval)
       bwdArgs.push_back(outType);
-    auto bwd = func::FuncOp::create(b, loc, prefix + "_backward",
+    auto bwd = func::FuncOp::create(b, loc, name,
                                     FunctionType::get(ctx, bwdArgs, gradTypes));
     bwd->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      Block *body = bwd.addEntryBlock();
-      b.setInsertionPointToEnd(body);
-      SmallVector<Value> args =
-          remap(params, body->getArguments().drop_front());
-      Value convOutput = eval ? body->getArguments().back() : Value();
-      auto back = BackwardOp::create(
-          b, loc, gradTypes, mode, grads, body->getArgument(0), args[0],
-          args[1], args[2], args[3], args[4], args[5], args[6], convOutput,
-          /*batch_mean=*/Value(), /*batch_inv_std=*/Value(),
-          op.getStridesAttr(), op.getPaddingLowAttr(), op.getPaddingHighAttr(),
-          op.getDilationsAttr(), op.getGroups(), op.getEpsilon());
-      func::ReturnOp::create(b, loc, back->getResults());
-    }
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = bwd.addEntryBlock();
+    b.setInsertionPointToEnd(body);
+    SmallVector<Value> args = remap(params, body->getArguments().drop_front());
+    Value convOutput = eval ? body->getArguments().back() : Value();
+    auto back = BackwardOp::create(
+        b, loc, gradTypes, mode, grads, body->getArgument(0), args[0], args[1],
+        args[2], args[3], args[4], args[5], args[6], convOutput,
+        /*batch_mean=*/Value(), /*batch_inv_std=*/Value(), op.getStridesAttr(),
+        op.getPaddingLowAttr(), op.getPaddingHighAttr(), op.getDilationsAttr(),
+        op.getGroups(), op.getEpsilon());
+    func::ReturnOp::create(b, loc, back->getResults());
   }
 
   /// `params` with each present value replaced by the next argument.

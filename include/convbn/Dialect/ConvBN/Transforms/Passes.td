@@ -93,10 +93,27 @@ def ConvBNExtractBlocks : Pass<"convbn-extract-blocks", "::mlir::ModuleOp"> {
     extracted blocks: `tune` (only the input and the parameters are kept for
     backward) or `eval` (the conv output is kept too). Blocks in train or
     deploy mode are rejected with an error.
+
+    With `weights-backward`, a block whose input is (in some use) an
+    argument of its function, the network's input, which training seldom
+    differentiates (the images), also gets a backward function without the
+    input gradient, for the caller to use when that gradient is not wanted:
+
+    ```mlir
+    func.func @block0_backward_weights(<block0_backward's arguments>)
+        -> (%dw [, %db] [, %dgamma] [, %dbeta])
+    ```
+
+    It leaves out backward-data's convolution, for a network's first layer
+    the costliest of its backward (three input channels: a GEMM of 3 rows).
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"tune\"",
            "Mode of the extracted blocks: tune or eval">,
+    Option<"weightsBackward", "weights-backward", "bool", /*default=*/"false",
+           "Also emit blockN_backward_weights, the parameters' gradients "
+           "without the input gradient, for each block whose input is an "
+           "argument of its function">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
