@@ -63,7 +63,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, options.resultsToOutParams,
       vectorize + detail::splitReductionsStage(options.splitReductions),
-      /*phasesInPlace=*/!options.vectorize);
+      /*phasesInPlace=*/!options.vectorize,
+      options.emulateTensorCores ? options.tensorCoreStackedPhasesRows : 0);
   if (options.emulateTensorCores)
     pipeline += detail::tensorCoreStage("cpu-emulation=true ", options);
   pipeline += options.gpuLoops > 0

@@ -23,7 +23,9 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // kernel and nothing else may stay on the host (convbn-check-host-code).
   std::string pipeline = detail::linalgOnBuffersStages(
       options.evalToTune, /*outParams=*/true,
-      detail::splitReductionsStage(options.splitReductions));
+      detail::splitReductionsStage(options.splitReductions),
+      /*phasesInPlace=*/true,
+      options.tensorCores ? options.tensorCoreStackedPhasesRows : 0);
   // Convolutions as tensor-core kernels first; what is left becomes loops.
   if (options.tensorCores)
     pipeline +=

@@ -12,17 +12,20 @@ namespace mlir::convbn::detail {
 
 /// convbn ops to bufferized linalg on memrefs: [eval -> tune], the linalg
 /// lowering (strided backward-data's phases in place unless
-/// `phasesInPlace` is false) and its elementwise chains fused, [`onTensors`:
+/// `phasesInPlace` is false, stacked up to `stackedPhasesRows` rows) and its
+/// elementwise chains fused, [`onTensors`:
 /// passes on linalg on tensors, ending with a comma],
 /// bufferization with identity layouts at function boundaries, [results as
 /// caller-allocated arguments], deallocation. Ends with a comma.
 inline std::string linalgOnBuffersStages(bool evalToTune, bool outParams,
                                          const std::string &onTensors = "",
-                                         bool phasesInPlace = true) {
+                                         bool phasesInPlace = true,
+                                         int64_t stackedPhasesRows = 0) {
   std::string stages = evalToTune ? "convbn-eval-to-tune," : "";
   stages += "canonicalize,";
-  stages += phasesInPlace ? "convert-convbn-to-linalg,"
-                          : "convert-convbn-to-linalg{phases-in-place=false},";
+  stages += "convert-convbn-to-linalg{phases-in-place=";
+  stages += phasesInPlace ? "true" : "false";
+  stages += " stacked-phases-rows=" + std::to_string(stackedPhasesRows) + "},";
   stages += "canonicalize,"
             "convbn-fuse-elementwise,";
   stages += onTensors;

@@ -52,6 +52,18 @@ def ConvertConvBNToLinalg : Pass<"convert-convbn-to-linalg"> {
            "strided positions of the input gradient (kernels that can write "
            "strided outputs, as on the GPU); false: in a contiguous tensor "
            "then copied there (row-vectorized loop nests, as on the CPU)">,
+    Option<"stackedPhasesRows", "stacked-phases-rows", "int64_t",
+           /*default=*/"0",
+           "Strided backward-data whose input channels times stride phases "
+           "are at most this many (every phase present, no dilation, one "
+           "group; a network's first layer: 3 channels x 4 phases): one "
+           "stride-1 correlation with the phases stacked along its output "
+           "channels, over the union of their windows, then a "
+           "depth-to-space transpose into the input gradient; fills the rows "
+           "of a tensor-core tile that each phase's own correlation leaves "
+           "nearly empty, and reads the gradient once instead of once per "
+           "phase, for the union's extra taps (zeros); 0: a correlation "
+           "per phase">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

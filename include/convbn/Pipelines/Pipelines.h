@@ -131,6 +131,16 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "tiles fit; experimental "
                      "(-convbn-tensor-core-convolutions{block-n})"),
       llvm::cl::init(64)};
+  Option<int64_t> tensorCoreStackedPhasesRows{
+      *this, "tensor-core-stacked-phases-rows",
+      llvm::cl::desc("Tensor-core kernels: a strided backward-data whose "
+                     "input channels times stride phases are at most this "
+                     "many (a network's first layer: 3 x 4) is one GEMM of "
+                     "the phases stacked along M, then a depth-to-space "
+                     "transpose, instead of one nearly empty GEMM per phase "
+                     "(-convert-convbn-to-linalg{stacked-phases-rows}); 0: "
+                     "a GEMM per phase"),
+      llvm::cl::init(64)};
   Option<bool> narrowIndices{
       *this, "narrow-indices",
       llvm::cl::desc("Kernels' index arithmetic (on the CPU: with "

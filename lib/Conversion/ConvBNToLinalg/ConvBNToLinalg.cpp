@@ -568,6 +568,7 @@ struct ConvertConvBNToLinalgPass
     ConvBNToLinalgOptions options;
     options.f64Reductions = f64Reductions;
     options.phasesInPlace = phasesInPlace;
+    options.stackedPhasesRows = stackedPhasesRows;
     populateConvBNToLinalgPatterns(patterns, options);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -422,19 +422,7 @@ Value BlockBuilder::correlate(Value in, Value filter, Value init,
 }
 
 namespace {
-/// One phase of backward-data along one spatial dimension: the input
-/// positions i = m*s + r (m < count) receive the filter taps
-/// k = firstTap + t*tapStep (t < taps) from the gradient positions
-/// j = m + gradOffset + t'*dilation, t' = taps - 1 - t (zero outside the
-/// gradient). That is a stride-1 correlation of the gradient, shifted by
-/// gradOffset, with the flipped taps.
-struct Phase {
-  int64_t r, count, firstTap, tapStep, taps, gradOffset, dilation;
-  /// The gradient positions read, as offsets into the shifted gradient:
-  /// [lo, hi] lie in the gradient, the rest of [0, span()) is zero.
-  int64_t lo, hi;
-  int64_t span() const { return count + (taps - 1) * dilation; }
-};
+using Phase = BlockBuilder::Phase;
 
 /// The phases of one spatial dimension (input length `in`, gradient length
 /// `out`, `k` taps, stride `s`, dilation `d`, low padding `low`): i = j*s +
@@ -473,6 +461,141 @@ SmallVector<Phase> phasesOf(int64_t in, int64_t out, int64_t k, int64_t s,
 }
 } // namespace
 
+Value BlockBuilder::stackedPhases(
+    ArrayRef<SmallVector<Phase>> perDim,
+    function_ref<Value(ArrayRef<Phase>)> shiftedGradient,
+    function_ref<Value(ArrayRef<Phase>)> phaseTaps, Value grad,
+    RankedTensorType inputType, const ConvGeometry &g) {
+  int64_t rank = g.spatialRank();
+  int64_t channels = inputType.getDimSize(1);
+  int64_t numPhases = 1;
+  for (auto [i, phases] : llvm::enumerate(perDim)) {
+    // Every phase, so that phase r is perDim[i][r], and unit dilation, so
+    // that the phases' windows lie on one grid.
+    if (int64_t(phases.size()) != g.strides[i] ||
+        llvm::any_of(phases, [](const Phase &p) { return p.dilation != 1; }))
+      return Value();
+    numPhases *= phases.size();
+  }
+  if (stackedPhasesRows <= 0 || g.groups != 1 || numPhases < 2 ||
+      channels * numPhases > stackedPhasesRows)
+    return Value();
+
+  // One window per dimension that covers every phase's: phase p reads the
+  // gradient at m + gradOffset_p + t', t' < taps_p, which is u = t' +
+  // gradOffset_p - base in the union's window of `taps` offsets from base;
+  // every phase computes phase 0's count of positions (the most), and the
+  // positions past the input are cut off at the end.
+  SmallVector<Phase> window;
+  for (ArrayRef<Phase> phases : perDim) {
+    Phase u = phases.front();
+    int64_t base = phases.front().gradOffset, end = base;
+    for (const Phase &p : phases) {
+      base = std::min(base, p.gradOffset);
+      end = std::max(end, p.gradOffset + p.taps);
+    }
+    u.gradOffset = base;
+    u.taps = end - base;
+    u.lo = std::max<int64_t>(0, -base);
+    u.hi = std::min(u.span() - 1,
+                    tensorType(grad).getDimSize(2 + window.size()) - 1 - base);
+    window.push_back(u);
+  }
+
+  // The stacked filter, phases... x C x O x window..., zero where a phase
+  // has no tap: each phase's flipped taps at their offset in the window.
+  int64_t outChannels = tensorType(grad).getDimSize(1);
+  SmallVector<int64_t> stackShape(g.strides);
+  stackShape.append({channels, outChannels});
+  for (const Phase &u : window)
+    stackShape.push_back(u.taps);
+  SmallVector<OpFoldResult> unitStrides(2 * rank + 2, b.getIndexAttr(1));
+  Value stacked;
+  SmallVector<size_t> index(rank, 0);
+  while (true) {
+    SmallVector<Phase> phase;
+    SmallVector<OpFoldResult> offsets, sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      phase.push_back(perDim[i][index[i]]);
+      offsets.push_back(b.getIndexAttr(index[i]));
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
+    sizes.append({b.getIndexAttr(channels), b.getIndexAttr(outChannels)});
+    for (auto [p, u] : llvm::zip_equal(phase, window)) {
+      offsets.push_back(b.getIndexAttr(p.gradOffset - u.gradOffset));
+      sizes.push_back(b.getIndexAttr(p.taps));
+    }
+    Value taps = phaseTaps(phase); // C x O x taps...
+    if (!stacked)
+      stacked = zeros(stackShape, tensorType(taps).getElementType(), Value());
+    stacked = tensor::InsertSliceOp::create(b, loc, taps, stacked, offsets,
+                                            sizes, unitStrides);
+    int64_t i = rank - 1;
+    while (i >= 0 && ++index[i] == perDim[i].size())
+      index[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  // Rows (r..., c): phases... x C collapsed.
+  SmallVector<ReassociationIndices> rowsDims(1);
+  for (int64_t i = 0; i <= rank; ++i)
+    rowsDims.front().push_back(i);
+  for (int64_t i = rank + 1; i < 2 * rank + 2; ++i)
+    rowsDims.push_back({i});
+  Value stackedFilter =
+      tensor::CollapseShapeOp::create(b, loc, stacked, rowsDims);
+
+  // One correlation: row (r..., c) at position m... is dX[c][m*s + r]...
+  SmallVector<int64_t> rowsShape{inputType.getDimSize(0), numPhases * channels};
+  for (const Phase &u : window)
+    rowsShape.push_back(u.count);
+  Value rows =
+      correlate(shiftedGradient(window), stackedFilter,
+                zeros(rowsShape, f32(), grad), /*groups=*/1,
+                SmallVector<int64_t>(rank, 1), SmallVector<int64_t>(rank, 1));
+
+  // Depth to space: N x (r... x C) x m... -> N x C x (m x r)..., then the
+  // positions past the input cut off.
+  SmallVector<int64_t> expandedShape{inputType.getDimSize(0)};
+  expandedShape.append(g.strides.begin(), g.strides.end());
+  expandedShape.push_back(channels);
+  SmallVector<ReassociationIndices> expandDims{{0}, {}};
+  for (int64_t i = 1; i <= rank + 1; ++i)
+    expandDims.back().push_back(i);
+  SmallVector<int64_t> permutation{0, rank + 1},
+      spreadShape{inputType.getDimSize(0), channels};
+  SmallVector<ReassociationIndices> spreadDims{{0}, {1}};
+  for (auto [i, u] : llvm::enumerate(window)) {
+    expandedShape.push_back(u.count);
+    expandDims.push_back({rank + 2 + int64_t(i)});
+    permutation.append({rank + 2 + int64_t(i), 1 + int64_t(i)});
+    spreadShape.append({u.count, g.strides[i]});
+    spreadDims.push_back({2 + 2 * int64_t(i), 3 + 2 * int64_t(i)});
+  }
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(expandedShape, f32()), rows, expandDims);
+  Value spread =
+      linalg::TransposeOp::create(b, loc, expanded,
+                                  empty(spreadShape, f32(), grad), permutation)
+          ->getResult(0);
+  Value result = tensor::CollapseShapeOp::create(b, loc, spread, spreadDims);
+  SmallVector<OpFoldResult> offsets(2 + rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, grad, 0),
+                                  b.getIndexAttr(channels)};
+  bool cut = false;
+  for (auto [i, u] : llvm::enumerate(window)) {
+    int64_t length = inputType.getDimSize(2 + i);
+    sizes.push_back(b.getIndexAttr(length));
+    cut |= u.count * g.strides[i] != length;
+  }
+  if (!cut)
+    return result;
+  return tensor::ExtractSliceOp::create(
+      b, loc, result, offsets, sizes,
+      SmallVector<OpFoldResult>(2 + rank, b.getIndexAttr(1)));
+}
+
 Value BlockBuilder::backwardData(Value grad, Value filter,
                                  RankedTensorType inputType,
                                  const ConvGeometry &g) {
@@ -503,11 +626,9 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
   OpFoldResult batch = tensor::getMixedSize(b, loc, grad, 0);
 
-  // The correlation of one phase in every dimension.
-  // `dest`: where to accumulate (its positions of dX), or null for a new
-  // tensor.
-  auto correlatePhase = [&](ArrayRef<Phase> phase, Value dest) -> Value {
-    // The gradient shifted by gradOffset and zero-extended to span().
+  // The gradient shifted by gradOffset and zero-extended to span(), in
+  // every dimension.
+  auto shiftedGradient = [&](ArrayRef<Phase> phase) -> Value {
     Value shifted = grad;
     SmallVector<int64_t> shiftedShape{gradType.getDimSize(0), outChannels};
     SmallVector<OpFoldResult> srcOffsets(2, b.getIndexAttr(0));
@@ -534,21 +655,21 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
       shifted = tensor::InsertSliceOp::create(b, loc, source, shifted,
                                               dstOffsets, sizes, unitStrides);
     }
+    return shifted;
+  };
 
-    // Wt[g][c][f][t'] = W[g][f][c][firstTap + (taps-1-t')*tapStep], collapsed
-    // to (G*C/g) x O/g x taps...
+  // The taps of one phase in every dimension, transposed and flipped:
+  // Wt[g][c][f][t'] = W[g][f][c][firstTap + (taps-1-t')*tapStep], collapsed
+  // to (G*C/g) x O/g x taps...
+  auto phaseTaps = [&](ArrayRef<Phase> phase) -> Value {
     SmallVector<int64_t> tapsShape{groups, filterGType.getDimSize(2),
                                    filterGType.getDimSize(1)};
     int64_t numLoops = 3 + rank;
     SmallVector<AffineExpr> readExprs{d(0), d(2), d(1)};
-    SmallVector<int64_t> dilations,
-        countShape{inputType.getDimSize(0), inputType.getDimSize(1)};
     for (auto [i, p] : llvm::enumerate(phase)) {
       tapsShape.push_back(p.taps);
       readExprs.push_back(p.firstTap + (p.taps - 1) * p.tapStep -
                           p.tapStep * d(3 + i));
-      dilations.push_back(p.dilation);
-      countShape.push_back(p.count);
     }
     Value taps =
         generic(filterG, AffineMap::get(numLoops, 0, readExprs, b.getContext()),
@@ -558,7 +679,21 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
                 [](OpBuilder &, Location, ValueRange ins,
                    ValueRange) -> SmallVector<Value> { return {ins[0]}; })
             .front();
-    Value transposed = collapseGroups(taps, 0);
+    return collapseGroups(taps, 0);
+  };
+
+  // The correlation of one phase in every dimension.
+  // `dest`: where to accumulate (its positions of dX), or null for a new
+  // tensor.
+  auto correlatePhase = [&](ArrayRef<Phase> phase, Value dest) -> Value {
+    Value shifted = shiftedGradient(phase);
+    Value transposed = phaseTaps(phase);
+    SmallVector<int64_t> dilations,
+        countShape{inputType.getDimSize(0), inputType.getDimSize(1)};
+    for (const Phase &p : phase) {
+      dilations.push_back(p.dilation);
+      countShape.push_back(p.count);
+    }
     Value init;
     if (dest) {
       Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32()));
@@ -570,6 +705,10 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
     return correlate(shifted, transposed, init, groups,
                      SmallVector<int64_t>(rank, 1), dilations);
   };
+
+  if (Value stacked =
+          stackedPhases(perDim, shiftedGradient, phaseTaps, grad, inputType, g))
+    return stacked;
 
   // One phase covering the input in every dimension (stride 1): the
   // correlation is dX.

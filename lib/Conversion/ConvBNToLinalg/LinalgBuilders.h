@@ -41,7 +41,22 @@ public:
   BlockBuilder(OpBuilder &b, Location loc,
                const ConvBNToLinalgOptions &options = {})
       : b(b), loc(loc), f64Reductions(options.f64Reductions),
-        phasesInPlace(options.phasesInPlace) {}
+        phasesInPlace(options.phasesInPlace),
+        stackedPhasesRows(options.stackedPhasesRows) {}
+
+  /// One phase of backward-data along one spatial dimension: the input
+  /// positions i = m*s + r (m < count) receive the filter taps
+  /// k = firstTap + t*tapStep (t < taps) from the gradient positions
+  /// j = m + gradOffset + t'*dilation, t' = taps - 1 - t (zero outside the
+  /// gradient). That is a stride-1 correlation of the gradient, shifted by
+  /// gradOffset, with the flipped taps.
+  struct Phase {
+    int64_t r, count, firstTap, tapStep, taps, gradOffset, dilation;
+    /// The gradient positions read, as offsets into the shifted gradient:
+    /// [lo, hi] lie in the gradient, the rest of [0, span()) is zero.
+    int64_t lo, hi;
+    int64_t span() const { return count + (taps - 1) * dilation; }
+  };
 
   Type f32() { return b.getF32Type(); }
   /// Accumulator type of the long reductions.
@@ -116,7 +131,9 @@ public:
   /// from the output gradient `grad` (N x O x P...) and `filter`. With a
   /// stride, one stride-1 correlation per phase of the input positions
   /// modulo the stride, accumulated in its strided positions of the result
-  /// (`phasesInPlace`) or in a tensor of its own then inserted there.
+  /// (`phasesInPlace`) or in a tensor of its own then inserted there; or,
+  /// where the channels times the phases are at most `stackedPhasesRows`,
+  /// one correlation of every phase (stackedPhases).
   Value backwardData(Value grad, Value filter, RankedTensorType inputType,
                      const ConvGeometry &geometry);
 
@@ -139,11 +156,23 @@ private:
   Value expandGroups(Value tensor, int64_t dim, int64_t groups);
   /// Merges dims `dim` and `dim + 1` of `tensor`.
   Value collapseGroups(Value tensor, int64_t dim);
+  /// backwardData with few channels: the phases (`perDim`, every one in
+  /// each dimension) stacked along the output channels of one stride-1
+  /// correlation over the union of their windows (their taps zero-extended
+  /// to it), then spread into dX (depth to space: one transpose). Null
+  /// where it does not apply: a dilation, groups, a missing phase, or more
+  /// rows than `stackedPhasesRows`.
+  Value stackedPhases(ArrayRef<SmallVector<Phase>> perDim,
+                      function_ref<Value(ArrayRef<Phase>)> shiftedGradient,
+                      function_ref<Value(ArrayRef<Phase>)> phaseTaps,
+                      Value grad, RankedTensorType inputType,
+                      const ConvGeometry &g);
 
   OpBuilder &b;
   Location loc;
   bool f64Reductions;
   bool phasesInPlace;
+  int64_t stackedPhasesRows;
 };
 
 } // namespace mlir::convbn

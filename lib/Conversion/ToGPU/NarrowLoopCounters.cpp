@@ -37,8 +37,8 @@ bool fitsInI32(scf::ForOp loop, int64_t minTrips) {
   constexpr int64_t kMost = std::numeric_limits<int32_t>::max();
   return lower && upper && step && *lower >= 0 && *step > 0 &&
          *upper <= kMost - *step &&
-         llvm::divideCeil(std::max<int64_t>(*upper - *lower, 0), *step) >=
-             minTrips;
+         int64_t(llvm::divideCeil(std::max<int64_t>(*upper - *lower, 0),
+                                  *step)) >= minTrips;
 }
 
 struct ConvBNNarrowLoopCountersPass

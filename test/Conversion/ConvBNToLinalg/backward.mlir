@@ -1,6 +1,8 @@
 // RUN: convbn-opt %s -convert-convbn-to-linalg -canonicalize -split-input-file | FileCheck %s
 // RUN: convbn-opt %s -convert-convbn-to-linalg=f64-reductions=false -canonicalize -split-input-file | FileCheck %s --check-prefix=F32ACC
 // RUN: convbn-opt %s -convert-convbn-to-linalg=phases-in-place=false -canonicalize -split-input-file | FileCheck %s --check-prefix=COPY
+// RUN: convbn-opt %s -convert-convbn-to-linalg=stacked-phases-rows=6 -canonicalize -split-input-file | FileCheck %s --check-prefix=STACK
+// RUN: convbn-opt %s -convert-convbn-to-linalg=stacked-phases-rows=5 -canonicalize -split-input-file | FileCheck %s
 
 // Deploy, stride 2: backward-data in two phases. Even input positions
 // (5 of them) receive taps 2 and 0: a stride-1 correlation of the gradient
@@ -41,6 +43,30 @@
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x4x3x3xf64>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2x4xf64>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<4xf64>)
+// With stacked-phases-rows=6 (3 channels x 2 phases; 5 keeps the phases
+// apart), one correlation computes both phases: its 6 rows are (phase,
+// channel), its window of 2 covers both phases' (the even phase's taps 2
+// and 0 at 0 and 1, the odd phase's tap 1 at 1, zero at 0), over the
+// gradient shifted by one; each row computes 5 positions, and a transpose
+// spreads them (depth to space: row (r, c), position m is dX[c][2m + r]),
+// the tenth position cut off.
+// STACK-DAG: #[[EVEN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3 * -2 + 2)>
+// STACK-DAG: #[[ODD:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3 * -2 + 1)>
+// STACK-LABEL: func.func @deploy_stride2(
+// STACK: linalg.generic {indexing_maps = [#[[EVEN]], #{{.*}}], {{.*}} outs(%{{.*}} : tensor<1x3x4x2xf32>)
+// STACK: %[[STACK:.+]] = linalg.fill {{.*}} -> tensor<2x3x4x2xf32>
+// STACK: %[[STACK0:.+]] = tensor.insert_slice %{{.*}} into %[[STACK]][0, 0, 0, 0] [1, 3, 4, 2] [1, 1, 1, 1] : tensor<3x4x2xf32> into tensor<2x3x4x2xf32>
+// STACK: linalg.generic {indexing_maps = [#[[ODD]], #{{.*}}], {{.*}} outs(%{{.*}} : tensor<1x3x4x1xf32>)
+// STACK: %[[STACK1:.+]] = tensor.insert_slice %{{.*}} into %[[STACK0]][1, 0, 0, 1] [1, 3, 4, 1] [1, 1, 1, 1] : tensor<3x4x1xf32> into tensor<2x3x4x2xf32>
+// STACK: %[[ROWS:.+]] = tensor.collapse_shape %[[STACK1]] {{\[}}[0, 1], [2], [3]] : tensor<2x3x4x2xf32> into tensor<6x4x2xf32>
+// STACK: %[[SHIFTED:.+]] = tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1] [2, 4, 4] [1, 1, 1] : tensor<2x4x4xf32> into tensor<2x4x6xf32>
+// STACK: %[[CONV:.+]] = linalg.conv_1d_ncw_fcw {{.*}} ins(%[[SHIFTED]], %[[ROWS]] : tensor<2x4x6xf32>, tensor<6x4x2xf32>) outs(%{{.*}} : tensor<2x6x5xf32>)
+// STACK: %[[PHASES:.+]] = tensor.expand_shape %[[CONV]] {{\[}}[0], [1, 2], [3]] output_shape [2, 2, 3, 5] : tensor<2x6x5xf32> into tensor<2x2x3x5xf32>
+// STACK: %[[SPREAD:.+]] = linalg.transpose ins(%[[PHASES]] : tensor<2x2x3x5xf32>) outs(%{{.*}} : tensor<2x3x5x2xf32>) permutation = [0, 2, 3, 1]
+// STACK: %[[DX:.+]] = tensor.collapse_shape %[[SPREAD]] {{\[}}[0], [1], [2, 3]] : tensor<2x3x5x2xf32> into tensor<2x3x10xf32>
+// STACK: tensor.extract_slice %[[DX]][0, 0, 0] [2, 3, 9] [1, 1, 1] : tensor<2x3x10xf32> to tensor<2x3x9xf32>
+// STACK-NOT: linalg.conv_1d_ncw_fcw
+// STACK: return
 // F32ACC-LABEL: func.func @deploy_stride2(
 // F32ACC-NOT: f64
 // F32ACC: return

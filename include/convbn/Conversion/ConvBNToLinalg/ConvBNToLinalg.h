@@ -18,6 +18,10 @@ struct ConvBNToLinalgOptions {
   /// positions of the input gradient, in place; false: in a contiguous
   /// tensor, then copied there.
   bool phasesInPlace = true;
+  /// Strided backward-data whose input channels times stride phases are at
+  /// most this many (0: none): one correlation of the phases stacked along
+  /// the channels, then a depth-to-space transpose.
+  int64_t stackedPhasesRows = 0;
 };
 
 /// Patterns lowering convbn.conv_bn, convbn.fold and convbn.backward to
