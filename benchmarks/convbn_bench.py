@@ -342,7 +342,8 @@ def whole_network(args, device, timer, peak=float("nan")):
             error = ((fn(x) - reference).abs().max() / reference.abs().max()).item()
         tflops = flops / t / 1e12
         rows.append({"network": "resnet50", "batch": batch, "size": args.size,
-                     "input_grad": not args.frozen_input, "variant": name, "seconds": t, "flops": flops, "tflops": tflops,
+                     "input_grad": not args.frozen_input, "variant": name, "seconds": t,
+                     "flops": flops, "tflops": tflops,
                      "fraction_of_peak": tflops / peak if peak == peak else None,
                      "kept_bytes": kept, "peak_bytes": peak_bytes, "output_error": error,
                      "step_peak_bytes": memory["torch_peak"] + memory["runtime_peak"],
