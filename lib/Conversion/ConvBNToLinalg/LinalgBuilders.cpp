@@ -459,6 +459,24 @@ SmallVector<Phase> phasesOf(int64_t in, int64_t out, int64_t k, int64_t s,
   }
   return phases;
 }
+
+/// Calls `fn` with every combination of one phase per dimension of
+/// `perDim`, the last dimension's fastest.
+void forEachPhase(ArrayRef<SmallVector<Phase>> perDim,
+                  function_ref<void(ArrayRef<Phase>)> fn) {
+  SmallVector<size_t> index(perDim.size(), 0);
+  while (true) {
+    SmallVector<Phase> phase;
+    for (auto [i, phases] : llvm::enumerate(perDim))
+      phase.push_back(phases[index[i]]);
+    fn(phase);
+    int64_t i = perDim.size() - 1;
+    while (i >= 0 && ++index[i] == perDim[i].size())
+      index[i--] = 0;
+    if (i < 0)
+      return;
+  }
+}
 } // namespace
 
 Value BlockBuilder::stackedPhases(
@@ -511,13 +529,10 @@ Value BlockBuilder::stackedPhases(
     stackShape.push_back(u.taps);
   SmallVector<OpFoldResult> unitStrides(2 * rank + 2, b.getIndexAttr(1));
   Value stacked;
-  SmallVector<size_t> index(rank, 0);
-  while (true) {
-    SmallVector<Phase> phase;
+  forEachPhase(perDim, [&](ArrayRef<Phase> phase) {
     SmallVector<OpFoldResult> offsets, sizes;
-    for (int64_t i = 0; i < rank; ++i) {
-      phase.push_back(perDim[i][index[i]]);
-      offsets.push_back(b.getIndexAttr(index[i]));
+    for (const Phase &p : phase) {
+      offsets.push_back(b.getIndexAttr(p.r)); // Every phase: r is its index.
       sizes.push_back(b.getIndexAttr(1));
     }
     offsets.append({b.getIndexAttr(0), b.getIndexAttr(0)});
@@ -531,12 +546,7 @@ Value BlockBuilder::stackedPhases(
       stacked = zeros(stackShape, tensorType(taps).getElementType(), Value());
     stacked = tensor::InsertSliceOp::create(b, loc, taps, stacked, offsets,
                                             sizes, unitStrides);
-    int64_t i = rank - 1;
-    while (i >= 0 && ++index[i] == perDim[i].size())
-      index[i--] = 0;
-    if (i < 0)
-      break;
-  }
+  });
   // Rows (r..., c): phases... x C collapsed.
   SmallVector<ReassociationIndices> rowsDims(1);
   for (int64_t i = 0; i <= rank; ++i)
@@ -732,11 +742,7 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
   });
   Value result = everyPhase ? empty(inputType.getShape(), f32(), grad)
                             : zeros(inputType.getShape(), f32(), grad);
-  SmallVector<size_t> index(rank, 0);
-  while (true) {
-    SmallVector<Phase> phase;
-    for (int64_t i = 0; i < rank; ++i)
-      phase.push_back(perDim[i][index[i]]);
+  forEachPhase(perDim, [&](ArrayRef<Phase> phase) {
     SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes{batch,
                                     b.getIndexAttr(inputType.getDimSize(1))};
@@ -755,12 +761,7 @@ Value BlockBuilder::backwardData(Value grad, Value filter,
     Value part = correlatePhase(phase, slice);
     result = tensor::InsertSliceOp::create(b, loc, part, result, offsets, sizes,
                                            strides);
-    int64_t i = rank - 1;
-    while (i >= 0 && ++index[i] == perDim[i].size())
-      index[i--] = 0;
-    if (i < 0)
-      break;
-  }
+  });
   return result;
 }
 

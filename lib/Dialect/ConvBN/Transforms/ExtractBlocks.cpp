@@ -139,16 +139,19 @@ struct ConvBNExtractBlocksPass
       func::ReturnOp::create(b, loc, conv->getResults());
     }
 
-    buildBackward(b, op, mode, prefix + "_backward", /*withInput=*/true);
+    buildBackward(b, op, mode, paramTypes, prefix + "_backward",
+                  /*withInput=*/true);
     if (withWeightsBackward)
-      buildBackward(b, op, mode, prefix + "_backward_weights",
+      buildBackward(b, op, mode, paramTypes, prefix + "_backward_weights",
                     /*withInput=*/false);
   }
 
-  /// Backward: dz, the block's operands (+ conv output in eval mode) -> the
-  /// gradients of the input (with `withInput`) and of the parameters.
+  /// Backward: dz, the block's operands (of `paramTypes`, the present ones;
+  /// + conv output in eval mode) -> the gradients of the input (with
+  /// `withInput`) and of the parameters.
   static void buildBackward(OpBuilder &b, ConvBNOp op, Mode mode,
-                            StringRef name, bool withInput) {
+                            ArrayRef<Type> paramTypes, StringRef name,
+                            bool withInput) {
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
     SmallVector<Value> params = blockOperands(op);
@@ -169,9 +172,7 @@ struct ConvBNExtractBlocksPass
       }
     Type outType = op.getOutput().getType();
     SmallVector<Type> bwdArgs{outType};
-    for (Value v : params)
-      if (v)
-        bwdArgs.push_back(v.getType());
+    llvm::append_range(bwdArgs, paramTypes);
     if (eval)
       bwdArgs.push_back(outType);
     auto bwd = func::FuncOp::create(b, loc, name,
