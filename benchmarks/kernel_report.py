@@ -7,8 +7,12 @@ benchmarks/convbn_bench.py times, every mode) with
 their kernels, what python -m convbn.ptxreport reports for one: whether
 ptxas accepts each kernel for sm_90, spills, registers and shared memory,
 and for the tensor-core kernels the instructions of one K step, in PTX and
-in the machine code (SASS, where nvdisasm is found). It prints a summary,
-the kernels with the longest K steps, and with --json their figures.
+in the machine code (SASS, where nvdisasm is found); and, from each
+tensor-core kernel's launch (its grid, block and registers, CUDA's
+occupancy rules for an H100 or H200: 132 SMs), the blocks an SM runs at
+once and the waves its grid takes. It prints a summary, the kernels with
+the longest K steps and the grids that leave most of their last wave idle,
+and with --json their figures.
 
   benchmarks/kernel_report.py                          # batch 32, 224x224, f32 as TF32
   benchmarks/kernel_report.py --dtype bf16 --modes tune
@@ -19,6 +23,7 @@ Exit status 1 if ptxas rejects a kernel or a kernel spills.
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -84,6 +89,7 @@ def main(argv=None):
         llvm, _ = capi.run_pipeline("\n\n".join(case_function(c) for c in cases), pipeline,
                                     name=f"resnet50-{mode}")
         kernels = list(ptxreport.kernels_of(llvm))
+        launched = ptxreport.launches(llvm)
         for name, ptx in kernels:
             try:
                 report = ptxreport.analyze(name, ptx, keep, args.ptxas, args.chip, nvdisasm)
@@ -94,6 +100,13 @@ def main(argv=None):
             report["mode"] = mode
             # Kernels are named after their block's function, l<index>_...
             report["layer"] = names.get(name.split("_")[0], "")
+            report["launch"] = None
+            if name in launched:
+                grid, block, dynamic = launched[name]
+                report["launch"] = {"grid": grid, "block": block, "dynamic_smem": dynamic,
+                                    **ptxreport.waves(grid, block,
+                                                      report["resources"]["registers"],
+                                                      report["resources"]["smem"] + dynamic)}
             reports.append(report)
         print(f"{mode}: {len(kernels)} kernels in {time.time() - start:.0f} s", flush=True)
 
@@ -126,10 +139,26 @@ def main(argv=None):
         for r in ranked[:args.worst]:
             per = ptxreport.number(r["sass"]["per_step"]) if r["sass"] else "-"
             print(f"  {r['name']}: {r['layer']}, {r['mode']}: {per}, {r['ptx_loop'][0]}")
+    launched = [r for r in tensor_cores if r["launch"]]
+    if launched:
+        print(f"  waves on {ptxreport.SM90['sms']} SMs (blocks over the blocks resident at once): "
+              + spread([r["launch"]["waves"] for r in launched]))
+        print("  blocks resident per SM: " + spread([r["launch"]["resident"] for r in launched]))
+        # Blocks over the whole waves they take: a grid just past a wave
+        # leaves most of its last wave's slots idle.
+        def used(r):
+            w = r["launch"]["waves"]
+            return w / math.ceil(w) if w else 1.0
+        ragged = sorted((r for r in launched if used(r) < 0.75), key=used)
+        print(f"  grids that fill under 3/4 of the waves they take: {len(ragged)} kernels")
+        for r in ragged[:args.worst]:
+            w = r["launch"]
+            print(f"    {r['name']}: {r['layer']}, {r['mode']}: {w['blocks']} blocks, "
+                  f"{w['resident']} per SM, {w['waves']:.2f} waves")
     if args.json:
         Path(args.json).write_text(json.dumps([{
             "kernel": r["name"], "layer": r["layer"], "mode": r["mode"],
-            "resources": r["resources"],
+            "resources": r["resources"], "launch": r["launch"],
             "tensor_core_ops": dict(r["ops"]),
             "ptx_per_step": r["ptx_loop"][0] if r["ptx_loop"] and not r["ptx_loop"][1] else None,
             "sass": r["sass"]} for r in reports], indent=1))

@@ -42,6 +42,9 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
   // they are outlined (their launch bounds the thread and block ids).
   std::string narrowIndices =
       options.narrowIndices ? detail::narrowIndexStage("gpu.module") : "";
+  // The tensor-core kernels' occupancy target, for ptxas's registers.
+  int64_t blocksPerSM =
+      options.tensorCores ? options.tensorCoreBlocksPerSM.getValue() : 0;
   pipeline +=
       llvm::formatv("convert-parallel-loops-to-gpu,"
                     "convbn-host-alloc-to-gpu,"
@@ -50,7 +53,8 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "gpu-launch-sink-index-computations,"
                     "gpu-kernel-outlining,"
                     "convbn-align-workgroup-buffers,"
-                    "convbn-cap-kernel-registers{{max-registers={6}},"
+                    "convbn-cap-kernel-registers{{max-registers={6} "
+                    "min-blocks-per-sm={7}},"
                     "{5}"
                     "func.func(gpu-async-region),"
                     "convert-scf-to-cf,"
@@ -76,7 +80,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     options.chip.getValue(), options.features.getValue(),
                     options.optLevel.getValue(), options.format.getValue(),
                     options.toolkit.getValue(), narrowIndices,
-                    options.tensorCoreMaxRegisters.getValue());
+                    options.tensorCoreMaxRegisters.getValue(), blocksPerSM);
   return pipeline;
 }
 

@@ -91,6 +91,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          std::to_string(options.tensorCoreMaxSharedBytes.getValue()) +
          " block-m=" + std::to_string(options.tensorCoreBlockM.getValue()) +
          " block-n=" + std::to_string(options.tensorCoreBlockN.getValue()) +
+         " blocks-per-sm=" +
+         std::to_string(options.tensorCoreBlocksPerSM.getValue()) +
          " vector-gathers=" + flag(options.tensorCoreVectorGathers) +
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +

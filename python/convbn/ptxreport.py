@@ -44,6 +44,67 @@ def kernels_of(llvm_dialect_text):
         yield match.group(1), ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), raw)
 
 
+FUNCTION = re.compile(r"^\s*llvm\.func @\w+\(", re.M)
+CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+)(?: : \w+)?\) : i\d+")
+LAUNCH = re.compile(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@\w+\s+"
+                    r"blocks in \((%\w+), (%\w+), (%\w+)\)\s+"
+                    r"threads in \((%\w+), (%\w+), (%\w+)\)\s*(?::\s*\w+)?"
+                    r"(?:\s+dynamic_shared_memory_size (%\w+))?")
+
+
+def launches(llvm_dialect_text):
+    """{kernel module: (grid, block, dynamic shared bytes)} of each
+    gpu.launch_func whose sizes are constants of its host function (the
+    pipeline's launches are: the shapes are static)."""
+    found = {}
+    starts = [m.start() for m in FUNCTION.finditer(llvm_dialect_text)] + [len(llvm_dialect_text)]
+    for begin, end in zip(starts, starts[1:]):
+        body = llvm_dialect_text[begin:end]
+        constants = {name: int(value) for name, value in CONSTANT.findall(body)}
+        for match in LAUNCH.finditer(body):
+            sizes = [constants.get(v) for v in match.groups()[1:7]]
+            if None in sizes:
+                continue
+            dynamic = match.group(8)
+            found[match.group(1)] = (tuple(sizes[:3]), tuple(sizes[3:]),
+                                     constants.get(dynamic, 0) if dynamic else 0)
+    return found
+
+
+# What limits the blocks resident on one SM of an H100 or H200 (compute
+# capability 9.0, CUDA's occupancy rules): threads, blocks, registers
+# (allocated per warp in units of 256) and shared memory (228 KiB, in units
+# of 128 bytes, 1 KiB of each block's reserved by the system).
+SM90 = {"sms": 132, "threads": 2048, "blocks": 32, "registers": 65536,
+        "register_unit": 256, "shared": 233472, "shared_unit": 128, "shared_reserved": 1024}
+
+
+def occupancy(threads, registers, shared_bytes, limits=SM90):
+    """Blocks of `threads` threads, `registers` each and `shared_bytes`
+    (static plus dynamic) that one SM holds at once."""
+    def up(value, unit):
+        return -(-value // unit) * unit
+    warps = -(-threads // 32)
+    per_warp = up(max(registers, 1) * 32, limits["register_unit"])
+    by_registers = (limits["registers"] // per_warp) // warps
+    per_block = up(shared_bytes, limits["shared_unit"]) + limits["shared_reserved"]
+    by_shared = limits["shared"] // per_block
+    return min(limits["blocks"], limits["threads"] // (warps * 32), by_registers, by_shared)
+
+
+def waves(grid, block, registers, shared_bytes, limits=SM90):
+    """{'blocks', 'resident' (per SM), 'waves' (blocks over the device's
+    resident slots), 'last' (the last wave's fill, 0 to 1)} of a launch."""
+    blocks = grid[0] * grid[1] * grid[2]
+    resident = occupancy(block[0] * block[1] * block[2], registers, shared_bytes, limits)
+    slots = resident * limits["sms"]
+    if not slots:
+        return {"blocks": blocks, "resident": 0, "waves": float("inf"), "last": 0.0}
+    full, rest = divmod(blocks, slots)
+    return {"blocks": blocks, "resident": resident, "waves": blocks / slots,
+            "last": rest / slots if rest else 1.0}
+
+
 def instructions(ptx):
     """Counts of the tensor-core instructions, by full opcode."""
     ops = re.findall(r"\b(mma\.sync\.[\w.]+|ldmatrix\.[\w.]+|wgmma\.[\w.]+)", ptx)

@@ -651,6 +651,15 @@ def ConvBNTensorCoreConvolutions
            "to the output atomically (its initialization, the bias, then "
            "a kernel of its own); the sums' order varies from run to run. "
            "Experimental, off by default until timed on a GPU">,
+    Option<"blocksPerSM", "blocks-per-sm", "int64_t", /*default=*/"0",
+           "Lay the shared tiles out for this many blocks per SM of sm_90 "
+           "(228 KiB, 1 KiB reserved per block): the output tile over the "
+           "operand tiles where side by side they would leave room for "
+           "fewer (64 x 64 f32 tiles, two stages: 20 KiB instead of 38 KiB, "
+           "5 blocks an SM). Pair it with -convbn-cap-kernel-registers"
+           "{min-blocks-per-sm}, which has ptxas fit the registers to it; 0 "
+           "(the default): no target, the tiles side by side wherever they "
+           "fit 48 KiB">,
     Option<"imagesAlongN", "images-along-n", "bool", /*default=*/"true",
            "Make a convolution whose images' output positions leave each "
            "image's last 64-column tile partly empty (7x7: 49 of 64, 14x14: "
@@ -811,12 +820,24 @@ def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
     backward-data kernel with the operand copies, the same code, gets 92
     registers with 38 KiB of shared memory and 56 (spilling) with 20 KiB.
     The cap makes that a stated choice: ptxas then uses up to `max-registers` whatever the
-    shared memory. 0 leaves the kernels as they are. Run after kernel
-    outlining.
+    shared memory. 0 leaves the kernels as they are. `min-blocks-per-sm`
+    states an occupancy instead: `nvvm.minctasm` (PTX `.minnctapersm`),
+    from which ptxas derives the cap (for blocks of 128 threads on sm_90:
+    80 registers for 6 blocks, 72 for 7, 64 for 8), on the kernels whose
+    static shared memory lets that many blocks fit an SM; the others
+    (larger tiles, more stages, dynamic shared memory) are left to ptxas.
+    Run after kernel outlining.
   }];
   let options = [
     Option<"maxRegisters", "max-registers", "int64_t", /*default=*/"0",
            "Registers per thread, 0 (ptxas chooses) or 32 to 255">,
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", /*default=*/"0",
+           "Blocks of each such kernel that one SM should run at once, 0 "
+           "(no target) or 1 to 32: nvvm.minctasm (PTX .minnctapersm), so "
+           "that ptxas gives it at most the registers that let so many "
+           "blocks of its .maxntid threads fit; only on kernels whose static "
+           "shared memory lets so many fit (sm_90: 228 KiB an SM, 1 KiB "
+           "reserved per block)">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

@@ -131,6 +131,19 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "tiles fit; experimental "
                      "(-convbn-tensor-core-convolutions{block-n})"),
       llvm::cl::init(64)};
+  Option<int64_t> tensorCoreBlocksPerSM{
+      *this, "tensor-core-blocks-per-sm",
+      llvm::cl::desc("Tensor-core kernels: blocks per SM to lay them out "
+                     "for, 0 (no target: 5 for most, by their 38 KiB of "
+                     "shared tiles and ptxas's registers) to 16: the output "
+                     "tile over the operand tiles where side by side they "
+                     "would leave room for fewer "
+                     "(-convbn-tensor-core-convolutions{blocks-per-sm}), and "
+                     "on the GPU ptxas's registers fitted to it "
+                     "(-convbn-cap-kernel-registers{min-blocks-per-sm}: 80 "
+                     "for 6, 64 for 8); experimental, 0 by default until "
+                     "timed on a GPU"),
+      llvm::cl::init(0)};
   Option<int64_t> tensorCoreStackedPhasesRows{
       *this, "tensor-core-stacked-phases-rows",
       llvm::cl::desc("Tensor-core kernels: a strided backward-data whose "

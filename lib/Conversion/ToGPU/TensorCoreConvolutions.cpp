@@ -87,6 +87,14 @@ struct ConvBNTensorCoreConvolutionsPass
           << kMaxDynamicSharedBytes << " (sm_90's most per block)";
       return signalPassFailure();
     }
+    if (blocksPerSM < 0 || blocksPerSM > kMostBlocksPerSM) {
+      getOperation()->emitError(
+          "convbn-tensor-core-convolutions: blocks-per-sm is ")
+          << static_cast<int64_t>(blocksPerSM) << "; it must be 0 (no target) "
+          << "to " << kMostBlocksPerSM << " (blocks of " << kThreads
+          << " threads that fill an SM)";
+      return signalPassFailure();
+    }
     // Each candidate with its GEMM, or the reason it stays a loop nest.
     std::vector<std::pair<Operation *, FailureOr<Gemm>>> candidates;
     SmallVector<std::string> reasons;
@@ -96,6 +104,7 @@ struct ConvBNTensorCoreConvolutionsPass
     analysis.recomputeProducers = recomputeProducers;
     analysis.stepBytes = kStepBytes;
     analysis.maxSharedBytes = maxSharedBytes;
+    analysis.blocksPerSM = blocksPerSM;
     analysis.splitK = splitK;
     analysis.splitKConvolutions = splitKConvolutions;
     getOperation()->walk([&](Operation *op) {
@@ -205,8 +214,9 @@ struct ConvBNTensorCoreConvolutionsPass
       // Only a tile height the option forces can fail this
       // (chooseBlockTile() chooses one that fits, stagesFor() 2 stages
       // where more do not).
-      SharedLayout shared = sharedLayout(
-          gemm->tile, gemm->step, kernelOptions.stages, gemm->sharedBudget);
+      SharedLayout shared =
+          sharedLayout(gemm->tile, gemm->step, kernelOptions.stages,
+                       gemm->sharedBudget, gemm->blocksPerSM);
       if (!shared.fits()) {
         op->emitError("convbn-tensor-core-convolutions: blocks of ")
             << gemm->tile.m << " rows with K steps of " << gemm->step.k

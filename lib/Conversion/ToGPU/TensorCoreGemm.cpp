@@ -161,6 +161,7 @@ convbn::tensor_cores::analyzeConvolution(linalg::Conv2DNchwFchwOp conv,
   g.channels = channels;
   g.step = chooseStep(*element, options.stepBytes, channels);
   g.sharedBudget = options.maxSharedBytes;
+  g.blocksPerSM = options.blocksPerSM;
   int64_t tileK = g.step.k;
   g.z = out.getDimSize(0);
   g.m = out.getDimSize(1);
@@ -316,6 +317,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   g.operandType = *element;
   g.step = chooseStep(*element, options.stepBytes, g.k);
   g.sharedBudget = options.maxSharedBytes;
+  g.blocksPerSM = options.blocksPerSM;
   g.bSweep = Sweep::AlongK;
   // N ordered (kh, kw, c) when the channels are a multiple of a block
   // tile's columns: a block's tile of N then lies in one window offset,
@@ -759,7 +761,9 @@ int64_t convbn::tensor_cores::chooseSplitK(const Gemm &g) {
 BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows,
                                                 int64_t columns) {
   auto fits = [&](BlockTile tile) {
-    return sharedLayout(tile, g.step, /*stages=*/2, g.sharedBudget).fits();
+    return sharedLayout(tile, g.step, /*stages=*/2, g.sharedBudget,
+                        g.blocksPerSM)
+        .fits();
   };
   BlockTile tile;
   // Wide columns where asked for, allowed and they fit beside the rows

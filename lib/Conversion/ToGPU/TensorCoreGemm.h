@@ -82,6 +82,9 @@ struct Gemm {
   int64_t widestTileN = kBlockColumns[1];
   /// The shared memory the kernel may take (AnalysisOptions::maxSharedBytes).
   int64_t sharedBudget = kMaxStaticSharedBytes;
+  /// The blocks per SM its shared tiles leave room for, 0 for no target
+  /// (AnalysisOptions::blocksPerSM, SharedLayout).
+  int64_t blocksPerSM = 0;
   /// Whether K may be split among blocks (splitK): where the output is a
   /// backward-filter reduction's partial sums, whose few filter tiles
   /// leave most of the GPU idle (AnalysisOptions::splitK), or a
@@ -172,6 +175,9 @@ struct AnalysisOptions {
   /// The shared memory a kernel may take: kMaxStaticSharedBytes, or up to
   /// kMaxDynamicSharedBytes in dynamic shared memory (Gemm::sharedBudget).
   int64_t maxSharedBytes = kMaxStaticSharedBytes;
+  /// Lay the shared tiles out for this many blocks per SM, 0 for no target
+  /// (Gemm::blocksPerSM).
+  int64_t blocksPerSM = 0;
   /// Let backward-filter reductions split K (Gemm::splittableK).
   bool splitK = true;
   /// Let convolutions split K (Gemm::splittableK).

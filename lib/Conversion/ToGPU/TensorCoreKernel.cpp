@@ -85,7 +85,7 @@ private:
                          int64_t pass);
   /// Where the tiles lie in the block's one shared buffer.
   SharedLayout layout() const {
-    return sharedLayout(g.tile, g.step, stages, g.sharedBudget);
+    return sharedLayout(g.tile, g.step, stages, g.sharedBudget, g.blocksPerSM);
   }
   /// The block's one shared buffer (bytes, layout()) in memory space
   /// `space`.
@@ -801,7 +801,8 @@ int64_t convbn::tensor_cores::stagesFor(const Gemm &g, bool prefetch,
   int64_t steps = ceilDiv(g.blockK(), g.step.k);
   if (stages > 2 && g.copiesA(asyncCopies) && g.copiesB(asyncCopies) &&
       steps >= stages &&
-      sharedLayout(g.tile, g.step, stages, g.sharedBudget).fits())
+      sharedLayout(g.tile, g.step, stages, g.sharedBudget, g.blocksPerSM)
+          .fits())
     return stages;
   return 2;
 }

@@ -121,24 +121,42 @@ constexpr int64_t kAccumulatorRowPad = 8;
 constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 constexpr int64_t kMaxDynamicSharedBytes = 227 * 1024;
 
+/// What one SM of sm_90 (H100, H200) holds of the blocks' shared memory,
+/// and what the system reserves of it per block (CUDA's occupancy rules).
+constexpr int64_t kSharedBytesPerSM = 228 * 1024;
+constexpr int64_t kReservedSharedBytesPerBlock = 1024;
+/// The most blocks of kThreads threads an SM runs at once.
+constexpr int64_t kMostBlocksPerSM = 2048 / kThreads;
+/// The shared memory a block may take for `blocks` of them to fit one SM.
+constexpr int64_t sharedShare(int64_t blocks) {
+  return kSharedBytesPerSM / blocks - kReservedSharedBytesPerBlock;
+}
+
 /// Where a kernel's tiles lie in its one shared buffer: `stages` stages of
 /// the A tile from byte 0, then as many of the B tile, then the output
-/// tile; or, where the three take more than a block may take statically,
-/// the output tile over the operand tiles from byte 0 (`aliased`), so that
-/// a kernel takes dynamic shared memory (up to `budget`, what a pass
-/// option allows) only where even that does not fit: it is written only
-/// after the K loop's last barrier, when no warp reads an operand tile any
-/// more (and every asynchronous copy has been waited for). Only that case
-/// aliases them because ptxas sizes a kernel's registers by the occupancy
-/// its shared memory allows: the same kernel (the one-block example's
-/// backward-data with the operand copies) gets 56 registers and spills
-/// with 20 KiB, 92 registers with 38 KiB.
+/// tile; or the output tile over the operand tiles from byte 0
+/// (`aliased`): where the three take more than a block may take
+/// statically, so that a kernel takes dynamic shared memory (up to
+/// `budget`, what a pass option allows) only where even that does not fit;
+/// and, with a target of `blocksPerSM` blocks per SM (pass option
+/// `blocks-per-sm`, for 64 x 64 tiles), where side by side they would keep
+/// fewer blocks on an SM. The output tile is written only after the K loop's
+/// last barrier, when no warp reads an operand tile any more (and every
+/// asynchronous copy has been waited for). Without a target only the first case
+/// aliases them because ptxas sizes a kernel's registers by the occupancy its
+/// shared memory allows: the same kernel (the one-block example's backward-data
+/// with the operand copies) gets 56 registers and spills with 20 KiB, 92
+/// registers with 38 KiB. A target states that occupancy instead
+/// (`nvvm.minctasm`, -convbn-cap-kernel-registers{min-blocks-per-sm}).
 struct SharedLayout {
   int64_t aBytes = 0, bBytes = 0, outputBytes = 0;
   int64_t budget = kMaxStaticSharedBytes;
+  int64_t blocksPerSM = 0;
 
   constexpr bool aliased() const {
-    return aBytes + bBytes + outputBytes > kMaxStaticSharedBytes;
+    int64_t sideBySide = aBytes + bBytes + outputBytes;
+    return sideBySide > kMaxStaticSharedBytes ||
+           (blocksPerSM > 0 && sideBySide > sharedShare(blocksPerSM));
   }
   constexpr int64_t bOffset() const { return aBytes; }
   constexpr int64_t outputOffset() const {
@@ -156,10 +174,15 @@ struct SharedLayout {
   constexpr bool dynamic() const { return bytes() > kMaxStaticSharedBytes; }
 };
 constexpr SharedLayout sharedLayout(BlockTile tile, KStep step, int64_t stages,
-                                    int64_t budget = kMaxStaticSharedBytes) {
+                                    int64_t budget = kMaxStaticSharedBytes,
+                                    int64_t blocksPerSM = 0) {
   int64_t rowBytes = (step.k + rowPad(step.elementBytes)) * step.elementBytes;
+  // The target is for the smallest tiles, whose warps hold 32 x 32
+  // accumulators; larger ones keep their layout (and registers).
+  bool smallest = tile.m == kBlockRows[0] && tile.n == kBlockColumns[0];
   return {stages * tile.m * rowBytes, stages * tile.n * rowBytes,
-          kOutputRows * (tile.n + kAccumulatorRowPad) * 4, budget};
+          kOutputRows * (tile.n + kAccumulatorRowPad) * 4, budget,
+          smallest ? blocksPerSM : 0};
 }
 
 /// How the block's threads sweep an operand tile, neighbours on
