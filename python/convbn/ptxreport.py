@@ -100,7 +100,7 @@ def waves(grid, block, registers, shared_bytes, limits=SM90):
     slots = resident * limits["sms"]
     if not slots:
         return {"blocks": blocks, "resident": 0, "waves": float("inf"), "last": 0.0}
-    full, rest = divmod(blocks, slots)
+    rest = blocks % slots
     return {"blocks": blocks, "resident": resident, "waves": blocks / slots,
             "last": rest / slots if rest else 1.0}
 
