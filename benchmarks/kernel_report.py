@@ -23,7 +23,6 @@ Exit status 1 if ptxas rejects a kernel or a kernel spills.
 
 import argparse
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -139,17 +138,13 @@ def main(argv=None):
         for r in ranked[:args.worst]:
             per = ptxreport.number(r["sass"]["per_step"]) if r["sass"] else "-"
             print(f"  {r['name']}: {r['layer']}, {r['mode']}: {per}, {r['ptx_loop'][0]}")
-    launched = [r for r in tensor_cores if r["launch"]]
-    if launched:
+    with_launch = [r for r in tensor_cores if r["launch"]]
+    if with_launch:
         print(f"  waves on {ptxreport.SM90['sms']} SMs (blocks over the blocks resident at once): "
-              + spread([r["launch"]["waves"] for r in launched]))
-        print("  blocks resident per SM: " + spread([r["launch"]["resident"] for r in launched]))
-        # Blocks over the whole waves they take: a grid just past a wave
-        # leaves most of its last wave's slots idle.
-        def used(r):
-            w = r["launch"]["waves"]
-            return w / math.ceil(w) if w else 1.0
-        ragged = sorted((r for r in launched if used(r) < 0.75), key=used)
+              + spread([r["launch"]["waves"] for r in with_launch]))
+        print("  blocks resident per SM: " + spread([r["launch"]["resident"] for r in with_launch]))
+        ragged = sorted((r for r in with_launch if r["launch"]["used"] < 0.75),
+                        key=lambda r: r["launch"]["used"])
         print(f"  grids that fill under 3/4 of the waves they take: {len(ragged)} kernels")
         for r in ragged[:args.worst]:
             w = r["launch"]

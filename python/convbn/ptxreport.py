@@ -94,15 +94,16 @@ def occupancy(threads, registers, shared_bytes, limits=SM90):
 
 def waves(grid, block, registers, shared_bytes, limits=SM90):
     """{'blocks', 'resident' (per SM), 'waves' (blocks over the device's
-    resident slots), 'last' (the last wave's fill, 0 to 1)} of a launch."""
+    resident slots), 'used' (blocks over the slots of the whole waves they
+    take: a grid just past a wave leaves most of its last one idle)} of a
+    launch."""
     blocks = grid[0] * grid[1] * grid[2]
     resident = occupancy(block[0] * block[1] * block[2], registers, shared_bytes, limits)
     slots = resident * limits["sms"]
     if not slots:
-        return {"blocks": blocks, "resident": 0, "waves": float("inf"), "last": 0.0}
-    rest = blocks % slots
+        return {"blocks": blocks, "resident": 0, "waves": float("inf"), "used": 0.0}
     return {"blocks": blocks, "resident": resident, "waves": blocks / slots,
-            "last": rest / slots if rest else 1.0}
+            "used": blocks / (-(-blocks // slots) * slots)}
 
 
 def instructions(ptx):

@@ -10,6 +10,8 @@
 
 #include "convbn/Conversion/Passes.h"
 
+#include "TensorCoreTiles.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
@@ -24,10 +26,8 @@ namespace {
 /// PTX's range for `.maxnreg` that this pass accepts: below 32 every
 /// kernel would spill.
 constexpr int64_t kFewestRegisters = 32, kMostRegisters = 255;
-/// The most blocks an SM of sm_90 runs at once, the shared memory it holds
-/// for them, and what the system reserves of it per block.
-constexpr int64_t kMostBlocksPerSM = 32, kSharedBytesPerSM = 228 * 1024,
-                  kReservedSharedBytesPerBlock = 1024;
+/// The most blocks an SM of sm_90 runs at once.
+constexpr int64_t kMostBlocksPerSM = 32;
 
 /// The bytes of `func`'s workgroup attributions (its static shared memory).
 int64_t staticSharedBytes(gpu::GPUFuncOp func) {
@@ -65,8 +65,8 @@ struct ConvBNCapKernelRegistersPass
     }
     Builder b(&getContext());
     getOperation()->walk([&](gpu::GPUFuncOp func) {
-      bool shared = func.getNumWorkgroupAttributions() > 0 ||
-                    !func.getOps<gpu::DynamicSharedMemoryOp>().empty();
+      bool dynamic = !func.getOps<gpu::DynamicSharedMemoryOp>().empty();
+      bool shared = func.getNumWorkgroupAttributions() > 0 || dynamic;
       if (!func.isKernel() || !shared)
         return;
       if (maxRegisters != 0)
@@ -75,11 +75,9 @@ struct ConvBNCapKernelRegistersPass
       // Only where the shared memory lets so many blocks fit: not the
       // kernels laid out for fewer (larger tiles, more stages, dynamic
       // shared memory), whose registers stay ptxas's choice.
-      bool dynamic = !func.getOps<gpu::DynamicSharedMemoryOp>().empty();
       if (minBlocksPerSM != 0 && !dynamic &&
-          minBlocksPerSM *
-                  (staticSharedBytes(func) + kReservedSharedBytesPerBlock) <=
-              kSharedBytesPerSM)
+          staticSharedBytes(func) <=
+              convbn::tensor_cores::sharedShare(minBlocksPerSM))
         func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                       b.getI32IntegerAttr(minBlocksPerSM));
     });
