@@ -126,12 +126,19 @@ CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-co
 #   tc-n128, tc-mn128: the copies with 3 stages in blocks of 128 columns
 #     (warps 64 columns wide), with 128 rows too in tc-mn128 (warps of
 #     64 x 64), in dynamic shared memory where they take more than 48 KiB.
+# and set_random: conformance.py's arguments for the random cases a set
+# adds (RANDOM_TILES, in the sets of the builds `short` times first).
+RANDOM_TILES="--random-tiles 6 --seed 1"
 conformance_set() {
   set_options="$(variant_options "$1")" || return 1
+  set_random=""
   case "$1" in
     tc-copies|tc-copiesk128) set_cases=tiles_window ;;
     tc-k128) set_cases="$K128_CASES" ;;
-    tc-copies3|tc-copies3-b6|tc-copies4|tc-n128|tc-mn128) set_cases="$STAGES_CASES" ;;
+    tc-copies3|tc-copies3-b6)
+      set_cases="$STAGES_CASES,random_tiles"
+      set_random="$RANDOM_TILES" ;;
+    tc-copies4|tc-n128|tc-mn128) set_cases="$STAGES_CASES" ;;
     tc-k128d) set_cases="$K128_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
     *) return 1 ;;
   esac
@@ -192,9 +199,10 @@ case "${1:-}" in
       local name
       for name in $CONFORMANCE_SETS; do
         conformance_set "$name"
+        # shellcheck disable=SC2086  # set_random: arguments, word-split
         py "$ROOT/test/Conformance/conformance.py" \
           --target cuda --compile-only --workdir "$work/conformance-$name" --tensor-cores \
-          --only "$set_cases" --pipeline-options "$set_options"
+          --only "$set_cases" --pipeline-options "$set_options" $set_random
       done
     }
     if wants checks; then
@@ -333,9 +341,10 @@ PY
         status=1
         continue
       fi
+      # shellcheck disable=SC2086  # set_random: arguments, word-split
       PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/test/Conformance/conformance.py" \
         --target cuda --tensor-cores --prebuilt "$unpacked/artifacts/conformance-$name" \
-        --only "$set_cases" --pipeline-options "$set_options" 2>&1 \
+        --only "$set_cases" --pipeline-options "$set_options" $set_random 2>&1 \
         | tee "$REPORTS/gpu-conformance-tensor-cores-${name#tc-}.txt" || status=1
     done
     # ResNet-50 (batch 2, 64x64) attached with convbn.load: output and every
@@ -572,15 +581,16 @@ PY
     }
     # conformance BUILD: the conformance cases built with BUILD's options.
     conformance() {
-      set_cases="" set_options=""
+      set_cases="" set_options="" set_random=""
       if [ "$1" != tc ] && ! conformance_set "$1"; then
         echo "short: no conformance cases built for $1" | tee -a "$log"
         return 0
       fi
+      # shellcheck disable=SC2086  # set_random: arguments, word-split
       step "conformance $1" 60 150 "gpu-conformance-short-$1.txt" env PYTHONUNBUFFERED=1 \
         "$PYTHON" "$ROOT/test/Conformance/conformance.py" --target cuda --tensor-cores \
         --prebuilt "$built/conformance-$1" ${set_cases:+--only "$set_cases"} \
-        ${set_options:+--pipeline-options "$set_options"}
+        ${set_options:+--pipeline-options "$set_options"} $set_random
     }
     # compare DTYPE BUILD...: our tune alone for each BUILD, then
     # compare_builds.py over the runs that finished; sets $fastest.

@@ -206,6 +206,42 @@ def tile_cases():
     return cases
 
 
+
+def random_tile_cases(count, seed):
+    """`count` random 2-D convolutions of tensor-core size (several 64 x 64
+    tiles, channels often multiples of 16 or 32, so that the operand
+    copies and vector gathers apply; kernels 1x1 to 7x7, some not square;
+    strides, dilations and padding on either side), in a random mode, f32
+    in three of four and bf16 otherwise: a differential sweep of the
+    tensor-core kernels and their pipeline options beyond TILE_SHAPES.
+    Not in the default suite: conformance.py --random-tiles COUNT adds them."""
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        kernel = rng.choice(((1, 1), (3, 3), (3, 3), (3, 3), (5, 5), (7, 7), (1, 3), (3, 1),
+                             (3, 5)))
+        stride = rng.choice(((1, 1), (1, 1), (2, 2), (1, 2)))
+        dilation = rng.choice(((1, 1),) * 5 + ((2, 2), (1, 2)))
+        pad_low = tuple(rng.randint(0, k // 2 + 1) if k > 1 else rng.choice((0, 0, 1))
+                        for k in kernel)
+        pad_high = tuple(p if rng.random() < 0.7 else rng.randint(0, k // 2 + 1)
+                         for p, k in zip(pad_low, kernel))
+        case = Case(
+            name=f"random_tiles_{seed}_{len(cases)}", mode=rng.choice(MODES),
+            batch=rng.choice((1, 2, 2, 3)),
+            in_channels=rng.choice((3, 4, 8, 16, 20, 32, 32, 48, 64, 64, 96, 128)),
+            out_channels=rng.choice((8, 16, 24, 64, 64, 70, 96, 128, 136)),
+            spatial=tuple(rng.randint(5, 24) for _ in range(2)), kernel=kernel,
+            stride=stride, pad_low=pad_low, pad_high=pad_high, dilation=dilation,
+            groups=1, bias=rng.random() < 0.5, affine=True,
+            act_type="bf16" if rng.random() < 0.25 else "f32")
+        if case.act_type != "f32" and case.mode in ("eval", "deploy"):
+            case = dataclasses.replace(case, mode="tune")
+        if case.valid():
+            cases.append(case)
+    return cases
+
+
 # (in, out channels, groups, spatial, kernel, stride, padding (low, high)
 # per dimension, dilation): strides above 2 and unlike the kernel, dilations sharing a
 # factor with the stride or not, padding that leaves some input phases

@@ -41,6 +41,7 @@ cases on PyTorch CUDA tensors against the same CPU float64 reference.
 usage: conformance.py [--only SUBSTRING] [--workdir DIR] [--quick]
                       [--target cpu|cuda] [--compile-only | --prebuilt DIR]
                       [--vectorize] [--pipeline-options OPTIONS]
+                      [--random-tiles COUNT [--seed SEED]]
 """
 
 import argparse
@@ -58,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import convbn  # noqa: E402
 from cases import (inductor_cases, mixed_precision_cases, phase_cases,  # noqa: E402
-                   schedule_cases, sweep_cases, tile_cases)
+                   random_tile_cases, schedule_cases, sweep_cases, tile_cases)
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f32": 1e-4, "f16": 4e-3, "bf16": 3e-2}
@@ -336,7 +337,15 @@ def main():
                         help="2-D convolutions as implicit-GEMM tensor-core kernels: on cuda, "
                              "-convbn-gpu-pipeline{tensor-cores=true} (f32 as TF32, held to "
                              "the f16 tolerance); on cpu, the same kernels emulated by host loops")
+    parser.add_argument("--random-tiles", type=int, default=0, metavar="COUNT",
+                        help="add COUNT random 2-D convolutions of tensor-core size "
+                             "(cases.random_tile_cases, named random_tiles_SEED_I: --only "
+                             "random_tiles for them alone), a differential sweep of the "
+                             "tensor-core kernels and their options")
+    parser.add_argument("--seed", type=int, default=1, help="the seed of --random-tiles")
     args = parser.parse_args()
+    if args.random_tiles < 0:
+        parser.error("--random-tiles: the count must not be negative")
     if args.tensor_cores and args.target == "cuda":
         TOLERANCE["f32"] = TOLERANCE["f16"]
         global EVAL_TUNE_TOLERANCE
@@ -346,7 +355,7 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     all_cases = (inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
-                 + phase_cases() + schedule_cases())
+                 + phase_cases() + schedule_cases() + random_tile_cases(args.random_tiles, args.seed))
     wanted = args.only.split(",")
     cases = [c for c in all_cases if any(w in c.name for w in wanted)]
     if args.quick:
