@@ -100,13 +100,46 @@ void mlir::convbn::buildCPUPipeline(OpPassManager &pm,
   detail::parseInto(pm, getCPUPipelineString(options), "convbn-cpu-pipeline");
 }
 
+namespace {
+/// Registers a pipeline as PassPipelineRegistration<Options> does, except
+/// that options which do not parse are reported through the pipeline
+/// parser's error handler instead of straight to stderr: -pass-pipeline's
+/// error, and the C API's diagnostics that Python raises, then name the
+/// option, not only the pipeline.
+template <typename Options>
+void registerPipeline(StringRef name, StringRef description,
+                      void (*build)(OpPassManager &, const Options &)) {
+  registerPassPipeline(
+      name, description,
+      [build](OpPassManager &pm, StringRef text,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        std::string message;
+        llvm::raw_string_ostream stream(message);
+        if (failed(options.parseFromString(text, stream))) {
+          // An unknown option's message comes through `stream`; a value
+          // that does not parse, only through llvm::cl's own stderr.
+          StringRef reason = StringRef(message).trim();
+          reason.consume_front("<Pass-Options-Parser>: ");
+          return errorHandler(
+              reason.empty() ? "an option's value does not parse" : reason);
+        }
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(Options());
+      });
+}
+} // namespace
+
 void mlir::convbn::registerPipelines() {
-  PassPipelineRegistration<CPUPipelineOptions>(
+  registerPipeline<CPUPipelineOptions>(
       "convbn-cpu-pipeline",
       "Compile convbn ops (forward and backward) to the LLVM dialect for the "
       "CPU: eval->tune, convbn->linalg, bufferization, loops, LLVM",
       buildCPUPipeline);
-  PassPipelineRegistration<GPUPipelineOptions>(
+  registerPipeline<GPUPipelineOptions>(
       "convbn-gpu-pipeline",
       "Compile convbn ops (forward and backward) for NVIDIA GPUs: "
       "eval->tune, convbn->linalg, kernels for every loop nest, NVVM, host "
