@@ -75,7 +75,9 @@ def main(argv=None):
 
     names = {f"l{i}": layer[0] for i, layer in layers}
     nvdisasm = ptxreport.find_nvdisasm()
-    keep = Path(args.keep or tempfile.mkdtemp(prefix="convbn-kernels-"))
+    # Without --keep, a scratch directory that goes when main returns.
+    scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="convbn-kernels-")
+    keep = Path(args.keep or scratch.name)
     keep.mkdir(parents=True, exist_ok=True)
     pipeline = (f"builtin.module(convbn-gpu-pipeline{{eval-to-tune=false format=isa "
                 f"chip={args.chip} tensor-cores=true {args.pipeline_options}}})")

@@ -408,7 +408,9 @@ def main(argv=None):
         print(f"{args.input}: no PTX found (compile with -convbn-gpu-pipeline=\"format=isa\")",
               file=sys.stderr)
         return 1
-    keep = Path(args.keep or tempfile.mkdtemp(prefix="convbn-ptx-"))
+    # Without --keep, a scratch directory that goes when main returns.
+    scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="convbn-ptx-")
+    keep = Path(args.keep or scratch.name)
     keep.mkdir(parents=True, exist_ok=True)
     nvdisasm = args.nvdisasm or find_nvdisasm()
     status, shown = 0, 0
