@@ -206,15 +206,15 @@ def tile_cases():
     return cases
 
 
-
 def random_tile_cases(count, seed):
-    """`count` random 2-D convolutions of tensor-core size (several 64 x 64
-    tiles, channels often multiples of 16 or 32, so that the operand
-    copies and vector gathers apply; kernels 1x1 to 7x7, some not square;
-    strides, dilations and padding on either side), in a random mode, f32
-    in three of four and bf16 otherwise: a differential sweep of the
-    tensor-core kernels and their pipeline options beyond TILE_SHAPES.
-    Not in the default suite: conformance.py --random-tiles COUNT adds them."""
+    """`count` random 2-D convolutions of tensor-core size (GEMMs of one to
+    a few 64 x 64 tiles each way; channels often multiples of 16 or 32, so
+    that the operand copies and vector gathers apply; kernels 1x1 to 7x7,
+    some not square; strides, dilations and padding on either side), in a
+    random mode, f32 in three of four and bf16 otherwise: a differential
+    sweep of the tensor-core kernels and their pipeline options beyond
+    TILE_SHAPES. Not in the default suite: conformance.py --random-tiles
+    COUNT adds them."""
     rng = random.Random(seed)
     cases = []
     while len(cases) < count:
