@@ -537,16 +537,21 @@ PY
     # they end, or when it runs past its own cap, and what it wrote stays):
     #   1. the tensor-core conformance suite (the default kernels; at most
     #      150 s);
-    #   2. our f32 tune alone at BATCH (default 64) for the builds of
-    #      SHORT_F32_BUILDS, in that order, beside
+    #   2. our f32 tune alone at BATCH (default 64) for the first
+    #      SHORT_FIRST (default 3) builds of SHORT_F32_BUILDS, beside
     #      PyTorch eager (BENCH_QUICK=1, --modes tune), and
     #      benchmarks/compare_builds.py over them (short-f32-bBATCH.txt,
     #      .json): the fastest build, each layer's fastest, the ratios;
     #   3. the fastest build's conformance cases, where it is not tc;
-    #   4. the same comparison in bf16 for SHORT_BF16_BUILDS
-    #      (short-bf16-bBATCH.txt, .json);
-    #   5. the fastest f32 build's whole table at BATCH, every mode
-    #      (BENCH_QUICK=1: the three target lines), then the fastest bf16's.
+    #   4. its whole table at BATCH, every mode (BENCH_QUICK=1: the three
+    #      target lines), so that a call too short for the rest still
+    #      brings the table of the most promising build;
+    #   5. the rest of SHORT_F32_BUILDS, compared with the first ones
+    #      (short-f32-bBATCH.txt, .json again), and a new fastest build's
+    #      conformance cases and table;
+    #   6. the same comparison in bf16 for SHORT_BF16_BUILDS
+    #      (short-bf16-bBATCH.txt, .json), then the fastest bf16 build's
+    #      table.
     # short-log.txt has each step's seconds and exit status, to size the
     # next short call by.
     PYTHON="${PYTHON:-python3}"
@@ -592,8 +597,10 @@ PY
         --prebuilt "$built/conformance-$1" ${set_cases:+--only "$set_cases"} \
         ${set_options:+--pipeline-options "$set_options"} $set_random
     }
-    # compare DTYPE BUILD...: our tune alone for each BUILD, then
-    # compare_builds.py over the runs that finished; sets $fastest.
+    # compare DTYPE BUILD...: our tune alone for each BUILD not timed yet
+    # in this call, then compare_builds.py over every BUILD's finished run;
+    # sets $fastest.
+    declare -A timed=()
     compare_dtype() {
       local dtype="$1" suffix="" build runs=()
       shift
@@ -601,9 +608,12 @@ PY
       for build in "$@"; do
         [ -d "$built/bench-$build$suffix/batch$batch" ] ||
           { echo "short: no build bench-$build$suffix at batch $batch" | tee -a "$log"; continue; }
-        rm -rf "$REPORTS/bench-$build-quick$suffix-part-b$batch"
-        step "$dtype tune $build" 45 120 - env BENCH_KERNELS="$build" BENCH_DTYPE="$dtype" \
-          BENCH_QUICK=1 BENCH_ARGS="--modes tune" "$ROOT/scripts/gpu-run.sh" bench "$batch"
+        if [ -z "${timed[$build$suffix]:-}" ]; then
+          timed[$build$suffix]=1
+          rm -rf "$REPORTS/bench-$build-quick$suffix-part-b$batch"
+          step "$dtype tune $build" 45 120 - env BENCH_KERNELS="$build" BENCH_DTYPE="$dtype" \
+            BENCH_QUICK=1 BENCH_ARGS="--modes tune" "$ROOT/scripts/gpu-run.sh" bench "$batch"
+        fi
         local json="$REPORTS/bench-$build-quick$suffix-part-b$batch/bench.json"
         if [ -f "$json" ] && "$PYTHON" -c \
              'import json, sys; sys.exit(not json.load(open(sys.argv[1])).get("complete"))' "$json"; then
@@ -620,17 +630,26 @@ PY
         echo "short: fastest $dtype build at batch $batch: $fastest" | tee -a "$log"
       fi
     }
+    # checked BUILD: BUILD's conformance cases (none for tc, whose suite
+    # came first) and its whole table, in f32.
+    checked() {
+      [ "$1" = tc ] || conformance "$1"
+      step "f32 table $1" 120 300 - env BENCH_KERNELS="$1" \
+        BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
+    }
     conformance tc
-    # shellcheck disable=SC2086
-    compare_dtype f32 $SHORT_F32_BUILDS
+    read -r -a f32_builds <<< "$SHORT_F32_BUILDS"
+    first="${SHORT_FIRST:-3}"
+    compare_dtype f32 "${f32_builds[@]:0:$first}"
     f32_fastest="$fastest"
-    [ -z "$f32_fastest" ] || [ "$f32_fastest" = tc ] || conformance "$f32_fastest"
+    [ -z "$f32_fastest" ] || checked "$f32_fastest"
+    if [ ${#f32_builds[@]} -gt "$first" ]; then
+      compare_dtype f32 "${f32_builds[@]}"
+      [ -z "$fastest" ] || [ "$fastest" = "$f32_fastest" ] || checked "$fastest"
+    fi
     # shellcheck disable=SC2086
     compare_dtype bf16 $SHORT_BF16_BUILDS
-    bf16_fastest="$fastest"
-    [ -z "$f32_fastest" ] || step "f32 table $f32_fastest" 120 300 - env BENCH_KERNELS="$f32_fastest" \
-      BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
-    [ -z "$bf16_fastest" ] || step "bf16 table $bf16_fastest" 120 300 - env BENCH_KERNELS="$bf16_fastest" \
+    [ -z "$fastest" ] || step "bf16 table $fastest" 120 300 - env BENCH_KERNELS="$fastest" \
       BENCH_DTYPE=bf16 BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
     echo "short: $((SECONDS - start))s in all, exit $status" | tee -a "$log"
     exit $status ;;
