@@ -647,8 +647,8 @@ PY
       compare_dtype f32 "${f32_builds[@]}"
       [ -z "$fastest" ] || [ "$fastest" = "$f32_fastest" ] || checked "$fastest"
     fi
-    # shellcheck disable=SC2086
-    compare_dtype bf16 $SHORT_BF16_BUILDS
+    read -r -a bf16_builds <<< "$SHORT_BF16_BUILDS"
+    compare_dtype bf16 "${bf16_builds[@]}"
     [ -z "$fastest" ] || step "bf16 table $fastest" 120 300 - env BENCH_KERNELS="$fastest" \
       BENCH_DTYPE=bf16 BENCH_QUICK=1 "$ROOT/scripts/gpu-run.sh" bench "$batch"
     echo "short: $((SECONDS - start))s in all, exit $status" | tee -a "$log"
