@@ -65,8 +65,11 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       vectorize + detail::splitReductionsStage(options.splitReductions),
       /*phasesInPlace=*/!options.vectorize,
       options.emulateTensorCores ? options.tensorCoreStackedPhasesRows : 0);
-  if (options.emulateTensorCores)
+  if (options.emulateTensorCores) {
     pipeline += detail::tensorCoreStage("cpu-emulation=true ", options);
+    if (options.traceGlobalLoads)
+      pipeline += "convbn-trace-global-loads,";
+  }
   pipeline += options.gpuLoops > 0
                   ? detail::gpuLoopStages(options.gpuLoops,
                                           /*mergeKernels=*/true)
@@ -101,11 +104,21 @@ void mlir::convbn::buildCPUPipeline(OpPassManager &pm,
 }
 
 namespace {
+/// Why `options` make no sense together (empty if they do).
+std::string conflicts(const CPUPipelineOptions &options) {
+  if (options.traceGlobalLoads && !options.emulateTensorCores)
+    return "trace-global-loads traces the emulated tensor-core kernels: it "
+           "needs emulate-tensor-cores=true";
+  return "";
+}
+std::string conflicts(const GPUPipelineOptions &) { return ""; }
+
 /// Registers a pipeline as PassPipelineRegistration<Options> does, except
 /// that options which do not parse are reported through the pipeline
 /// parser's error handler instead of straight to stderr: -pass-pipeline's
 /// error, and the C API's diagnostics that Python raises, then name the
-/// option, not only the pipeline.
+/// option, not only the pipeline. So are options that conflict
+/// (conflicts()).
 template <typename Options>
 void registerPipeline(StringRef name, StringRef description,
                       void (*build)(OpPassManager &, const Options &)) {
@@ -124,6 +137,8 @@ void registerPipeline(StringRef name, StringRef description,
           return errorHandler(
               reason.empty() ? "an option's value does not parse" : reason);
         }
+        if (std::string conflict = conflicts(options); !conflict.empty())
+          return errorHandler(conflict);
         build(pm, options);
         return success();
       },

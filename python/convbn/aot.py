@@ -135,6 +135,21 @@ class CompiledModule:
         self._lib.convbnCpuRuntimeMemoryStats(ctypes.byref(stats))
         return {name: getattr(stats, name) for name, _ in stats._fields_}
 
+    def global_load_trace(self, reset=True):
+        """target="cpu", built with emulate-tensor-cores and
+        trace-global-loads: what the emulated tensor-core kernels' gathers
+        read from global memory, a dict per kernel launch since the last
+        reset (CpuRuntime.h's convbnCpuRuntimeTraceJson: "kernel", "loads",
+        "requests", "sectors", "step_sectors", "distinct_sectors", "bytes",
+        "steps"); empty if nothing was traced. `reset`: start afresh after."""
+        if self.target != "cpu":
+            raise ValueError("global_load_trace: a cuda module")
+        self._lib.convbnCpuRuntimeTraceJson.restype = ctypes.c_char_p
+        launches = json.loads(self._lib.convbnCpuRuntimeTraceJson().decode())
+        if reset:
+            self._lib.convbnCpuRuntimeTraceReset()
+        return launches
+
     def _check(self, what):
         if self._runtime is None:
             return

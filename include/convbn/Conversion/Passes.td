@@ -251,6 +251,38 @@ def ConvBNCollapseContiguousLoops
   ];
 }
 
+def ConvBNTraceGlobalLoads
+    : Pass<"convbn-trace-global-loads", "::mlir::ModuleOp"> {
+  let summary = "CPU: count what the emulated tensor-core kernels' gathers "
+                "read from global memory";
+  let description = [{
+    Instruments the CPU emulation of the tensor-core kernels
+    (`-convbn-tensor-core-convolutions{cpu-emulation=true}`, which marks
+    its loops: include/convbn/Conversion/TensorCoreEmulation.h). Before each
+    emulated kernel's grid it calls `convbn_trace_kernel` with the kernel's
+    name (its function, GEMM, M, N, K and block tile); before each loop
+    over a block's threads that gathers a K step's operand tiles,
+    `convbn_trace_step`; and before each load from global memory in that
+    loop (every `memref.load` and `vector.load` not on the emulated shared
+    memory), `convbn_trace_load` with a number for the load, the thread's
+    id, the address read and its width in bytes. The functions are the
+    CPU runtime's tracer (`libconvbn_cpu_runtime`, CpuRuntime.h): it groups
+    the 32 lanes of a warp that run one load in one step into a request, as
+    the GPU's load unit does, and counts each request's distinct 32-byte
+    sectors, the sectors distinct within each block's K step and within
+    the whole kernel, and the bytes the lanes asked for. The emulation
+    reads what the GPU reads: the same clamped addresses for gathers
+    through registers, nothing for an asynchronous copy that zero-fills.
+    `-convbn-cpu-pipeline{emulate-tensor-cores trace-global-loads}` runs it
+    after the kernels are built; `benchmarks/sector_report.py` reports the
+    counts per kernel. A module without emulated kernels is left as it is.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 def ConvBNTileTransposes
     : Pass<"convbn-tile-transposes", "::mlir::ModuleOp"> {
   let summary = "CPU: transposing elementwise ops tiled into cache-sized blocks";

@@ -202,6 +202,14 @@ struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
                      "(-convbn-tensor-core-convolutions{cpu-emulation=true}): "
                      "checks their tiling and index arithmetic on the CPU"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> traceGlobalLoads{
+      *this, "trace-global-loads",
+      llvm::cl::desc("With emulate-tensor-cores: count what the kernels' "
+                     "gathers read from global memory (requests, 32-byte "
+                     "sectors) through the runtime's tracer "
+                     "(-convbn-trace-global-loads; link with "
+                     "libconvbn_cpu_runtime); slows the emulation down"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("If > 0, split reductions with fewer parallel "

@@ -57,6 +57,27 @@ CONVBN_RUNTIME_API void convbnCpuRuntimeResetPeakMemory(void);
 /* Returns the cached blocks to the system. */
 CONVBN_RUNTIME_API void convbnCpuRuntimeReleaseCache(void);
 
+/* The tracer of -convbn-cpu-pipeline{emulate-tensor-cores
+ * trace-global-loads}: the emulated tensor-core kernels call the first three
+ * (-convbn-trace-global-loads) and the tracer counts, per kernel launch,
+ * what the GPU's memory system would see of their gathers from global
+ * memory: the lanes of a warp that run one load in one K step of a block
+ * make one request, which touches one or more 32-byte sectors. Not
+ * thread-safe: the emulation runs on one thread. */
+CONVBN_RUNTIME_API void convbn_trace_kernel(const char *name);
+CONVBN_RUNTIME_API void convbn_trace_step(void);
+CONVBN_RUNTIME_API void convbn_trace_load(int32_t site, int64_t thread,
+                                          int64_t address, int32_t bytes);
+/* The launches traced since the last reset, as a JSON array of objects:
+ * "kernel" (the name given), "loads" (thread-level loads), "requests"
+ * (warp-level), "sectors" (the sum over requests of the distinct sectors
+ * each touches), "step_sectors" (the sum over K steps of the distinct
+ * sectors of each block's step), "distinct_sectors" (over the launch),
+ * "bytes" (what the lanes asked for) and "steps". The string lives until
+ * the next call. */
+CONVBN_RUNTIME_API const char *convbnCpuRuntimeTraceJson(void);
+CONVBN_RUNTIME_API void convbnCpuRuntimeTraceReset(void);
+
 #ifdef __cplusplus
 }
 #endif

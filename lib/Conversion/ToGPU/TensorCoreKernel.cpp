@@ -2,6 +2,8 @@
 
 #include "TensorCoreKernel.h"
 
+#include "convbn/Conversion/TensorCoreEmulation.h"
+
 #include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -13,6 +15,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
+using namespace mlir::convbn;
 using namespace mlir::convbn::tensor_cores;
 
 namespace {
@@ -146,6 +149,8 @@ private:
   bool copiesA, copiesB;
   /// Set by buildEmulation(): copies are then plain vector loads and stores.
   bool emulation = false;
+  /// The emulation's count of vector loads (kEmulatedVectorAttr).
+  int64_t vectorGroup = 0;
 };
 
 KernelBuilder::TileElement
@@ -195,7 +200,28 @@ KernelBuilder::Gathered KernelBuilder::gatherTiles(Value tid, Value z, Value m0,
             kG.offsetBound = g.step.k;
             ix.clampTo(ix.lessThan(kG.linear(ix), g.k), kG.offset, ok);
           }
+          // The emulation marks the loads of the turns that the GPU's
+          // compiler merges into one vector load (consecutive k, contiguous
+          // in memory under Sweep::AlongKVectors; under Sweep::Rows only in
+          // shared memory): -convbn-trace-global-loads counts them as one.
+          Block *block = b.getInsertionBlock();
+          Block::iterator end = b.getInsertionPoint();
+          Operation *before =
+              end == block->begin() ? nullptr : &*std::prev(end);
           Value value = load(ix, z, rowG, kG);
+          int64_t vector = storeWidth(rows, sweep, g.step);
+          if (emulation && sweep == Sweep::AlongKVectors && vector > 1) {
+            if (turn % vector == 0)
+              ++vectorGroup;
+            int64_t lane = 0;
+            for (Operation &op : llvm::make_range(
+                     before ? std::next(before->getIterator()) : block->begin(),
+                     b.getInsertionPoint()))
+              op.walk([&](memref::LoadOp load) {
+                load->setAttr(kEmulatedVectorAttr,
+                              b.getI64ArrayAttr({vectorGroup, lane++}));
+              });
+          }
           // A 16-bit operand of an f32 (TF32) GEMM is widened, exactly.
           if (value.getType() != g.operandType)
             value = arith::ExtFOp::create(b, g.operandType, value);
@@ -218,12 +244,26 @@ Value KernelBuilder::copyVector(const Address &from, Value ok, int64_t width,
   if (from.inside)
     ok = ok ? Value(arith::AndIOp::create(b, ok, from.inside)) : from.inside;
   if (emulation) {
+    // Read only where the copy reads on the GPU (a zero-filled copy reads
+    // nothing): what -convbn-trace-global-loads counts.
     auto type = VectorType::get({width}, tileType);
-    Value vector = vector::LoadOp::create(b, type, from.buffer, from.indices);
-    if (ok)
-      vector = ix.select(ok, vector,
-                         arith::ConstantOp::create(
-                             b, type, cast<TypedAttr>(b.getZeroAttr(type))));
+    auto load = [&] {
+      return vector::LoadOp::create(b, type, from.buffer, from.indices);
+    };
+    Value vector;
+    if (ok) {
+      auto read = scf::IfOp::create(
+          b, ok,
+          [&](OpBuilder &, Location) { scf::YieldOp::create(b, {load()}); },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(
+                b, {arith::ConstantOp::create(
+                       b, type, cast<TypedAttr>(b.getZeroAttr(type)))});
+          });
+      vector = read.getResult(0);
+    } else {
+      vector = load();
+    }
     vector::StoreOp::create(b, vector, shared, at, /*nontemporal=*/false,
                             llvm::MaybeAlign(width * tileBytes()));
     return Value();
@@ -704,6 +744,7 @@ void KernelBuilder::buildEmulation() {
   // warps' accumulators live in a buffer between K steps.
   Type f32 = b.getF32Type();
   Value shared = memref::AllocOp::create(b, sharedBufferType(Attribute()));
+  shared.getDefiningOp()->setAttr(kEmulatedSharedAttr, b.getUnitAttr());
   std::array<Value, 3> tiles = sharedTiles(shared);
   Value sharedA = tiles[0], sharedB = tiles[1], sharedC = tiles[2];
   int64_t warps = kWarps, perWarp = g.tile.tilesM() * g.tile.tilesN();
@@ -714,6 +755,7 @@ void KernelBuilder::buildEmulation() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     body(forOp.getInductionVar());
+    return forOp;
   };
   SmallVector<bool> inBounds = {true, true};
   auto accumulatorAt = [&](Value w, int64_t t) {
@@ -729,7 +771,7 @@ void KernelBuilder::buildEmulation() {
           accumulatorAt(w, t), zero, inBounds));
     return accs;
   };
-  scf::buildLoopNest(
+  scf::LoopNest blocks = scf::buildLoopNest(
       b, b.getLoc(), {ix.c(0), ix.c(0), ix.c(0)},
       {ix.c(g.z * g.splitK), ix.c(ceilDiv(g.m, g.tile.m)),
        ix.c(ceilDiv(g.n, g.tile.n))},
@@ -747,7 +789,7 @@ void KernelBuilder::buildEmulation() {
             Stage into{sharedA, sharedB, stage};
             storeTiles(gatherTiles(tid, z, m0, n0, inRange(kBase, k0), into),
                        into, tid);
-          });
+          })->setAttr(kEmulatedThreadsAttr, b.getUnitAttr());
         };
         // With two stages or more, the first steps' tiles are gathered
         // ahead (all but the last stage's).
@@ -788,6 +830,12 @@ void KernelBuilder::buildEmulation() {
           });
         }
       });
+  std::string kernel;
+  llvm::raw_string_ostream(kernel)
+      << g.kind << " (M=" << g.m << " N=" << g.n << " K=" << g.k << " z=" << g.z
+      << (g.splitK > 1 ? " split-K=" + std::to_string(g.splitK) : "")
+      << ", blocks of " << g.tile.m << " x " << g.tile.n << ")";
+  blocks.loops.front()->setAttr(kEmulatedKernelAttr, b.getStringAttr(kernel));
   for (Value buffer : {shared, accBuffer})
     memref::DeallocOp::create(b, buffer);
 }

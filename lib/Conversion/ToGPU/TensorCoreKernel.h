@@ -50,7 +50,9 @@ LogicalResult buildKernel(ImplicitLocOpBuilder &b, const Gemm &g,
 
 /// The same kernel as host loops, vector.contract for mma.sync (and vector
 /// loads and stores for the asynchronous copies): checks its tiling and
-/// index arithmetic on the CPU.
+/// index arithmetic on the CPU. The grid's outermost loop, the loops over a
+/// block's threads that gather from global memory and the shared buffer are
+/// marked (convbn/Conversion/TensorCoreEmulation.h).
 void buildKernelEmulation(ImplicitLocOpBuilder &b, const Gemm &g,
                           KernelOptions options);
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""What the tensor-core kernels read from global memory, without a GPU.
+
+Builds ResNet-50's distinct conv + BN layers (the blocks that
+benchmarks/convbn_bench.py times) with
+-convbn-cpu-pipeline{emulate-tensor-cores trace-global-loads}, runs each
+block once (forward and backward) on the CPU emulation of the GPU's
+tensor-core kernels, and reports what each kernel's gathers read from
+global memory as the GPU's load unit would see it: the lanes of a warp
+that run one load in one K step make a request, which touches 32-byte
+sectors. Per kernel: requests, sectors per request, the fraction of the
+sectors' bytes that the lanes asked for, and three amounts of traffic:
+
+  requested  the sum over requests of their sectors (what the SM's L1
+             asks of L2 when nothing hits in L1; cp.async copies bypass L1)
+  per step   the sectors distinct within each block's K step (if L1 kept
+             a step's sectors, nothing longer)
+  distinct   the sectors distinct over the launch (each byte read once)
+
+"used" is the lanes' bytes over the sectors' (above 100% where lanes read
+the same bytes: rows past the GEMM's edge are clamped to its last). Kernels
+are numbered in the order the block runs them: in tune mode, forward,
+backward-data, backward-filter (both convolutions are "convolution").
+
+The kernels that the H200 profile found bound by L2 transactions read
+"requested" far above "per step"; a build that brings "requested" down
+(vector gathers, operand copies) should take less time there. With
+several --build options the layers' totals are compared with the first.
+
+  benchmarks/sector_report.py --layers conv2                # the 3x3 layers, tune, batch 32
+  benchmarks/sector_report.py --layers layer4.1.conv2 \\
+      --build tc= --build "tc-copies=tensor-core-filter-copies=true tensor-core-input-copies=true"
+
+The emulation runs the whole GEMMs on the CPU: the 3x3 layers at batch 32
+take about a minute each per build.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import convbn  # noqa: E402
+from convbn.capi import CompilerError  # noqa: E402
+from convbn_bench import MODES, case_function, distinct_layers, make_case  # noqa: E402
+from conformance import call_buffers, make_inputs  # noqa: E402
+
+SECTOR = 32
+
+
+def parse_build(text):
+    """NAME=OPTIONS (OPTIONS: -convbn-cpu-pipeline options, may be empty)."""
+    name, sep, options = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=OPTIONS")
+    return name, options
+
+
+def kernel_kind(name):
+    """The traced kernel's function and the rest of its name ('<function>:
+    <kind> (M=...)')."""
+    function, _, rest = name.partition(": ")
+    return function, rest
+
+
+def trace_build(cases, options, workdir):
+    """{case name: [launch dicts]} for one build."""
+    text = "\n\n".join(case_function(c) for c in cases)
+    start = time.time()
+    module = convbn.compile_module(text, target="cpu", eval_to_tune=False, tensor_cores=True,
+                                   pipeline_options="trace-global-loads=true " + options,
+                                   workdir=workdir)
+    built = time.time() - start
+    module.global_load_trace()  # nothing yet; resets
+    out = {}
+    for case in cases:
+        inputs, outputs = call_buffers(case, make_inputs(case, 0))
+        start = time.time()
+        module.call(case.name, inputs, outputs)
+        out[case.name] = module.global_load_trace()
+        print(f"  {case.name}: {len(out[case.name])} kernels traced in "
+              f"{time.time() - start:.0f} s", flush=True)
+    return out, built
+
+
+def mib(sectors):
+    return sectors * SECTOR / 2 ** 20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--size", type=int, default=224, help="input height and width")
+    parser.add_argument("--dtype", choices=("f32", "f16", "bf16"), default="f32")
+    parser.add_argument("--modes", default="tune",
+                        help="comma-separated, of " + ", ".join(MODES))
+    parser.add_argument("--layers", default="",
+                        help="only the layers whose ResNet-50 name contains this")
+    parser.add_argument("--build", type=parse_build, action="append", default=[],
+                        metavar="NAME=OPTIONS",
+                        help="a build to trace, with more -convbn-cpu-pipeline options "
+                             "(the GPU pipeline's tensor-core-* options); repeat to compare "
+                             "(default: one build, 'default=')")
+    parser.add_argument("--workdir", help="keep each build's library here (NAME/)")
+    parser.add_argument("--json", help="write every launch's counts to this file")
+    args = parser.parse_args(argv)
+    builds = args.build or [("default", "")]
+    if len({name for name, _ in builds}) != len(builds):
+        parser.error("--build: each build needs its own NAME")
+    modes = [m for m in args.modes.split(",") if m]
+    for mode in modes:
+        if mode not in MODES:
+            parser.error(f"--modes: '{mode}' is not one of {', '.join(MODES)}")
+    layers = [(i, layer) for i, layer in enumerate(distinct_layers(args.size))
+              if args.layers in layer[0]]
+    if not layers:
+        parser.error(f"--layers: no ResNet-50 layer name contains '{args.layers}'")
+    cases = [make_case(i, layer, args.batch, mode, args.dtype)
+             for mode in modes for i, layer in layers]
+    labels = {f"l{i}": layer[0] for i, layer in layers}
+
+    traces = {}
+    for name, options in builds:
+        print(f"build {name}: {options or '(default options)'}", flush=True)
+        workdir = Path(args.workdir) / name if args.workdir else None
+        try:
+            traces[name], built = trace_build(cases, options, workdir)
+        except (CompilerError, convbn.ToolError) as error:
+            print(f"sector_report.py: build {name}: {error}", file=sys.stderr)
+            return 1
+        print(f"  built in {built:.0f} s", flush=True)
+
+    print()
+    print(f"global loads of the tensor-core kernels' gathers, batch {args.batch}, "
+          f"{args.size}x{args.size}, {args.dtype} (MiB of 32-byte sectors)")
+    header = (f"{'build':<14} {'#':>2} {'requests':>10} {'sect/req':>8} {'used':>5} "
+              f"{'requested':>10} {'per step':>9} {'distinct':>9}  kernel")
+    totals = {}
+    for case in cases:
+        layer = labels[case.name.split("_")[0]]
+        print(f"\n{layer}, {case.mode}")
+        print(header)
+        for name, _ in builds:
+            sums = totals.setdefault((case.name, name), [0, 0, 0])
+            for number, launch in enumerate(traces[name][case.name], 1):
+                kind = kernel_kind(launch["kernel"])[1]
+                requests, sectors = launch["requests"], launch["sectors"]
+                if not requests:
+                    continue
+                used = launch["bytes"] / (sectors * SECTOR)
+                print(f"{name:<14} {number:>2} {requests:>10} "
+                      f"{sectors / requests:>8.2f} {used:>5.0%} {mib(sectors):>10.1f} "
+                      f"{mib(launch['step_sectors']):>9.1f} "
+                      f"{mib(launch['distinct_sectors']):>9.1f}  {kind}")
+                sums[0] += sectors
+                sums[1] += launch["step_sectors"]
+                sums[2] += launch["distinct_sectors"]
+
+    first = builds[0][0]
+    print(f"\ntotals per layer (MiB requested / per step / distinct"
+          f"{'; requested against ' + first if len(builds) > 1 else ''})")
+    for case in cases:
+        layer = labels[case.name.split("_")[0]]
+        cells = []
+        for name, _ in builds:
+            r, s, d = totals[(case.name, name)]
+            cell = f"{name} {mib(r):.0f} / {mib(s):.0f} / {mib(d):.0f}"
+            base = totals[(case.name, first)][0]
+            if name != first and base:
+                cell += f" ({r / base:.2f}x)"
+            cells.append(cell)
+        print(f"  {layer}, {case.mode}: " + "; ".join(cells))
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "batch": args.batch, "size": args.size, "dtype": args.dtype,
+            "builds": dict(builds),
+            "launches": {name: {labels[c.split("_")[0]] + " " + c.split("_")[-1]: launches
+                                for c, launches in per_case.items()}
+                         for name, per_case in traces.items()}}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
