@@ -26,7 +26,7 @@
 //   CHECK-NOT: gpu.barrier
 //       CHECK: gpu.terminator
 // EMU-LABEL: func @tall
-//       EMU: memref.alloc() : memref<49152xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<49152xi8>
 //       EMU: memref.view {{.*}} : memref<49152xi8> to memref<2x128x20xf32>
 //       EMU: memref.view {{.*}} : memref<49152xi8> to memref<2x64x20xf32>
 //       EMU: memref.view {{.*}} : memref<49152xi8> to memref<64x72xf32>

@@ -30,7 +30,7 @@
 //   CHECK-NOT: gpu.barrier
 //       CHECK: gpu.terminator
 // EMU-LABEL: func @wide
-//       EMU: memref.alloc() : memref<40960xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<40960xi8>
 //       EMU: memref.view {{.*}} : memref<40960xi8> to memref<2x128x20xf32>
 //       EMU: memref.view {{.*}} : memref<40960xi8> to memref<2x128x20xf32>
 //       EMU: memref.view {{.*}} : memref<40960xi8> to memref<64x136xf32>

@@ -23,7 +23,7 @@
 // NONE: blocks of 64 x 64 (warps of 32 x 32), K steps of 16; 38912 bytes of shared memory{{$}}
 // EMU-LABEL: func @small_tiles
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<20480xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<20480xi8>
 //       EMU: memref.view %{{.*}}[%c0{{.*}}][] : memref<20480xi8> to memref<64x72xf32>
 // PTX-LABEL: llvm.func @small_tiles
 //       PTX: gpu.binary

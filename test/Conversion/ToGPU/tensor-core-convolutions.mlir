@@ -74,7 +74,7 @@
 // NOTF32: :[[@LINE+11]]:3: remark: convbn-tensor-core-convolutions: left as a loop nest: f32 operands and allow-tf32=false
 // EMU-LABEL: func @f32_tf32
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<38912xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<38912xi8>
 //       EMU: memref.view {{.*}} : memref<38912xi8> to memref<2x64x20xf32>
 //       EMU: vector.contract
 //   EMU-NOT: nvgpu

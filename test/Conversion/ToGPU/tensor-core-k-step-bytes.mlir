@@ -24,7 +24,7 @@
 //   CHECK-NOT: nvgpu.mma.sync
 //       CHECK: scf.yield
 // EMU-LABEL: func @f32_steps_of_32
-//       EMU: memref.alloc() : memref<36864xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<36864xi8>
 //       EMU: memref.view {{.*}}[%c0{{.*}}][] : memref<36864xi8> to memref<64x72xf32>
 //       EMU: vector.contract
 // PIPE-LABEL: llvm.func @f32_steps_of_32

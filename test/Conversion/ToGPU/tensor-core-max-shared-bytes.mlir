@@ -24,7 +24,7 @@
 //       CHECK: nvgpu.mma.sync
 // EMU-LABEL: func @tall_grid
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<55296xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<55296xi8>
 //       EMU: memref.view %{{.*}}[%c0{{.*}}][] : memref<55296xi8> to memref<64x72xf32>
 // PIPE-LABEL: llvm.func @tall_grid
 //       PIPE: gpu.launch_func {{.*}} dynamic_shared_memory_size

@@ -64,7 +64,7 @@
 //       TWO: gpu.terminator
 // EMU-LABEL: func @filter_gradient
 //   EMU-NOT: gpu.launch
-//       EMU: memref.alloc() : memref<49152xi8>
+//       EMU: memref.alloc() {convbn.emulated_shared} : memref<49152xi8>
 //       EMU: memref.view {{.*}} : memref<49152xi8> to memref<3x64x20xf32>
 //       EMU: vector.contract
 // PIPE-LABEL: llvm.func @filter_gradient
