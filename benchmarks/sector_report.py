@@ -31,12 +31,22 @@ several --build options the layers' totals are compared with the first.
   benchmarks/sector_report.py --layers layer4.1.conv2 \\
       --build tc= --build "tc-copies=tensor-core-filter-copies=true tensor-core-input-copies=true"
 
+With --kernel-times (benchmarks/kernel_times.py's figures of the first
+build, measured on a GPU at the same batch), the first build's kernels are
+matched to the measured launches (128-thread blocks, in launch order, the
+same grids), their requested sectors per second fitted (the median over
+kernels of at least 100 MiB), and every build's kernels predicted at that
+rate: a model for kernels bound by L2 transactions, as the profiled ones
+are, and no better than that assumption elsewhere.
+
 The emulation runs the whole GEMMs on the CPU: the 3x3 layers at batch 32
 take about a minute each per build.
 """
 
 import argparse
 import json
+import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -91,6 +101,74 @@ def mib(sectors):
     return sectors * SECTOR / 2 ** 20
 
 
+KERNEL = re.compile(r"M=(\d+) N=(\d+) K=\d+ z=(\d+)(?: split-K=(\d+))?, blocks of (\d+) x (\d+)")
+
+
+def traced_grid(kernel):
+    """The launch grid [x, y, z] of a traced kernel, from its name."""
+    m, n, z, split, tm, tn = (int(g or 1) for g in KERNEL.search(kernel).groups())
+    return [-(-n // tn), -(-m // tm), z * split]
+
+
+def measured_launches(times, layer, mode, batch):
+    """The tensor-core kernels (128 threads a block) of one layer's step in
+    a kernel_times.py JSON, in launch order: [(grid, us)]; None if absent."""
+    for entry in times:
+        if (entry["name"], entry["variant"], entry["batch"]) == (layer, f"ours-{mode}", batch):
+            kernels = sorted((k for k in entry["kernels"] if k["block"] == [128, 1, 1]),
+                             key=lambda k: k["launch"])
+            return [(k["grid"], k["us"]) for k in kernels]
+    return None
+
+
+def time_model(path, cases, labels, counts, builds, traces, batch):
+    """Fits the first build's measured tensor-core kernel times (`path`)
+    to their requested sectors and predicts every build's from theirs."""
+    times = json.loads(Path(path).read_text())
+    first = builds[0][0]
+    matched, unmatched = [], []
+    for case in cases:
+        layer = labels[case.name.split("_")[0]]
+        launches = traces[first][case.name]
+        measured = measured_launches(times, layer, case.mode, batch)
+        grids = [traced_grid(l["kernel"]) for l in launches]
+        if measured is None or [g for g, _ in measured] != grids:
+            unmatched.append(f"{layer}, {case.mode}")
+            continue
+        matched += [(l["sectors"] * SECTOR, us) for l, (_, us) in zip(launches, measured)]
+    print(f"\ntime model: {path}, build {first}'s tensor-core kernels measured there")
+    if unmatched:
+        print(f"  left out (no measured step, or its grids are not the traced ones): "
+              f"{', '.join(unmatched)}")
+    big = [b / us / 1e6 for b, us in matched if b >= 100 * 2 ** 20]
+    if not big:
+        print("  no matched kernel of at least 100 MiB requested: no model")
+        return
+    rate = statistics.median(big)
+    print(f"  requested sectors per second, {len(big)} kernels of at least 100 MiB: "
+          f"median {rate:.2f} TB/s ({min(big):.2f} to {max(big):.2f})")
+    print(f"  tensor-core kernels per layer, us (measured; predicted at {rate:.2f} TB/s):")
+    sums = {name: 0.0 for name, _ in builds}
+    measured_sum = 0.0
+    for case in cases:
+        layer = labels[case.name.split("_")[0]]
+        count = counts[case.name.split("_")[0]]
+        measured = measured_launches(times, layer, case.mode, batch)
+        cells = []
+        if measured is not None:
+            total = sum(us for _, us in measured)
+            measured_sum += count * total
+            cells.append(f"measured {total:.0f}")
+        for name, _ in builds:
+            predicted = sum(l["sectors"] * SECTOR for l in traces[name][case.name]) / rate / 1e6
+            sums[name] += count * predicted
+            cells.append(f"{name} {predicted:.0f}")
+        print(f"    {layer} (x{count}), {case.mode}: " + ", ".join(cells))
+    print("  each layer times its count, ms: measured "
+          f"{measured_sum / 1e3:.1f}; predicted " +
+          ", ".join(f"{name} {us / 1e3:.1f}" for name, us in sums.items()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
@@ -107,6 +185,14 @@ def main(argv=None):
                              "(default: one build, 'default=')")
     parser.add_argument("--workdir", help="keep each build's library here (NAME/)")
     parser.add_argument("--json", help="write every launch's counts to this file")
+    parser.add_argument("--traces", metavar="FILE", action="append",
+                        help="report the counts of a previous run's --json (its builds, "
+                             "batch, size and types) instead of building and running; "
+                             "repeat to put several runs' builds side by side")
+    parser.add_argument("--kernel-times", metavar="FILE",
+                        help="per-launch times of the first build's kernels on a GPU "
+                             "(benchmarks/kernel_times.py --out, same batch and layers): fit "
+                             "their time to their requested sectors and predict every build's")
     args = parser.parse_args(argv)
     builds = args.build or [("default", "")]
     if len({name for name, _ in builds}) != len(builds):
@@ -122,9 +208,33 @@ def main(argv=None):
     cases = [make_case(i, layer, args.batch, mode, args.dtype)
              for mode in modes for i, layer in layers]
     labels = {f"l{i}": layer[0] for i, layer in layers}
+    counts = {f"l{i}": layer[-1] for i, layer in layers}
 
     traces = {}
-    for name, options in builds:
+    if args.traces:
+        # Previous runs' counts: their builds in order, their batch, size
+        # and types (the same in each).
+        builds = []
+        for path in args.traces:
+            saved = json.loads(Path(path).read_text())
+            figures = (saved["batch"], saved["size"], saved["dtype"])
+            if builds and figures != (args.batch, args.size, args.dtype):
+                parser.error(f"--traces: {path} is of batch {figures[0]}, {figures[1]}x"
+                             f"{figures[1]}, {figures[2]}; the first file's differ")
+            args.batch, args.size, args.dtype = figures
+            cases = [make_case(i, layer, args.batch, mode, args.dtype)
+                     for mode in modes for i, layer in layers]
+            for name, options in saved["builds"].items():
+                if name in traces:
+                    parser.error(f"--traces: build {name} is in two files")
+                builds.append((name, options))
+                traces[name] = {}
+                for case in cases:
+                    key = f"{labels[case.name.split('_')[0]]} {case.mode}"
+                    if key not in saved["launches"][name]:
+                        parser.error(f"--traces: {path} has no {key} for build {name}")
+                    traces[name][case.name] = saved["launches"][name][key]
+    for name, options in builds if not args.traces else []:
         print(f"build {name}: {options or '(default options)'}", flush=True)
         workdir = Path(args.workdir) / name if args.workdir else None
         try:
@@ -174,6 +284,8 @@ def main(argv=None):
                 cell += f" ({r / base:.2f}x)"
             cells.append(cell)
         print(f"  {layer}, {case.mode}: " + "; ".join(cells))
+    if args.kernel_times:
+        time_model(args.kernel_times, cases, labels, counts, builds, traces, args.batch)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "batch": args.batch, "size": args.size, "dtype": args.dtype,
