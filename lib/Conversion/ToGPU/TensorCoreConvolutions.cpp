@@ -194,8 +194,11 @@ struct ConvBNTensorCoreConvolutionsPass
           for (Operation *user : sharedCopy.getUsers())
             if (isa<memref::DeallocOp>(user))
               user->moveAfter(op);
-        inputCopyOf[op] = readInputCopy(cast<linalg::Conv2DNchwFchwOp>(op),
-                                        *gemm, sharedCopy);
+        auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op);
+        inputCopyOf[op] =
+            conv ? readInputCopy(conv, *gemm, sharedCopy)
+                 : readBackwardFilterInputCopy(cast<linalg::GenericOp>(op),
+                                               *gemm, sharedCopy);
       }
       if (spread) {
         spreadImagesAlongN(*gemm);

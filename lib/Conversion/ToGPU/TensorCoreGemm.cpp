@@ -91,6 +91,21 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
   return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
 }
 
+/// The channel and window offset of column `n` of a backward-filter
+/// reduction whose N is ordered (kh, kw, c), `channels` per window offset:
+/// within a block's tile, one window offset, split from the tile's first
+/// column once.
+WindowIndex splitWindowOuterColumn(Index &ix, const RowPosition &n,
+                                   int64_t channels, int64_t kw) {
+  if (!n.tile) {
+    Value window = ix.div(n.index, channels);
+    return {ix.rem(n.index, channels), ix.div(window, kw), ix.rem(window, kw)};
+  }
+  Value window = ix.div(n.tile, channels);
+  Value c = ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset), n.shift);
+  return {c, ix.div(window, kw), ix.rem(window, kw)};
+}
+
 /// The window offset and channel of `k` where K is ordered window x
 /// `channels` and every K step lies in one window offset (`channels` a
 /// multiple of the step's k): the offset is the step's, split once per step,
@@ -331,17 +346,8 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
     g.widestTileN = BlockTile().n;
   bool windowOuterN = g.windowOuterN;
   auto splitColumn = [=](Index &ix, const RowPosition &n) -> WindowIndex {
-    if (!windowOuterN)
-      return splitWindow(ix, n.index, kh, kw);
-    if (!n.tile) {
-      Value window = ix.div(n.index, channels);
-      return {ix.rem(n.index, channels), ix.div(window, kw),
-              ix.rem(window, kw)};
-    }
-    Value window = ix.div(n.tile, channels);
-    Value c =
-        ix.addConstant(ix.add(ix.rem(n.tile, channels), n.offset), n.shift);
-    return {c, ix.div(window, kw), ix.rem(window, kw)};
+    return windowOuterN ? splitWindowOuterColumn(ix, n, channels, kw)
+                        : splitWindow(ix, n.index, kh, kw);
   };
   g.output = op.getDpsInits()[0];
   g.kind = "backward-filter reduction";
@@ -427,6 +433,22 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
                          w.kw, d[1])});
     return padded ? padded->load(ix, at) : ix.load(input, at);
   };
+  // With N ordered window x channels, a channels-last copy of the input
+  // (or of its padded copy's source) holds a K step's rows of B, the
+  // channels of one window offset at one position, next to each other
+  // (readBackwardFilterInputCopy()): of the whole batch, which the chunks'
+  // view only regroups.
+  Value source = padded ? padded->source : input;
+  if (!padded)
+    if (auto expand = source.getDefiningOp<memref::ExpandShapeOp>())
+      source = expand.getSrc();
+  auto sourceType = cast<MemRefType>(source.getType());
+  if (windowOuterN && g.bSweep != Sweep::AlongKVectors &&
+      sourceType.getRank() == 4 && sourceType.getLayout().isIdentity() &&
+      sourceType.getElementType() == *element &&
+      sourceType.getDimSize(0) == g.z * in.getDimSize(lead) &&
+      sourceType.getDimSize(1) == channels)
+    g.inputCopySource = source;
   g.outIndices = [=](Index &ix, Value chunk, Value f, Value cw) {
     WindowIndex w = splitColumn(ix, RowPosition{cw, nullptr, nullptr});
     SmallVector<Value> at = lead0(ix, chunk);
@@ -533,19 +555,19 @@ linalg::GenericOp soleProducer(Value filter, linalg::Conv2DNchwFchwOp conv) {
 
 /// The 4-D `buffer`, (a, b, c, d), copied into a new buffer in (a, c, d, b)
 /// order (a filter's channels, or an input's, last) by a linalg.transpose
-/// just before `conv`; the copy is freed just after `conv`.
-Value channelsLastCopy(linalg::Conv2DNchwFchwOp conv, Value buffer) {
+/// just before `reader`; the copy is freed just after `reader`.
+Value channelsLastCopy(Operation *reader, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   ArrayRef<int64_t> shape = type.getShape();
-  Location loc = conv.getLoc();
-  OpBuilder b(conv);
+  Location loc = reader->getLoc();
+  OpBuilder b(reader);
   Value copy = memref::AllocOp::create(
       b, loc,
       MemRefType::get({shape[0], shape[2], shape[3], shape[1]},
                       type.getElementType()));
   linalg::TransposeOp::create(b, loc, buffer, copy,
                               ArrayRef<int64_t>{0, 2, 3, 1});
-  b.setInsertionPointAfter(conv);
+  b.setInsertionPointAfter(reader);
   memref::DeallocOp::create(b, loc, copy);
   return copy;
 }
@@ -688,6 +710,56 @@ Value convbn::tensor_cores::readInputCopy(linalg::Conv2DNchwFchwOp conv,
     Address at = address(ix, image, p, k);
     Value value = ix.load(at.buffer, at.indices);
     return at.inside ? ix.orZero(at.inside, value) : value;
+  };
+  return copy;
+}
+
+Value convbn::tensor_cores::readBackwardFilterInputCopy(linalg::GenericOp op,
+                                                        Gemm &g, Value shared) {
+  Value source = g.inputCopySource;
+  assert(source && g.windowOuterN &&
+         "a reduction whose input cannot have a channels-last copy");
+  std::optional<convbn::BackwardFilterForm> form =
+      convbn::matchBackwardFilter(op);
+  assert(form && "not a backward-filter reduction");
+  int64_t lead = form->lead();
+  int64_t s[2] = {form->strides[0], form->strides[1]};
+  int64_t d[2] = {form->dilations[0], form->dilations[1]};
+  auto grad = cast<MemRefType>(op.getDpsInputs()[1].getType());
+  auto out = cast<MemRefType>(op.getDpsInits()[0].getType());
+  int64_t perChunk = grad.getDimSize(lead);
+  int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
+  int64_t kw = out.getDimSize(lead + 4);
+  int64_t channels = out.getDimSize(lead + 2);
+  Value copy = shared ? shared : channelsLastCopy(op, source);
+  auto copyType = cast<MemRefType>(copy.getType());
+  int64_t height = copyType.getDimSize(1), width = copyType.getDimSize(2);
+  std::optional<PaddedCopy> padded = g.padded;
+  int64_t lowH = padded ? padded->low[0] : 0;
+  int64_t lowW = padded ? padded->low[1] : 0;
+  // A warp's lanes take neighbouring rows, consecutive channels of one
+  // window offset and position: one run of the copy (128 bytes in f32).
+  g.bSweep = Sweep::Rows;
+  g.addressB = nullptr;
+  g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
+                KPosition position) {
+    Value k = position.linear(ix);
+    Value r = ix.rem(k, oh * ow);
+    Value image = ix.div(k, oh * ow);
+    if (lead)
+      image = ix.add(ix.mul(chunk, perChunk), image);
+    WindowIndex w = splitWindowOuterColumn(ix, cw, channels, kw);
+    Value h = ix.subConstant(ix.window(ix.div(r, ow), s[0], w.kh, d[0]), lowH);
+    Value x = ix.subConstant(ix.window(ix.rem(r, ow), s[1], w.kw, d[1]), lowW);
+    // In the padding (below zero: a huge unsigned value), the element is
+    // read at row or column 0 and replaced by zero.
+    Value inside;
+    if (padded) {
+      ix.clampTo(ix.lessThan(h, height), h, inside);
+      ix.clampTo(ix.lessThan(x, width), x, inside);
+    }
+    Value value = ix.load(copy, {image, h, x, w.c});
+    return inside ? ix.orZero(inside, value) : value;
   };
   return copy;
 }

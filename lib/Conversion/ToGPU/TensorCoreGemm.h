@@ -133,7 +133,10 @@ struct Gemm {
   /// plane apart, each load in its own sector unless neighbouring output
   /// positions share it. A channels-last copy (readInputCopy) is
   /// contiguous along K instead: of this buffer (the input, or its padded
-  /// copy's source), null where there can be none.
+  /// copy's source), null where there can be none. Likewise a
+  /// backward-filter reduction with N ordered (kh, kw, c) whose input is
+  /// not read in vectors: B's rows of one step are a plane apart, and
+  /// consecutive in the copy (readBackwardFilterInputCopy).
   Value inputCopySource;
   /// K of a convolution ordered (kh, kw, c) rather than (c, kh, kw), with
   /// this many channels per window offset (the channels padded with zeros
@@ -244,6 +247,18 @@ Value readFilterCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g);
 /// pass over the input), freed after `conv`. Returns the copy. Pass option
 /// `input-copies`.
 Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
+
+/// Makes the backward-filter reduction `op` (N ordered window x channels,
+/// `g.windowOuterN`) read its input from a copy of `g.inputCopySource` in
+/// (n, h, w, c) order, swept along B's rows (Sweep::Rows): a warp's lanes
+/// take consecutive channels of one window offset and position, one run of
+/// the copy, where the (n, c, h, w) input holds them a plane apart and a
+/// warp swept along K reads runs of an output row's positions. The padding
+/// (`g.padded`) is a bounds check per element. `shared`: a copy made for an
+/// earlier reader (the forward convolution's, readInputCopy()), which the
+/// source still matches; else a linalg.transpose writes a new one before
+/// `op`, freed after it. Returns the copy. Pass option `input-copies`.
+Value readBackwardFilterInputCopy(linalg::GenericOp op, Gemm &g, Value shared);
 
 /// Whether one GEMM over all the images of `g` (`g.imagesInZ`, its tile
 /// chosen) takes fewer block tiles along N than one per image: where an

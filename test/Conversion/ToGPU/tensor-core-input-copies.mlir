@@ -144,6 +144,74 @@ func.func @shared(%g: memref<1x32x6x6xf32>, %w: memref<64x32x2x2xf32>, %w2: memr
 
 // -----
 
+// A backward-filter reduction with N ordered window x channels (64
+// channels a window offset) reads its input channels-last too, swept along
+// B's rows (a warp's lanes: 32 channels of one position, where the input
+// holds them a plane apart): here the copy that the forward convolution
+// before it made of the same input, freed after the reduction (its B
+// stores into shared memory lose their 2-way bank conflict too). Without
+// N ordered so (16 channels: B read in vectors along K already), or from a
+// buffer that is not the whole input (a 5-D argument), no copy.
+
+#in = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, c, oh + kh, ow + kw)>
+#grad = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (n, g, f, oh, ow)>
+#out = affine_map<(g, f, c, kh, kw, n, oh, ow) -> (g, f, c, kh, kw)>
+// CHECK-LABEL: func @backward_filter
+//       CHECK: linalg.transpose ins(%arg0 : memref<2x64x10x10xf32>) outs(%[[COPY:.*]] : memref<2x10x10x64xf32>)
+//   CHECK-NOT: linalg.transpose
+//       CHECK: gpu.launch
+//       CHECK: gpu.launch
+//   CHECK-NOT: gpu.launch
+//       CHECK: memref.dealloc %[[COPY]]
+//       CHECK: gpu.launch
+//       CHECK: gpu.launch
+//       CHECK: return
+// EMU-LABEL: func @backward_filter
+//       EMU: linalg.transpose ins(%arg0 : memref<2x64x10x10xf32>) outs(%[[COPY:.*]] : memref<2x10x10x64xf32>)
+//       EMU: convbn.emulated_kernel = "convolution
+//       EMU: memref.load %[[COPY]]
+//       EMU: convbn.emulated_kernel = "backward-filter reduction
+//       EMU: memref.dealloc %[[COPY]]
+func.func @backward_filter(%x: memref<2x64x10x10xf32>, %w: memref<32x64x3x3xf32>, %o: memref<2x32x8x8xf32>,
+                           %g: memref<2x1x32x8x8xf32>, %dw: memref<1x32x64x3x3xf32>,
+                           %x16: memref<2x1x16x10x10xf32>, %dw16: memref<1x32x16x3x3xf32>,
+                           %x5: memref<2x1x64x10x10xf32>) {
+  // expected-remark @+1 {{the input copied in (n, h, w, c) order first; B gathered in 16-byte vectors along K}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<2x64x10x10xf32>, memref<32x64x3x3xf32>) outs(%o : memref<2x32x8x8xf32>)
+  %xe = memref.expand_shape %x [[0], [1, 2], [3], [4]] output_shape [2, 1, 64, 10, 10] : memref<2x64x10x10xf32> into memref<2x1x64x10x10xf32>
+  // expected-remark @+1 {{backward-filter reduction as an implicit GEMM on tensor cores ('f32', M=32 N=576 K=128, 1 in the grid's z); N ordered as window x channels; the input copied in (n, h, w, c) order first (the copy an earlier convolution read); A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1,}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%xe, %g : memref<2x1x64x10x10xf32>, memref<2x1x32x8x8xf32>) outs(%dw : memref<1x32x64x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  // expected-remark @+1 {{M=32 N=144 K=128, 1 in the grid's z); A and B gathered in 16-byte vectors along K; shared-memory ways}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x16, %g : memref<2x1x16x10x10xf32>, memref<2x1x32x8x8xf32>) outs(%dw16 : memref<1x32x16x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  // expected-remark @+1 {{M=32 N=576 K=128, 1 in the grid's z); N ordered as window x channels; A gathered in 16-byte vectors along K; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 2,}}
+  linalg.generic {indexing_maps = [#in, #grad, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x5, %g : memref<2x1x64x10x10xf32>, memref<2x1x32x8x8xf32>) outs(%dw : memref<1x32x64x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // No copy where a K step's channels are not one window position's whole
 // vectors (8 channels: two window offsets per step; 20 channels: K
 // ordered channels x window), for a 1x1 convolution (its input is read
