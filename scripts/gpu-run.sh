@@ -100,6 +100,7 @@ variant_options() {
     tc-copiesk128) echo "$COPIES_OPTIONS tensor-core-k-step-bytes=128" ;;
     tc-copies3|tc-copies4) echo "$COPIES_OPTIONS tensor-core-stages=${1#tc-copies}" ;;
     tc-copies3-b6) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-blocks-per-sm=6" ;;
+    tc-copies3-b6-fg) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-blocks-per-sm=6 tensor-core-filter-gradient-input-copies=true" ;;
     tc-k128d) echo "tensor-core-k-step-bytes=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     tc-n128) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-block-n=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
@@ -110,7 +111,7 @@ variant_options() {
 # The tensor-core conformance sets beside the default kernels' suite: the
 # candidate builds whose cases `build` compiles, `run` checks and `short`
 # checks for the fastest build.
-CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies4 tc-k128d tc-n128 tc-mn128"
+CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128"
 # conformance_set NAME: set_cases and set_options of the set NAME (one of
 # CONFORMANCE_SETS; fails for another name), built with NAME's options:
 #   tc-copies: the 3x3 cases with their filters read in (f, kh, kw, c)
@@ -121,6 +122,8 @@ CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-co
 #   tc-copies3, tc-copies4: the copies with 3 and 4 stages of tiles;
 #   tc-copies3-b6: tc-copies3 laid out for 6 blocks an SM (the output
 #     tile over the operand tiles, ptxas's registers fitted to 6 blocks);
+#   tc-copies3-b6-fg: tc-copies3-b6 with the filter gradients reading the
+#     input's channels-last copy too;
 #   tc-k128d: 128-row blocks (forced) with K steps of 128 bytes, in
 #     dynamic shared memory;
 #   tc-n128, tc-mn128: the copies with 3 stages in blocks of 128 columns
@@ -135,7 +138,7 @@ conformance_set() {
   case "$1" in
     tc-copies|tc-copiesk128) set_cases=tiles_window ;;
     tc-k128) set_cases="$K128_CASES" ;;
-    tc-copies3|tc-copies3-b6)
+    tc-copies3|tc-copies3-b6|tc-copies3-b6-fg)
       set_cases="$STAGES_CASES,random_tiles"
       set_random="$RANDOM_TILES" ;;
     tc-copies4|tc-n128|tc-mn128) set_cases="$STAGES_CASES" ;;
@@ -146,7 +149,7 @@ conformance_set() {
 # The builds `short` times (f32, then bf16) at its batch, the most
 # promising by the offline evidence first: those a short call has no time
 # left for are skipped.
-SHORT_F32_BUILDS="tc tc-copies3 tc-copies3-b6 tc-mn128 tc-n128 tc-copies tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv"
+SHORT_F32_BUILDS="tc tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-mn128 tc-n128 tc-copies tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv"
 SHORT_BF16_BUILDS="tc tc-mn128 tc-k128 tc-k128d tc-copiesk128"
 REPORTS="${OUT:-$ROOT}"
 
@@ -251,6 +254,9 @@ case "${1:-}" in
       bench_variant tc-copies4 64
       # tc-copies3 with 6 blocks an SM instead of 4 (batch 32 and 64).
       bench_variant tc-copies3-b6 32 64
+      # The same with the filter gradients reading the input's
+      # channels-last copy (fewer sectors, more index arithmetic).
+      bench_variant tc-copies3-b6-fg 32 64
       # K steps of 128 bytes with up to 96 KiB of shared memory (128-row
       # blocks where the grid is large), batch 64.
       bench_variant tc-k128d 64
@@ -440,6 +446,9 @@ PY
     # stages of operand tiles, tensor-core-stages (f32; 3 at batch 32 and
     # 64, 4 at 64); =tc-copies3-b6: tc-copies3 laid out for 6 blocks an
     # SM, tensor-core-blocks-per-sm=6 (f32, batch 32 and 64);
+    # =tc-copies3-b6-fg: tc-copies3-b6 with the filter gradients reading
+    # the input's channels-last copy,
+    # tensor-core-filter-gradient-input-copies (f32, batch 32 and 64);
     # =tc-k128d: tc-k128 with up to 96 KiB of shared memory
     # per kernel, dynamic above 48 KiB, tensor-core-max-shared-bytes (f32
     # and bf16, batch 64); =tc-n128, =tc-mn128: tc-copies with 3 stages in
@@ -458,7 +467,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies3-b6, tc-copies4, tc-k128d, tc-n128 or tc-mn128" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128 or tc-mn128" >&2
            exit 2
          fi ;;
     esac
@@ -499,7 +508,8 @@ PY
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
     # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3,
-    # tc-copies3-b6, tc-copies4, tc-k128d, tc-n128 and tc-mn128 unless named; with
+    # tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128 and
+    # tc-mn128 unless named; with
     # BENCH_DTYPE=bf16, tc, tc-narrowk, tc-k128, tc-copiesk128, tc-k128d and
     # tc-mn128)
     # at every batch it was built for, one after the other, so that one
@@ -508,7 +518,7 @@ PY
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies4 tc-k128d tc-n128 tc-mn128"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
       suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128 tc-k128d tc-mn128"
     fi

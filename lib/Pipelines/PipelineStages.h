@@ -97,6 +97,8 @@ std::string tensorCoreStage(const std::string &flags, const Options &options) {
          " async-copies=" + flag(options.tensorCoreAsyncCopies) +
          " filter-copies=" + flag(options.tensorCoreFilterCopies) +
          " input-copies=" + flag(options.tensorCoreInputCopies) +
+         " filter-gradient-input-copies=" +
+         flag(options.tensorCoreFilterGradientInputCopies) +
          " split-k=" + flag(options.tensorCoreSplitK) +
          " split-k-convolutions=" + flag(options.tensorCoreSplitKConvolutions) +
          " images-along-n=" + flag(options.tensorCoreImagesAlongN) +

@@ -547,7 +547,11 @@ def ConvBNTensorCoreConvolutions
     input of such a convolution is read from a copy in (n, h, w, c) order
     that a linalg.transpose writes, in vectors along the channels (a
     padded copy's source is copied, and the gather checks its bounds once
-    per vector).
+    per vector). With `filter-gradient-input-copies` (off by default), a
+    backward-filter reduction whose N is ordered window x channels reads
+    its input from such a copy too (the forward convolution's, where
+    `input-copies` made one of the same input), along B's rows: a warp's
+    lanes read consecutive channels of one position.
 
     A backward-filter reduction whose grid would have fewer than 528
     blocks (a 64 x 64 filter gradient of a 1x1 convolution has one output
@@ -667,6 +671,17 @@ def ConvBNTensorCoreConvolutions
            "in 16-byte vectors along the channels instead of one element "
            "per output position (and, with async-copies, by cp.async); "
            "experimental, off by default until timed on a GPU">,
+    Option<"filterGradientInputCopies", "filter-gradient-input-copies",
+           "bool", /*default=*/"false",
+           "Read the input of a backward-filter reduction whose N is ordered "
+           "window x channels (KxK, channels a multiple of 64) from a copy "
+           "in (n, h, w, c) order, swept along B's rows: a warp's lanes "
+           "read 32 consecutive channels of one position instead of runs "
+           "of an output row (the forward convolution's copy where "
+           "input-copies made one of the same input, else a "
+           "linalg.transpose writes one); fewer sectors, more index "
+           "arithmetic per element; experimental, off by default until "
+           "timed on a GPU">,
     Option<"splitK", "split-k", "bool", /*default=*/"true",
            "Split the K of a backward-filter reduction whose grid has "
            "fewer than 528 blocks (4 per SM of an H100 or H200) into ranges "

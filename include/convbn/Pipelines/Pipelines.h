@@ -80,6 +80,15 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
                      "(-convbn-tensor-core-convolutions{input-copies}); "
                      "experimental, off by default until timed on a GPU"),
       llvm::cl::init(false)};
+  Option<bool> tensorCoreFilterGradientInputCopies{
+      *this, "tensor-core-filter-gradient-input-copies",
+      llvm::cl::desc("Tensor-core kernels: read the input of KxK "
+                     "backward-filter reductions (channels a multiple of "
+                     "64) from an (n, h, w, c) copy, a warp's lanes on "
+                     "consecutive channels (-convbn-tensor-core-convolutions"
+                     "{filter-gradient-input-copies}); experimental, off by "
+                     "default until timed on a GPU"),
+      llvm::cl::init(false)};
   Option<bool> tensorCoreImagesAlongN{
       *this, "tensor-core-images-along-n",
       llvm::cl::desc("Tensor-core kernels: a convolution whose output "

@@ -107,6 +107,7 @@ struct ConvBNTensorCoreConvolutionsPass
     analysis.blocksPerSM = blocksPerSM;
     analysis.splitK = splitK;
     analysis.splitKConvolutions = splitKConvolutions;
+    analysis.filterGradientInputCopies = filterGradientInputCopies;
     getOperation()->walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>() ||
           op->getParentOfType<gpu::GPUModuleOp>())
@@ -126,10 +127,12 @@ struct ConvBNTensorCoreConvolutionsPass
       }
     });
     // Convolutions that read the same input, unchanged since an earlier
-    // one read it (backward-data's stride phases), share its channels-last
-    // copy: each such candidate's earlier reader.
+    // one read it (backward-data's stride phases; a backward-filter
+    // reduction, the forward convolution's input), share its channels-last
+    // copy: each such candidate's earlier reader (which made none where
+    // input-copies is off: the reader then makes its own).
     DenseMap<Operation *, Operation *> sharesInputCopyOf;
-    if (inputCopies) {
+    if (inputCopies || filterGradientInputCopies) {
       DenseMap<Value, Operation *> lastReader;
       for (auto &[op, gemm] : candidates) {
         if (failed(gemm) || !gemm->inputCopySource)
@@ -184,7 +187,9 @@ struct ConvBNTensorCoreConvolutionsPass
       if (copiesFilter)
         unusedFilter =
             readFilterCopy(cast<linalg::Conv2DNchwFchwOp>(op), *gemm);
-      bool copiesInput = inputCopies && gemm->inputCopySource;
+      // A reduction's source is set only with filter-gradient-input-copies.
+      bool copiesInput = (inputCopies || !isa<linalg::Conv2DNchwFchwOp>(op)) &&
+                         gemm->inputCopySource;
       Value sharedCopy;
       if (copiesInput) {
         // An earlier reader's copy, if it made one; its dealloc then

@@ -443,8 +443,9 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
     if (auto expand = source.getDefiningOp<memref::ExpandShapeOp>())
       source = expand.getSrc();
   auto sourceType = cast<MemRefType>(source.getType());
-  if (windowOuterN && g.bSweep != Sweep::AlongKVectors &&
-      sourceType.getRank() == 4 && sourceType.getLayout().isIdentity() &&
+  if (options.filterGradientInputCopies && windowOuterN &&
+      g.bSweep != Sweep::AlongKVectors && sourceType.getRank() == 4 &&
+      sourceType.getLayout().isIdentity() &&
       sourceType.getElementType() == *element &&
       sourceType.getDimSize(0) == g.z * in.getDimSize(lead) &&
       sourceType.getDimSize(1) == channels)

@@ -185,6 +185,9 @@ struct AnalysisOptions {
   bool splitK = true;
   /// Let convolutions split K (Gemm::splittableK).
   bool splitKConvolutions = false;
+  /// Let backward-filter reductions read a channels-last copy of their input
+  /// (Gemm::inputCopySource, readBackwardFilterInputCopy()).
+  bool filterGradientInputCopies = false;
 };
 
 /// The forward (and backward-data) convolution, one GEMM per image:
@@ -257,7 +260,8 @@ Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
 /// (`g.padded`) is a bounds check per element. `shared`: a copy made for an
 /// earlier reader (the forward convolution's, readInputCopy()), which the
 /// source still matches; else a linalg.transpose writes a new one before
-/// `op`, freed after it. Returns the copy. Pass option `input-copies`.
+/// `op`, freed after it. Returns the copy. Pass option
+/// `filter-gradient-input-copies`.
 Value readBackwardFilterInputCopy(linalg::GenericOp op, Gemm &g, Value shared);
 
 /// Whether one GEMM over all the images of `g` (`g.imagesInZ`, its tile

@@ -1,7 +1,7 @@
-// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true report=true" -verify-diagnostics | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true filter-gradient-input-copies=true report=true" -verify-diagnostics | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true async-copies=true" | FileCheck %s --check-prefix=ASYNC
 // RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true vector-gathers=false" | FileCheck %s --check-prefix=NOVEC
-// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true cpu-emulation=true" | FileCheck %s --check-prefix=EMU
+// RUN: convbn-opt %s -split-input-file -convbn-tensor-core-convolutions="input-copies=true filter-gradient-input-copies=true cpu-emulation=true" | FileCheck %s --check-prefix=EMU
 // RUN: convbn-opt %s -split-input-file -convbn-gpu-pipeline="tensor-cores=true tensor-core-input-copies=true tensor-core-filter-copies=true tensor-core-async-copies=true" | FileCheck %s --check-prefix=PIPE
 
 // With input-copies, the input of a 3x3 convolution whose channels (32)
@@ -144,8 +144,9 @@ func.func @shared(%g: memref<1x32x6x6xf32>, %w: memref<64x32x2x2xf32>, %w2: memr
 
 // -----
 
-// A backward-filter reduction with N ordered window x channels (64
-// channels a window offset) reads its input channels-last too, swept along
+// With filter-gradient-input-copies, a backward-filter reduction with N
+// ordered window x channels (64 channels a window offset) reads its input
+// channels-last too, swept along
 // B's rows (a warp's lanes: 32 channels of one position, where the input
 // holds them a plane apart): here the copy that the forward convolution
 // before it made of the same input, freed after the reduction (its B
