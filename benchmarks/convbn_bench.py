@@ -84,6 +84,21 @@ def distinct_layers(size):
     return [(name, *key, count) for key, (name, count) in seen.items()]
 
 
+def chosen_modes_and_layers(parser, modes, name_part, size):
+    """(modes, [(index, layer)]) of a report's --modes (comma-separated)
+    and --layers (a part of ResNet-50's layer names) at `size`; a parser
+    error for a mode that is not one of MODES or a part no name contains."""
+    chosen = [m for m in modes.split(",") if m]
+    for mode in chosen:
+        if mode not in MODES:
+            parser.error(f"--modes: '{mode}' is not one of {', '.join(MODES)}")
+    layers = [(i, layer) for i, layer in enumerate(distinct_layers(size))
+              if name_part in layer[0]]
+    if not layers:
+        parser.error(f"--layers: no ResNet-50 layer name contains '{name_part}'")
+    return chosen, layers
+
+
 def make_case(index, layer, batch, mode, dtype="f32"):
     """Activations, weights and gradients in `dtype`, per-channel vectors f32."""
     _, cin, cout, k, s, p, hw, _ = layer

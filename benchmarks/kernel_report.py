@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from convbn import capi, ptxreport  # noqa: E402
-from convbn_bench import MODES, case_function, distinct_layers, make_case  # noqa: E402
+from convbn_bench import (MODES, case_function, chosen_modes_and_layers,  # noqa: E402
+                          make_case)
 
 
 def spread(values):
@@ -64,14 +65,7 @@ def main(argv=None):
     parser.add_argument("--worst", type=int, default=5,
                         help="list this many kernels with the longest K steps")
     args = parser.parse_args(argv)
-    modes = [m for m in args.modes.split(",") if m]
-    for mode in modes:
-        if mode not in MODES:
-            parser.error(f"--modes: '{mode}' is not one of {', '.join(MODES)}")
-    layers = [(i, layer) for i, layer in enumerate(distinct_layers(args.size))
-              if args.layers in layer[0]]
-    if not layers:
-        parser.error(f"--layers: no ResNet-50 layer name contains '{args.layers}'")
+    modes, layers = chosen_modes_and_layers(parser, args.modes, args.layers, args.size)
 
     names = {f"l{i}": layer[0] for i, layer in layers}
     nvdisasm = ptxreport.find_nvdisasm()

@@ -56,7 +56,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import convbn  # noqa: E402
 from convbn.capi import CompilerError  # noqa: E402
-from convbn_bench import MODES, case_function, distinct_layers, make_case  # noqa: E402
+from convbn_bench import (MODES, case_function, chosen_modes_and_layers,  # noqa: E402
+                          make_case)
 from conformance import call_buffers, make_inputs  # noqa: E402
 
 SECTOR = 32
@@ -97,6 +98,17 @@ def trace_build(cases, options, workdir):
     return out, built
 
 
+def case_layer(layers, case_name):
+    """(name, ..., count) of the ResNet-50 layer a case is of, from the
+    case's name (l<index>_b<batch>_<mode>) and {"l<index>": layer}."""
+    return layers[case_name.split("_")[0]]
+
+
+def trace_key(layers, case):
+    """A case's key in --json's launches: '<layer name> <mode>'."""
+    return f"{case_layer(layers, case.name)[0]} {case.mode}"
+
+
 def mib(sectors):
     return sectors * SECTOR / 2 ** 20
 
@@ -121,14 +133,14 @@ def measured_launches(times, layer, mode, batch):
     return None
 
 
-def time_model(path, cases, labels, counts, builds, traces, batch):
+def time_model(path, cases, labels, builds, traces, batch):
     """Fits the first build's measured tensor-core kernel times (`path`)
     to their requested sectors and predicts every build's from theirs."""
     times = json.loads(Path(path).read_text())
     first = builds[0][0]
     matched, unmatched = [], []
     for case in cases:
-        layer = labels[case.name.split("_")[0]]
+        layer = case_layer(labels, case.name)[0]
         launches = traces[first][case.name]
         measured = measured_launches(times, layer, case.mode, batch)
         grids = [traced_grid(l["kernel"]) for l in launches]
@@ -151,8 +163,7 @@ def time_model(path, cases, labels, counts, builds, traces, batch):
     sums = {name: 0.0 for name, _ in builds}
     measured_sum = 0.0
     for case in cases:
-        layer = labels[case.name.split("_")[0]]
-        count = counts[case.name.split("_")[0]]
+        layer, *_, count = case_layer(labels, case.name)
         measured = measured_launches(times, layer, case.mode, batch)
         cells = []
         if measured is not None:
@@ -197,18 +208,10 @@ def main(argv=None):
     builds = args.build or [("default", "")]
     if len({name for name, _ in builds}) != len(builds):
         parser.error("--build: each build needs its own NAME")
-    modes = [m for m in args.modes.split(",") if m]
-    for mode in modes:
-        if mode not in MODES:
-            parser.error(f"--modes: '{mode}' is not one of {', '.join(MODES)}")
-    layers = [(i, layer) for i, layer in enumerate(distinct_layers(args.size))
-              if args.layers in layer[0]]
-    if not layers:
-        parser.error(f"--layers: no ResNet-50 layer name contains '{args.layers}'")
+    modes, layers = chosen_modes_and_layers(parser, args.modes, args.layers, args.size)
     cases = [make_case(i, layer, args.batch, mode, args.dtype)
              for mode in modes for i, layer in layers]
-    labels = {f"l{i}": layer[0] for i, layer in layers}
-    counts = {f"l{i}": layer[-1] for i, layer in layers}
+    labels = {f"l{i}": layer for i, layer in layers}
 
     traces = {}
     if args.traces:
@@ -230,7 +233,7 @@ def main(argv=None):
                 builds.append((name, options))
                 traces[name] = {}
                 for case in cases:
-                    key = f"{labels[case.name.split('_')[0]]} {case.mode}"
+                    key = trace_key(labels, case)
                     if key not in saved["launches"][name]:
                         parser.error(f"--traces: {path} has no {key} for build {name}")
                     traces[name][case.name] = saved["launches"][name][key]
@@ -251,7 +254,7 @@ def main(argv=None):
               f"{'requested':>10} {'per step':>9} {'distinct':>9}  kernel")
     totals = {}
     for case in cases:
-        layer = labels[case.name.split("_")[0]]
+        layer = case_layer(labels, case.name)[0]
         print(f"\n{layer}, {case.mode}")
         print(header)
         for name, _ in builds:
@@ -274,7 +277,7 @@ def main(argv=None):
     print(f"\ntotals per layer (MiB requested / per step / distinct"
           f"{'; requested against ' + first if len(builds) > 1 else ''})")
     for case in cases:
-        layer = labels[case.name.split("_")[0]]
+        layer = case_layer(labels, case.name)[0]
         cells = []
         for name, _ in builds:
             r, s, d = totals[(case.name, name)]
@@ -285,13 +288,12 @@ def main(argv=None):
             cells.append(cell)
         print(f"  {layer}, {case.mode}: " + "; ".join(cells))
     if args.kernel_times:
-        time_model(args.kernel_times, cases, labels, counts, builds, traces, args.batch)
+        time_model(args.kernel_times, cases, labels, builds, traces, args.batch)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "batch": args.batch, "size": args.size, "dtype": args.dtype,
             "builds": dict(builds),
-            "launches": {name: {labels[c.split("_")[0]] + " " + c.split("_")[-1]: launches
-                                for c, launches in per_case.items()}
+            "launches": {name: {trace_key(labels, case): per_case[case.name] for case in cases}
                          for name, per_case in traces.items()}}, indent=1) + "\n")
     return 0
 
