@@ -206,6 +206,37 @@ def tile_cases():
     return cases
 
 
+# Filter gradients with 64 input channels (N ordered window x channels) whose
+# K (an image's or a batch chunk's output positions) holds whole K steps, so
+# that a thread takes consecutive positions in its turns: output rows of 12
+# (crossed by a thread's turns, or for 16-bit elements more than once), of
+# 6 in images of 2 rows, 8 images to a batch chunk (128 images, 16 chunks:
+# a thread's turns cross into the next image, or more than one row), and
+# strided with unequal padding and dilation.
+GRADIENT_COPY_SHAPES = (
+    ("rows", 2, (8, 12), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ("images", 128, (2, 6), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ("strided", 2, (17, 24), (2, 2), ((1, 0), (1, 2)), (1, 2)),
+)
+
+
+def gradient_copy_cases():
+    """3x3 convolutions of 64 channels on GRADIENT_COPY_SHAPES, tune in f32
+    and train in bf16, for the filter gradients' reads of the input's
+    channels-last copy (`tensor-core-filter-gradient-input-copies`): in the
+    suite with --tensor-cores only."""
+    cases = []
+    for label, batch, spatial, stride, pads, dilation in GRADIENT_COPY_SHAPES:
+        for act, mode in (("f32", "tune"), ("bf16", "train")):
+            cases.append(Case(
+                name=f"gradcopy_{label}_{act}_{mode}", mode=mode, batch=batch,
+                in_channels=64, out_channels=64, spatial=spatial, kernel=(3, 3),
+                stride=stride, pad_low=tuple(p[0] for p in pads),
+                pad_high=tuple(p[1] for p in pads), dilation=dilation, groups=1,
+                bias=False, affine=True, act_type=act))
+    return cases
+
+
 def random_tile_cases(count, seed):
     """`count` random 2-D convolutions of tensor-core size (GEMMs of one to
     a few 64 x 64 tiles each way; channels often multiples of 16 or 32, so

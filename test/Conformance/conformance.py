@@ -58,8 +58,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import convbn  # noqa: E402
-from cases import (inductor_cases, mixed_precision_cases, phase_cases,  # noqa: E402
-                   random_tile_cases, schedule_cases, sweep_cases, tile_cases)
+from cases import (gradient_copy_cases, inductor_cases, mixed_precision_cases,  # noqa: E402
+                   phase_cases, random_tile_cases, schedule_cases, sweep_cases,
+                   tile_cases)
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f32": 1e-4, "f16": 4e-3, "bf16": 3e-2}
@@ -355,7 +356,9 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     all_cases = (inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
-                 + phase_cases() + schedule_cases() + random_tile_cases(args.random_tiles, args.seed))
+                 + phase_cases() + schedule_cases()
+                 + (gradient_copy_cases() if args.tensor_cores else [])
+                 + random_tile_cases(args.random_tiles, args.seed))
     wanted = args.only.split(",")
     cases = [c for c in all_cases if any(w in c.name for w in wanted)]
     if args.quick:

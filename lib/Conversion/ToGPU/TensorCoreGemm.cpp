@@ -345,6 +345,8 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   if (g.windowOuterN && channels % kBlockColumns[1] != 0)
     g.widestTileN = BlockTile().n;
   bool windowOuterN = g.windowOuterN;
+  // The accessors' K positions (n, oh, ow) are below it.
+  int64_t kExtent = g.k;
   auto splitColumn = [=](Index &ix, const RowPosition &n) -> WindowIndex {
     return windowOuterN ? splitWindowOuterColumn(ix, n, channels, kw)
                         : splitWindow(ix, n.index, kh, kw);
@@ -386,10 +388,9 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
       return ix.load(at.buffer, at.indices);
     }
     SmallVector<Value> at = lead0(ix, chunk);
-    Value k = position.linear(ix);
-    Value r = ix.rem(k, oh * ow);
-    at.append(
-        {ix.div(k, oh * ow), ix.c(0), f.index, ix.div(r, ow), ix.rem(r, ow)});
+    auto [image, r] = ix.divRemBelow(position.linear(ix), oh * ow, kExtent);
+    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
+    at.append({image, ix.c(0), f.index, y, x});
     return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
   };
   if (options.foldPadding)
@@ -424,13 +425,12 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
       return ix.load(at.buffer, at.indices);
     }
     Value k = position.at(ix, position.step, /*withShift=*/false);
-    Value r = ix.rem(k, oh * ow);
+    auto [image, r] = ix.divRemBelow(k, oh * ow, kExtent);
+    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
     WindowIndex w = splitColumn(ix, cw);
     SmallVector<Value> at = lead0(ix, chunk);
-    at.append({ix.div(k, oh * ow), ix.c(0), w.c,
-               ix.window(ix.div(r, ow), s[0], w.kh, d[0]),
-               ix.window(ix.addConstant(ix.rem(r, ow), position.shift), s[1],
-                         w.kw, d[1])});
+    at.append({image, ix.c(0), w.c, ix.window(y, s[0], w.kh, d[0]),
+               ix.window(ix.addConstant(x, position.shift), s[1], w.kw, d[1])});
     return padded ? padded->load(ix, at) : ix.load(input, at);
   };
   // With N ordered window x channels, a channels-last copy of the input
@@ -732,6 +732,8 @@ Value convbn::tensor_cores::readBackwardFilterInputCopy(linalg::GenericOp op,
   int64_t oh = grad.getDimSize(lead + 3), ow = grad.getDimSize(lead + 4);
   int64_t kw = out.getDimSize(lead + 4);
   int64_t channels = out.getDimSize(lead + 2);
+  // K positions (n, oh, ow) of the chunk's images, below g.k.
+  int64_t extent = g.k;
   Value copy = shared ? shared : channelsLastCopy(op, source);
   auto copyType = cast<MemRefType>(copy.getType());
   int64_t height = copyType.getDimSize(1), width = copyType.getDimSize(2);
@@ -742,24 +744,70 @@ Value convbn::tensor_cores::readBackwardFilterInputCopy(linalg::GenericOp op,
   // window offset and position: one run of the copy (128 bytes in f32).
   g.bSweep = Sweep::Rows;
   g.addressB = nullptr;
+  int64_t row = width * channels, plane = height * row;
+  int64_t last = copyType.getNumElements() - 1;
+  // Element (cw, k) of B is at [image, oy * s + kh * d, ox * s + kw * d, c]
+  // of the copy (less the padding), where k is (image, oy, ox). A thread's
+  // turns take consecutive k from one position, split once per step: turn
+  // t is t columns further, in the same output row or, past its end, in
+  // the next (the next image's first where the row was the image's last).
+  // Both rows' offsets and bounds checks are the thread's, once per step;
+  // each turn then picks one by a comparison, and adds its constant to the
+  // column. A turn more than `ow` positions after the first, which may
+  // cross two rows or more, splits its own position instead.
   g.loadB = [=](Index &ix, Value chunk, const RowPosition &cw,
                 KPosition position) {
-    Value k = position.linear(ix);
-    Value r = ix.rem(k, oh * ow);
-    Value image = ix.div(k, oh * ow);
+    WindowIndex w = splitWindowOuterColumn(ix, cw, channels, kw);
+    int64_t t = position.shift;
+    bool oneRow = t <= ow;
+    Value first = oneRow ? position.at(ix, position.step, /*withShift=*/false)
+                         : position.linear(ix);
+    if (!oneRow)
+      t = 0;
+    auto [image, r] = ix.divRemBelow(first, oh * ow, extent);
+    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
     if (lead)
       image = ix.add(ix.mul(chunk, perChunk), image);
-    WindowIndex w = splitWindowOuterColumn(ix, cw, channels, kw);
-    Value h = ix.subConstant(ix.window(ix.div(r, ow), s[0], w.kh, d[0]), lowH);
-    Value x = ix.subConstant(ix.window(ix.rem(r, ow), s[1], w.kw, d[1]), lowW);
-    // In the padding (below zero: a huge unsigned value), the element is
-    // read at row or column 0 and replaced by zero.
+    // Where a row of the copy starts (signed: in the padding above the
+    // image, before it), and whether it is inside the image, for output row
+    // `y` of `image`.
+    auto rowOf = [&](Value image, Value y) -> std::pair<Value, Value> {
+      Value h = ix.subConstant(ix.window(y, s[0], w.kh, d[0]), lowH);
+      Value start = ix.addSigned(ix.mul(image, plane), ix.mulSigned(h, row));
+      return {start, padded ? ix.lessThan(h, height) : Value()};
+    };
+    auto [start, insideH] = rowOf(image, y);
+    // The column of the thread's first position, less the padding, then
+    // the turn's.
+    Value column = ix.subConstant(ix.window(x, s[1], w.kw, d[1]), lowW);
+    Value shift = ix.c(t * s[1]);
+    if (t != 0) {
+      // Past the row's end: the next row's start, and the column less a
+      // row's positions.
+      Value crosses = arith::CmpIOp::create(ix.b, arith::CmpIPredicate::uge, x,
+                                            ix.c(ow - t));
+      Value lastRow = arith::CmpIOp::create(ix.b, arith::CmpIPredicate::eq, y,
+                                            ix.c(oh - 1));
+      Value nextImage = ix.select(lastRow, ix.addConstant(image, 1), image);
+      Value nextY = ix.select(lastRow, ix.c(0), ix.addConstant(y, 1));
+      auto [nextStart, nextInsideH] = rowOf(nextImage, nextY);
+      start = ix.select(crosses, nextStart, start);
+      if (padded)
+        insideH = ix.select(crosses, nextInsideH, insideH);
+      shift = ix.select(crosses, ix.c((t - ow) * s[1]), shift);
+    }
+    column = ix.addSigned(column, shift);
+    Value at =
+        ix.addSigned(start, ix.addSigned(ix.mulSigned(column, channels), w.c));
+    // In the padding, the element is read at its offset clamped into the
+    // copy (below zero, a huge unsigned value, becomes the last element's)
+    // and replaced by zero.
     Value inside;
     if (padded) {
-      ix.clampTo(ix.lessThan(h, height), h, inside);
-      ix.clampTo(ix.lessThan(x, width), x, inside);
+      inside = arith::AndIOp::create(ix.b, insideH, ix.lessThan(column, width));
+      at = arith::MinUIOp::create(ix.b, at, ix.c(last));
     }
-    Value value = ix.load(copy, {image, h, x, w.c});
+    Value value = ix.load(ix.collapseTrailing(copy, 4), {at});
     return inside ? ix.orZero(inside, value) : value;
   };
   return copy;

@@ -256,12 +256,14 @@ Value readInputCopy(linalg::Conv2DNchwFchwOp conv, Gemm &g, Value shared);
 /// (n, h, w, c) order, swept along B's rows (Sweep::Rows): a warp's lanes
 /// take consecutive channels of one window offset and position, one run of
 /// the copy, where the (n, c, h, w) input holds them a plane apart and a
-/// warp swept along K reads runs of an output row's positions. The padding
-/// (`g.padded`) is a bounds check per element. `shared`: a copy made for an
-/// earlier reader (the forward convolution's, readInputCopy()), which the
-/// source still matches; else a linalg.transpose writes a new one before
-/// `op`, freed after it. Returns the copy. Pass option
-/// `filter-gradient-input-copies`.
+/// warp swept along K reads runs of an output row's positions. A thread's
+/// turns take consecutive positions: it splits the first once per step and
+/// steps from it into the next output row (or image) where a turn passes
+/// the row's end. The padding (`g.padded`) is a bounds check per element.
+/// `shared`: a copy made for an earlier reader (the forward convolution's,
+/// readInputCopy()), which the source still matches; else a
+/// linalg.transpose writes a new one before `op`, freed after it. Returns
+/// the copy. Pass option `filter-gradient-input-copies`.
 Value readBackwardFilterInputCopy(linalg::GenericOp op, Gemm &g, Value shared);
 
 /// Whether one GEMM over all the images of `g` (`g.imagesInZ`, its tile

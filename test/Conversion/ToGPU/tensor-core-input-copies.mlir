@@ -170,7 +170,8 @@ func.func @shared(%g: memref<1x32x6x6xf32>, %w: memref<64x32x2x2xf32>, %w2: memr
 // EMU-LABEL: func @backward_filter
 //       EMU: linalg.transpose ins(%arg0 : memref<2x64x10x10xf32>) outs(%[[COPY:.*]] : memref<2x10x10x64xf32>)
 //       EMU: convbn.emulated_kernel = "convolution
-//       EMU: memref.load %[[COPY]]
+//       EMU: %[[FLAT:.*]] = memref.collapse_shape %[[COPY]] {{.*}} into memref<12800xf32>
+//       EMU: memref.load %[[FLAT]]
 //       EMU: convbn.emulated_kernel = "backward-filter reduction
 //       EMU: memref.dealloc %[[COPY]]
 func.func @backward_filter(%x: memref<2x64x10x10xf32>, %w: memref<32x64x3x3xf32>, %o: memref<2x32x8x8xf32>,
