@@ -124,13 +124,16 @@ std::pair<Value, Value> splitWholeStep(Index &ix, KPosition k, int64_t channels,
 /// no division. `k`'s constant is added to the position in the plane,
 /// after the split: a thread's vector of k (Sweep::AlongKVectors, which
 /// this needs `plane` to be a multiple of) then differs only by it, and
-/// the loads by neighbouring addresses, which LLVM joins.
+/// the loads by neighbouring addresses, which LLVM joins. `k` less its
+/// constant is below `extent`.
 Address planeAddress(Index &ix, Value buffer, SmallVector<Value> lead,
-                     ArrayRef<Value> middle, KPosition k, int64_t plane) {
-  Value split = k.at(ix, k.step, /*withShift=*/false);
-  lead.push_back(ix.div(split, plane));
+                     ArrayRef<Value> middle, KPosition k, int64_t plane,
+                     int64_t extent) {
+  auto [image, position] =
+      ix.divRemBelow(k.at(ix, k.step, /*withShift=*/false), plane, extent);
+  lead.push_back(image);
   lead.append(middle.begin(), middle.end());
-  lead.push_back(ix.addConstant(ix.rem(split, plane), k.shift));
+  lead.push_back(ix.addConstant(position, k.shift));
   return {ix.collapseTrailing(buffer, 2), lead};
 }
 
@@ -376,7 +379,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   auto planeOfA = [=](Index &ix, Value chunk, const RowPosition &f,
                       KPosition position) {
     return planeAddress(ix, gradient, lead0(ix, chunk), {ix.c(0), f.index},
-                        position, oh * ow);
+                        position, oh * ow, kExtent);
   };
   if (g.aSweep == Sweep::AlongKVectors && grad.getElementType() == *element &&
       alignedStart(gradient))
@@ -413,7 +416,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
   auto planeOfB = [=](Index &ix, Value chunk, const RowPosition &cw,
                       KPosition position) {
     return planeAddress(ix, input, lead0(ix, chunk), {ix.c(0), cw.index},
-                        position, oh * ow);
+                        position, oh * ow, kExtent);
   };
   if (g.bSweep == Sweep::AlongKVectors && planeB &&
       in.getElementType() == *element && alignedStart(input))
