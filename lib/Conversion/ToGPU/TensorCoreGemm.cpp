@@ -91,6 +91,19 @@ WindowIndex splitWindow(Index &ix, Value linear, int64_t kh, int64_t kw) {
   return {ix.div(linear, kh * kw), ix.div(r, kw), ix.rem(r, kw)};
 }
 
+/// The image, output row and output column of `k`, a K position (n, oh,
+/// ow) of a backward-filter reduction below `extent`, with `oh` x `ow`
+/// positions an image: divisions by multiplication (Index::divRemBelow).
+struct OutputPosition {
+  Value image, y, x;
+};
+OutputPosition splitPosition(Index &ix, Value k, int64_t oh, int64_t ow,
+                             int64_t extent) {
+  auto [image, r] = ix.divRemBelow(k, oh * ow, extent);
+  auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
+  return {image, y, x};
+}
+
 /// The channel and window offset of column `n` of a backward-filter
 /// reduction whose N is ordered (kh, kw, c), `channels` per window offset:
 /// within a block's tile, one window offset, split from the tile's first
@@ -391,8 +404,8 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
       return ix.load(at.buffer, at.indices);
     }
     SmallVector<Value> at = lead0(ix, chunk);
-    auto [image, r] = ix.divRemBelow(position.linear(ix), oh * ow, kExtent);
-    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
+    auto [image, y, x] =
+        splitPosition(ix, position.linear(ix), oh, ow, kExtent);
     at.append({image, ix.c(0), f.index, y, x});
     return producedA ? producedA->load(ix, at) : ix.load(gradient, at);
   };
@@ -428,8 +441,7 @@ FailureOr<Gemm> convbn::tensor_cores::analyzeBackwardFilter(
       return ix.load(at.buffer, at.indices);
     }
     Value k = position.at(ix, position.step, /*withShift=*/false);
-    auto [image, r] = ix.divRemBelow(k, oh * ow, kExtent);
-    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
+    auto [image, y, x] = splitPosition(ix, k, oh, ow, kExtent);
     WindowIndex w = splitColumn(ix, cw);
     SmallVector<Value> at = lead0(ix, chunk);
     at.append({image, ix.c(0), w.c, ix.window(y, s[0], w.kh, d[0]),
@@ -767,8 +779,7 @@ Value convbn::tensor_cores::readBackwardFilterInputCopy(linalg::GenericOp op,
                          : position.linear(ix);
     if (!oneRow)
       t = 0;
-    auto [image, r] = ix.divRemBelow(first, oh * ow, extent);
-    auto [y, x] = ix.divRemBelow(r, ow, oh * ow);
+    auto [image, y, x] = splitPosition(ix, first, oh, ow, extent);
     if (lead)
       image = ix.add(ix.mul(chunk, perChunk), image);
     // Where a row of the copy starts (signed: in the padding above the
