@@ -18,7 +18,7 @@ VENV="$ROOT/.venv"
 LLVM_PREFIX=/usr/lib/llvm-22
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 PACKAGES=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-          ninja-build cmake python3-venv)
+          libclang-rt-22-dev ninja-build cmake python3-venv)
 
 say() { printf '[convbn] %s\n' "$*"; }
 die() { printf '[convbn] error: %s\n' "$*" >&2; exit 1; }

@@ -105,13 +105,14 @@ variant_options() {
     tc-splitkconv) echo tensor-core-split-k-convolutions=true ;;
     tc-n128) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-block-n=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
     tc-mn128) echo "$COPIES_OPTIONS tensor-core-stages=3 tensor-core-block-m=128 tensor-core-block-n=128 tensor-core-max-shared-bytes=$DYNAMIC_BYTES" ;;
+    tc-mn128-skc) echo "$(variant_options tc-mn128) tensor-core-split-k-convolutions=true" ;;
     *) return 1 ;;
   esac
 }
 # The tensor-core conformance sets beside the default kernels' suite: the
 # candidate builds whose cases `build` compiles, `run` checks and `short`
 # checks for the fastest build.
-CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128"
+CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128 tc-mn128-skc"
 # conformance_set NAME: set_cases and set_options of the set NAME (one of
 # CONFORMANCE_SETS; fails for another name), built with NAME's options:
 #   tc-copies: the 3x3 cases with their filters read in (f, kh, kw, c)
@@ -128,7 +129,9 @@ CONFORMANCE_SETS="tc-copies tc-k128 tc-copiesk128 tc-copies3 tc-copies3-b6 tc-co
 #     dynamic shared memory;
 #   tc-n128, tc-mn128: the copies with 3 stages in blocks of 128 columns
 #     (warps 64 columns wide), with 128 rows too in tc-mn128 (warps of
-#     64 x 64), in dynamic shared memory where they take more than 48 KiB.
+#     64 x 64), in dynamic shared memory where they take more than 48 KiB;
+#   tc-mn128-skc: tc-mn128 with the convolutions' K split where their
+#     grids have few blocks (tensor-core-split-k-convolutions).
 # and set_random: conformance.py's arguments for the random cases a set
 # adds (RANDOM_TILES, in the sets of the builds `short` times first).
 RANDOM_TILES="--random-tiles 6 --seed 1"
@@ -141,16 +144,17 @@ conformance_set() {
     tc-copies3|tc-copies3-b6|tc-copies3-b6-fg)
       set_cases="$STAGES_CASES,random_tiles"
       set_random="$RANDOM_TILES" ;;
-    tc-copies4|tc-n128|tc-mn128) set_cases="$STAGES_CASES" ;;
+    tc-copies4|tc-n128|tc-mn128|tc-mn128-skc) set_cases="$STAGES_CASES" ;;
     tc-k128d) set_cases="$K128_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
     *) return 1 ;;
   esac
 }
 # The builds `short` times (f32, then bf16) at its batch, the most
 # promising by the offline evidence first, and among the first three one
-# build per distinct idea (operand copies; copies in 128 x 128 blocks):
-# those a short call has no time left for are skipped.
-SHORT_F32_BUILDS="tc tc-copies3-b6 tc-mn128 tc-copies3 tc-copies3-b6-fg tc-n128 tc-copies tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv"
+# build per distinct idea (operand copies; copies in 128 x 128 blocks),
+# then tc-mn128 with its few-block grids split along K: those a short call
+# has no time left for are skipped.
+SHORT_F32_BUILDS="tc tc-copies3-b6 tc-mn128 tc-mn128-skc tc-copies3 tc-copies3-b6-fg tc-n128 tc-copies tc-copiesk128 tc-k128d tc-copies4 tc-k128 tc-splitkconv"
 SHORT_BF16_BUILDS="tc tc-mn128 tc-k128 tc-k128d tc-copiesk128"
 REPORTS="${OUT:-$ROOT}"
 
@@ -265,6 +269,8 @@ case "${1:-}" in
       # (warps of 64 x 64), batch 32 and 64.
       bench_variant tc-n128 32 64
       bench_variant tc-mn128 32 64
+      # tc-mn128 with the convolutions' few-block grids split along K.
+      bench_variant tc-mn128-skc 64
       bench_variant tc-fcopies
       bench_variant tc-nosplitk
       bench_variant tc-perimage
@@ -454,7 +460,9 @@ PY
     # per kernel, dynamic above 48 KiB, tensor-core-max-shared-bytes (f32
     # and bf16, batch 64); =tc-n128, =tc-mn128: tc-copies with 3 stages in
     # blocks of 128 columns, tensor-core-block-n=128, with 128 rows too in
-    # tc-mn128 (f32 at batch 32 and 64, tc-mn128 in bf16 at 64).
+    # tc-mn128 (f32 at batch 32 and 64, tc-mn128 in bf16 at 64);
+    # =tc-mn128-skc: tc-mn128 with tensor-core-split-k-convolutions (f32,
+    # batch 64).
     kernels="${BENCH_KERNELS:-tc}"
     dtype="${BENCH_DTYPE:-f32}"
     built="$ARTIFACTS/unpacked/artifacts/bench"
@@ -468,7 +476,7 @@ PY
            built="$built-$kernels"
            flags+=(--tensor-cores --pipeline-options "$options")
          else
-           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128 or tc-mn128" >&2
+           echo "gpu-run.sh: BENCH_KERNELS is tc, plain, tc-nomerge, tc-recompute, tc-noprefetch, tc-wide, tc-m64, tc-m128, tc-scalar, tc-async, tc-copies, tc-fcopies, tc-nosplitk, tc-perimage, tc-splitkconv, tc-narrowk, tc-k128, tc-k128r, tc-copiesk128, tc-copies3, tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128, tc-mn128 or tc-mn128-skc" >&2
            exit 2
          fi ;;
     esac
@@ -509,8 +517,8 @@ PY
     # torch.compile, no whole network) for
     # each build (tc, tc-splitkconv, tc-nosplitk, tc-perimage, tc-fcopies,
     # tc-copies, tc-k128, tc-k128r, tc-copiesk128, tc-copies3,
-    # tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128 and
-    # tc-mn128 unless named; with
+    # tc-copies3-b6, tc-copies3-b6-fg, tc-copies4, tc-k128d, tc-n128,
+    # tc-mn128 and tc-mn128-skc unless named; with
     # BENCH_DTYPE=bf16, tc, tc-narrowk, tc-k128, tc-copiesk128, tc-k128d and
     # tc-mn128)
     # at every batch it was built for, one after the other, so that one
@@ -519,7 +527,7 @@ PY
     [ -d "$ARTIFACTS/unpacked" ] || { PYTHON="${PYTHON:-python3}"; unpack; }
     shift
     suffix=""
-    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128"
+    default_builds="tc tc-splitkconv tc-nosplitk tc-perimage tc-fcopies tc-copies tc-k128 tc-k128r tc-copiesk128 tc-copies3 tc-copies3-b6 tc-copies3-b6-fg tc-copies4 tc-k128d tc-n128 tc-mn128 tc-mn128-skc"
     if [ "${BENCH_DTYPE:-f32}" != f32 ]; then
       suffix="-$BENCH_DTYPE"; default_builds="tc tc-narrowk tc-k128 tc-copiesk128 tc-k128d tc-mn128"
     fi

@@ -29,6 +29,21 @@ class Toolchain:
                 f"{self.clang} not found: run `scripts/dev.sh setup` (or set CONVBN_LLVM_PREFIX)"
             )
 
+    def compiler_builtins(self):
+        """clang's compiler-rt builtins archive (Debian: libclang-rt-22-dev),
+        for the helpers LLVM calls where the target has no instruction and
+        libgcc no routine: bookworm's libgcc 12 lacks __truncsfbf2, which
+        LLVM calls for a scalar f32 -> bf16 truncation on x86."""
+        if not hasattr(self, "_builtins"):
+            path = self.run([self.clang, "--rtlib=compiler-rt", "-print-libgcc-file-name"]).strip()
+            if not Path(path).is_file():
+                raise ToolError(
+                    f"clang's compiler-rt builtins ({path}) are missing: "
+                    "install libclang-rt-22-dev (scripts/dev.sh setup does)"
+                )
+            self._builtins = Path(path)
+        return self._builtins
+
     def run(self, args, stdin=None):
         proc = subprocess.run(
             [str(a) for a in args], input=stdin, capture_output=True, text=True
