@@ -381,7 +381,7 @@ def _build(ir_text, out, target, eval_to_tune, gpu_format, chip, tools, load, so
         link += X86_NO_GATHERS if platform.machine() in ("x86_64", "AMD64") else []
         shutil.copy2(tools.build_dir / "lib" / CPU_RUNTIME_NAME, out / CPU_RUNTIME_NAME)
         link += [f"-L{out}", "-lconvbn_cpu_runtime", f"-L{tools.runtime_libs}", "-lmlir_c_runner_utils", "-lm",
-                 tools.compiler_builtins(),
+                 tools.compiler_builtins,
                  "-Wl,--no-undefined", f"-Wl,-rpath,$ORIGIN:{tools.runtime_libs}"]
     else:
         runtime = tools.build_dir / "lib" / RUNTIME_NAME

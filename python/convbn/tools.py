@@ -1,5 +1,6 @@
 """Locating and running the compiler's command-line tools."""
 
+import functools
 import os
 import shutil
 import subprocess
@@ -29,20 +30,19 @@ class Toolchain:
                 f"{self.clang} not found: run `scripts/dev.sh setup` (or set CONVBN_LLVM_PREFIX)"
             )
 
+    @functools.cached_property
     def compiler_builtins(self):
         """clang's compiler-rt builtins archive (Debian: libclang-rt-22-dev),
         for the helpers LLVM calls where the target has no instruction and
         libgcc no routine: bookworm's libgcc 12 lacks __truncsfbf2, which
         LLVM calls for a scalar f32 -> bf16 truncation on x86."""
-        if not hasattr(self, "_builtins"):
-            path = self.run([self.clang, "--rtlib=compiler-rt", "-print-libgcc-file-name"]).strip()
-            if not Path(path).is_file():
-                raise ToolError(
-                    f"clang's compiler-rt builtins ({path}) are missing: "
-                    "install libclang-rt-22-dev (scripts/dev.sh setup does)"
-                )
-            self._builtins = Path(path)
-        return self._builtins
+        path = Path(self.run([self.clang, "--rtlib=compiler-rt", "-print-libgcc-file-name"]).strip())
+        if not path.is_file():
+            raise ToolError(
+                f"clang's compiler-rt builtins ({path}) are missing: "
+                "install libclang-rt-22-dev (scripts/dev.sh setup does)"
+            )
+        return path
 
     def run(self, args, stdin=None):
         proc = subprocess.run(
