@@ -330,7 +330,7 @@ def _replace_pairs(graph_module, report, blocks, block_of, source):
 
 
 def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
-            tensor_cores=False, vectorize=False, load=True, pipeline_options=""):
+            tensor_cores=False, vectorize=False, load=True, pipeline_options="", opt_level=2):
     """Compiles `model` (a torch.nn.Module whose batch norms are in eval
     mode) for inputs shaped like `example_inputs` (a tensor or a tuple of
     tensors). mode: "tune" (default; backward keeps only each block's input)
@@ -347,8 +347,10 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
     `pipeline_options`: more options of the target's pipeline, in its
     textual form (e.g. "tensor-core-input-copies=true" on cuda, or
     "emulate-tensor-cores=true" on cpu to check the tensor-core kernels
-    there), after and overriding the ones above.
-    Returns a
+    there), after and overriding the ones above. `opt_level`: clang's -O
+    level for the library (its host code, on cuda); 0 builds a large
+    library such as the tensor-core emulation several times faster (see
+    convbn.compile_module). Returns a
     CompiledModel; raises ImportFailure (torch-mlir missing, too old, or
     unable to import the model), CompileError or ValueError."""
     if mode not in MODES:
@@ -383,7 +385,7 @@ def compile(model, example_inputs, *, mode="tune", target="cpu", workdir=None,
             library = compile_module(blocks_ir, target=target, eval_to_tune=(mode == "tune"),
                                      workdir=out, tensor_cores=options["tensor_cores"],
                                      cpu_vectorize=options["vectorize"], load=load,
-                                     pipeline_options=pipeline_options)
+                                     pipeline_options=pipeline_options, opt_level=opt_level)
             library_dir = out
             if not load:
                 library = None

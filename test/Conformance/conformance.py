@@ -304,7 +304,7 @@ def compile_group(cases, eval_to_tune, args, label):
         text, target=args.target, eval_to_tune=eval_to_tune, workdir=workdir,
         load=not args.compile_only, cpu_gpu_loops=args.gpu_loops,
         cpu_vectorize=args.vectorize, tensor_cores=args.tensor_cores,
-        pipeline_options=args.pipeline_options)
+        pipeline_options=args.pipeline_options, opt_level=args.opt_level)
     kernels = ""
     if args.target == "cuda" and workdir:  # llvm.mlir is kept only there
         llvm = workdir / "llvm.mlir"
@@ -338,6 +338,11 @@ def main():
                         help="2-D convolutions as implicit-GEMM tensor-core kernels: on cuda, "
                              "-convbn-gpu-pipeline{tensor-cores=true} (f32 as TF32, held to "
                              "the f16 tolerance); on cpu, the same kernels emulated by host loops")
+    parser.add_argument("--opt-level", type=int, choices=[0, 1, 2, 3], metavar="N",
+                        help="clang's -O level for the libraries (their host code, on cuda; "
+                             "default: 0 for the emulations, --tensor-cores and --gpu-loops "
+                             "on cpu, which clang builds several times faster at -O0 and "
+                             "which run about as fast on these shapes; 2 otherwise)")
     parser.add_argument("--random-tiles", type=int, default=0, metavar="COUNT",
                         help="add COUNT random 2-D convolutions of tensor-core size "
                              "(cases.random_tile_cases, named random_tiles_SEED_I: --only "
@@ -351,6 +356,9 @@ def main():
         TOLERANCE["f32"] = TOLERANCE["f16"]
         global EVAL_TUNE_TOLERANCE
         EVAL_TUNE_TOLERANCE = TOLERANCE["f16"]
+    if args.opt_level is None:
+        emulation = args.target == "cpu" and (args.tensor_cores or args.gpu_loops)
+        args.opt_level = 0 if emulation else 2
     if args.compile_only and not args.workdir:
         parser.error("--compile-only needs --workdir to keep the libraries")
     torch.set_num_threads(max(1, os.cpu_count() or 1))

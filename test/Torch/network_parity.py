@@ -130,6 +130,9 @@ def main():
     parser.add_argument("--pipeline-options", default="",
                         help="more options of the pipeline, as in its textual form "
                              "(e.g. \"emulate-tensor-cores=true\" on the CPU)")
+    parser.add_argument("--opt-level", type=int, default=2, choices=[0, 1, 2, 3],
+                        help="clang's -O level for the library (0 builds the CPU's "
+                             "tensor-core emulation several times faster)")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
     saving = parser.add_mutually_exclusive_group()
     saving.add_argument("--save", metavar="DIR", help="compile, save into DIR and stop")
@@ -154,7 +157,8 @@ def main():
     else:
         compiled = convbn.compile(model, (x,), mode=args.mode, target=args.target,
                                   vectorize=args.vectorize, tensor_cores=args.tensor_cores,
-                                  load=not args.save, pipeline_options=args.pipeline_options)
+                                  load=not args.save, pipeline_options=args.pipeline_options,
+                                  opt_level=args.opt_level)
     report = compiled.report
     print(report)
     failures = []
