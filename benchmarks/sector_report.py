@@ -78,13 +78,13 @@ def kernel_kind(name):
     return function, rest
 
 
-def trace_build(cases, options, workdir):
+def trace_build(cases, options, workdir, opt_level):
     """{case name: [launch dicts]} for one build."""
     text = "\n\n".join(case_function(c) for c in cases)
     start = time.time()
     module = convbn.compile_module(text, target="cpu", eval_to_tune=False, tensor_cores=True,
                                    pipeline_options="trace-global-loads=true " + options,
-                                   workdir=workdir)
+                                   workdir=workdir, opt_level=opt_level)
     built = time.time() - start
     module.global_load_trace()  # nothing yet; resets
     out = {}
@@ -194,6 +194,10 @@ def main(argv=None):
                         help="a build to trace, with more -convbn-cpu-pipeline options "
                              "(the GPU pipeline's tensor-core-* options); repeat to compare "
                              "(default: one build, 'default=')")
+    parser.add_argument("--opt-level", type=int, choices=[0, 1, 2, 3], default=2, metavar="N",
+                        help="clang's -O level for the emulation (default 2; 0 builds it "
+                             "several times faster and runs it slower: for builds of many "
+                             "layers, whose -O2 build takes clang longest)")
     parser.add_argument("--workdir", help="keep each build's library here (NAME/)")
     parser.add_argument("--json", help="write every launch's counts to this file")
     parser.add_argument("--traces", metavar="FILE", action="append",
@@ -241,7 +245,7 @@ def main(argv=None):
         print(f"build {name}: {options or '(default options)'}", flush=True)
         workdir = Path(args.workdir) / name if args.workdir else None
         try:
-            traces[name], built = trace_build(cases, options, workdir)
+            traces[name], built = trace_build(cases, options, workdir, args.opt_level)
         except (CompilerError, convbn.ToolError) as error:
             print(f"sector_report.py: build {name}: {error}", file=sys.stderr)
             return 1
