@@ -194,7 +194,7 @@ def main(argv=None):
                         help="a build to trace, with more -convbn-cpu-pipeline options "
                              "(the GPU pipeline's tensor-core-* options); repeat to compare "
                              "(default: one build, 'default=')")
-    parser.add_argument("--opt-level", type=int, choices=[0, 1, 2, 3], default=2, metavar="N",
+    parser.add_argument("--opt-level", type=int, choices=convbn.aot.OPT_LEVELS, default=2, metavar="N",
                         help="clang's -O level for the emulation (default 2; 0 builds it "
                              "several times faster and runs it slower: for builds of many "
                              "layers, whose -O2 build takes clang longest)")

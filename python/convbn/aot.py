@@ -297,6 +297,10 @@ X86_NO_GATHERS = ["-Xclang", "-target-feature", "-Xclang", "+prefer-no-gather",
                   "-Xclang", "-target-feature", "-Xclang", "+prefer-no-scatter"]
 
 
+# clang's -O levels that compile_module's `opt_level` takes.
+OPT_LEVELS = (0, 1, 2, 3)
+
+
 def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin",
                    chip="sm_90", workdir=None, toolchain=None, load=True, source_path=None,
                    cpu_gpu_loops=0, cpu_vectorize=False, tensor_cores=False, cpu_arch="native",
@@ -324,8 +328,8 @@ def compile_module(ir_text, *, target="cpu", eval_to_tune=True, gpu_format="bin"
     spend most of their time in register allocation and instruction
     scheduling: 0 builds such a library about 7 times faster, and checks
     that run it on small shapes hardly notice the slower code."""
-    if opt_level not in (0, 1, 2, 3):
-        raise ValueError(f"opt_level must be 0, 1, 2 or 3, not {opt_level!r}")
+    if opt_level not in OPT_LEVELS:
+        raise ValueError(f"opt_level must be one of {OPT_LEVELS}, not {opt_level!r}")
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target must be 'cpu' or 'cuda', not {target!r}")
     if workdir is None and not load:

@@ -338,7 +338,7 @@ def main():
                         help="2-D convolutions as implicit-GEMM tensor-core kernels: on cuda, "
                              "-convbn-gpu-pipeline{tensor-cores=true} (f32 as TF32, held to "
                              "the f16 tolerance); on cpu, the same kernels emulated by host loops")
-    parser.add_argument("--opt-level", type=int, choices=[0, 1, 2, 3], metavar="N",
+    parser.add_argument("--opt-level", type=int, choices=convbn.aot.OPT_LEVELS, metavar="N",
                         help="clang's -O level for the libraries (their host code, on cuda; "
                              "default: 0 for the emulations, --tensor-cores and --gpu-loops "
                              "on cpu, which clang builds several times faster at -O0 and "

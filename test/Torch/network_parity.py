@@ -130,7 +130,7 @@ def main():
     parser.add_argument("--pipeline-options", default="",
                         help="more options of the pipeline, as in its textual form "
                              "(e.g. \"emulate-tensor-cores=true\" on the CPU)")
-    parser.add_argument("--opt-level", type=int, default=2, choices=[0, 1, 2, 3],
+    parser.add_argument("--opt-level", type=int, default=2, choices=convbn.aot.OPT_LEVELS,
                         help="clang's -O level for the library (0 builds the CPU's "
                              "tensor-core emulation several times faster)")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
