@@ -52,6 +52,7 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     "convbn-check-host-code,"
                     "gpu-launch-sink-index-computations,"
                     "gpu-kernel-outlining,"
+                    "{8}"
                     "convbn-align-workgroup-buffers,"
                     "convbn-cap-kernel-registers{{max-registers={6} "
                     "min-blocks-per-sm={7}},"
@@ -80,7 +81,8 @@ mlir::convbn::getGPUPipelineString(const GPUPipelineOptions &options) {
                     options.chip.getValue(), options.features.getValue(),
                     options.optLevel.getValue(), options.format.getValue(),
                     options.toolkit.getValue(), narrowIndices,
-                    options.tensorCoreMaxRegisters.getValue(), blocksPerSM);
+                    options.tensorCoreMaxRegisters.getValue(), blocksPerSM,
+                    options.mergeGPUModules ? "convbn-merge-gpu-modules," : "");
   return pipeline;
 }
 

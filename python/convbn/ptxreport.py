@@ -31,8 +31,28 @@ BINARY = re.compile(r'gpu\.binary @(\w+)\s+\[.*?assembly = "')
 ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2})")
 
 
+# Where a kernel starts: `.visible .entry NAME(` (the NVPTX back end emits
+# the module-scope declarations, such as the extern dynamic shared memory,
+# before the first).
+ENTRY = re.compile(r"^[ \t]*(?:\.visible[ \t]+)?\.entry[ \t]+(\w+)\(", re.M)
+
+
+def entries(ptx):
+    """(name, PTX) for each kernel of a PTX module: the module's header
+    (version, target, module-scope declarations) and that kernel alone, so
+    that ptxas reports on it alone."""
+    starts = list(ENTRY.finditer(ptx))
+    header = ptx[:starts[0].start()] if starts else ptx
+    for match, after in zip(starts, starts[1:] + [None]):
+        yield match.group(1), header + ptx[match.start():after.start() if after else len(ptx)]
+
+
 def kernels_of(llvm_dialect_text):
-    """(name, PTX) for each gpu.binary whose object holds PTX."""
+    """(name, PTX) for each kernel of each gpu.binary whose object holds
+    PTX: named after its binary where that holds one kernel (a module per
+    kernel, as outlined: the kernels' own names repeat), else after the
+    kernel (-convbn-merge-gpu-modules: one module, each kernel named after
+    the module it was outlined to)."""
     for match in BINARY.finditer(llvm_dialect_text):
         end = match.end()
         while True:
@@ -41,34 +61,46 @@ def kernels_of(llvm_dialect_text):
                 break
             end += 1
         raw = llvm_dialect_text[match.end():end]
-        yield match.group(1), ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), raw)
+        ptx = ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), raw)
+        kernels = list(entries(ptx))
+        if len(kernels) == 1:
+            yield match.group(1), ptx
+        else:
+            yield from kernels
 
 
 FUNCTION = re.compile(r"^\s*llvm\.func @\w+\(", re.M)
 CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+)(?: : \w+)?\) : i\d+")
-LAUNCH = re.compile(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@\w+\s+"
+LAUNCH = re.compile(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@(\w+)\s+"
                     r"blocks in \((%\w+), (%\w+), (%\w+)\)\s+"
                     r"threads in \((%\w+), (%\w+), (%\w+)\)\s*(?::\s*\w+)?"
                     r"(?:\s+dynamic_shared_memory_size (%\w+))?")
 
 
 def launches(llvm_dialect_text):
-    """{kernel module: (grid, block, dynamic shared bytes)} of each
-    gpu.launch_func whose sizes are constants of its host function (the
-    pipeline's launches are: the shapes are static)."""
-    found = {}
+    """{kernel: (grid, block, dynamic shared bytes)} of each gpu.launch_func
+    whose sizes are constants of its host function (the pipeline's launches
+    are: the shapes are static), the kernel named as kernels_of() names it:
+    after its module where the launches name one kernel of that module,
+    else after itself."""
+    found = []
     starts = [m.start() for m in FUNCTION.finditer(llvm_dialect_text)] + [len(llvm_dialect_text)]
     for begin, end in zip(starts, starts[1:]):
         body = llvm_dialect_text[begin:end]
         constants = {name: int(value) for name, value in CONSTANT.findall(body)}
         for match in LAUNCH.finditer(body):
-            sizes = [constants.get(v) for v in match.groups()[1:7]]
+            sizes = [constants.get(v) for v in match.groups()[2:8]]
             if None in sizes:
                 continue
-            dynamic = match.group(8)
-            found[match.group(1)] = (tuple(sizes[:3]), tuple(sizes[3:]),
-                                     constants.get(dynamic, 0) if dynamic else 0)
-    return found
+            dynamic = match.group(9)
+            found.append((match.group(1), match.group(2),
+                          (tuple(sizes[:3]), tuple(sizes[3:]),
+                           constants.get(dynamic, 0) if dynamic else 0)))
+    kernels = collections.defaultdict(set)
+    for module, kernel, _ in found:
+        kernels[module].add(kernel)
+    return {module if len(kernels[module]) == 1 else kernel: sizes
+            for module, kernel, sizes in found}
 
 
 # What limits the blocks resident on one SM of an H100 or H200 (compute

@@ -47,6 +47,7 @@ usage: conformance.py [--only SUBSTRING] [--workdir DIR] [--quick]
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -307,8 +308,11 @@ def compile_group(cases, eval_to_tune, args, label):
         pipeline_options=args.pipeline_options, opt_level=args.opt_level)
     kernels = ""
     if args.target == "cuda" and workdir:  # llvm.mlir is kept only there
-        llvm = workdir / "llvm.mlir"
-        kernels = f", {llvm.read_text().count('gpu.binary @')} kernels assembled by ptxas for sm_90"
+        llvm = (workdir / "llvm.mlir").read_text()
+        launched = set(re.findall(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?(@\w+::@\w+)", llvm))
+        modules = llvm.count("gpu.binary @")
+        kernels = (f", {len(launched)} kernels in {modules} module{'' if modules == 1 else 's'} "
+                   f"assembled by ptxas for sm_90")
     print(f"compiled {label}: {len(cases)} cases in {time.time() - start:.1f}s{kernels}", flush=True)
     return module
 

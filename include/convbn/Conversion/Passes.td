@@ -856,6 +856,31 @@ def ConvBNAlignWorkgroupBuffers : Pass<"convbn-align-workgroup-buffers"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ConvBNMergeGPUModules : Pass<"convbn-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Move the outlined kernels into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts every kernel in a `gpu.module` of its own,
+    and `gpu-module-to-binary` translates each module and runs one `ptxas`
+    process per module. A network's library has thousands of kernels, and
+    ptxas's start-up (about 25 ms on sm_90) then costs more than its work
+    on most of them. This pass moves the contents of all the modules with
+    the same attributes (targets, offloading handler) into one new module
+    named `module-name` (made unique among the top-level symbols): one
+    translation, one ptxas run and one module load at run time for all of
+    them. Each kernel is renamed after the module it leaves, which was
+    unique (profilers then tell the kernels of one function apart); other
+    symbols keep their names unless the new module has one already.
+    Every reference into a merged module (`gpu.launch_func @m::@k`) is
+    rewritten. Run after kernel outlining, before the targets are attached.
+  }];
+  let options = [
+    Option<"moduleName", "module-name", "std::string",
+           /*default=*/"\"kernels\"",
+           "Name of the module that receives the kernels">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def ConvBNCapKernelRegisters : Pass<"convbn-cap-kernel-registers"> {
   let summary = "Cap the registers of the GPU kernels that use shared memory";
   let description = [{

@@ -358,6 +358,13 @@ struct GPUPipelineOptions : public SharedPipelineOptions<GPUPipelineOptions> {
                      "grids concatenated (-convbn-merge-kernels; false: one "
                      "launch per loop nest, for comparison)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> mergeGPUModules{
+      *this, "merge-gpu-modules",
+      llvm::cl::desc("Put every kernel in one gpu.module "
+                     "(-convbn-merge-gpu-modules): one translation, one "
+                     "ptxas run and one module load for all of them "
+                     "(false: a module per kernel, as outlined)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(256)};
