@@ -857,7 +857,7 @@ def ConvBNAlignWorkgroupBuffers : Pass<"convbn-align-workgroup-buffers"> {
 }
 
 def ConvBNMergeGPUModules : Pass<"convbn-merge-gpu-modules", "::mlir::ModuleOp"> {
-  let summary = "Move the outlined kernels into one gpu.module";
+  let summary = "Move the kernels of all the gpu.modules into one";
   let description = [{
     `gpu-kernel-outlining` puts every kernel in a `gpu.module` of its own,
     and `gpu-module-to-binary` translates each module and runs one `ptxas`
@@ -867,11 +867,18 @@ def ConvBNMergeGPUModules : Pass<"convbn-merge-gpu-modules", "::mlir::ModuleOp">
     the same attributes (targets, offloading handler) into one new module
     named `module-name` (made unique among the top-level symbols): one
     translation, one ptxas run and one module load at run time for all of
-    them. Each kernel is renamed after the module it leaves, which was
-    unique (profilers then tell the kernels of one function apart); other
-    symbols keep their names unless the new module has one already.
-    Every reference into a merged module (`gpu.launch_func @m::@k`) is
-    rewritten. Run after kernel outlining, before the targets are attached.
+    them. A module's only launched kernel is renamed after the module,
+    which was unique (outlining names the kernels after their host
+    function, so they repeat; profilers then tell them apart). Other
+    symbols keep their names unless the new module has them already: an
+    external declaration (a function without a body, such as libdevice's;
+    an external global without an initializer, such as the dynamic shared
+    memory) is then kept once if it is the same op, an error otherwise; a
+    definition is renamed to a unique name, its uses with it. Every
+    reference into a merged module (`gpu.launch_func @m::@k`) is
+    rewritten. Run at any point after kernel outlining; the GPU pipeline
+    runs it just before `gpu-module-to-binary`, so that the passes nested
+    on `gpu.module` still run on the modules in parallel.
   }];
   let options = [
     Option<"moduleName", "module-name", "std::string",

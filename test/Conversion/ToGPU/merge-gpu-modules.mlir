@@ -122,3 +122,52 @@ module attributes {gpu.container_module} {
     return
   }
 }
+
+// -----
+
+// As the pipeline runs it, after the NVVM lowering: kernels are llvm.func
+// (a module's only launched one takes the module's name), a kernel's
+// shared buffer is a global named after it (made unique), and external
+// declarations that both modules hold (a libdevice function, the dynamic
+// shared memory) stay once, under their own names.
+
+// CHECK-LABEL: gpu.module @kernels {
+//   CHECK-DAG:   llvm.mlir.global external @__dynamic_shmem__0()
+//   CHECK-DAG:   llvm.func @__nv_expf(f32) -> f32
+//   CHECK-DAG:   llvm.mlir.global internal @__wg_k_kernel_0()
+//   CHECK-DAG:   llvm.mlir.global internal @[[WG:__wg_k_kernel_0_[0-9]+]]()
+//   CHECK-DAG:   llvm.func @k_kernel() attributes {gpu.kernel, nvvm.kernel}
+//   CHECK-DAG:   llvm.func @k_kernel_0() attributes {gpu.kernel, nvvm.kernel}
+//       CHECK:   llvm.mlir.addressof @[[WG]]
+//   CHECK-NOT: llvm.func @__nv_expf
+//   CHECK-NOT: @__dynamic_shmem__0()
+//       CHECK: gpu.launch_func @kernels::@k_kernel blocks
+//       CHECK: gpu.launch_func @kernels::@k_kernel_0 blocks
+module attributes {gpu.container_module} {
+  gpu.module @k_kernel {
+    llvm.mlir.global external @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+    llvm.mlir.global internal @__wg_k_kernel_0() {addr_space = 3 : i32} : !llvm.array<64 x f32>
+    llvm.func @__nv_expf(f32) -> f32
+    llvm.func @k_kernel() attributes {gpu.kernel, nvvm.kernel} {
+      %0 = llvm.mlir.addressof @__wg_k_kernel_0 : !llvm.ptr<3>
+      %1 = llvm.mlir.addressof @__dynamic_shmem__0 : !llvm.ptr<3>
+      llvm.return
+    }
+  }
+  gpu.module @k_kernel_0 {
+    llvm.mlir.global external @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+    llvm.mlir.global internal @__wg_k_kernel_0() {addr_space = 3 : i32} : !llvm.array<32 x f32>
+    llvm.func @__nv_expf(f32) -> f32
+    llvm.func @k_kernel() attributes {gpu.kernel, nvvm.kernel} {
+      %0 = llvm.mlir.addressof @__wg_k_kernel_0 : !llvm.ptr<3>
+      %1 = llvm.mlir.addressof @__dynamic_shmem__0 : !llvm.ptr<3>
+      llvm.return
+    }
+  }
+  func.func @k() {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @k_kernel::@k_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+    gpu.launch_func @k_kernel_0::@k_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+    return
+  }
+}
