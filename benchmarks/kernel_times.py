@@ -6,7 +6,8 @@ times), runs one forward + backward step of each chosen variant under
 PyTorch's profiler (CUPTI sees the kernels our runtime launches through the
 driver as well as PyTorch's) and prints, per layer and variant, every
 launch with its mean time per step, its place in the step (#n: the
-n-th launch; a block's kernels can share one name), its grid and block,
+n-th launch; a block's kernels share one name in libraries built with
+merge-gpu-modules=false, and PyTorch's may), its grid and block,
 and its share of the step's kernel time; --out writes the same as JSON.
 
   benchmarks/kernel_times.py --prebuilt DIR --batch 32          # there (with a GPU)
@@ -53,8 +54,8 @@ def kernel_events(step, repeat):
 
 
 def summarize(events, repeat):
-    """One row per launch of a step (a block's kernels may share one name,
-    so launches are told apart by their place in the step): its mean
+    """One row per launch of a step (kernels may share one name, so
+    launches are told apart by their place in the step): its mean
     microseconds over the steps, grid and block; by time, longest first."""
     per_step, extra = divmod(len(events), repeat)
     if extra or not per_step:  # steps that launch differently: by name
