@@ -71,10 +71,20 @@ def kernels_of(llvm_dialect_text):
 
 FUNCTION = re.compile(r"^\s*llvm\.func @\w+\(", re.M)
 CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+)(?: : \w+)?\) : i\d+")
-LAUNCH = re.compile(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@(\w+)\s+"
+# A launch's kernel: @module::@kernel.
+LAUNCHED = r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@(\w+)"
+LAUNCH = re.compile(LAUNCHED + r"\s+"
                     r"blocks in \((%\w+), (%\w+), (%\w+)\)\s+"
                     r"threads in \((%\w+), (%\w+), (%\w+)\)\s*(?::\s*\w+)?"
                     r"(?:\s+dynamic_shared_memory_size (%\w+))?")
+
+
+def launched_kernels(llvm_dialect_text):
+    """{module: {kernel}} of the gpu.launch_func ops."""
+    kernels = collections.defaultdict(set)
+    for module, kernel in re.findall(LAUNCHED, llvm_dialect_text):
+        kernels[module].add(kernel)
+    return kernels
 
 
 def launches(llvm_dialect_text):
@@ -83,7 +93,8 @@ def launches(llvm_dialect_text):
     are: the shapes are static), the kernel named as kernels_of() names it:
     after its module where the launches name one kernel of that module,
     else after itself."""
-    found = []
+    kernels = launched_kernels(llvm_dialect_text)
+    found = {}
     starts = [m.start() for m in FUNCTION.finditer(llvm_dialect_text)] + [len(llvm_dialect_text)]
     for begin, end in zip(starts, starts[1:]):
         body = llvm_dialect_text[begin:end]
@@ -92,15 +103,10 @@ def launches(llvm_dialect_text):
             sizes = [constants.get(v) for v in match.groups()[2:8]]
             if None in sizes:
                 continue
-            dynamic = match.group(9)
-            found.append((match.group(1), match.group(2),
-                          (tuple(sizes[:3]), tuple(sizes[3:]),
-                           constants.get(dynamic, 0) if dynamic else 0)))
-    kernels = collections.defaultdict(set)
-    for module, kernel, _ in found:
-        kernels[module].add(kernel)
-    return {module if len(kernels[module]) == 1 else kernel: sizes
-            for module, kernel, sizes in found}
+            module, kernel, dynamic = match.group(1), match.group(2), match.group(9)
+            found[module if len(kernels[module]) == 1 else kernel] = (
+                tuple(sizes[:3]), tuple(sizes[3:]), constants.get(dynamic, 0) if dynamic else 0)
+    return found
 
 
 # What limits the blocks resident on one SM of an H100 or H200 (compute

@@ -47,7 +47,6 @@ usage: conformance.py [--only SUBSTRING] [--workdir DIR] [--quick]
 import argparse
 import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -59,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import convbn  # noqa: E402
+from convbn import ptxreport  # noqa: E402
 from cases import (gradient_copy_cases, inductor_cases, mixed_precision_cases,  # noqa: E402
                    phase_cases, random_tile_cases, schedule_cases, sweep_cases,
                    tile_cases)
@@ -309,9 +309,9 @@ def compile_group(cases, eval_to_tune, args, label):
     kernels = ""
     if args.target == "cuda" and workdir:  # llvm.mlir is kept only there
         llvm = (workdir / "llvm.mlir").read_text()
-        launched = set(re.findall(r"gpu\.launch_func\s+(?:<[^>]*>\s+)?(@\w+::@\w+)", llvm))
+        launched = sum(map(len, ptxreport.launched_kernels(llvm).values()))
         modules = llvm.count("gpu.binary @")
-        kernels = (f", {len(launched)} kernels in {modules} module{'' if modules == 1 else 's'} "
+        kernels = (f", {launched} kernels in {modules} module{'' if modules == 1 else 's'} "
                    f"assembled by ptxas for sm_90")
     print(f"compiled {label}: {len(cases)} cases in {time.time() - start:.1f}s{kernels}", flush=True)
     return module
