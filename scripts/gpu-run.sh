@@ -74,6 +74,10 @@ K128_CASES="tiles_tail_f32,tiles_window_f32,tiles_window_bf16,tiles_strided_bf16
 # operands copied), a split 1x1 filter gradient (ranges of 8 steps, the
 # last ones' copies ahead zero-fills), a K tail.
 STAGES_CASES="tiles_window_f32,tiles_window_bf16,tiles_window_strided_f32,tiles_split_k_f32,tiles_tail_f32"
+# The conformance cases whose GEMMs have more than 64 rows, backward-data
+# included in one (cases.tall_cases): the 128-row blocks' cases, since a
+# kernel of 64 rows or fewer keeps 64.
+TALL_CASES="tall_"
 # Up to 96 KiB of shared memory per kernel (tensor-core-max-shared-bytes),
 # dynamic above 48 KiB: 128-row blocks keep K steps of 128 bytes.
 DYNAMIC_BYTES=98304
@@ -144,8 +148,9 @@ conformance_set() {
     tc-copies3|tc-copies3-b6|tc-copies3-b6-fg)
       set_cases="$STAGES_CASES,random_tiles"
       set_random="$RANDOM_TILES" ;;
-    tc-copies4|tc-n128|tc-mn128|tc-mn128-skc) set_cases="$STAGES_CASES" ;;
-    tc-k128d) set_cases="$K128_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
+    tc-copies4|tc-n128) set_cases="$STAGES_CASES" ;;
+    tc-mn128|tc-mn128-skc) set_cases="$STAGES_CASES,$TALL_CASES" ;;
+    tc-k128d) set_cases="$K128_CASES,$TALL_CASES"; set_options="$set_options tensor-core-block-m=128" ;;
     *) return 1 ;;
   esac
 }

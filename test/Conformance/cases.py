@@ -188,22 +188,52 @@ TILE_SHAPES = (
 )
 
 
-def tile_cases():
-    """2-D convolutions larger than one tile of the GPU tensor-core kernel
-    (-convbn-gpu-pipeline{tensor-cores=true}): every mode in f32, train and
-    tune in f16 and bf16 (f32 statistics)."""
+def _shape_cases(prefix, shapes, modes_of):
+    """One batch-2 case per shape of `shapes` (as TILE_SHAPES) and each
+    (activation type, mode) that `modes_of` gives, named
+    PREFIX_LABEL_TYPE_MODE."""
     cases = []
-    for act in ("f32", "f16", "bf16"):
-        modes = MODES if act == "f32" else ("train", "tune")
+    for act, modes in modes_of.items():
         for (label, cin, cout, spatial, kernel, stride, pads, dilation), mode in \
-                itertools.product(TILE_SHAPES, modes):
+                itertools.product(shapes, modes):
             cases.append(Case(
-                name=f"tiles_{label}_{act}_{mode}", mode=mode, batch=2,
+                name=f"{prefix}_{label}_{act}_{mode}", mode=mode, batch=2,
                 in_channels=cin, out_channels=cout, spatial=spatial, kernel=kernel,
                 stride=stride, pad_low=tuple(p[0] for p in pads),
                 pad_high=tuple(p[1] for p in pads), dilation=dilation, groups=1,
                 bias=label != "exact", affine=True, act_type=act))
     return cases
+
+
+def tile_cases():
+    """2-D convolutions larger than one tile of the GPU tensor-core kernel
+    (-convbn-gpu-pipeline{tensor-cores=true}): every mode in f32, train and
+    tune in f16 and bf16 (f32 statistics)."""
+    return _shape_cases("tiles", TILE_SHAPES, {"f32": MODES, "f16": ("train", "tune"),
+                                               "bf16": ("train", "tune")})
+
+
+# Shapes whose forward and filter-gradient GEMMs have more than 64 rows,
+# and "channels"' backward-data too, for the 128-row blocks
+# (`tensor-core-block-m=128`), which a kernel of 64 rows or fewer does not
+# take: TILE_SHAPES' backward-data GEMMs have at most 64 input channels,
+# their stem 24 filters and their split filter gradient 32. "channels": 80 in
+# (backward-data M, with a tail of 16 in 128 rows; forward K window x
+# channels), 96 out (forward and filter-gradient M; backward-data K window
+# x channels); "stem": ResNet's first layer with 72 filters; "split_k":
+# TILE_SHAPES' split filter gradient with 96 filters (one 128-row tile).
+TALL_SHAPES = (
+    ("channels", 80, 96, (7, 9), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ("stem", 3, 72, (13, 11), (7, 7), (2, 2), ((3, 3), (3, 2)), (1, 1)),
+    ("split_k", 16, 96, (32, 32), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+)
+
+
+def tall_cases():
+    """TALL_SHAPES in f32 (tune and train), f16 (train) and bf16 (tune): in
+    the suite with --tensor-cores only."""
+    return _shape_cases("tall", TALL_SHAPES, {"f32": ("tune", "train"), "f16": ("train",),
+                                              "bf16": ("tune",)})
 
 
 # Filter gradients with 64 input channels (N ordered window x channels) whose

@@ -61,7 +61,7 @@ import convbn  # noqa: E402
 from convbn import ptxreport  # noqa: E402
 from cases import (gradient_copy_cases, inductor_cases, mixed_precision_cases,  # noqa: E402
                    phase_cases, random_tile_cases, schedule_cases, sweep_cases,
-                   tile_cases)
+                   tall_cases, tile_cases)
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f32": 1e-4, "f16": 4e-3, "bf16": 3e-2}
@@ -369,7 +369,7 @@ def main():
 
     all_cases = (inductor_cases() + sweep_cases() + mixed_precision_cases() + tile_cases()
                  + phase_cases() + schedule_cases()
-                 + (gradient_copy_cases() if args.tensor_cores else [])
+                 + (gradient_copy_cases() + tall_cases() if args.tensor_cores else [])
                  + random_tile_cases(args.random_tiles, args.seed))
     wanted = args.only.split(",")
     cases = [c for c in all_cases if any(w in c.name for w in wanted)]

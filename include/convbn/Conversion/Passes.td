@@ -620,7 +620,8 @@ def ConvBNTensorCoreConvolutions
            "Rows (M) of a block's output tile: 64 (each of its 4 warps "
            "multiplies 32 x 32) or 128 (warps of 64 x 32: a quarter fewer "
            "shared-memory accesses per mma, twice the accumulator registers, "
-           "half the blocks); 0 chooses per kernel: 128 where M is a "
+           "half the blocks), except where M is 64 or less: such kernels "
+           "keep 64; 0 chooses per kernel: 128 where M is a "
            "multiple of 128, the grid keeps at least 1024 blocks and the "
            "tiles fit 48 KiB of shared memory (not with K steps of 128 "
            "bytes), else 64">,

@@ -129,7 +129,8 @@ struct SharedPipelineOptions : public PassPipelineOptions<Derived> {
       *this, "tensor-core-block-m",
       llvm::cl::desc("Tensor-core kernels: rows of a block's output tile, 64 "
                      "(warps of 32 x 32) or 128 (warps of 64 x 32, fewer "
-                     "shared-memory accesses per mma); 0 chooses per kernel "
+                     "shared-memory accesses per mma) where M is above 64; "
+                     "0 chooses per kernel "
                      "(-convbn-tensor-core-convolutions{block-m})"),
       llvm::cl::init(0)};
   Option<int64_t> tensorCoreBlockN{

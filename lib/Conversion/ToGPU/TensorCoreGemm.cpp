@@ -901,9 +901,13 @@ BlockTile convbn::tensor_cores::chooseBlockTile(const Gemm &g, int64_t rows,
         .fits();
   };
   BlockTile tile;
+  // Rows asked for, except where M fits the narrower block: rows past M
+  // would only multiply zeros, with twice the accumulators.
+  if (g.m <= tile.m)
+    rows = tile.m;
   // Wide columns where asked for, allowed and they fit beside the rows
   // (those asked for, else the narrower ones).
-  BlockTile wide{rows ? rows : BlockTile().m, kBlockColumns[1]};
+  BlockTile wide{rows ? rows : tile.m, kBlockColumns[1]};
   if (columns == wide.n && g.widestTileN >= wide.n && fits(wide))
     tile.n = wide.n;
   if (rows != 0) {

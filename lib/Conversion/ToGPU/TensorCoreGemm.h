@@ -292,10 +292,10 @@ int64_t chooseSplitK(const Gemm &g);
 /// The block's tile for `g`. Columns: 128 where `columns` asks for them
 /// (pass option `block-n`), `g` allows them (Gemm::widestTileN) and two
 /// stages of the tiles fit its shared memory (sharedLayout(),
-/// Gemm::sharedBudget) with the rows given or 64; else 64. Rows: `rows`
-/// where given (pass option `block-m`), else 128 where M is a multiple of
-/// 128, the grid keeps at least kTallTileBlocks blocks and two stages of
-/// the tiles fit, 64 otherwise.
+/// Gemm::sharedBudget) with the rows given or 64; else 64. Rows: 64 where M
+/// is 64 or less; else `rows` where given (pass option `block-m`), else 128
+/// where M is a multiple of 128, the grid keeps at least kTallTileBlocks
+/// blocks and two stages of the tiles fit, 64 otherwise.
 BlockTile chooseBlockTile(const Gemm &g, int64_t rows, int64_t columns);
 
 } // namespace mlir::convbn::tensor_cores

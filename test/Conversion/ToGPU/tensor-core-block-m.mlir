@@ -40,3 +40,20 @@ func.func @tall(%x: memref<2x16x10x10xf32>, %w: memref<128x16x3x3xf32>, %o: memr
     ins(%x, %w : memref<2x16x10x10xf32>, memref<128x16x3x3xf32>) outs(%o : memref<2x128x8x8xf32>)
   return
 }
+
+// -----
+
+// A GEMM of 64 rows or fewer keeps blocks of 64 rows whatever block-m asks:
+// 128 would only multiply zeros, with twice the accumulators.
+
+// CHECK-LABEL: func @short
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c2{{.*}}) threads({{.*}}) in ({{.*}} = %c128
+//       CHECK: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+//       CHECK: gpu.terminator
+// PIPE-LABEL: llvm.func @short
+func.func @short(%x: memref<2x16x10x10xf32>, %w: memref<64x16x3x3xf32>, %o: memref<2x64x8x8xf32>) {
+  // expected-remark @+1 {{convolution as an implicit GEMM on tensor cores ('f32', M=64 N=64 K=144, 2 in the grid's z); K ordered as window x channels; shared-memory ways per warp access (1: no bank conflict): A stores 1, B stores 1, ldmatrix 1, accumulators 1; blocks of 64 x 64 (warps of 32 x 32)}}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<2x16x10x10xf32>, memref<64x16x3x3xf32>) outs(%o : memref<2x64x8x8xf32>)
+  return
+}
