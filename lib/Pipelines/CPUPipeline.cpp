@@ -93,7 +93,12 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     pipeline += "convert-vector-to-llvm,";
   if (options.runtimeAllocator)
     pipeline += "finalize-memref-to-llvm{use-generic-functions=true use-aligned-alloc=true},";
-  pipeline += "convert-to-llvm,"
+  // f32 <-> bf16 conversions as integer arithmetic, rounding to nearest
+  // even and keeping subnormals, as PyTorch and the GPU do, on every CPU:
+  // x86's AVX512-BF16 conversion, which LLVM picks where -march allows it,
+  // flushes subnormal inputs to zero.
+  pipeline += "arith-expand{include-bf16=true},"
+              "convert-to-llvm,"
               "reconcile-unrealized-casts";
   return pipeline;
 }

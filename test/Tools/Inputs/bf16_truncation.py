@@ -1,9 +1,12 @@
 """Builds a scalar f32 -> bf16 truncation the way compile_module builds CPU
-libraries (no vectorization: LLVM keeps it scalar and, on x86, calls
-compiler-rt's __truncsfbf2, which Debian bookworm's libgcc lacks) and checks
-its values against PyTorch's rounding, bit for bit (argv[1]: the workdir)."""
+libraries and checks its values against PyTorch's rounding, bit for bit
+(argv[1]: the workdir), and that the CPU pipeline left LLVM no bf16
+truncation to lower (fptrunc ... to bfloat): on x86 LLVM lowers one to a
+call of compiler-rt's __truncsfbf2 (which Debian bookworm's libgcc lacks) or,
+where -march has AVX512-BF16, to vcvtneps2bf16, which flushes subnormals."""
 
 import sys
+from pathlib import Path
 
 import torch
 
@@ -33,3 +36,6 @@ x = bits.to(torch.int32).view(torch.float32)
 out = torch.empty(N, dtype=torch.bfloat16)
 module.call("truncate", [x], [out])
 print("bits equal:", torch.equal(out.view(torch.int16), x.to(torch.bfloat16).view(torch.int16)))
+llvm_ir = (Path(sys.argv[1]) / "module.ll").read_text()
+print("fptrunc to bfloat in the LLVM IR:",
+      any("fptrunc" in line and "to bfloat" in line for line in llvm_ir.splitlines()))
