@@ -218,7 +218,7 @@ def tile_cases():
 # (`tensor-core-block-m=128`), which a kernel of 64 rows or fewer does not
 # take: TILE_SHAPES' backward-data GEMMs have at most 64 input channels,
 # their stem 24 filters and their split filter gradient 32. "channels": 80 in
-# (backward-data M, with a tail of 16 in 128 rows; forward K window x
+# (backward-data M: 80 of a tile's 128 rows; forward K window x
 # channels), 96 out (forward and filter-gradient M; backward-data K window
 # x channels); "stem": ResNet's first layer with 72 filters; "split_k":
 # TILE_SHAPES' split filter gradient with 96 filters (one 128-row tile).

@@ -1,9 +1,10 @@
-"""Builds a scalar f32 -> bf16 truncation the way compile_module builds CPU
-libraries and checks its values against PyTorch's rounding, bit for bit
-(argv[1]: the workdir), and that the CPU pipeline left LLVM no bf16
-truncation to lower (fptrunc ... to bfloat): on x86 LLVM lowers one to a
-call of compiler-rt's __truncsfbf2 (which Debian bookworm's libgcc lacks) or,
-where -march has AVX512-BF16, to vcvtneps2bf16, which flushes subnormals."""
+"""Builds scalar f32 -> bf16 and f32 -> f16 truncations the way
+compile_module builds CPU libraries, checks their values against PyTorch's
+rounding, bit for bit (argv[1]: the workdir), and that the CPU pipeline
+left LLVM no bf16 truncation to lower (fptrunc ... to bfloat): on x86
+LLVM lowers one to a call of compiler-rt's __truncsfbf2 (which Debian
+bookworm's libgcc lacks) or, where -march has AVX512-BF16, to
+vcvtneps2bf16, which flushes subnormals."""
 
 import sys
 from pathlib import Path
@@ -51,10 +52,9 @@ print("bits equal:", bits_equal("truncate", torch.bfloat16,
                                 [0x3F808000, 0x3F818000, 0x3F80C001, 0xBF7FFFFF,
                                  0x7F7F0000, 0x00010000, 0x40490FDB]))
 # The same for f16 (AVX512-FP16's or F16C's conversion where -march has
-# one): a tie, f16's
-# smallest subnormal and half of it (a tie to zero), a value just below its
-# smallest normal, an f32 subnormal, a negative subnormal result, and one
-# that rounds to infinity.
+# one): a tie, f16's smallest subnormal and half of it (a tie to zero), a
+# value just below its smallest normal, an f32 subnormal, a negative
+# subnormal result, and one that rounds to infinity.
 print("f16 bits equal:", bits_equal("truncate_f16", torch.float16,
                                     [0x3F801000, 0x33800000, 0x33000000, 0x387FC000,
                                      0x00010000, 0xB4C00001, 0x477FF000]))
