@@ -13,13 +13,22 @@
 // partial sums the terms t, t + lanes, t + 2 lanes, ... Neighbouring threads
 // then read neighbouring addresses, and a second op sums the lanes.
 //
+// Upstream's split takes a generic with one output. Batch norm's backward
+// sums two things per channel in one pass over the output gradient (its sum
+// and its dot with the normalized output); such a generic with several
+// outputs is split here the same way, each output with its own partials and
+// its own sum of the lanes, the inputs still read once.
+//
 //===----------------------------------------------------------------------===//
 
 #include "convbn/Conversion/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::convbn {
@@ -40,13 +49,13 @@ struct ReductionShape {
 };
 
 /// The shape of `op` if this pass takes it: a generic on tensors with static
-/// shapes, projected-permutation maps, no `linalg.index`, one output, and
+/// shapes, projected-permutation maps, no `linalg.index`, and
 /// consecutive reduction loops that every input using them indexes as its
 /// innermost dimensions, in order (so that the lanes of the split are
 /// neighbours in memory).
 std::optional<ReductionShape> reductionShape(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.hasIndexSemantics() ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+      op.getNumDpsInits() == 0 || op.getNumReductionLoops() == 0 ||
       !llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isProjectedPermutation(); }))
     return std::nullopt;
@@ -83,6 +92,147 @@ std::optional<ReductionShape> reductionShape(linalg::GenericOp op) {
         return std::nullopt;
   }
   return shape;
+}
+
+/// How one output of a generic is reduced: the op that combines the output's
+/// block argument with a term (`arith.addf` for a sum) and its neutral
+/// element.
+struct Combiner {
+  Operation *op;
+  TypedAttr neutral;
+};
+
+/// The combiner of each output of `op`, or nothing where an output has no
+/// single combiner with a neutral element.
+std::optional<SmallVector<Combiner>> combinersOf(linalg::GenericOp op) {
+  SmallVector<Combiner> combiners;
+  for (auto [i, accumulator] : llvm::enumerate(op.getRegionOutputArgs())) {
+    SmallVector<Operation *> ops;
+    if (!matchReduction(op.getRegionOutputArgs(), i, ops) || ops.size() != 1 ||
+        ops.front()->getNumOperands() != 2 ||
+        llvm::count(ops.front()->getOperands(), accumulator) != 1)
+      return std::nullopt;
+    std::optional<TypedAttr> neutral = arith::getNeutralElement(ops.front());
+    if (!neutral)
+      return std::nullopt;
+    combiners.push_back({ops.front(), *neutral});
+  }
+  return combiners;
+}
+
+/// Upstream's `linalg::splitReduction` in its inner-parallel form, for a
+/// generic with several outputs, which upstream does not take. `op` has one
+/// reduction loop, `reduction`, whose terms every input using it indexes
+/// innermost. That loop becomes (terms / `lanes`) x `lanes`, a reduction and
+/// a parallel loop right after it; the inputs using it are viewed with their
+/// innermost dimension split the same way, and every output gains an
+/// innermost dimension of lanes, initialized to its combiner's neutral
+/// element. One generic per output then combines its lanes into the
+/// output's initial value. Returns the partial generic, with `op` replaced.
+FailureOr<linalg::GenericOp> splitSeveralOutputs(RewriterBase &rewriter,
+                                                 linalg::GenericOp op,
+                                                 unsigned reduction,
+                                                 int64_t lanes) {
+  std::optional<SmallVector<Combiner>> combiners = combinersOf(op);
+  if (!combiners)
+    return failure();
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (op.getMatchingIndexingMap(&init).isFunctionOfDim(reduction))
+      return failure();
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  unsigned numLoops = op.getNumLoops();
+  unsigned laneLoop = reduction + 1;
+  // The loops after the split: the reduction keeps its place, the lanes come
+  // right after it.
+  auto newDim = [&](AffineExpr expr) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    return getAffineDimExpr(d <= reduction ? d : d + 1, ctx);
+  };
+  auto remap = [&](AffineMap map, bool appendLanes) {
+    SmallVector<AffineExpr> results;
+    for (AffineExpr expr : map.getResults())
+      results.push_back(newDim(expr));
+    if (appendLanes)
+      results.push_back(getAffineDimExpr(laneLoop, ctx));
+    return AffineMap::get(numLoops + 1, 0, results, ctx);
+  };
+
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!map.isFunctionOfDim(reduction)) {
+      inputs.push_back(input->get());
+      maps.push_back(remap(map, /*appendLanes=*/false));
+      continue;
+    }
+    // Its innermost dimension (the terms, by reductionShape) as terms /
+    // lanes x lanes: lane t reads the terms t, t + lanes, ...
+    auto type = cast<RankedTensorType>(input->get().getType());
+    SmallVector<int64_t> shape(type.getShape());
+    int64_t terms = shape.back();
+    shape.back() = terms / lanes;
+    shape.push_back(lanes);
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t i = 0, e = type.getRank() - 1; i < e; ++i)
+      groups.push_back({i});
+    groups.push_back({type.getRank() - 1, type.getRank()});
+    inputs.push_back(tensor::ExpandShapeOp::create(
+        rewriter, loc, type.clone(shape), input->get(), groups));
+    maps.push_back(remap(map, /*appendLanes=*/true));
+  }
+
+  SmallVector<Value> partialInits;
+  for (auto [init, combiner] : llvm::zip(op.getDpsInitsMutable(), *combiners)) {
+    auto type = cast<RankedTensorType>(init.get().getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape.push_back(lanes);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+    Value neutral = arith::ConstantOp::create(rewriter, loc, combiner.neutral);
+    partialInits.push_back(
+        linalg::FillOp::create(rewriter, loc, neutral, empty).getResult(0));
+    maps.push_back(remap(op.getMatchingIndexingMap(&init),
+                         /*appendLanes=*/true));
+  }
+
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators.insert(iterators.begin() + laneLoop, utils::IteratorType::parallel);
+  auto partial = linalg::GenericOp::create(
+      rewriter, loc, ValueRange(partialInits).getTypes(), inputs, partialInits,
+      maps, iterators);
+  rewriter.cloneRegionBefore(op.getRegion(), partial.getRegion(),
+                             partial.getRegion().begin());
+
+  // Each output: its lanes combined into its initial value.
+  SmallVector<Value> results;
+  for (auto [i, init, combiner] :
+       llvm::enumerate(op.getDpsInits(), *combiners)) {
+    auto type = cast<RankedTensorType>(init.getType());
+    unsigned rank = type.getRank();
+    SmallVector<AffineMap> sumMaps = {
+        AffineMap::getMultiDimIdentityMap(rank + 1, ctx),
+        AffineMap::getMultiDimIdentityMap(rank + 1, ctx).getMajorSubMap(rank)};
+    SmallVector<utils::IteratorType> sumIterators(
+        rank, utils::IteratorType::parallel);
+    sumIterators.push_back(utils::IteratorType::reduction);
+    BlockArgument accumulator = op.getRegionOutputArgs()[i];
+    Operation *combine = combiner.op;
+    auto sum = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{partial.getResult(i)},
+        ValueRange{init}, sumMaps, sumIterators,
+        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          IRMapping mapping;
+          for (Value operand : combine->getOperands())
+            mapping.map(operand, operand == accumulator ? args[1] : args[0]);
+          Operation *combined = b.clone(*combine, mapping);
+          linalg::YieldOp::create(b, bodyLoc, combined->getResult(0));
+        });
+    results.push_back(sum.getResult(0));
+  }
+  rewriter.replaceOp(op, results);
+  return partial;
 }
 
 /// The number of lanes to split `shape`'s reduction into: the smallest
@@ -158,6 +308,8 @@ struct ConvBNSplitReductionsPass
                                : chooseLanes(shape, parallelism, minTerms);
       if (splitLanes <= 1)
         continue;
+      if (op.getNumDpsInits() > 1 && !combinersOf(op))
+        continue;
       rewriter.setInsertionPoint(op);
       if (shape.reductionLoops.size() > 1) {
         FailureOr<linalg::CollapseResult> collapsed =
@@ -169,23 +321,33 @@ struct ConvBNSplitReductionsPass
         rewriter.replaceOp(op, collapsed->results);
         op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
       }
-      // The partial sums get the lanes as their innermost dimension.
-      unsigned outputRank =
-          op.getMatchingIndexingMap(op.getDpsInitOperand(0)).getNumResults();
-      FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
-          rewriter, cast<linalg::LinalgOp>(op.getOperation()),
-          [&](linalg::LinalgOp) {
-            return linalg::SplitReductionOptions{splitLanes, outputRank,
-                                                 /*innerParallel=*/true};
-          });
-      if (failed(split))
-        continue;
+      unsigned reduction = shape.reductionLoops.front();
+      linalg::GenericOp partial;
+      if (op.getNumDpsInits() == 1) {
+        // The partial sums get the lanes as their innermost dimension.
+        unsigned outputRank =
+            op.getMatchingIndexingMap(op.getDpsInitOperand(0)).getNumResults();
+        FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
+            rewriter, cast<linalg::LinalgOp>(op.getOperation()),
+            [&](linalg::LinalgOp) {
+              return linalg::SplitReductionOptions{splitLanes, outputRank,
+                                                   /*innerParallel=*/true};
+            });
+        if (failed(split))
+          continue;
+        partial = cast<linalg::GenericOp>(split->splitLinalgOp);
+      } else {
+        FailureOr<linalg::GenericOp> split =
+            splitSeveralOutputs(rewriter, op, reduction, splitLanes);
+        if (failed(split))
+          continue;
+        partial = *split;
+      }
       // The split puts the lanes right after the (merged) reduction loop.
       // Make them the innermost parallel loop, before the reduction: on the
       // GPU every parallel loop is threads, and neighbouring lanes become
       // neighbouring threads.
-      auto partial = cast<linalg::GenericOp>(split->splitLinalgOp);
-      unsigned lanesLoop = shape.reductionLoops.front() + 1;
+      unsigned lanesLoop = reduction + 1;
       (void)linalg::interchangeGenericOp(
           rewriter, partial, lanesInnermostParallel(partial, lanesLoop));
     }

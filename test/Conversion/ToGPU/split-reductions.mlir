@@ -126,3 +126,88 @@ func.func @short_sum(%x: tensor<8x32x7x7xf32>, %init: tensor<8x32xf32>) -> tenso
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+// Two sums in one pass (batch norm's backward: the output gradient's sum and
+// its dot with the normalized output, per image and channel), which
+// upstream's split does not take: both get partials of 32 lanes, filled with
+// zeros, from one generic that reads each input once; then each output sums
+// its lanes into its own initial value. The per-channel input is not split.
+
+#in = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#ch = affine_map<(n, c, h, w) -> (c)>
+#out = affine_map<(n, c, h, w) -> (n, c)>
+// CHECK-DAG: #[[IN2:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
+// CHECK-DAG: #[[CH2:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-DAG: #[[PART2:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[LANES2:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[DROP2:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @two_sums
+//   CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+//   CHECK-DAG: %[[ZERO1:.*]] = arith.constant 0.000000e+00 : f64
+//   CHECK-DAG: %[[DY:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 32, 32] : tensor<8x32x1024xf32> into tensor<8x32x32x32xf32>
+//   CHECK-DAG: %[[Y:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [8, 32, 32, 32] : tensor<8x32x1024xf32> into tensor<8x32x32x32xf32>
+//   CHECK-DAG: %[[Z0:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%{{.*}} : tensor<8x32x32xf64>)
+//   CHECK-DAG: %[[Z1:.*]] = linalg.fill ins(%[[ZERO1]] : f64) outs(%{{.*}} : tensor<8x32x32xf64>)
+//       CHECK: %[[P:.*]]:2 = linalg.generic {indexing_maps = [#[[IN2]], #[[IN2]], #[[CH2]], #[[PART2]], #[[PART2]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+//  CHECK-SAME:     ins(%[[DY]], %[[Y]], %arg2 : tensor<8x32x32x32xf32>, tensor<8x32x32x32xf32>, tensor<32xf32>) outs(%[[Z0]], %[[Z1]] : tensor<8x32x32xf64>, tensor<8x32x32xf64>)
+//       CHECK:   arith.subf
+//       CHECK:   arith.mulf
+//       CHECK:   %[[S0:.*]] = arith.addf %{{.*}}, %{{.*}} : f64
+//       CHECK:   %[[S1:.*]] = arith.addf %{{.*}}, %{{.*}} : f64
+//       CHECK:   linalg.yield %[[S0]], %[[S1]]
+//       CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[LANES2]], #[[DROP2]]], iterator_types = ["parallel", "parallel", "reduction"]}
+//  CHECK-SAME:     ins(%[[P]]#0 : tensor<8x32x32xf64>) outs(%arg3 : tensor<8x32xf64>)
+//  CHECK-NEXT: ^bb0(%[[IN:.*]]: f64, %[[ACC:.*]]: f64):
+//  CHECK-NEXT:   %[[ADD:.*]] = arith.addf %[[ACC]], %[[IN]] : f64
+//  CHECK-NEXT:   linalg.yield %[[ADD]]
+//       CHECK: %[[DOT:.*]] = linalg.generic {indexing_maps = [#[[LANES2]], #[[DROP2]]], iterator_types = ["parallel", "parallel", "reduction"]}
+//  CHECK-SAME:     ins(%[[P]]#1 : tensor<8x32x32xf64>) outs(%arg4 : tensor<8x32xf64>)
+//  CHECK-NEXT: ^bb0(%[[IN:.*]]: f64, %[[ACC:.*]]: f64):
+//  CHECK-NEXT:   %[[ADD:.*]] = arith.addf %[[IN]], %[[ACC]] : f64
+//  CHECK-NEXT:   linalg.yield %[[ADD]]
+//       CHECK: return %[[SUM]], %[[DOT]]
+// LANES-LABEL: func @two_sums
+//       LANES: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+//       LANES: } -> (tensor<8x32x32xf64>, tensor<8x32x32xf64>)
+// ENOUGH-LABEL: func @two_sums
+//   ENOUGH-NOT: expand_shape
+//       ENOUGH: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+func.func @two_sums(%dy: tensor<8x32x32x32xf32>, %y: tensor<8x32x32x32xf32>, %mean: tensor<32xf32>,
+                    %init0: tensor<8x32xf64>, %init1: tensor<8x32xf64>) -> (tensor<8x32xf64>, tensor<8x32xf64>) {
+  %r:2 = linalg.generic {indexing_maps = [#in, #in, #ch, #out, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy, %y, %mean : tensor<8x32x32x32xf32>, tensor<8x32x32x32xf32>, tensor<32xf32>)
+      outs(%init0, %init1 : tensor<8x32xf64>, tensor<8x32xf64>) {
+  ^bb0(%g: f32, %v: f32, %m: f32, %acc0: f64, %acc1: f64):
+    %g64 = arith.extf %g : f32 to f64
+    %d = arith.subf %v, %m : f32
+    %d64 = arith.extf %d : f32 to f64
+    %p = arith.mulf %g64, %d64 : f64
+    %s0 = arith.addf %acc0, %g64 : f64
+    %s1 = arith.addf %p, %acc1 : f64
+    linalg.yield %s0, %s1 : f64, f64
+  } -> (tensor<8x32xf64>, tensor<8x32xf64>)
+  return %r#0, %r#1 : tensor<8x32xf64>, tensor<8x32xf64>
+}
+
+// -----
+
+// Left alone: a second output that is not a reduction with a neutral element
+// (the last term, not a sum).
+
+#in = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#out = affine_map<(n, c, h, w) -> (n, c)>
+// CHECK-LABEL: func @sum_and_last
+//   CHECK-NOT: expand_shape
+//       CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+//   CHECK-NOT: linalg.generic
+func.func @sum_and_last(%x: tensor<8x32x32x32xf32>, %init0: tensor<8x32xf32>, %init1: tensor<8x32xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [#in, #out, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : tensor<8x32x32x32xf32>) outs(%init0, %init1 : tensor<8x32xf32>, tensor<8x32xf32>) {
+  ^bb0(%a: f32, %acc0: f32, %acc1: f32):
+    %s = arith.addf %acc0, %a : f32
+    linalg.yield %s, %a : f32, f32
+  } -> (tensor<8x32xf32>, tensor<8x32xf32>)
+  return %r#0, %r#1 : tensor<8x32xf32>, tensor<8x32xf32>
+}
