@@ -2,8 +2,20 @@
 // RUN: convbn-opt %s -split-input-file -convbn-split-reductions=parallelism=256 | FileCheck %s --check-prefix=ENOUGH
 // RUN: convbn-opt %s -split-input-file -convbn-split-reductions="lanes=32 min-terms=4" | FileCheck %s --check-prefix=LANES
 // RUN: not convbn-opt %s -split-input-file -convbn-split-reductions=min-terms=0 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: convbn-opt %convbn_src_root/examples/one_block.mlir -convert-convbn-to-linalg -convbn-split-reductions | FileCheck %s --check-prefix=BLOCK
 
 // BAD: convbn-split-reductions: parallelism and min-terms must be at least 1 and lanes at least 0, but are 65536, 0 and 0
+
+// The lowering's own reductions, in eval mode (the one-block example, 8
+// images x 32 channels of 32 x 32): forward has none; backward sums the
+// output gradient and its product with the centred output in one generic
+// with two outputs, split into 32 lanes like the single sums (256 threads
+// -> 8,192), then each output's lanes summed, then the images.
+// BLOCK-LABEL: func @block
+//       BLOCK: %[[P:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+//  BLOCK-SAME:     ins({{.*}} : tensor<8x32x32x32xf32>, tensor<8x32x32x32xf32>, tensor<32xf32>) outs({{.*}} : tensor<8x32x32xf64>, tensor<8x32x32xf64>)
+//       BLOCK: linalg.generic {{.*}} ins(%[[P]]#0 : tensor<8x32x32xf64>) outs({{.*}} : tensor<8x32xf64>)
+//       BLOCK: linalg.generic {{.*}} ins(%[[P]]#1 : tensor<8x32x32xf64>) outs({{.*}} : tensor<8x32xf64>)
 
 // With lanes=32 (the CPU's vectorizing pipeline): every reduction it takes
 // gets the largest divisor of its terms up to 32 lanes, whatever its
