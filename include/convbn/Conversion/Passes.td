@@ -777,12 +777,13 @@ def ConvBNSplitReductions : Pass<"convbn-split-reductions"> {
     an extra innermost dimension of L lanes, lane t summing the terms t,
     t + L, t + 2L, ... (neighbouring threads read neighbouring addresses),
     then a generic that sums the lanes. A generic with several outputs
-    (batch norm's backward: the sum of the output gradient and its dot with
-    the normalized output, in one pass), which upstream's split does not
-    take, is split the same way by this pass, provided each output is
-    reduced by one combiner with a neutral element (`arith.addf`): one
-    partial generic with an output of lanes per output, the inputs still
-    read once, then one generic per output that combines its lanes. The partial op's loops are reordered
+    (batch norm's backward: the sum of the output gradient and of its
+    product with the centred or normalized output, in one pass), which
+    upstream's split does not take, is split the same way by this pass,
+    provided each output is reduced by one combiner with a neutral element
+    (`arith.addf`): one partial generic with an output of lanes per output,
+    the inputs still read once, then one generic per output that combines
+    its lanes. The partial op's loops are reordered
     (`interchangeGenericOp`) so that the lanes are the innermost parallel
     loop and the reduction comes last. L is the smallest divisor of the
     number of terms that brings the parallel iterations to `parallelism`

@@ -15,9 +15,9 @@
 //
 // Upstream's split takes a generic with one output. Batch norm's backward
 // sums two things per channel in one pass over the output gradient (its sum
-// and its dot with the normalized output); such a generic with several
-// outputs is split here the same way, each output with its own partials and
-// its own sum of the lanes, the inputs still read once.
+// and its dot with the centred or normalized output); such a generic with
+// several outputs is split here the same way, each output with its own
+// partials and its own sum of the lanes, the inputs still read once.
 //
 //===----------------------------------------------------------------------===//
 
