@@ -141,8 +141,8 @@ func.func @short_sum(%x: tensor<8x32x7x7xf32>, %init: tensor<8x32xf32>) -> tenso
 
 // -----
 
-// Two sums in one pass (batch norm's backward: the output gradient's sum and
-// its dot with the normalized output, per image and channel), which
+// Two sums in one pass (batch norm's backward in eval: the output gradient's
+// sum and its dot with the centred output, per image and channel), which
 // upstream's split does not take: both get partials of 32 lanes, filled with
 // zeros, from one generic that reads each input once; then each output sums
 // its lanes into its own initial value. The per-channel input is not split.
