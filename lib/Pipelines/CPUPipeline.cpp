@@ -26,6 +26,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       vectorize += " filter-lanes=false";
     if (!options.vectorChannelsLast)
       vectorize += " channels-last=false";
+    if (!options.vectorPointwise)
+      vectorize += " pointwise=false";
     auto list = [&](ArrayRef<int64_t> sizes) {
       llvm::interleave(
           sizes, [&](int64_t size) { vectorize += std::to_string(size); },

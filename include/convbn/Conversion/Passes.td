@@ -456,6 +456,11 @@ def ConvBNVectorizeConvolutions
            "Convolutions whose filters fill more vector lanes than their "
            "output positions do become one GEMM with the filters in the "
            "lanes and the batch folded into the positions">,
+    Option<"pointwiseContractions", "pointwise", "bool", /*default=*/"true",
+           "1x1 convolutions at stride 1 (the rest of those filter-lanes "
+           "leaves) become contractions on reshaped views of their "
+           "operands, tiled like the contractions: no im2col copy, and the "
+           "accumulators in registers for the whole reduction">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -273,6 +273,13 @@ struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
                      "become one GEMM with the filters in the lanes and the "
                      "batch folded into the positions"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorPointwise{
+      *this, "vector-pointwise",
+      llvm::cl::desc("With vectorize: 1x1 convolutions at stride 1 as "
+                     "contractions on reshaped views of their operands, "
+                     "tiled like the filter gradients (accumulators in "
+                     "registers for the whole reduction) instead of im2col"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> vectorF32ChunkPositions{
       *this, "vector-f32-chunk-positions",
       llvm::cl::desc("With vectorize: the backward-filter GEMM sums in f32 "

@@ -404,6 +404,47 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
   return matmul;
 }
 
+/// Whether `conv` is a pointwise convolution: a 1x1 kernel at stride 1,
+/// whose input positions are its output positions.
+bool isPointwise(linalg::Conv2DNchwFchwOp conv) {
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+  return filter.getDimSize(2) == 1 && filter.getDimSize(3) == 1 &&
+         llvm::all_of(conv.getStrides().getValues<int64_t>(),
+                      [](int64_t s) { return s == 1; });
+}
+
+/// Pointwise `conv` as a contraction on reshaped views, no copies:
+///   out[n, f, p] += W[f, c] * X[n, c, p]
+/// Each output sums its terms in the same order (channels), into its
+/// initial value, as the convolution does.
+linalg::ContractOp pointwiseContraction(RewriterBase &rewriter,
+                                        linalg::Conv2DNchwFchwOp conv) {
+  Location loc = conv.getLoc();
+  rewriter.setInsertionPoint(conv);
+  MLIRContext *ctx = conv.getContext();
+  Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
+        init = conv.getDpsInits()[0];
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value x = tensor::CollapseShapeOp::create(rewriter, loc, input,
+                                            groupsOf({1, 1, 2}));
+  Value w =
+      tensor::CollapseShapeOp::create(rewriter, loc, filter, groupsOf({1, 3}));
+  Value out =
+      tensor::CollapseShapeOp::create(rewriter, loc, init, groupsOf({1, 1, 2}));
+  // Loops (n, f, p, c).
+  SmallVector<Attribute> maps = {
+      AffineMapAttr::get(AffineMap::get(4, 0, {d(1), d(3)}, ctx)),
+      AffineMapAttr::get(AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx)),
+      AffineMapAttr::get(AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx))};
+  auto contract = linalg::ContractOp::create(
+      rewriter, loc, TypeRange{out.getType()}, ValueRange{w, x},
+      ValueRange{out}, rewriter.getArrayAttr(maps));
+  rewriter.replaceOp(conv, tensor::ExpandShapeOp::create(
+                               rewriter, loc, init.getType(),
+                               contract.getResult(0), groupsOf({1, 1, 2})));
+  return contract;
+}
+
 /// Whether `conv` gains from `channelsLast`: its transposed copies (the
 /// input, the filters and the result) must have no more elements than the
 /// im2col matrix they replace (kernel window x positions, per image). With
@@ -546,6 +587,33 @@ std::optional<Target> contractionTarget(linalg::LinalgOp op,
   return target;
 }
 
+/// The vector width, in f32 elements, that the pointwise tiles fill: an
+/// AVX-512 register (on narrower targets, whole multiples of theirs).
+constexpr int64_t kVectorF32 = 16;
+
+/// The tiles of a pointwise contraction [n, f, p] += [f, c] x [n, c, p], as
+/// a contraction whose `limits` (rows, lanes in f32 elements, reduction)
+/// set a budget of accumulator vectors, rows x the vectors of a row: the
+/// lanes are the largest divisor of the positions at most limits[1] that
+/// is a whole number of vectors, else the largest at most one vector (a
+/// tile of 28 lanes, one and three quarters of a vector, ran 784 positions
+/// at a fifth of the speed of 16), and the rows take what is left of the
+/// budget (8 x 32 lanes, 16 x 16 or 16 x 14: 16 vectors).
+std::optional<Target> pointwiseTarget(linalg::ContractOp op,
+                                      ArrayRef<int64_t> limits) {
+  int64_t positions =
+      cast<ShapedType>(op.getDpsInits()[0].getType()).getShape().back();
+  int64_t lanes = 0;
+  for (int64_t d = kVectorF32; d <= limits[1]; d += kVectorF32)
+    if (positions % d == 0)
+      lanes = d;
+  if (lanes == 0)
+    lanes = divisorAtMost(positions, std::min(limits[1], kVectorF32));
+  auto vectors = [](int64_t n) { return llvm::divideCeil(n, kVectorF32); };
+  int64_t rows = limits[0] * vectors(limits[1]) / vectors(lanes);
+  return contractionTarget(op, {std::max<int64_t>(1, rows), lanes, limits[2]});
+}
+
 /// The tiles of a batch matmul, as a contraction, or nothing unless it has
 /// the default indexing maps (with operand extensions upstream's patterns
 /// form no outer products, and folding the extensions into the contraction
@@ -612,7 +680,7 @@ struct ConvBNVectorizeConvolutionsPass
       op->setAttr(kMarker,
                   DenseI64ArrayAttr::get(&getContext(), target->marker()));
     };
-    SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed, last;
+    SmallVector<linalg::Conv2DNchwFchwOp> direct, transposed, last, pointwise;
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
         std::optional<Target> target = targetFor(conv, limits, reductionBlock);
@@ -624,6 +692,8 @@ struct ConvBNVectorizeConvolutionsPass
           last.push_back(conv);
         else if (target && filterLanes && filtersInLanesPays(conv, limits[2]))
           transposed.push_back(conv);
+        else if (target && pointwiseContractions && isPointwise(conv))
+          pointwise.push_back(conv);
         else
           mark(op, target);
       } else if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op)) {
@@ -638,6 +708,10 @@ struct ConvBNVectorizeConvolutionsPass
     for (linalg::Conv2DNchwFchwOp conv : last) {
       linalg::Conv2DNhwcHwcfOp nhwc = channelsLast(rewriter, conv);
       mark(nhwc, channelsLastTarget(nhwc, lastLimits));
+    }
+    for (linalg::Conv2DNchwFchwOp conv : pointwise) {
+      linalg::ContractOp contract = pointwiseContraction(rewriter, conv);
+      mark(contract, pointwiseTarget(contract, contractLimits));
     }
     for (linalg::Conv2DNchwFchwOp conv : transposed) {
       linalg::BatchMatmulOp matmul = filtersInLanes(rewriter, conv);

@@ -3,12 +3,13 @@
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4" 2>&1 | FileCheck %s --check-prefix=BADLAST
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,3" | FileCheck %s --check-prefix=CSIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,0" 2>&1 | FileCheck %s --check-prefix=BADCONTRACT
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false" -verify-diagnostics | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false pointwise=false" -verify-diagnostics | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false tile-sizes=1,2,4,3" | FileCheck %s --check-prefix=SIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="tile-sizes=1,2" 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false pointwise=false reduction-block=0" | FileCheck %s --check-prefix=NOBLOCK
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=-1" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false filter-lanes=false" | FileCheck %s --check-prefix=POSITIONS
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="pointwise=false" | FileCheck %s --check-prefix=NOPOINTWISE
 
 // By default (LAST), a convolution whose transposed copies (input 800,
 // filters 288, result 1,024 elements) are smaller than its im2col matrix
@@ -39,7 +40,8 @@
 //       LASTSIZES: vector.fma {{.*}} : vector<4xf32>
 // BADLAST: error: convbn-vectorize-convolutions: channels-last-tile-sizes must be 3 positive sizes (width, filters, channels)
 
-// With channels-last=false: im2col, then the contraction tiled (filters by
+// With channels-last=false (and pointwise=false, which the 1x1
+// convolutions below take by default): im2col, then the contraction tiled (filters by
 // 8, positions by 16, reduction by 16) and vectorized to outer products.
 
 // CHECK-LABEL: func @uniform
@@ -163,6 +165,14 @@ func.func @few_filters(%x: tensor<1x4x10x10xf32>, %w: tensor<3x4x3x3xf32>, %acc:
 // (@uniform above) are neither blocked nor swept in that order: they stay
 // in cache anyway, and blocking would cut the rows streamed into short
 // strided pieces.
+// By default this convolution is pointwise: 32 lanes (64 positions hold
+// two whole vectors), 8 rows, the accumulators carried through all 4096
+// channels, 8 a step.
+// LAST-LABEL: func @blocked_reduction
+//       LAST: scf.for %{{.*}} = %c0 to %c4096 step %c8 iter_args({{.*}}) -> (vector<8x32xf32>)
+// LAST-COUNT-64: vector.fma {{.*}} : vector<32xf32>
+//       LAST: scf.yield
+//       LAST: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 
 // CHECK-LABEL: func @blocked_reduction
 //   CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
@@ -212,18 +222,75 @@ func.func @filters_in_lanes(%x: tensor<8x128x9x9xf32>, %w: tensor<128x128x3x3xf3
 
 // -----
 
-// A 1x1 kernel: the im2col matrix is the input itself (3,136 elements),
-// fewer than the channels-last copies would be (input, 4,096 filter
-// elements and the result): im2col stays, by default too.
-
+// A 1x1 kernel at stride 1 (pointwise), whose filters would not pay for
+// the filters-in-lanes GEMM: a contraction on reshaped views of the
+// operands, [n, f, p] += [f, c] x [n, c, p], with no copy, tiled like the
+// other contractions and its accumulators carried in registers through the
+// channels. The 49 positions hold no whole vector of 16 lanes: the lanes
+// are 7 (the largest divisor at most 16), and the rows take the budget of
+// accumulator vectors (8 x 32 lanes by default: 16 vectors), 16 rows of 7
+// lanes; 8 channels a step, 128 multiply-adds.
 // LAST-LABEL: func @one_by_one
-//       LAST: linalg.generic {{.*}} outs(%{{.*}} : tensor<8x64x49xf32>)
-//       LAST: vector.fma
-//   LAST-NOT: linalg.conv_2d
+//   LAST-DAG: %[[X:.+]] = tensor.collapse_shape %arg0 {{\[\[}}0], [1], [2, 3]] : tensor<8x64x7x7xf32> into tensor<8x64x49xf32>
+//   LAST-DAG: %[[W:.+]] = tensor.collapse_shape %arg1 {{\[\[}}0], [1, 2, 3]] : tensor<64x64x1x1xf32> into tensor<64x64xf32>
+//   LAST-DAG: %[[OUT:.+]] = tensor.collapse_shape %arg2 {{\[\[}}0], [1], [2, 3]] : tensor<8x64x7x7xf32> into tensor<8x64x49xf32>
+//       LAST: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %[[OUT]])
+//       LAST: scf.for %{{.*}} = %c0 to %c49 step %c7
+//       LAST: scf.for %{{.*}} = %c0 to %c64 step %c16
+//       LAST: %[[ACC:.+]] = vector.transfer_read {{.*}} : tensor<16x7xf32>, vector<16x7xf32>
+//       LAST: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(%{{.*}} = %[[ACC]]) -> (vector<16x7xf32>)
+//       LAST: tensor.extract_slice %[[W]]
+//       LAST: tensor.extract_slice %[[X]]
+// LAST-COUNT-128: vector.fma {{.*}} : vector<7xf32>
+//   LAST-NOT: vector.fma
+//       LAST: vector.transfer_write {{.*}} : vector<16x7xf32>, tensor<16x7xf32>
+//       LAST: tensor.expand_shape {{.*}} output_shape [8, 64, 7, 7] : tensor<8x64x49xf32> into tensor<8x64x7x7xf32>
+//   LAST-NOT: linalg.
+// With pointwise=false, the im2col matrix is the input itself (3,136
+// elements), fewer than the channels-last copies would be (input, 4,096
+// filter elements and the result): im2col.
+// NOPOINTWISE-LABEL: func @one_by_one
+//       NOPOINTWISE: linalg.generic {{.*}} outs(%{{.*}} : tensor<8x64x49xf32>)
+//       NOPOINTWISE: vector.fma
+//   NOPOINTWISE-NOT: linalg.conv_2d
+//   NOPOINTWISE-NOT: linalg.contract
 func.func @one_by_one(%x: tensor<8x64x7x7xf32>, %w: tensor<64x64x1x1xf32>, %acc: tensor<8x64x7x7xf32>) -> tensor<8x64x7x7xf32> {
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
       ins(%x, %w : tensor<8x64x7x7xf32>, tensor<64x64x1x1xf32>) outs(%acc : tensor<8x64x7x7xf32>) -> tensor<8x64x7x7xf32>
   return %y : tensor<8x64x7x7xf32>
+}
+
+// -----
+
+// 784 positions: 28 lanes (one and three quarters of a vector) would be
+// the largest divisor at most 32; the lanes are 16, the largest that is a
+// whole number of vectors, and the rows 16. Each result sums 8 terms, one
+// step: the rows loop runs outside the lanes loop.
+// LAST-LABEL: func @whole_vectors
+//       LAST: scf.for %{{.*}} = %c0 to %c32 step %c16
+//       LAST: scf.for %{{.*}} = %c0 to %c784 step %c16
+// LAST-COUNT-128: vector.fma {{.*}} : vector<16xf32>
+//   LAST-NOT: vector.fma
+//       LAST: vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+//   LAST-NOT: linalg.contract
+func.func @whole_vectors(%x: tensor<1x8x28x28xf32>, %w: tensor<32x8x1x1xf32>, %acc: tensor<1x32x28x28xf32>) -> tensor<1x32x28x28xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x, %w : tensor<1x8x28x28xf32>, tensor<32x8x1x1xf32>) outs(%acc : tensor<1x32x28x28xf32>) -> tensor<1x32x28x28xf32>
+  return %y : tensor<1x32x28x28xf32>
+}
+
+// -----
+
+// A 1x1 kernel at stride 2 is not pointwise (its positions are a strided
+// view of the input): im2col.
+// LAST-LABEL: func @strided_one_by_one
+//       LAST: linalg.generic {{.*}} ins(%arg0 : tensor<1x8x16x16xf32>) outs(%{{.*}} : tensor<1x8x64xf32>)
+//       LAST: vector.fma
+//   LAST-NOT: linalg.contract
+func.func @strided_one_by_one(%x: tensor<1x8x16x16xf32>, %w: tensor<32x8x1x1xf32>, %acc: tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%x, %w : tensor<1x8x16x16xf32>, tensor<32x8x1x1xf32>) outs(%acc : tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32>
+  return %y : tensor<1x32x8x8xf32>
 }
 
 // -----
