@@ -16,10 +16,12 @@ std::string
 mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
   std::string vectorize;
   if (options.vectorize) {
-    vectorize = "convbn-backward-filter-to-matmul{f32-chunk-positions=" +
-                std::to_string(options.vectorF32ChunkPositions.getValue()) +
-                (options.vectorChannelsLast ? "" : " channels-last=false") +
-                "},convbn-vectorize-convolutions";
+    vectorize =
+        "convbn-backward-filter-to-matmul{f32-chunk-positions=" +
+        std::to_string(options.vectorF32ChunkPositions.getValue()) +
+        (options.vectorChannelsLast ? "" : " channels-last=false") +
+        " pack-lanes=" + std::to_string(options.vectorPackLanes.getValue()) +
+        "},convbn-vectorize-convolutions";
     vectorize += "{reduction-block=" +
                  std::to_string(options.vectorReductionBlock.getValue());
     if (!options.vectorFilterLanes)

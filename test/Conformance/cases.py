@@ -349,15 +349,20 @@ def phase_cases():
 # and a dilated one; and 1x1 convolutions at stride 1, contractions on
 # reshaped views whose lanes are 14 positions (196: no whole vector of 16)
 # or 32 (64 positions), over several tiles of rows and reduction steps, in
-# the forward and backward-data convolutions alike.
+# the forward and backward-data convolutions alike, their filter gradients
+# on windows copied in panels of 32 channels (64 channels: two panels; 24:
+# none), and a 1x1 convolution at stride 2 (its filter gradient's panels
+# read every other position; the stride-1 phase of its backward-data a
+# contraction).
 SCHEDULE_SHAPES = (
     ("lanes", 8, 128, 128, (7, 7), (3, 3), (1, 1), (1, 1), (1, 1)),
     ("chunks", 2, 3, 8, (48, 48), (3, 3), (1, 1), (1, 1), (1, 1)),
     ("last", 2, 16, 32, (12, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
     ("last_strided", 2, 8, 16, (13, 11), (3, 5), (1, 2), (2, 2), (1, 1)),
     ("last_dilated", 1, 8, 16, (10, 10), (3, 3), (2, 2), (1, 1), (2, 2)),
-    ("pointwise", 2, 48, 32, (14, 14), (1, 1), (0, 0), (1, 1), (1, 1)),
+    ("pointwise", 2, 64, 32, (14, 14), (1, 1), (0, 0), (1, 1), (1, 1)),
     ("pointwise_wide", 2, 24, 40, (8, 8), (1, 1), (0, 0), (1, 1), (1, 1)),
+    ("pointwise_strided", 2, 64, 16, (14, 14), (1, 1), (0, 0), (2, 2), (1, 1)),
 )
 
 

@@ -280,6 +280,14 @@ struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
                      "tiled like the filter gradients (accumulators in "
                      "registers for the whole reduction) instead of im2col"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> vectorPackLanes{
+      *this, "vector-pack-lanes",
+      llvm::cl::desc("With vectorize: the im2col filter gradients' windows "
+                     "copied in panels of this many columns, each "
+                     "contiguous, for the GEMM's lanes "
+                     "(-convbn-backward-filter-to-matmul{pack-lanes}; 0: "
+                     "not packed)"),
+      llvm::cl::init(32)};
   PassOptions::Option<int64_t> vectorF32ChunkPositions{
       *this, "vector-f32-chunk-positions",
       llvm::cl::desc("With vectorize: the backward-filter GEMM sums in f32 "

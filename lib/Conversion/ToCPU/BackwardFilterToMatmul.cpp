@@ -216,6 +216,59 @@ Value addChannelsLastPartials(OpBuilder &b, Location loc, Value x, Value grad,
   return collapse(b, loc, addWidened(b, loc, part, read, sum5), {1, 1, 3});
 }
 
+/// The chunk's filter gradient as one f32 contraction on the windows
+/// copied in panels of `lanes` columns (K = (c, kh, kw), a multiple of
+/// `lanes`), each panel contiguous:
+///   col[kb, (n, oh, ow), l] = x[n, c, oh*s0 + i*d0, ow*s1 + j*d1]
+///       with (c, i, j) the window element kb * lanes + l
+///   part[kb, f, l] = sum over (n, oh, ow) of G[f, (n, oh, ow)] * col[kb, ...]
+/// so that a lanes tile of the contraction reads its panel's rows one after
+/// the other (in [(n, oh, ow), K] they were a whole row of K apart, and the
+/// loads of each row missed). `a` is G as [1, f, (n, oh, ow)]; returns
+/// `sum` [1, f, (c, kh, kw)] + part, in f64. The sums' order is the same as
+/// the batch matmul's.
+Value addPackedPartials(OpBuilder &b, Location loc, Value x, Value a, Value sum,
+                        const BackwardFilterForm &form, int64_t oh, int64_t ow,
+                        int64_t kh, int64_t kw, int64_t lanes) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  SmallVector<int64_t> xs = shapeOf(x);
+  int64_t images = xs[0], filters = shapeOf(a)[1],
+          panels = xs[1] * kh * kw / lanes;
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Loops (kb, n, oh, ow, l): window element q = kb * lanes + l, that is
+  // channel q / (kh * kw), kernel row (q mod (kh * kw)) / kw, column q mod kw.
+  AffineExpr q = d(0) * lanes + d(4);
+  AffineExpr c = q.floorDiv(kh * kw), i = (q % (kh * kw)).floorDiv(kw),
+             j = q % kw;
+  AffineMap window =
+      AffineMap::get(5, 0,
+                     {d(1), c, d(2) * form.strides[0] + i * form.dilations[0],
+                      d(3) * form.strides[1] + j * form.dilations[1]},
+                     ctx);
+  Value col = collapse(
+      b, loc, copyAs(b, loc, x, window, {panels, images, oh, ow, lanes}, f32),
+      {1, 3, 1});
+  // Loops (kb, f, l, p): rows f, lanes l, the reduction p innermost.
+  ArrayAttr maps =
+      b.getAffineMapArrayAttr({AffineMap::get(4, 0, {d(1), d(3)}, ctx),
+                               AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx),
+                               AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)});
+  Value part = zeros(b, loc, {panels, filters, lanes}, f32);
+  part =
+      linalg::ContractOp::create(b, loc, TypeRange{part.getType()},
+                                 ValueRange{collapse(b, loc, a, {2, 1}), col},
+                                 ValueRange{part}, maps)
+          .getResult(0);
+  // sum[0, f, kb, l] += part[kb, f, l], in f64.
+  Value sum4 = expand(b, loc, sum, {1, filters, panels, lanes}, {1, 1, 2});
+  return collapse(b, loc,
+                  addWidened(b, loc, part,
+                             AffineMap::get(4, 0, {d(2), d(1), d(3)}, ctx),
+                             sum4),
+                  {1, 1, 2});
+}
+
 /// dW as f32 GEMMs over chunks of whole images, each chunk's result added
 /// to the f64 accumulator `acc` ([1, f, (c, kh, kw)]); `x` is the padded
 /// input [n, c, h, w] and `grad` [n, f, oh, ow]. Per chunk of q images:
@@ -226,7 +279,7 @@ Value addChannelsLastPartials(OpBuilder &b, Location loc, Value x, Value grad,
 /// twice the lanes, while every f32 sum has at most one chunk's terms.
 Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
                      const BackwardFilterForm &form, int64_t kh, int64_t kw,
-                     int64_t positions, bool channelsLast) {
+                     int64_t positions, bool channelsLast, int64_t packLanes) {
   MLIRContext *ctx = b.getContext();
   SmallVector<int64_t> xs = shapeOf(x), gs = shapeOf(grad);
   int64_t batch = xs[0], channels = xs[1], filters = gs[1], oh = gs[2],
@@ -265,6 +318,9 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
                    copyAs(nb, l, gc, read, {1, filters, images, oh, ow}, f32),
                    {1, 1, 3});
     }
+    if (packLanes > 0 && (channels * kh * kw) % packLanes == 0)
+      return addPackedPartials(nb, l, xc, a, sum, form, oh, ow, kh, kw,
+                               packLanes);
     Value col = im2colRows(nb, l, xc, oh, ow, kh, kw, form.strides,
                            form.dilations, f32);
     Value part = zeros(nb, l, {1, filters, channels * kh * kw}, f32);
@@ -295,7 +351,7 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
 /// at small spatial sizes.
 LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
                       const BackwardFilterForm &form, int64_t positions,
-                      bool channelsLast) {
+                      bool channelsLast, int64_t packLanes) {
   if (!op.hasPureTensorSemantics())
     return failure();
   auto staticTensor = [](Value v) {
@@ -348,10 +404,10 @@ LogicalResult rewrite(RewriterBase &rewriter, linalg::GenericOp op,
     // dW (g f c kh kw, one group) in the sum's accumulator, or the op's.
     Value accInit = sum ? sum.getDpsInits()[0] : init;
     Value acc = collapse(rewriter, loc, accInit, {1, 1, 3});
-    Value result = chunkedF32Gemm(rewriter, loc,
-                                  collapse(rewriter, loc, input, {2, 2, 1, 1}),
-                                  collapse(rewriter, loc, grad, {2, 2, 1, 1}),
-                                  acc, form, kh, kw, positions, channelsLast);
+    Value result = chunkedF32Gemm(
+        rewriter, loc, collapse(rewriter, loc, input, {2, 2, 1, 1}),
+        collapse(rewriter, loc, grad, {2, 2, 1, 1}), acc, form, kh, kw,
+        positions, channelsLast, packLanes);
     result = expand(rewriter, loc, result, shapeOf(accInit), {1, 1, 3});
     if (sum) {
       rewriter.replaceOp(sum, result);
@@ -441,6 +497,11 @@ struct ConvBNBackwardFilterToMatmulPass
                                "the accumulator's type) or positive");
       return signalPassFailure();
     }
+    if (packLanes < 0) {
+      getOperation().emitError("convbn-backward-filter-to-matmul: "
+                               "pack-lanes must be 0 (no panels) or positive");
+      return signalPassFailure();
+    }
     SmallVector<std::pair<linalg::GenericOp, BackwardFilterForm>> found;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<BackwardFilterForm> form = matchBackwardFilter(op))
@@ -449,7 +510,7 @@ struct ConvBNBackwardFilterToMatmulPass
     IRRewriter rewriter(&getContext());
     for (auto &[op, form] : found)
       (void)rewrite(rewriter, op, form, f32ChunkPositions,
-                    channelsLastContractions);
+                    channelsLastContractions, packLanes);
   }
 };
 

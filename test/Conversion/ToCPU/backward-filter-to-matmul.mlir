@@ -1,8 +1,10 @@
-// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=channels-last=false | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul="channels-last=false pack-lanes=0" | FileCheck %s
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s --check-prefix=LAST
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=0 | FileCheck %s --check-prefix=F64
-// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=f32-chunk-positions=1024 | FileCheck %s --check-prefix=IMAGE
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul="f32-chunk-positions=1024 pack-lanes=0" | FileCheck %s --check-prefix=IMAGE
 // RUN: not convbn-opt %s -split-input-file -convbn-backward-filter-to-matmul=f32-chunk-positions=-1 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not convbn-opt %s -split-input-file -convbn-backward-filter-to-matmul=pack-lanes=-1 2>&1 | FileCheck %s --check-prefix=BADPACK
+// RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg -canonicalize -convbn-backward-filter-to-matmul=pack-lanes=16 | FileCheck %s --check-prefix=PACK16
 // RUN: convbn-opt %s -split-input-file -convert-convbn-to-linalg=f64-reductions=false -canonicalize -convbn-backward-filter-to-matmul | FileCheck %s --check-prefix=F32
 
 // Batch 2 in 2 chunks of one image, stride 2. Since the partials are only
@@ -111,10 +113,26 @@ func.func @channel_lanes(%gz: tensor<1x4x6x6xf32>, %x: tensor<1x8x6x6xf32>, %w: 
 
 // Many filters over few positions: the copies (2,304 + 1,024) and the
 // filter gradient (9,216) outnumber the windows (9,216), so the f32 GEMM
-// stays on im2col.
+// stays on im2col. K = 32 channels x 3 x 3 = 288 is 9 panels of 32
+// (`pack-lanes`): the windows are copied as col[kb, (n, oh, ow), l], window
+// element q = 32 kb + l being channel q / 9, kernel row (q mod 9) / 3 and
+// column q mod 3; the GEMM is one contraction over the panels, rows the
+// filters and lanes a panel's 32 columns, into part[kb, f, l], which is
+// added to the f64 accumulator [f, (kb, l)].
+//   LAST-DAG: #[[PANEL:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, (d0 * 32 + d4) floordiv 9, d2 + ((d0 * 32 + d4) mod 9) floordiv 3, d3 + (d0 * 32 + d4) mod 3)>
+//   LAST-DAG: #[[G:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+//   LAST-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+//   LAST-DAG: #[[PART:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+//   LAST-DAG: #[[FROM_PANELS:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d1, d3)>
 // LAST-LABEL: func.func @weights_heavy
-//   LAST-NOT: linalg.contract
-//       LAST: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x32x32xf32>, tensor<1x32x288xf32>) outs(%{{.*}} : tensor<1x32x288xf32>)
+//   LAST-NOT: linalg.batch_matmul
+//       LAST: linalg.generic {indexing_maps = [#[[PANEL]], {{.*}} ins(%{{.*}} : tensor<2x32x6x6xf32>) outs(%{{.*}} : tensor<9x2x4x4x32xf32>)
+//       LAST: %[[COLS:.+]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3], [4]] : tensor<9x2x4x4x32xf32> into tensor<9x32x32xf32>
+//       LAST: linalg.contract indexing_maps = [#[[G]], #[[COL]], #[[PART]]] ins(%{{.*}}, %[[COLS]] : tensor<32x32xf32>, tensor<9x32x32xf32>) outs(%{{.*}} : tensor<9x32x32xf32>)
+//       LAST: linalg.generic {indexing_maps = [#[[FROM_PANELS]], {{.*}} ins(%{{.*}} : tensor<9x32x32xf32>) outs(%{{.*}} : tensor<1x32x9x32xf64>)
+//       LAST:   arith.extf %{{.*}} : f32 to f64
+// PACK16-LABEL: func.func @weights_heavy
+//       PACK16: linalg.contract {{.*}} outs(%{{.*}} : tensor<18x32x16xf32>)
 func.func @weights_heavy(%gz: tensor<2x32x4x4xf32>, %x: tensor<2x32x4x4xf32>, %w: tensor<32x32x3x3xf32>) -> tensor<32x32x3x3xf32> {
   %dw = convbn.backward deploy grads <filter> %gz, %x, %w {padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>} : (tensor<2x32x4x4xf32>, tensor<2x32x4x4xf32>, tensor<32x32x3x3xf32>) -> tensor<32x32x3x3xf32>
   return %dw : tensor<32x32x3x3xf32>
@@ -198,6 +216,14 @@ func.func @one_image(%gz: tensor<1x4x6x6xf32>, %x: tensor<1x3x6x6xf32>, %w: tens
 //       IMAGE: scf.for %{{.*}} = %c0 to %c4 step %c1
 //   IMAGE-NOT:   linalg.generic {{.*}} outs(%{{.*}} : tensor<1x512x1x32x32xf32>)
 //       IMAGE:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x512x1024xf32>, tensor<1x1024x64xf32>) outs(%{{.*}} : tensor<1x512x64xf32>)
+// By default (pack-lanes=32), each chunk's windows in 2 panels of 32 of
+// the 64 channels, one contraction into part[2, 512, 32].
+//   LAST-DAG: #[[PANEL1:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d0 * 32 + d4, d2, d3)>
+// LAST-LABEL: func.func @several_chunks
+//   LAST-NOT: linalg.batch_matmul
+//       LAST: scf.for %{{.*}} = %c0 to %c4 step %c2
+//       LAST:   linalg.generic {indexing_maps = [#[[PANEL1]], {{.*}} ins(%{{.*}} : tensor<2x64x32x32xf32>) outs(%{{.*}} : tensor<2x2x32x32x32xf32>)
+//       LAST:   linalg.contract {{.*}} ins(%{{.*}}, %{{.*}} : tensor<512x2048xf32>, tensor<2x2048x32xf32>) outs(%{{.*}} : tensor<2x512x32xf32>)
 //   F64-LABEL: func.func @several_chunks
 //   F64-NOT: scf.for
 //       F64: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x512x4096xf64>, tensor<1x4096x64xf64>) outs(%{{.*}} : tensor<1x512x64xf64>)
@@ -237,3 +263,5 @@ func.func @left_alone(%gz: tensor<2x4x4x4xf32>, %x: tensor<2x4x6x6xf32>, %w: ten
 
 // A negative chunk size is an error.
 // BAD: error: convbn-backward-filter-to-matmul: f32-chunk-positions must be 0 (one GEMM in the accumulator's type) or positive
+// So is a negative panel width.
+// BADPACK: error: convbn-backward-filter-to-matmul: pack-lanes must be 0 (no panels) or positive
