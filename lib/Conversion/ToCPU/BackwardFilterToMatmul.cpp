@@ -223,8 +223,9 @@ Value addChannelsLastPartials(OpBuilder &b, Location loc, Value x, Value grad,
 ///       with (c, i, j) the window element kb * lanes + l
 ///   part[kb, f, l] = sum over (n, oh, ow) of G[f, (n, oh, ow)] * col[kb, ...]
 /// so that a lanes tile of the contraction reads its panel's rows one after
-/// the other (in [(n, oh, ow), K] they were a whole row of K apart, and the
-/// loads of each row missed). `a` is G as [1, f, (n, oh, ow)]; returns
+/// the other (in [(n, oh, ow), K] they were a whole row of K apart, and
+/// their loads the GEMM's hottest instructions). `a` is G as
+/// [1, f, (n, oh, ow)]; returns
 /// `sum` [1, f, (c, kh, kw)] + part, in f64. The sums' order is the same as
 /// the batch matmul's.
 Value addPackedPartials(OpBuilder &b, Location loc, Value x, Value a, Value sum,
