@@ -28,6 +28,7 @@ namespace mlir::convbn {
 
 using namespace mlir;
 using namespace mlir::convbn;
+using mlir::convbn::cpu::contractSharedLhs;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
@@ -250,17 +251,10 @@ Value addPackedPartials(OpBuilder &b, Location loc, Value x, Value a, Value sum,
   Value col = collapse(
       b, loc, copyAs(b, loc, x, window, {panels, images, oh, ow, lanes}, f32),
       {1, 3, 1});
-  // Loops (kb, f, l, p): rows f, lanes l, the reduction p innermost.
-  ArrayAttr maps =
-      b.getAffineMapArrayAttr({AffineMap::get(4, 0, {d(1), d(3)}, ctx),
-                               AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx),
-                               AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)});
-  Value part = zeros(b, loc, {panels, filters, lanes}, f32);
-  part =
-      linalg::ContractOp::create(b, loc, TypeRange{part.getType()},
-                                 ValueRange{collapse(b, loc, a, {2, 1}), col},
-                                 ValueRange{part}, maps)
-          .getResult(0);
+  // Rows f, lanes l, the reduction p innermost.
+  Value part = contractSharedLhs(b, loc, collapse(b, loc, a, {2, 1}), col,
+                                 zeros(b, loc, {panels, filters, lanes}, f32))
+                   .getResult(0);
   // sum[0, f, kb, l] += part[kb, f, l], in f64.
   Value sum4 = expand(b, loc, sum, {1, filters, panels, lanes}, {1, 1, 2});
   return collapse(b, loc,

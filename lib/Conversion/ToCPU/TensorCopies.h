@@ -1,9 +1,10 @@
 //===- TensorCopies.h - Copies shared by the CPU rewrites ---*- C++ -*-===//
 //
 // The CPU passes that turn convolutions into GEMMs build the same pieces:
-// shapes, tile sizes that divide them, reassociation groups for reshapes and linalg.generic copies that
-// gather (im2col windows, transposes), possibly widening the element type, and
-// zero-filled accumulators.
+// shapes, tile sizes that divide them, reassociation groups for reshapes
+// and linalg.generic copies that gather (im2col windows, transposes),
+// possibly widening the element type, zero-filled accumulators, and the
+// contraction whose left operand every batch shares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +94,23 @@ inline Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
              b, loc, zero,
              ValueRange{tensor::EmptyOp::create(b, loc, shape, type)})
       .getResult(0);
+}
+
+/// out[b, m, n] += lhs[m, k] * rhs[b, k, n], one operand shared by every b,
+/// as a `linalg.contract` (the pointwise convolution, the packed filter
+/// gradient); each result sums its k in order, into its initial value.
+inline linalg::ContractOp contractSharedLhs(OpBuilder &b, Location loc,
+                                            Value lhs, Value rhs, Value out) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Loops (b, m, n, k).
+  ArrayAttr maps =
+      b.getAffineMapArrayAttr({AffineMap::get(4, 0, {d(1), d(3)}, ctx),
+                               AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx),
+                               AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)});
+  return linalg::ContractOp::create(b, loc, TypeRange{out.getType()},
+                                    ValueRange{lhs, rhs}, ValueRange{out},
+                                    maps);
 }
 
 } // namespace mlir::convbn::cpu

@@ -27,6 +27,7 @@ namespace mlir::convbn {
 } // namespace mlir::convbn
 
 using namespace mlir;
+using mlir::convbn::cpu::contractSharedLhs;
 using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::divisorAtMost;
 using mlir::convbn::cpu::groupsOf;
@@ -421,24 +422,15 @@ linalg::ContractOp pointwiseContraction(RewriterBase &rewriter,
                                         linalg::Conv2DNchwFchwOp conv) {
   Location loc = conv.getLoc();
   rewriter.setInsertionPoint(conv);
-  MLIRContext *ctx = conv.getContext();
   Value input = conv.getDpsInputs()[0], filter = conv.getDpsInputs()[1],
         init = conv.getDpsInits()[0];
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   Value x = tensor::CollapseShapeOp::create(rewriter, loc, input,
                                             groupsOf({1, 1, 2}));
   Value w =
       tensor::CollapseShapeOp::create(rewriter, loc, filter, groupsOf({1, 3}));
   Value out =
       tensor::CollapseShapeOp::create(rewriter, loc, init, groupsOf({1, 1, 2}));
-  // Loops (n, f, p, c).
-  SmallVector<Attribute> maps = {
-      AffineMapAttr::get(AffineMap::get(4, 0, {d(1), d(3)}, ctx)),
-      AffineMapAttr::get(AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx)),
-      AffineMapAttr::get(AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx))};
-  auto contract = linalg::ContractOp::create(
-      rewriter, loc, TypeRange{out.getType()}, ValueRange{w, x},
-      ValueRange{out}, rewriter.getArrayAttr(maps));
+  linalg::ContractOp contract = contractSharedLhs(rewriter, loc, w, x, out);
   rewriter.replaceOp(conv, tensor::ExpandShapeOp::create(
                                rewriter, loc, init.getType(),
                                contract.getResult(0), groupsOf({1, 1, 2})));
