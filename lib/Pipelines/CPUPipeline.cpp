@@ -30,6 +30,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       vectorize += " channels-last=false";
     if (!options.vectorPointwise)
       vectorize += " pointwise=false";
+    if (!options.vectorFilterBlocks)
+      vectorize += " filter-blocks=false";
     auto list = [&](ArrayRef<int64_t> sizes) {
       llvm::interleave(
           sizes, [&](int64_t size) { vectorize += std::to_string(size); },

@@ -481,6 +481,12 @@ def ConvBNVectorizeConvolutions
                "int64_t",
                "Tile-size limits of the channels-last convolutions: output "
                "width, filters, channels (default 8, 32, 16)">,
+    Option<"filterBlocks", "filter-blocks", "bool", /*default=*/"true",
+           "Channels-last convolutions copy their filters in blocks of "
+           "one tile's filters, each contiguous, and run one convolution "
+           "per block (an `scf.for` over the blocks), instead of one "
+           "convolution reading a tile's filters from every row of all "
+           "the filters">,
     ListOption<"contractionTileSizes", "contraction-tile-sizes", "int64_t",
                "Tile-size limits of `linalg.contract` ops: the result's "
                "rows and lanes (its last two dimensions) and the innermost "

@@ -252,6 +252,12 @@ struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
       *this, "vector-channels-last-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the channels-last "
                      "convolutions (output width, filters, channels)")};
+  PassOptions::Option<bool> vectorFilterBlocks{
+      *this, "vector-filter-blocks",
+      llvm::cl::desc("With vectorize: channels-last convolutions copy their "
+                     "filters in blocks of one tile's filters, each "
+                     "contiguous, and run one convolution per block"),
+      llvm::cl::init(true)};
   PassOptions::ListOption<int64_t> vectorContractionTileSizes{
       *this, "vector-contraction-tile-sizes",
       llvm::cl::desc("With vectorize: tile-size limits of the contractions "

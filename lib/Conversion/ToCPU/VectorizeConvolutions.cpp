@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -456,6 +457,19 @@ bool channelsLastPays(linalg::Conv2DNchwFchwOp conv) {
          im2col;
 }
 
+/// The filters of one tile of a channels-last convolution with `filters`
+/// filters and output rows `width` wide, under `limits` (width, filters,
+/// channels): the largest divisor of the filters at most limits[1], or
+/// more when a narrow row tile leaves its lanes to more filters (width x
+/// filters up to limits[0] x limits[1]), so that the accumulators still
+/// fill the registers.
+int64_t channelsLastFilters(int64_t width, int64_t filters,
+                            ArrayRef<int64_t> limits) {
+  int64_t tileWidth = divisorAtMost(width, limits[0]);
+  return divisorAtMost(filters,
+                       limits[1] * std::max<int64_t>(1, limits[0] / tileWidth));
+}
+
 /// `conv` as a direct convolution on channels-last copies:
 ///   xt[n, h, w, c] = X[n, c, h, w],  wt[kh, kw, c, f] = W[f, c, kh, kw]
 ///   out[n, f, oh, ow] += linalg.conv_2d_nhwc_hwcf(xt, wt)[n, oh, ow, f]
@@ -464,8 +478,18 @@ bool channelsLastPays(linalg::Conv2DNchwFchwOp conv) {
 /// input are whole rows of channels, with no im2col copy (kernel window
 /// times the input). The convolution sums into zero, in the order (kh, kw,
 /// c); its result is then added to the output's contents.
+///
+/// With `filterBlock` (B) below the number of filters F, the filters are
+/// copied in blocks of B, each contiguous, and one convolution per block
+/// runs in an `scf.for` over the blocks, writing its B filters' slice:
+///   wb[b, kh, kw, c, j] = W[b * B + j, c, kh, kw]
+///   for b: nhwc[n, oh, ow, b * B + j] = conv(xt, wb[b])[n, oh, ow, j]
+/// A tile then reads its filters as one stream, B at a time, instead of B
+/// from each row of F, and a block's filters stay in cache across all the
+/// rows of the batch. Returns the convolution the schedule tiles.
 linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
-                                      linalg::Conv2DNchwFchwOp conv) {
+                                      linalg::Conv2DNchwFchwOp conv,
+                                      int64_t filterBlock) {
   Location loc = conv.getLoc();
   rewriter.setInsertionPoint(conv);
   MLIRContext *ctx = conv.getContext();
@@ -478,35 +502,87 @@ linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
   Value xt = copyAs(rewriter, loc, input,
                     AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx),
                     {x[0], x[2], x[3], x[1]}, element);
-  Value wt = copyAs(rewriter, loc, filter,
-                    AffineMap::get(4, 0, {d(3), d(2), d(0), d(1)}, ctx),
-                    {w[2], w[3], w[1], w[0]}, element);
   SmallVector<int64_t> nhwcShape = {out[0], out[2], out[3], out[1]};
   Value product = zeros(rewriter, loc, nhwcShape, element);
-  auto nhwc = linalg::Conv2DNhwcHwcfOp::create(
-      rewriter, loc, TypeRange{product.getType()}, ValueRange{xt, wt},
-      ValueRange{product},
-      ArrayRef<NamedAttribute>{
-          rewriter.getNamedAttr("strides", conv.getStrides()),
-          rewriter.getNamedAttr("dilations", conv.getDilations())});
+  auto convolve = [&](Value filters, Value into) {
+    return linalg::Conv2DNhwcHwcfOp::create(
+        rewriter, loc, TypeRange{into.getType()}, ValueRange{xt, filters},
+        ValueRange{into},
+        ArrayRef<NamedAttribute>{
+            rewriter.getNamedAttr("strides", conv.getStrides()),
+            rewriter.getNamedAttr("dilations", conv.getDilations())});
+  };
+  if (filterBlock <= 0 || filterBlock >= w[0] || w[0] % filterBlock != 0) {
+    Value wt = copyAs(rewriter, loc, filter,
+                      AffineMap::get(4, 0, {d(3), d(2), d(0), d(1)}, ctx),
+                      {w[2], w[3], w[1], w[0]}, element);
+    linalg::Conv2DNhwcHwcfOp nhwc = convolve(wt, product);
+    rewriter.replaceOp(conv,
+                       addTransposed(rewriter, loc, nhwc.getResult(0), init));
+    return nhwc;
+  }
+
+  // The filters' view [F / B, B, c, kh, kw] (a reshape), copied into
+  // blocks [F / B, kh, kw, c, B].
+  int64_t blocks = w[0] / filterBlock;
+  auto blocked = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({blocks, filterBlock, w[1], w[2], w[3]},
+                            getElementTypeOrSelf(filter.getType())),
+      filter, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  Value wb = copyAs(rewriter, loc, blocked,
+                    AffineMap::get(5, 0, {d(0), d(4), d(3), d(1), d(2)}, ctx),
+                    {blocks, w[2], w[3], w[1], filterBlock}, element);
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  Value blockSize = index(filterBlock);
+  linalg::Conv2DNhwcHwcfOp blockConv;
+  auto loop = scf::ForOp::create(
+      rewriter, loc, index(0), index(blocks), index(1), ValueRange{product},
+      [&](OpBuilder &b, Location l, Value block, ValueRange iterArgs) {
+        OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+        auto size = [&](int64_t v) -> OpFoldResult {
+          return b.getIndexAttr(v);
+        };
+        // This block's filters [kh, kw, c, B], contiguous.
+        auto filtersType =
+            RankedTensorType::get({w[2], w[3], w[1], filterBlock}, element);
+        Value filters = tensor::ExtractSliceOp::create(
+            b, l, filtersType, wb, {block, zero, zero, zero, zero},
+            {one, size(w[2]), size(w[3]), size(w[1]), size(filterBlock)},
+            {one, one, one, one, one});
+        // Its slice of the result [n, oh, ow, B].
+        Value first = arith::MulIOp::create(b, l, block, blockSize);
+        SmallVector<OpFoldResult> offsets = {zero, zero, zero, first};
+        SmallVector<OpFoldResult> sizes = {
+            size(nhwcShape[0]), size(nhwcShape[1]), size(nhwcShape[2]),
+            size(filterBlock)};
+        SmallVector<OpFoldResult> strides(4, one);
+        Value slice = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets,
+                                                     sizes, strides);
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointAfterValue(slice);
+        blockConv = convolve(filters, slice);
+        Value updated = tensor::InsertSliceOp::create(
+            b, l, blockConv.getResult(0), iterArgs[0], offsets, sizes, strides);
+        scf::YieldOp::create(b, l, updated);
+      });
   rewriter.replaceOp(conv,
-                     addTransposed(rewriter, loc, nhwc.getResult(0), init));
-  return nhwc;
+                     addTransposed(rewriter, loc, loop.getResult(0), init));
+  return blockConv;
 }
 
 /// The tiles of a channels-last convolution [n, oh, ow, f, kh, kw, c]: one
 /// image, one output row and one kernel row (the 1-D convolutions), and at
 /// most `limits` (width, filters, channels) of the rest, each the largest
-/// divisor of its dimension. A narrow row tile leaves its lanes to more
-/// filters (width x filters up to limits[0] x limits[1]), so that the
-/// accumulators still fill the registers.
+/// divisor of its dimension (the filters: `channelsLastFilters`).
 Target channelsLastTarget(linalg::Conv2DNhwcHwcfOp conv,
                           ArrayRef<int64_t> limits) {
-  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
+  SmallVector<int64_t> out = shapeOf(conv.getDpsInits()[0]);
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
-  int64_t width = divisorAtMost(out.getDimSize(2), limits[0]);
-  int64_t filters = divisorAtMost(
-      out.getDimSize(3), limits[1] * std::max<int64_t>(1, limits[0] / width));
+  int64_t width = divisorAtMost(out[2], limits[0]);
+  int64_t filters = channelsLastFilters(out[2], out[3], limits);
   int64_t channels = divisorAtMost(filter.getDimSize(2), limits[2]);
   return Target{
       Kind::ChannelsLast, 0, false, {1, 1, width, filters, 1, 1, channels}};
@@ -698,7 +774,10 @@ struct ConvBNVectorizeConvolutionsPass
     for (linalg::Conv2DNchwFchwOp conv : direct)
       widthInnermost(rewriter, conv);
     for (linalg::Conv2DNchwFchwOp conv : last) {
-      linalg::Conv2DNhwcHwcfOp nhwc = channelsLast(rewriter, conv);
+      SmallVector<int64_t> out = shapeOf(conv.getDpsInits()[0]);
+      int64_t block =
+          filterBlocks ? channelsLastFilters(out[3], out[1], lastLimits) : 0;
+      linalg::Conv2DNhwcHwcfOp nhwc = channelsLast(rewriter, conv, block);
       mark(nhwc, channelsLastTarget(nhwc, lastLimits));
     }
     for (linalg::Conv2DNchwFchwOp conv : pointwise) {

@@ -1,5 +1,6 @@
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions -verify-diagnostics | FileCheck %s --check-prefix=LAST
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4,2" | FileCheck %s --check-prefix=LASTSIZES
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4,2 filter-blocks=false" | FileCheck %s --check-prefix=NOBLOCKS
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last-tile-sizes=4,4" 2>&1 | FileCheck %s --check-prefix=BADLAST
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,3" | FileCheck %s --check-prefix=CSIZES
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="contraction-tile-sizes=2,8,0" 2>&1 | FileCheck %s --check-prefix=BADCONTRACT
@@ -23,6 +24,7 @@
 //   LAST-DAG: #[[BACK:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
 // LAST-LABEL: func @uniform
 //       LAST: linalg.generic {indexing_maps = [#[[NHWC]], {{.*}} outs(%{{.*}} : tensor<2x10x10x4xf32>)
+//   LAST-NOT: tensor.expand_shape
 //       LAST: linalg.generic {indexing_maps = [#[[HWCF]], {{.*}} outs(%{{.*}} : tensor<3x3x4x8xf32>)
 //       LAST: scf.for
 //       LAST: scf.for
@@ -35,9 +37,31 @@
 //       LAST:   arith.addf
 //   LAST-NOT: linalg.conv_2d
 //   LAST-NOT: convbn.vectorize
+//
+// A tile holds all 8 filters here, so they are copied whole. With
+// channels-last-tile-sizes=4,4,2 (LASTSIZES) a tile holds 4: the filters
+// are copied in 2 blocks [kh, kw, c, 4], each contiguous, and an scf.for
+// over the blocks runs one convolution per block into its 4 filters'
+// slice of the result. With filter-blocks=false (NOBLOCKS), one
+// convolution reads its tiles' 4 filters from rows of 8.
+// LASTSIZES-DAG: #[[BLOCKS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d3, d1, d2)>
 // LASTSIZES-LABEL: func @uniform
+//       LASTSIZES: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 4, 4, 3, 3] : tensor<8x4x3x3xf32> into tensor<2x4x4x3x3xf32>
+//       LASTSIZES: linalg.generic {indexing_maps = [#[[BLOCKS]], {{.*}} outs(%{{.*}} : tensor<2x3x3x4x4xf32>)
+//       LASTSIZES: scf.for %[[B:.+]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.+]] = %{{.*}}) -> (tensor<2x8x8x8xf32>)
+//       LASTSIZES: tensor.extract_slice %{{.*}}[%[[B]], 0, 0, 0, 0] [1, 3, 3, 4, 4] [1, 1, 1, 1, 1] : tensor<2x3x3x4x4xf32> to tensor<3x3x4x4xf32>
+//       LASTSIZES: %[[FIRST:.+]] = arith.muli %[[B]], %c4
+//       LASTSIZES: tensor.extract_slice %[[ACC]][0, 0, 0, %[[FIRST]]] [2, 8, 8, 4] [1, 1, 1, 1] : tensor<2x8x8x8xf32> to tensor<2x8x8x4xf32>
 //       LASTSIZES: vector.transfer_read {{.*}} : tensor<1x4x2xf32>, vector<4x2xf32>
 //       LASTSIZES: vector.fma {{.*}} : vector<4xf32>
+//       LASTSIZES: tensor.insert_slice %{{.*}} into %[[ACC]][0, 0, 0, %[[FIRST]]] [2, 8, 8, 4] [1, 1, 1, 1] : tensor<2x8x8x4xf32> into tensor<2x8x8x8xf32>
+//       LASTSIZES: scf.yield
+//       LASTSIZES: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x8x8x8xf32>) outs(%{{.*}} : tensor<2x8x8x8xf32>)
+//   NOBLOCKS-DAG: #[[HWCF:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d2, d0, d1)>
+// NOBLOCKS-LABEL: func @uniform
+//   NOBLOCKS-NOT: tensor.expand_shape
+//       NOBLOCKS: linalg.generic {indexing_maps = [#[[HWCF]], {{.*}} outs(%{{.*}} : tensor<3x3x4x8xf32>)
+//       NOBLOCKS: vector.transfer_read {{.*}} : tensor<1x2x4xf32>, vector<2x4xf32>
 // BADLAST: error: convbn-vectorize-convolutions: channels-last-tile-sizes must be 3 positive sizes (width, filters, channels)
 
 // With channels-last=false (and pointwise=false, which the 1x1
@@ -325,6 +349,24 @@ func.func @contraction(%g: tensor<2x3x12x16xf32>, %x: tensor<2x3x12x64xf32>, %ac
                                         affine_map<(d0, d1, d2, d3, d4) -> (d0, d1)>]
       ins(%g, %x : tensor<2x3x12x16xf32>, tensor<2x3x12x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
+}
+
+// -----
+
+// A wide, short output (2 rows of 32): the filters of a tile follow from
+// the width of its row tile, not from the height. With
+// channels-last-tile-sizes=4,4,2 the row tiles are 4 wide, so a tile holds
+// 4 filters (2 rows would have left their lanes to 8) and the 16 filters
+// are copied in 4 blocks.
+// LASTSIZES-LABEL: func @filter_blocks_wide
+//       LASTSIZES: outs(%{{.*}} : tensor<4x3x3x8x4xf32>)
+//       LASTSIZES: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(%{{.*}}) -> (tensor<1x2x32x16xf32>)
+//       LASTSIZES: tensor.extract_slice {{.*}} : tensor<4x3x3x8x4xf32> to tensor<3x3x8x4xf32>
+// CSIZES-LABEL: func @filter_blocks_wide
+func.func @filter_blocks_wide(%x: tensor<1x8x4x34xf32>, %w: tensor<16x8x3x3xf32>, %acc: tensor<1x16x2x32xf32>) -> tensor<1x16x2x32xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : tensor<1x8x4x34xf32>, tensor<16x8x3x3xf32>) outs(%acc : tensor<1x16x2x32xf32>) -> tensor<1x16x2x32xf32>
+  return %r : tensor<1x16x2x32xf32>
 }
 
 // BADCONTRACT: error: convbn-vectorize-convolutions: contraction-tile-sizes must be 3 positive sizes (rows, lanes, reduction)
