@@ -348,7 +348,9 @@ def phase_cases():
 # asymmetric padding at stride 2 (backward-data split into stride phases),
 # and a dilated one, and one whose row tiles of 3 columns leave their lanes
 # to tiles of 48 filters, so that its 96 filters are copied in 2 blocks
-# (the forward runs a convolution per block); and 1x1 convolutions at stride 1, contractions on
+# (the forward runs a convolution per block), and a stride-2 one whose
+# copies outnumber its im2col matrix but not the filters-in-lanes GEMM's
+# (2 blocks of 32); and 1x1 convolutions at stride 1, contractions on
 # reshaped views whose lanes are 14 positions (196: no whole vector of 16)
 # or 32 (64 positions), over several tiles of rows and reduction steps, in
 # the forward and backward-data convolutions alike, their filter gradients
@@ -363,6 +365,7 @@ SCHEDULE_SHAPES = (
     ("last_strided", 2, 8, 16, (13, 11), (3, 5), (1, 2), (2, 2), (1, 1)),
     ("last_dilated", 1, 8, 16, (10, 10), (3, 3), (2, 2), (1, 1), (2, 2)),
     ("last_blocks", 2, 48, 96, (9, 9), (3, 3), (1, 1), (1, 1), (1, 1)),
+    ("last_strided_lanes", 4, 32, 64, (13, 13), (3, 3), (1, 1), (2, 2), (1, 1)),
     ("pointwise", 2, 64, 32, (14, 14), (1, 1), (0, 0), (1, 1), (1, 1)),
     ("pointwise_wide", 2, 24, 40, (8, 8), (1, 1), (0, 0), (1, 1), (1, 1)),
     ("pointwise_strided", 2, 64, 16, (14, 14), (1, 1), (0, 0), (2, 2), (1, 1)),

@@ -440,21 +440,27 @@ linalg::ContractOp pointwiseContraction(RewriterBase &rewriter,
 
 /// Whether `conv` gains from `channelsLast`: its transposed copies (the
 /// input, the filters and the result) must have no more elements than the
-/// im2col matrix they replace (kernel window x positions, per image). With
-/// a 1x1 kernel, or many filters over few positions (512 -> 512 3x3 at 4x4:
-/// copying 2.4M filter elements with strided reads cost more than the
-/// faster multiply-adds saved), im2col stays.
-bool channelsLastPays(linalg::Conv2DNchwFchwOp conv) {
+/// copies of the form it would take otherwise: the im2col matrix (kernel
+/// window x positions, per image), and with `filtersInLanes` the filters
+/// and the result too, which that GEMM also copies transposed. With many
+/// filters over few positions and no filters-in-lanes GEMM (512 -> 512
+/// 3x3 at 4x4: copying 2.4M filter elements cost more than the faster
+/// multiply-adds saved), im2col stays. A 1x1 kernel never takes it: at
+/// stride 1 its im2col matrix is the input, which the pointwise
+/// contraction and the filters-in-lanes GEMM read as it is.
+bool channelsLastPays(linalg::Conv2DNchwFchwOp conv, bool filtersInLanes) {
   auto input = cast<ShapedType>(conv.getDpsInputs()[0].getType());
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType());
+  if (filter.getDimSize(2) == 1 && filter.getDimSize(3) == 1)
+    return false;
   int64_t window =
       filter.getDimSize(1) * filter.getDimSize(2) * filter.getDimSize(3);
   int64_t im2col =
       out.getDimSize(0) * window * out.getDimSize(2) * out.getDimSize(3);
-  return input.getNumElements() + filter.getNumElements() +
-             out.getNumElements() <=
-         im2col;
+  int64_t transposed = filter.getNumElements() + out.getNumElements();
+  return input.getNumElements() + transposed <=
+         im2col + (filtersInLanes ? transposed : 0);
 }
 
 /// The filters of one tile of a channels-last convolution with `filters`
@@ -752,13 +758,15 @@ struct ConvBNVectorizeConvolutionsPass
     getOperation().walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op)) {
         std::optional<Target> target = targetFor(conv, limits, reductionBlock);
+        bool lanes = filterLanes && filtersInLanesPays(conv, limits[2]);
         // Fewer filters than a tile: the im2col copy (kernel window times
         // the positions) would cost more than the GEMM it feeds.
         if (target && fewFilters(conv, limits[1]))
           direct.push_back(conv);
-        else if (target && channelsLastConvolutions && channelsLastPays(conv))
+        else if (target && channelsLastConvolutions &&
+                 channelsLastPays(conv, lanes))
           last.push_back(conv);
-        else if (target && filterLanes && filtersInLanesPays(conv, limits[2]))
+        else if (target && lanes)
           transposed.push_back(conv);
         else if (target && pointwiseContractions && isPointwise(conv))
           pointwise.push_back(conv);

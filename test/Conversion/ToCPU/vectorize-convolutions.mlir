@@ -369,4 +369,27 @@ func.func @filter_blocks_wide(%x: tensor<1x8x4x34xf32>, %w: tensor<16x8x3x3xf32>
   return %r : tensor<1x16x2x32xf32>
 }
 
+// -----
+
+// A stride-2 convolution whose channels-last copies (input 28,800,
+// filters 18,432, result 12,544 elements) outnumber its im2col matrix
+// (56,448), but not the copies of the filters-in-lanes GEMM it would
+// otherwise take (the im2col matrix, the filters and the result): it is
+// channels-last, in 2 blocks of 32 filters (LAST). With channels-last=false
+// it takes that GEMM (CHECK).
+// LAST-LABEL: func @strided_filters_in_lanes
+//       LAST: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<4x7x7x64xf32>)
+//       LAST: vector.fma {{.*}} : vector<32xf32>
+//   LAST-NOT: linalg.batch_matmul
+// CHECK-LABEL: func @strided_filters_in_lanes
+//       CHECK: outs(%{{.*}} : tensor<1x32x3x3x64xf32>)
+//       CHECK: scf.for %{{.*}} = %c0 to %c196 step %c7 iter_args(%{{.*}}) -> (tensor<1x196x64xf32>)
+//       CHECK: vector.fma {{.*}} : vector<32xf32>
+//   CHECK-NOT: linalg.conv_2d
+func.func @strided_filters_in_lanes(%x: tensor<4x32x15x15xf32>, %w: tensor<64x32x3x3xf32>, %acc: tensor<4x64x7x7xf32>) -> tensor<4x64x7x7xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : tensor<4x32x15x15xf32>, tensor<64x32x3x3xf32>) outs(%acc : tensor<4x64x7x7xf32>) -> tensor<4x64x7x7xf32>
+  return %r : tensor<4x64x7x7xf32>
+}
+
 // BADCONTRACT: error: convbn-vectorize-convolutions: contraction-tile-sizes must be 3 positive sizes (rows, lanes, reduction)
