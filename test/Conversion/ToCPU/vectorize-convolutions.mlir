@@ -375,10 +375,14 @@ func.func @filter_blocks_wide(%x: tensor<1x8x4x34xf32>, %w: tensor<16x8x3x3xf32>
 // filters 18,432, result 12,544 elements) outnumber its im2col matrix
 // (56,448), but not the copies of the filters-in-lanes GEMM it would
 // otherwise take (the im2col matrix, the filters and the result): it is
-// channels-last, in 2 blocks of 32 filters (LAST). With channels-last=false
-// it takes that GEMM (CHECK).
+// channels-last, in 2 blocks of 32 filters (LAST); a step of its row tile
+// (7 outputs at stride 2) reads 13 input positions, so it takes 8
+// channels instead of 16. With channels-last=false it takes that GEMM
+// (CHECK).
 // LAST-LABEL: func @strided_filters_in_lanes
 //       LAST: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<4x7x7x64xf32>)
+//       LAST: vector.transfer_read {{.*}} : tensor<1x13x8xf32>, vector<13x8xf32>
+//       LAST: vector.transfer_read {{.*}} : tensor<1x8x32xf32>, vector<8x32xf32>
 //       LAST: vector.fma {{.*}} : vector<32xf32>
 //   LAST-NOT: linalg.batch_matmul
 // CHECK-LABEL: func @strided_filters_in_lanes
