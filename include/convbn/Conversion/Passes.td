@@ -394,6 +394,11 @@ def ConvBNVectorizeConvolutions
     im2col matrix alone, went from 39 to 17.5 ms forward and from 44 to
     21.5 ms backward-data, and at stride 2 (14x14 -> 7x7) from 42 to 21
     ms forward and from 41 to 29 ms backward-data (PyTorch: 13-19 ms).
+    A 1x1 kernel, or many filters over few positions where the
+    alternative is plain im2col (512 -> 512 3x3 at 4x4, whose 2.4M filter
+    elements cost more to copy transposed than the faster multiply-adds
+    save), does not take it.
+
     When a tile holds fewer filters than the convolution has
     (`filter-blocks`, the default), the filters are instead copied in
     blocks of a tile's filters, [f / B, kh, kw, c, B] (a reshape of the
@@ -406,9 +411,7 @@ def ConvBNVectorizeConvolutions
     (8 blocks of 32, 2.4 MB of filters) went from 5.5-6.0 to 3.3-3.6 ms
     forward and from 6.2-6.9 to 3.8-3.9 ms backward-data; the layers with
     fewer filters (whose filters stay in the L2 cache anyway) moved by
-    less than the noise. A 1x1 kernel, or many filters over few positions (512 ->
-    512 3x3 at 4x4, whose 2.4M filter elements cost more to copy
-    transposed than the faster multiply-adds save), does not take it.
+    less than the noise.
 
     Otherwise: `transform.structured.convert_conv2d_to_img2col`, the resulting
     contraction (batch x filters x positions x reduction) tiled with
