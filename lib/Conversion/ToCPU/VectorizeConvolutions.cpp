@@ -510,73 +510,70 @@ linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
                     {x[0], x[2], x[3], x[1]}, element);
   SmallVector<int64_t> nhwcShape = {out[0], out[2], out[3], out[1]};
   Value product = zeros(rewriter, loc, nhwcShape, element);
-  auto convolve = [&](Value filters, Value into) {
+  auto convolve = [&](OpBuilder &b, Value filters, Value into) {
     return linalg::Conv2DNhwcHwcfOp::create(
-        rewriter, loc, TypeRange{into.getType()}, ValueRange{xt, filters},
+        b, loc, TypeRange{into.getType()}, ValueRange{xt, filters},
         ValueRange{into},
         ArrayRef<NamedAttribute>{
-            rewriter.getNamedAttr("strides", conv.getStrides()),
-            rewriter.getNamedAttr("dilations", conv.getDilations())});
+            b.getNamedAttr("strides", conv.getStrides()),
+            b.getNamedAttr("dilations", conv.getDilations())});
   };
+  linalg::Conv2DNhwcHwcfOp tiled;
+  Value result;
   if (filterBlock <= 0 || filterBlock >= w[0] || w[0] % filterBlock != 0) {
     Value wt = copyAs(rewriter, loc, filter,
                       AffineMap::get(4, 0, {d(3), d(2), d(0), d(1)}, ctx),
                       {w[2], w[3], w[1], w[0]}, element);
-    linalg::Conv2DNhwcHwcfOp nhwc = convolve(wt, product);
-    rewriter.replaceOp(conv,
-                       addTransposed(rewriter, loc, nhwc.getResult(0), init));
-    return nhwc;
+    tiled = convolve(rewriter, wt, product);
+    result = tiled.getResult(0);
+  } else {
+    // The filters' view [F / B, B, c, kh, kw] (a reshape), copied into
+    // blocks [F / B, kh, kw, c, B].
+    int64_t blocks = w[0] / filterBlock;
+    auto blocked = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({blocks, filterBlock, w[1], w[2], w[3]},
+                              getElementTypeOrSelf(filter.getType())),
+        filter, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    Value wb = copyAs(rewriter, loc, blocked,
+                      AffineMap::get(5, 0, {d(0), d(4), d(3), d(1), d(2)}, ctx),
+                      {blocks, w[2], w[3], w[1], filterBlock}, element);
+    auto index = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    Value blockSize = index(filterBlock);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, index(0), index(blocks), index(1), ValueRange{product},
+        [&](OpBuilder &b, Location l, Value block, ValueRange iterArgs) {
+          OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+          auto size = [&](int64_t v) -> OpFoldResult {
+            return b.getIndexAttr(v);
+          };
+          // This block's filters [kh, kw, c, B], contiguous.
+          auto filtersType =
+              RankedTensorType::get({w[2], w[3], w[1], filterBlock}, element);
+          Value filters = tensor::ExtractSliceOp::create(
+              b, l, filtersType, wb, {block, zero, zero, zero, zero},
+              {one, size(w[2]), size(w[3]), size(w[1]), size(filterBlock)},
+              {one, one, one, one, one});
+          // Its slice of the result [n, oh, ow, B].
+          Value first = arith::MulIOp::create(b, l, block, blockSize);
+          SmallVector<OpFoldResult> offsets = {zero, zero, zero, first};
+          SmallVector<OpFoldResult> sizes = {
+              size(nhwcShape[0]), size(nhwcShape[1]), size(nhwcShape[2]),
+              size(filterBlock)};
+          SmallVector<OpFoldResult> strides(4, one);
+          Value slice = tensor::ExtractSliceOp::create(b, l, iterArgs[0],
+                                                       offsets, sizes, strides);
+          tiled = convolve(b, filters, slice);
+          Value updated = tensor::InsertSliceOp::create(
+              b, l, tiled.getResult(0), iterArgs[0], offsets, sizes, strides);
+          scf::YieldOp::create(b, l, updated);
+        });
+    result = loop.getResult(0);
   }
-
-  // The filters' view [F / B, B, c, kh, kw] (a reshape), copied into
-  // blocks [F / B, kh, kw, c, B].
-  int64_t blocks = w[0] / filterBlock;
-  auto blocked = tensor::ExpandShapeOp::create(
-      rewriter, loc,
-      RankedTensorType::get({blocks, filterBlock, w[1], w[2], w[3]},
-                            getElementTypeOrSelf(filter.getType())),
-      filter, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-  Value wb = copyAs(rewriter, loc, blocked,
-                    AffineMap::get(5, 0, {d(0), d(4), d(3), d(1), d(2)}, ctx),
-                    {blocks, w[2], w[3], w[1], filterBlock}, element);
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
-  };
-  Value blockSize = index(filterBlock);
-  linalg::Conv2DNhwcHwcfOp blockConv;
-  auto loop = scf::ForOp::create(
-      rewriter, loc, index(0), index(blocks), index(1), ValueRange{product},
-      [&](OpBuilder &b, Location l, Value block, ValueRange iterArgs) {
-        OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-        auto size = [&](int64_t v) -> OpFoldResult {
-          return b.getIndexAttr(v);
-        };
-        // This block's filters [kh, kw, c, B], contiguous.
-        auto filtersType =
-            RankedTensorType::get({w[2], w[3], w[1], filterBlock}, element);
-        Value filters = tensor::ExtractSliceOp::create(
-            b, l, filtersType, wb, {block, zero, zero, zero, zero},
-            {one, size(w[2]), size(w[3]), size(w[1]), size(filterBlock)},
-            {one, one, one, one, one});
-        // Its slice of the result [n, oh, ow, B].
-        Value first = arith::MulIOp::create(b, l, block, blockSize);
-        SmallVector<OpFoldResult> offsets = {zero, zero, zero, first};
-        SmallVector<OpFoldResult> sizes = {
-            size(nhwcShape[0]), size(nhwcShape[1]), size(nhwcShape[2]),
-            size(filterBlock)};
-        SmallVector<OpFoldResult> strides(4, one);
-        Value slice = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets,
-                                                     sizes, strides);
-        OpBuilder::InsertionGuard guard(rewriter);
-        rewriter.setInsertionPointAfterValue(slice);
-        blockConv = convolve(filters, slice);
-        Value updated = tensor::InsertSliceOp::create(
-            b, l, blockConv.getResult(0), iterArgs[0], offsets, sizes, strides);
-        scf::YieldOp::create(b, l, updated);
-      });
-  rewriter.replaceOp(conv,
-                     addTransposed(rewriter, loc, loop.getResult(0), init));
-  return blockConv;
+  rewriter.replaceOp(conv, addTransposed(rewriter, loc, result, init));
+  return tiled;
 }
 
 /// The tiles of a channels-last convolution [n, oh, ow, f, kh, kw, c]: one
