@@ -37,28 +37,34 @@ using mlir::convbn::cpu::divisorAtMost;
 
 namespace {
 
-/// The loop `e` indexes directly (`d`), or as `c - d` (`flipped`); nothing
-/// for other expressions.
+/// The loop `e` indexes directly (`d`), or as `c - d` (`flipped`; `-d`
+/// where c is 0, as a 1x1 kernel's flip); nothing for other expressions.
 std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
   flipped = false;
   if (auto dim = dyn_cast<AffineDimExpr>(e))
     return dim.getPosition();
-  // c - d is (d * -1) + c.
-  auto sum = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!sum || sum.getKind() != AffineExprKind::Add)
-    return std::nullopt;
-  AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
-  if (isa<AffineConstantExpr>(lhs))
-    std::swap(lhs, rhs);
-  auto product = dyn_cast<AffineBinaryOpExpr>(lhs);
-  auto minusOne = product ? dyn_cast<AffineConstantExpr>(product.getRHS())
-                          : AffineConstantExpr();
-  if (!isa<AffineConstantExpr>(rhs) || !product ||
-      product.getKind() != AffineExprKind::Mul || !minusOne ||
-      minusOne.getValue() != -1 || !isa<AffineDimExpr>(product.getLHS()))
-    return std::nullopt;
-  flipped = true;
-  return cast<AffineDimExpr>(product.getLHS()).getPosition();
+  // -d is d * -1; c - d is (d * -1) + c.
+  auto negated = [](AffineExpr x) -> std::optional<unsigned> {
+    auto product = dyn_cast<AffineBinaryOpExpr>(x);
+    if (!product || product.getKind() != AffineExprKind::Mul)
+      return std::nullopt;
+    auto dim = dyn_cast<AffineDimExpr>(product.getLHS());
+    auto factor = dyn_cast<AffineConstantExpr>(product.getRHS());
+    if (!dim || !factor || factor.getValue() != -1)
+      return std::nullopt;
+    return dim.getPosition();
+  };
+  std::optional<unsigned> loop = negated(e);
+  if (auto sum = dyn_cast<AffineBinaryOpExpr>(e);
+      !loop && sum && sum.getKind() == AffineExprKind::Add) {
+    AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
+    if (isa<AffineConstantExpr>(lhs))
+      std::swap(lhs, rhs);
+    if (isa<AffineConstantExpr>(rhs))
+      loop = negated(lhs);
+  }
+  flipped = loop.has_value();
+  return loop;
 }
 
 /// The tile size of each loop of `op`, or nothing if `op` is not a
