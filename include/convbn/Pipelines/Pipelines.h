@@ -254,9 +254,10 @@ struct CPUPipelineOptions : public SharedPipelineOptions<CPUPipelineOptions> {
                      "convolutions (output width, filters, channels)")};
   PassOptions::Option<bool> vectorFilterBlocks{
       *this, "vector-filter-blocks",
-      llvm::cl::desc("With vectorize: channels-last convolutions copy their "
-                     "filters in blocks of one tile's filters, each "
-                     "contiguous, and run one convolution per block"),
+      llvm::cl::desc("With vectorize: channels-last convolutions and "
+                     "filters-in-lanes GEMMs copy their filters in blocks "
+                     "of one tile's filters, each contiguous, and run one "
+                     "convolution or GEMM per block"),
       llvm::cl::init(true)};
   PassOptions::ListOption<int64_t> vectorContractionTileSizes{
       *this, "vector-contraction-tile-sizes",

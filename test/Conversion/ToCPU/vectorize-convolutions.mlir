@@ -11,6 +11,7 @@
 // RUN: not convbn-opt %s -split-input-file -convbn-vectorize-convolutions="reduction-block=-1" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false filter-lanes=false" | FileCheck %s --check-prefix=POSITIONS
 // RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="pointwise=false" | FileCheck %s --check-prefix=NOPOINTWISE
+// RUN: convbn-opt %s -split-input-file -convbn-vectorize-convolutions="channels-last=false pointwise=false filter-blocks=false" | FileCheck %s --check-prefix=LANESWHOLE
 
 // By default (LAST), a convolution whose transposed copies (input 800,
 // filters 288, result 1,024 elements) are smaller than its im2col matrix
@@ -49,9 +50,9 @@
 //       LASTSIZES: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 4, 4, 3, 3] : tensor<8x4x3x3xf32> into tensor<2x4x4x3x3xf32>
 //       LASTSIZES: linalg.generic {indexing_maps = [#[[BLOCKS]], {{.*}} outs(%{{.*}} : tensor<2x3x3x4x4xf32>)
 //       LASTSIZES: scf.for %[[B:.+]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.+]] = %{{.*}}) -> (tensor<2x8x8x8xf32>)
-//       LASTSIZES: tensor.extract_slice %{{.*}}[%[[B]], 0, 0, 0, 0] [1, 3, 3, 4, 4] [1, 1, 1, 1, 1] : tensor<2x3x3x4x4xf32> to tensor<3x3x4x4xf32>
 //       LASTSIZES: %[[FIRST:.+]] = arith.muli %[[B]], %c4
 //       LASTSIZES: tensor.extract_slice %[[ACC]][0, 0, 0, %[[FIRST]]] [2, 8, 8, 4] [1, 1, 1, 1] : tensor<2x8x8x8xf32> to tensor<2x8x8x4xf32>
+//       LASTSIZES: tensor.extract_slice %{{.*}}[%[[B]], 0, 0, 0, 0] [1, 3, 3, 4, 4] [1, 1, 1, 1, 1] : tensor<2x3x3x4x4xf32> to tensor<3x3x4x4xf32>
 //       LASTSIZES: vector.transfer_read {{.*}} : tensor<1x4x2xf32>, vector<4x2xf32>
 //       LASTSIZES: vector.fma {{.*}} : vector<4xf32>
 //       LASTSIZES: tensor.insert_slice %{{.*}} into %[[ACC]][0, 0, 0, %[[FIRST]]] [2, 8, 8, 4] [1, 1, 1, 1] : tensor<2x8x8x4xf32> into tensor<2x8x8x8xf32>
@@ -222,19 +223,37 @@ func.func @blocked_reduction(%x: tensor<1x4096x8x8xf32>, %w: tensor<16x4096x1x1x
 // contraction, would be 7 of 16 lanes, where the 128 filters fill 16.
 // With 392 positions (the batch folded in) and a 1152-term window, the
 // lanes saved outweigh copying the filters transposed and adding the result
-// transposed: one GEMM, [1, (n, oh, ow), (c, kh, kw)] x [1, (c, kh, kw), f],
-// whose vectors are 32 filters, its result added to the output.
+// transposed: a GEMM [1, (n, oh, ow), (c, kh, kw)] x [(c, kh, kw), f]
+// whose vectors are 32 filters, its result added to the output. The
+// filters are copied in 4 blocks [(c, kh, kw), 32], each contiguous, and
+// an scf.for over the blocks runs one GEMM per block into its 32 columns
+// of the result.
 //   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 + d5, d3 + d6)>
-//   CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d2, d3)>
+//   CHECK-DAG: #[[WB:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d1, d2, d3)>
 //   CHECK-DAG: #[[NHWC:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
 // CHECK-LABEL: func @filters_in_lanes
 //       CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], {{.*}} outs(%{{.*}} : tensor<1x8x7x7x128x3x3xf32>)
-//       CHECK: linalg.generic {indexing_maps = [#[[WT]], {{.*}} outs(%{{.*}} : tensor<1x128x3x3x128xf32>)
-//       CHECK: scf.for
-//       CHECK: vector.fma {{.*}} : vector<32xf32>
+//       CHECK: tensor.expand_shape %arg1 {{\[\[}}0, 1], [2], [3], [4]] output_shape [4, 32, 128, 3, 3]
+//       CHECK: linalg.generic {indexing_maps = [#[[WB]], {{.*}} outs(%{{.*}} : tensor<4x128x3x3x32xf32>)
+//       CHECK: %[[WBS:.+]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3], [4]] : tensor<4x128x3x3x32xf32> into tensor<4x1152x32xf32>
+//       CHECK: scf.for %[[B:.+]] = %c0 to %c4 step %c1 iter_args(%[[ACC:.+]] = %{{.*}}) -> (tensor<1x392x128xf32>)
+//       CHECK:   %[[FIRST:.+]] = arith.muli %[[B]], %c32
+//       CHECK:   tensor.extract_slice %[[ACC]][0, 0, %[[FIRST]]] [1, 392, 32] [1, 1, 1] : tensor<1x392x128xf32> to tensor<1x392x32xf32>
+//       CHECK:   tensor.extract_slice %[[WBS]][%[[B]], 0, 0] [1, 1152, 32] [1, 1, 1] : tensor<4x1152x32xf32> to tensor<1x1152x32xf32>
+//       CHECK:   scf.for
+//       CHECK:   vector.fma {{.*}} : vector<32xf32>
+//       CHECK:   tensor.insert_slice %{{.*}} into %[[ACC]][0, 0, %[[FIRST]]] [1, 392, 32] [1, 1, 1] : tensor<1x392x32xf32> into tensor<1x392x128xf32>
 //       CHECK: linalg.generic {indexing_maps = [#[[NHWC]], {{.*}} ins(%{{.*}} : tensor<8x7x7x128xf32>) outs(%{{.*}} : tensor<8x128x7x7xf32>)
 //       CHECK:   arith.addf
 //   CHECK-NOT: linalg.conv_2d_nchw_fchw
+// With filter-blocks=false (LANESWHOLE), one GEMM whose tiles read their
+// 32 filters from rows of 128: [1, (c, kh, kw), f].
+//   LANESWHOLE-DAG: #[[WT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d2, d3)>
+// LANESWHOLE-LABEL: func @filters_in_lanes
+//   LANESWHOLE-NOT: tensor.expand_shape
+//       LANESWHOLE: linalg.generic {indexing_maps = [#[[WT]], {{.*}} outs(%{{.*}} : tensor<1x128x3x3x128xf32>)
+//       LANESWHOLE: scf.for %{{.*}} = %c0 to %c128 step %c32
+//       LANESWHOLE: vector.fma {{.*}} : vector<32xf32>
 // With filter-lanes=false, im2col with the positions in the lanes.
 // POSITIONS-LABEL: func @filters_in_lanes
 //       POSITIONS: vector.fma {{.*}} : vector<7xf32>
@@ -378,7 +397,7 @@ func.func @filter_blocks_wide(%x: tensor<1x8x4x34xf32>, %w: tensor<16x8x3x3xf32>
 // channels-last, in 2 blocks of 32 filters (LAST); a step of its row tile
 // (7 outputs at stride 2) reads 13 input positions, so it takes 8
 // channels instead of 16. With channels-last=false it takes that GEMM
-// (CHECK).
+// (CHECK), in 2 blocks of 32 filters.
 // LAST-LABEL: func @strided_filters_in_lanes
 //       LAST: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<4x7x7x64xf32>)
 //       LAST: vector.transfer_read {{.*}} : tensor<1x13x8xf32>, vector<13x8xf32>
@@ -386,8 +405,9 @@ func.func @filter_blocks_wide(%x: tensor<1x8x4x34xf32>, %w: tensor<16x8x3x3xf32>
 //       LAST: vector.fma {{.*}} : vector<32xf32>
 //   LAST-NOT: linalg.batch_matmul
 // CHECK-LABEL: func @strided_filters_in_lanes
-//       CHECK: outs(%{{.*}} : tensor<1x32x3x3x64xf32>)
-//       CHECK: scf.for %{{.*}} = %c0 to %c196 step %c7 iter_args(%{{.*}}) -> (tensor<1x196x64xf32>)
+//       CHECK: outs(%{{.*}} : tensor<2x32x3x3x32xf32>)
+//       CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<1x196x64xf32>)
+//       CHECK: scf.for %{{.*}} = %c0 to %c196 step %c7 iter_args(%{{.*}}) -> (tensor<1x196x32xf32>)
 //       CHECK: vector.fma {{.*}} : vector<32xf32>
 //   CHECK-NOT: linalg.conv_2d
 func.func @strided_filters_in_lanes(%x: tensor<4x32x15x15xf32>, %w: tensor<64x32x3x3xf32>, %acc: tensor<4x64x7x7xf32>) -> tensor<4x64x7x7xf32> {
