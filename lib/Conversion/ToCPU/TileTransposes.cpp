@@ -37,34 +37,41 @@ using mlir::convbn::cpu::divisorAtMost;
 
 namespace {
 
-/// The loop `e` indexes directly (`d`), or as `c - d` (`flipped`; `-d`
-/// where c is 0, as a 1x1 kernel's flip); nothing for other expressions.
+/// The loop `e` indexes directly (`d`), or as `c - d` (`flipped`); nothing
+/// for other expressions.
 std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
   flipped = false;
   if (auto dim = dyn_cast<AffineDimExpr>(e))
     return dim.getPosition();
-  // -d is d * -1; c - d is (d * -1) + c.
-  auto negated = [](AffineExpr x) -> std::optional<unsigned> {
-    auto product = dyn_cast<AffineBinaryOpExpr>(x);
-    if (!product || product.getKind() != AffineExprKind::Mul)
-      return std::nullopt;
-    auto dim = dyn_cast<AffineDimExpr>(product.getLHS());
-    auto factor = dyn_cast<AffineConstantExpr>(product.getRHS());
-    if (!dim || !factor || factor.getValue() != -1)
-      return std::nullopt;
-    return dim.getPosition();
-  };
-  std::optional<unsigned> loop = negated(e);
-  if (auto sum = dyn_cast<AffineBinaryOpExpr>(e);
-      !loop && sum && sum.getKind() == AffineExprKind::Add) {
-    AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
-    if (isa<AffineConstantExpr>(lhs))
-      std::swap(lhs, rhs);
-    if (isa<AffineConstantExpr>(rhs))
-      loop = negated(lhs);
-  }
-  flipped = loop.has_value();
-  return loop;
+  // c - d is (d * -1) + c.
+  auto sum = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!sum || sum.getKind() != AffineExprKind::Add)
+    return std::nullopt;
+  AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
+  if (isa<AffineConstantExpr>(lhs))
+    std::swap(lhs, rhs);
+  auto product = dyn_cast<AffineBinaryOpExpr>(lhs);
+  auto minusOne = product ? dyn_cast<AffineConstantExpr>(product.getRHS())
+                          : AffineConstantExpr();
+  if (!isa<AffineConstantExpr>(rhs) || !product ||
+      product.getKind() != AffineExprKind::Mul || !minusOne ||
+      minusOne.getValue() != -1 || !isa<AffineDimExpr>(product.getLHS()))
+    return std::nullopt;
+  flipped = true;
+  return cast<AffineDimExpr>(product.getLHS()).getPosition();
+}
+
+/// `map` with the loops of one iteration (`extents` 1) replaced by 0,
+/// simplified: what it reads of them is a constant (a 1x1 kernel's flip,
+/// `-d` or, in a stride phase of backward-data, `-2 * d`, is 0).
+AffineMap withoutUnitLoops(AffineMap map, ArrayRef<int64_t> extents) {
+  MLIRContext *ctx = map.getContext();
+  SmallVector<AffineExpr> loops;
+  for (auto [i, extent] : llvm::enumerate(extents))
+    loops.push_back(extent == 1 ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(i, ctx));
+  return simplifyAffineMap(map.replaceDimsAndSymbols(
+      loops, {}, map.getNumDims(), map.getNumSymbols()));
 }
 
 /// The tile size of each loop of `op`, or nothing if `op` is not a
@@ -72,7 +79,8 @@ std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
 /// tensors with static shapes, with one result written through the
 /// identity map (so its loops run in the output's order), no
 /// `linalg.index`, and a largest input indexed by every loop but unit ones,
-/// each directly or flipped. A loop is moved where that input orders it
+/// each directly or flipped (`withoutUnitLoops`: what an operand reads of
+/// the unit loops is a constant). A loop is moved where that input orders it
 /// differently from another loop than the output does; the innermost loop
 /// of more than one iteration must be. Loops before the first moved one
 /// run one at a time; moved loops that every operand indexes directly take
@@ -97,7 +105,9 @@ std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
     auto type = dyn_cast<RankedTensorType>(input->get().getType());
     if (!type || !type.hasStaticShape())
       return std::nullopt;
-    for (AffineExpr e : op.getMatchingIndexingMap(input).getResults()) {
+    for (AffineExpr e :
+         withoutUnitLoops(op.getMatchingIndexingMap(input), extents)
+             .getResults()) {
       bool flip;
       std::optional<unsigned> loop = loopOf(e, flip);
       if (!loop && !isa<AffineConstantExpr>(e))
@@ -114,9 +124,12 @@ std::optional<SmallVector<int64_t>> tilesFor(linalg::GenericOp op,
     return std::nullopt;
   // Where the source holds each loop; loops it does not index must be
   // unit loops (a group dimension of one).
-  AffineMap source = op.getMatchingIndexingMap(largest);
+  AffineMap source =
+      withoutUnitLoops(op.getMatchingIndexingMap(largest), extents);
   SmallVector<unsigned> position(loops, loops);
   for (auto [i, e] : llvm::enumerate(source.getResults())) {
+    if (isa<AffineConstantExpr>(e))
+      continue;
     bool flip;
     std::optional<unsigned> loop = loopOf(e, flip);
     if (!loop || position[*loop] != loops)
@@ -200,8 +213,9 @@ void tile(RewriterBase &rewriter, linalg::GenericOp op,
     auto type = cast<RankedTensorType>(of.getType());
     SmallVector<OpFoldResult> offsets, lengths,
         strides(type.getRank(), rewriter.getIndexAttr(1));
-    for (auto [i, e] :
-         llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults())) {
+    for (auto [i, e] : llvm::enumerate(
+             withoutUnitLoops(op.getMatchingIndexingMap(&operand), extents)
+                 .getResults())) {
       bool flip;
       std::optional<unsigned> loop = loopOf(e, flip);
       if (loop && ivs[*loop]) {
