@@ -357,7 +357,9 @@ def phase_cases():
 # on windows copied in panels of 32 channels (64 channels: two panels; 24:
 # none), and a 1x1 convolution at stride 2 (its filter gradient's panels
 # read every other position; the stride-1 phase of its backward-data a
-# contraction).
+# contraction), and one with 576 input channels at 18x18 -> 9x9 whose
+# forward takes the filters-in-lanes GEMM, its windows copied in blocks of
+# 3 x 3 output positions read at stride 2 (convbn-tile-transposes).
 SCHEDULE_SHAPES = (
     ("lanes", 8, 128, 128, (7, 7), (3, 3), (1, 1), (1, 1), (1, 1)),
     ("chunks", 2, 3, 8, (48, 48), (3, 3), (1, 1), (1, 1), (1, 1)),
@@ -369,6 +371,7 @@ SCHEDULE_SHAPES = (
     ("pointwise", 2, 64, 32, (14, 14), (1, 1), (0, 0), (1, 1), (1, 1)),
     ("pointwise_wide", 2, 24, 40, (8, 8), (1, 1), (0, 0), (1, 1), (1, 1)),
     ("pointwise_strided", 2, 64, 16, (14, 14), (1, 1), (0, 0), (2, 2), (1, 1)),
+    ("lanes_strided_windows", 2, 576, 32, (18, 18), (1, 1), (0, 0), (2, 2), (1, 1)),
 )
 
 

@@ -308,7 +308,8 @@ def ConvBNTileTransposes
   let description = [{
     For each all-parallel `linalg.generic` on tensors with static shapes,
     one result written through the identity map and a largest input that
-    indexes every loop but unit ones directly or flipped (`c - d`; what it
+    indexes every loop but unit ones directly (`d`, or `s * d` at a stride,
+    as the windows of a strided 1x1 kernel) or flipped (`c - d`; what it
     reads of unit loops counts as a constant, as a 1x1 kernel's flip `-d`,
     or `-2 * d` in a stride phase), in another order than the output, its
     innermost loop included (a transpose: the channels-last filters and
@@ -318,19 +319,20 @@ def ConvBNTileTransposes
     that every operand indexes directly are tiled by the largest divisor of
     their extent at most `block-size`, the loops before the first moved one
     by 1, the others kept whole: an `scf.for` nest over the blocks, each the
-    same generic on slices of its operands. Lowered to loops in the output's
-    order, the untiled copy read its source with the stride of a whole row
-    of it for every element of its innermost loop (512 x 512 x 3 x 3 filters
-    channels-last: 4.9 ms); in blocks of 8 each block reads and writes short
-    contiguous runs that stay in the L1 cache (2.4 ms). The backward-data of
-    a 512 -> 2048 1x1 convolution at 4x4 (batch 8) took 9.6 ms with its
-    transposed filters untiled, 3.3 ms tiled; of 1024 -> 2048 at stride 2
-    (7x7 -> 4x4), 20.4 and 7.7 ms. A transpose whose innermost loop stays
-    innermost (backward-data's flipped filter alone, runs of kh x kw)
-    already moves contiguous runs and is left alone. (Upstream's tiling
-    computes wrong slices for flipped dimensions, which is why this pass
-    builds the loops of slices itself.) Values are copied and computed
-    exactly as before.
+    same generic on slices of its operands (a block of b elements read at
+    stride s: (b - 1) x s + 1 of them, from s times the block's first).
+    Lowered to loops in the output's order, the untiled copy read its source
+    with the stride of a whole row of it for every element of its innermost
+    loop (512 x 512 x 3 x 3 filters channels-last: 4.9 ms); in blocks of 8
+    each block reads and writes short contiguous runs that stay in the L1
+    cache (2.4 ms). The backward-data of a 512 -> 2048 1x1 convolution at
+    4x4 (batch 8) took 9.6 ms with its transposed filters untiled, 3.3 ms
+    tiled; of 1024 -> 2048 at stride 2 (7x7 -> 4x4), 20.4 and 7.7 ms. A
+    transpose whose innermost loop stays innermost (backward-data's flipped
+    filter alone, runs of kh x kw) already moves contiguous runs and is left
+    alone. (Upstream's tiling computes wrong slices for flipped dimensions,
+    which is why this pass builds the loops of slices itself.) Values are
+    copied and computed exactly as before.
     `-convbn-cpu-pipeline{vectorize=true}` runs it
     (`vector-transpose-block`).
 

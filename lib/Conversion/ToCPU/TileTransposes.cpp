@@ -37,17 +37,33 @@ using mlir::convbn::cpu::divisorAtMost;
 
 namespace {
 
-/// The loop `e` indexes directly (`d`), or as `c - d` (`flipped`); nothing
-/// for other expressions.
-std::optional<unsigned> loopOf(AffineExpr e, bool &flipped) {
+/// The loop `e` indexes directly (`d`, or `s * d` at a constant stride
+/// s > 1, a strided window of a 1x1 kernel), or as `c - d` (`flipped`);
+/// nothing for other expressions.
+std::optional<unsigned> loopOf(AffineExpr e, bool &flipped,
+                               int64_t *stride = nullptr) {
   flipped = false;
+  if (stride)
+    *stride = 1;
   if (auto dim = dyn_cast<AffineDimExpr>(e))
     return dim.getPosition();
-  // c - d is (d * -1) + c.
-  auto sum = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!sum || sum.getKind() != AffineExprKind::Add)
+  auto binary = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!binary)
     return std::nullopt;
-  AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
+  // s * d.
+  if (binary.getKind() == AffineExprKind::Mul) {
+    auto dim = dyn_cast<AffineDimExpr>(binary.getLHS());
+    auto factor = dyn_cast<AffineConstantExpr>(binary.getRHS());
+    if (!dim || !factor || factor.getValue() <= 1)
+      return std::nullopt;
+    if (stride)
+      *stride = factor.getValue();
+    return dim.getPosition();
+  }
+  // c - d is (d * -1) + c.
+  if (binary.getKind() != AffineExprKind::Add)
+    return std::nullopt;
+  AffineExpr lhs = binary.getLHS(), rhs = binary.getRHS();
   if (isa<AffineConstantExpr>(lhs))
     std::swap(lhs, rhs);
   auto product = dyn_cast<AffineBinaryOpExpr>(lhs);
@@ -217,10 +233,20 @@ void tile(RewriterBase &rewriter, linalg::GenericOp op,
              withoutUnitLoops(op.getMatchingIndexingMap(&operand), extents)
                  .getResults())) {
       bool flip;
-      std::optional<unsigned> loop = loopOf(e, flip);
-      if (loop && ivs[*loop]) {
+      int64_t stride;
+      std::optional<unsigned> loop = loopOf(e, flip, &stride);
+      if (loop && ivs[*loop] && stride == 1) {
         offsets.push_back(ivs[*loop]);
         lengths.push_back(rewriter.getIndexAttr(sizes[*loop]));
+      } else if (loop && ivs[*loop]) {
+        // Block b of a loop read at stride s: from s * b, (size - 1) * s
+        // + 1 elements, which the tile's generic reads at s * d.
+        Value scale = arith::ConstantIndexOp::create(rewriter, loc, stride);
+        offsets.push_back(
+            arith::MulIOp::create(rewriter, loc, ivs[*loop], scale)
+                .getResult());
+        lengths.push_back(
+            rewriter.getIndexAttr((sizes[*loop] - 1) * stride + 1));
       } else {
         offsets.push_back(rewriter.getIndexAttr(0));
         lengths.push_back(rewriter.getIndexAttr(type.getDimSize(i)));

@@ -119,6 +119,35 @@ func.func @pointwise_flipped_filter(%w: tensor<1x32x64x1x1xf32>) -> (tensor<1x64
 
 // -----
 
+// The filters-in-lanes GEMM's windows of a 1x1 kernel at stride 2,
+// [1, n, oh, ow, c, 1, 1] from X[n, c, 2 * oh + kh, 2 * ow + kw]: what it
+// reads of the unit kernel loops is 0, so oh and ow are read at stride 2.
+// oh and ow (9) in blocks of 3 read 5 rows and columns from 2 * their
+// first; c in blocks of 8; the map unchanged.
+//   CHECK-DAG: #[[WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
+// CHECK-LABEL: func.func @strided_windows
+//       CHECK: scf.for %[[N:.+]] = %c0 to %c2 step %c1
+//       CHECK:   scf.for %[[H:.+]] = %c0 to %c9 step %c3
+//       CHECK:     scf.for %[[W:.+]] = %c0 to %c9 step %c3
+//       CHECK:       scf.for %[[C:.+]] = %c0 to %c32 step %c8
+//   CHECK-DAG:         %[[H2:.+]] = arith.muli %[[H]], %c2
+//   CHECK-DAG:         %[[W2:.+]] = arith.muli %[[W]], %c2
+//       CHECK:         %[[IN:.+]] = tensor.extract_slice %arg0[%[[N]], %[[C]], %[[H2]], %[[W2]]] [1, 8, 5, 5] [1, 1, 1, 1] : tensor<2x32x18x18xf32> to tensor<1x8x5x5xf32>
+//       CHECK:         linalg.generic {indexing_maps = [#[[WIN]], #{{.+}}], {{.*}}} ins(%[[IN]] : tensor<1x8x5x5xf32>) outs(%{{.+}} : tensor<1x1x3x3x8x1x1xf32>)
+#win2 = affine_map<(g, n, oh, ow, c, kh, kw) -> (n, c, oh * 2 + kh, ow * 2 + kw)>
+#id7 = affine_map<(g, n, oh, ow, c, kh, kw) -> (g, n, oh, ow, c, kh, kw)>
+func.func @strided_windows(%x: tensor<2x32x18x18xf32>) -> tensor<1x2x9x9x32x1x1xf32> {
+  %e = tensor.empty() : tensor<1x2x9x9x32x1x1xf32>
+  %r = linalg.generic {indexing_maps = [#win2, #id7], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x32x18x18xf32>) outs(%e : tensor<1x2x9x9x32x1x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x2x9x9x32x1x1xf32>
+  return %r : tensor<1x2x9x9x32x1x1xf32>
+}
+
+// -----
+
 // Left alone: an elementwise op that moves nothing, a transpose that fits
 // one block, a reduction, a window gather (not a permutation), and
 // backward-data's flipped filter, whose innermost loop stays innermost.
