@@ -33,6 +33,7 @@ using mlir::convbn::cpu::copyAs;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
 using mlir::convbn::cpu::shapeOf;
+using mlir::convbn::cpu::sliceAlong;
 using mlir::convbn::cpu::zeros;
 
 namespace {
@@ -289,18 +290,10 @@ Value chunkedF32Gemm(OpBuilder &b, Location loc, Value x, Value grad, Value acc,
                        images * filters * oh * ow, filters * channels * kh * kw,
                        images * channels * kh * kw * oh * ow, kh, kw);
   auto chunk = [&](OpBuilder &nb, Location l, Value first, Value sum) -> Value {
-    auto slice = [&](Value v, ArrayRef<int64_t> shape) -> Value {
-      if (images == batch)
-        return v;
-      SmallVector<OpFoldResult> offsets(shape.size(), nb.getIndexAttr(0)),
-          sizes, strides(shape.size(), nb.getIndexAttr(1));
-      offsets[0] = first;
-      sizes.push_back(nb.getIndexAttr(images));
-      for (int64_t size : shape.drop_front())
-        sizes.push_back(nb.getIndexAttr(size));
-      return tensor::ExtractSliceOp::create(nb, l, v, offsets, sizes, strides);
+    auto slice = [&](Value v) -> Value {
+      return images == batch ? v : sliceAlong(nb, l, v, 0, first, images);
     };
-    Value xc = slice(x, xs), gc = slice(grad, gs);
+    Value xc = slice(x), gc = slice(grad);
     if (channelsLast)
       return addChannelsLastPartials(nb, l, xc, gc, sum, form, kh, kw);
     // A = G as [1, f, (n, oh, ow)]: a reshape for one f32 image.

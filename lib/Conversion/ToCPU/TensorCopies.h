@@ -3,7 +3,8 @@
 // The CPU passes that turn convolutions into GEMMs build the same pieces:
 // shapes, tile sizes that divide them, reassociation groups for reshapes
 // and linalg.generic copies that gather (im2col windows, transposes),
-// possibly widening the element type, zero-filled accumulators, and the
+// possibly widening the element type, zero-filled accumulators, slices
+// along one dimension (chunks of images, blocks of filters), and the
 // contraction whose left operand every batch shares.
 //
 //===----------------------------------------------------------------------===//
@@ -94,6 +95,30 @@ inline Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
              b, loc, zero,
              ValueRange{tensor::EmptyOp::create(b, loc, shape, type)})
       .getResult(0);
+}
+
+/// The slice of `value` with `size` elements from `offset` along dimension
+/// `dim` and all of every other dimension; with `dropDim` (`size` 1), one
+/// of lower rank, without that dimension.
+inline tensor::ExtractSliceOp sliceAlong(OpBuilder &b, Location loc,
+                                         Value value, unsigned dim,
+                                         OpFoldResult offset, int64_t size,
+                                         bool dropDim = false) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] = size;
+  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0)), sizes,
+      strides(shape.size(), b.getIndexAttr(1));
+  offsets[dim] = offset;
+  for (int64_t extent : shape)
+    sizes.push_back(b.getIndexAttr(extent));
+  if (!dropDim)
+    return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes,
+                                          strides);
+  shape.erase(shape.begin() + dim);
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      offsets, sizes, strides);
 }
 
 /// out[b, m, n] += lhs[m, k] * rhs[b, k, n], one operand shared by every b,

@@ -34,6 +34,7 @@ using mlir::convbn::cpu::divisorAtMost;
 using mlir::convbn::cpu::groupsOf;
 using mlir::convbn::cpu::im2colRows;
 using mlir::convbn::cpu::shapeOf;
+using mlir::convbn::cpu::sliceAlong;
 using mlir::convbn::cpu::zeros;
 
 namespace {
@@ -400,43 +401,16 @@ Value forEachFilterBlock(
       builder, loc, index(0), index(shape.back() / block), index(1),
       ValueRange{into},
       [&](OpBuilder &b, Location l, Value blockIndex, ValueRange iterArgs) {
-        SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0)),
-            sizes, strides(shape.size(), b.getIndexAttr(1));
-        offsets.back() =
-            arith::MulIOp::create(b, l, blockIndex, blockSize).getResult();
-        for (int64_t size : ArrayRef(shape).drop_back())
-          sizes.push_back(b.getIndexAttr(size));
-        sizes.push_back(b.getIndexAttr(block));
-        Value slice = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets,
-                                                     sizes, strides);
-        Value updated =
-            tensor::InsertSliceOp::create(b, l, body(b, l, blockIndex, slice),
-                                          iterArgs[0], offsets, sizes, strides);
+        Value first = arith::MulIOp::create(b, l, blockIndex, blockSize);
+        tensor::ExtractSliceOp slice =
+            sliceAlong(b, l, iterArgs[0], shape.size() - 1, first, block);
+        Value updated = tensor::InsertSliceOp::create(
+            b, l, body(b, l, blockIndex, slice), iterArgs[0],
+            slice.getMixedOffsets(), slice.getMixedSizes(),
+            slice.getMixedStrides());
         scf::YieldOp::create(b, l, updated);
       });
   return loop.getResult(0);
-}
-
-/// Block `block` of `blocked` [F / B, ...]: [1, ...] (`keepRank`) or
-/// [...].
-Value blockOf(OpBuilder &b, Location loc, Value blocked, Value block,
-              bool keepRank) {
-  SmallVector<int64_t> shape = shapeOf(blocked);
-  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0)), sizes,
-      strides(shape.size(), b.getIndexAttr(1));
-  offsets[0] = block;
-  sizes.push_back(b.getIndexAttr(1));
-  for (int64_t size : ArrayRef(shape).drop_front())
-    sizes.push_back(b.getIndexAttr(size));
-  SmallVector<int64_t> sliceShape(shape);
-  if (keepRank)
-    sliceShape[0] = 1;
-  else
-    sliceShape.erase(sliceShape.begin());
-  auto type = RankedTensorType::get(
-      sliceShape, cast<ShapedType>(blocked.getType()).getElementType());
-  return tensor::ExtractSliceOp::create(b, loc, type, blocked, offsets, sizes,
-                                        strides);
 }
 
 /// `init` [n, f, oh, ow] plus `nhwc` [n, oh, ow, f], in a new tensor.
@@ -517,7 +491,7 @@ linalg::BatchMatmulOp filtersInLanes(RewriterBase &rewriter,
     result = forEachFilterBlock(
         rewriter, loc, product, filterBlock,
         [&](OpBuilder &b, Location l, Value block, Value slice) {
-          matmul = multiply(b, blockOf(b, l, wb, block, true), slice);
+          matmul = multiply(b, sliceAlong(b, l, wb, 0, block, 1), slice);
           return matmul.getResult(0);
         });
   }
@@ -659,7 +633,7 @@ linalg::Conv2DNhwcHwcfOp channelsLast(RewriterBase &rewriter,
     result = forEachFilterBlock(
         rewriter, loc, product, filterBlock,
         [&](OpBuilder &b, Location l, Value block, Value slice) {
-          tiled = convolve(b, blockOf(b, l, wb, block, false), slice);
+          tiled = convolve(b, sliceAlong(b, l, wb, 0, block, 1, true), slice);
           return tiled.getResult(0);
         });
   }
