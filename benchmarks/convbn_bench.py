@@ -396,6 +396,9 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+")
     parser.add_argument("--size", type=int, help="ResNet-50 input size (224 GPU, 56 CPU)")
     parser.add_argument("--layers", type=int, default=0, help="only the first N distinct layers")
+    parser.add_argument("--layer", metavar="PART", default="",
+                        help="only the distinct layers whose name contains PART (e.g. "
+                             "layer4.1.conv2), to time a change on the layers it moves")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--dtype", default="f32", choices=sorted(DTYPES),
                         help="activations, weights and gradients (per-channel vectors stay "
@@ -438,6 +441,10 @@ def main():
     layers = distinct_layers(args.size)
     if args.layers:
         layers = layers[: args.layers]
+    if args.layer:
+        layers = [layer for layer in layers if args.layer in layer[0]]
+        if not layers:
+            parser.error(f"--layer: no ResNet-50 layer name contains '{args.layer}'")
     cases = {b: [make_case(i, layer, b, mode, args.dtype) for i, layer in enumerate(layers)
                  for mode in args.modes]
              for b in args.batch}

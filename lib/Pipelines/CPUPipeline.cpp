@@ -52,10 +52,15 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     vectorize += "}";
     // The copies the schedule added fused with the ones they read (the
     // channels-last filter of backward-data straight from the flipped
-    // transpose); reductions as independent lanes (vectorizable without
-    // reassociating the sums), then loops collapsed with the lanes
-    // innermost, and what is left of transposes tiled into blocks.
+    // transpose); then, loops collapsed, the GEMMs' results fused into
+    // their readers, reductions included (Tune's filter gradient into its
+    // scaling and into gamma's sum); reductions as independent lanes
+    // (vectorizable without reassociating the sums), then loops collapsed
+    // with the lanes innermost, and what is left of transposes tiled into
+    // blocks.
     vectorize += ",convbn-fuse-elementwise,"
+                 "convbn-collapse-contiguous-loops,"
+                 "convbn-fuse-elementwise{reductions=true},"
                  "convbn-split-reductions{lanes=32 min-terms=4},"
                  "convbn-collapse-contiguous-loops,";
     if (options.vectorTransposeBlock != 0)

@@ -94,8 +94,24 @@ def ConvBNFuseElementwise : Pass<"convbn-fuse-elementwise"> {
     when every use of the reshaped value can absorb it, as when the
     backward-data lowering views the folded weight with a group dimension
     before transposing it.
+
+    With `reductions`, a consumer may also be a reduction (the producer
+    still all-parallel, over as many points), and a consumer reading the
+    producer through a `tensor.collapse_shape` is expanded to read it
+    directly (chains of reshapes composed first). The CPU pipeline sets it
+    once its backward-filter reductions are GEMMs: Tune's filter gradient,
+    which both the scaled weight gradient and gamma's gradient read, is
+    then recomputed from the GEMM's result in each of them instead of
+    written in f64 and read back twice.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"reductions", "reductions", "bool", /*default=*/"false",
+           "Also fuse into reductions, and expand consumers through the "
+           "collapse_shape of a producer they could absorb (after the "
+           "rewrites that match reductions' exact form)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,7 +188,10 @@ def ConvBNBackwardFilterToMatmul
     tensor-core kernels do: per chunk, the windows and G are copied in f32
     (G only reshaped for one f32 image), one f32 `linalg.batch_matmul` sums
     the chunk's positions, and its result is added to the f64 accumulator
-    (an `scf.for` over the chunks, none for one chunk). A chunk is the
+    (an `scf.for` over the chunks, none for one chunk; into a zero
+    accumulator, as the lowering's, one chunk's result is only widened, a
+    copy that `convbn-fuse-elementwise{reductions}` can recompute in each
+    of its readers). A chunk is the
     fewest images, dividing the batch, with at least `f32-chunk-positions`
     output positions (the whole batch if no fewer do); the f64 GEMM read
     twice the bytes, with half the lanes per vector, and copied the
@@ -869,11 +888,17 @@ def ConvBNSplitReductions : Pass<"convbn-split-reductions"> {
     provided each output is reduced by one combiner with a neutral element
     (`arith.addf`): one partial generic with an output of lanes per output,
     the inputs still read once, then one generic per output that combines
-    its lanes. The partial op's loops are reordered
+    its lanes. Where the inputs keep only the innermost of several
+    reduction loops innermost (Tune's gamma gradient fused with the filter
+    gradient, which it reads in the GEMM's blocks of channels), only those
+    are merged and split, the others staying reductions of the partials
+    (by this pass too: upstream's split takes one reduction loop). The
+    partial op's loops are reordered
     (`interchangeGenericOp`) so that the lanes are the innermost parallel
     loop and the reduction comes last. L is the smallest divisor of the
-    number of terms that brings the parallel iterations to `parallelism`
-    (else the largest), with at least `min-terms` terms per lane; a
+    number of terms it splits that brings the parallel iterations to
+    `parallelism` (else the largest), with at least `min-terms` of all the
+    reduction's terms per lane; a
     reduction with no such divisor is left alone. The sums keep their
     accumulator type (f64 by default); only the order of the additions
     changes. `-convbn-gpu-pipeline` runs it (`split-reductions`).

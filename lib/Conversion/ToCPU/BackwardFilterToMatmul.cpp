@@ -104,11 +104,29 @@ int64_t imagesPerChunk(int64_t batch, int64_t perImage, int64_t positions) {
   return batch;
 }
 
+/// Whether `value` is a view (reshapes) of a `linalg.fill` with zero.
+bool isZeros(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(def))
+      return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      return false;
+    value = def->getOperand(0);
+  }
+  return false;
+}
+
 /// `acc` plus `part` widened to `acc`'s element type, `part` read at
-/// `read(i)` for each element i of `acc`, in a new tensor.
+/// `read(i)` for each element i of `acc`, in a new tensor. Into zeros (the
+/// batch in one chunk) a widening copy that does not read `acc`, which
+/// later passes can fuse into each of its readers.
 Value addWidened(OpBuilder &b, Location loc, Value part, AffineMap read,
                  Value acc) {
-  unsigned rank = cast<ShapedType>(acc.getType()).getRank();
+  auto accType = cast<ShapedType>(acc.getType());
+  if (isZeros(acc))
+    return copyAs(b, loc, part, read, accType.getShape(),
+                  accType.getElementType());
+  unsigned rank = accType.getRank();
   return linalg::GenericOp::create(
              b, loc, acc.getType(), part, acc,
              {read, b.getMultiDimIdentityMap(rank)},

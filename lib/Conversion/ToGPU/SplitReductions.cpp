@@ -13,11 +13,15 @@
 // partial sums the terms t, t + lanes, t + 2 lanes, ... Neighbouring threads
 // then read neighbouring addresses, and a second op sums the lanes.
 //
-// Upstream's split takes a generic with one output. Batch norm's backward
-// sums two things per channel in one pass over the output gradient (its sum
-// and its dot with the centred or normalized output); such a generic with
-// several outputs is split here the same way, each output with its own
-// partials and its own sum of the lanes, the inputs still read once.
+// Upstream's split takes a generic with one output and one reduction loop.
+// Batch norm's backward sums two things per channel in one pass over the
+// output gradient (its sum and its dot with the centred or normalized
+// output); such a generic with several outputs is split here the same way,
+// each output with its own partials and its own sum of the lanes, the inputs
+// still read once. So is a reduction whose inputs keep only its innermost
+// reduction loops innermost (Tune's gamma gradient read from the filter
+// gradient's GEMM blocks, [c / 32, f, 32]): those are split, the others
+// stay reductions of the partials.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,19 +44,42 @@ using namespace mlir;
 
 namespace {
 
-/// What splitting one reduction takes: its reduction loops (consecutive)
-/// and their total extent, and its number of parallel iterations.
+/// What splitting one reduction takes: the reduction loops it splits
+/// (consecutive, the innermost of its reduction loops) and their total
+/// extent, the extent of all its reduction loops, and its number of
+/// parallel iterations.
 struct ReductionShape {
   ReassociationIndices reductionLoops;
   int64_t terms = 1;
+  int64_t allTerms = 1;
   int64_t parallelIterations = 1;
 };
 
+/// Whether every input of `op` that uses one of `loops` indexes them as its
+/// innermost dimensions, in order.
+bool innermostInInputs(linalg::GenericOp op, ArrayRef<int64_t> loops) {
+  MLIRContext *ctx = op.getContext();
+  return llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (llvm::none_of(loops, [&](int64_t d) { return map.isFunctionOfDim(d); }))
+      return true;
+    ArrayRef<AffineExpr> results = map.getResults();
+    if (results.size() < loops.size())
+      return false;
+    return llvm::all_of(llvm::enumerate(loops), [&](auto indexed) {
+      return results[results.size() - loops.size() + indexed.index()] ==
+             getAffineDimExpr(indexed.value(), ctx);
+    });
+  });
+}
+
 /// The shape of `op` if this pass takes it: a generic on tensors with static
-/// shapes, projected-permutation maps, no `linalg.index`, and
-/// consecutive reduction loops that every input using them indexes as its
-/// innermost dimensions, in order (so that the lanes of the split are
-/// neighbours in memory).
+/// shapes, projected-permutation maps, no `linalg.index`, and consecutive
+/// reduction loops. It splits the longest run of the innermost of them that
+/// every input using them indexes as its innermost dimensions, in order (so
+/// that the lanes of the split are neighbours in memory): all of them when
+/// the inputs allow, else (Tune's gamma gradient fused with the filter
+/// gradient, read in the GEMM's blocked layout) the ones they do.
 std::optional<ReductionShape> reductionShape(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.hasIndexSemantics() ||
       op.getNumDpsInits() == 0 || op.getNumReductionLoops() == 0 ||
@@ -72,26 +99,18 @@ std::optional<ReductionShape> reductionShape(linalg::GenericOp op) {
         shape.reductionLoops.back() + 1 != static_cast<int64_t>(loop))
       return std::nullopt;
     shape.reductionLoops.push_back(loop);
-    shape.terms *= extents[loop];
+    shape.allTerms *= extents[loop];
   }
-  MLIRContext *ctx = op.getContext();
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    ArrayRef<AffineExpr> results = map.getResults();
-    bool usesReduction = llvm::any_of(shape.reductionLoops, [&](int64_t d) {
-      return map.isFunctionOfDim(d);
-    });
-    if (!usesReduction)
+  for (size_t first = 0, e = shape.reductionLoops.size(); first < e; ++first) {
+    ArrayRef<int64_t> loops = ArrayRef(shape.reductionLoops).drop_front(first);
+    if (!innermostInInputs(op, loops))
       continue;
-    size_t n = shape.reductionLoops.size();
-    if (results.size() < n)
-      return std::nullopt;
-    for (size_t i = 0; i < n; ++i)
-      if (results[results.size() - n + i] !=
-          getAffineDimExpr(shape.reductionLoops[i], ctx))
-        return std::nullopt;
+    for (int64_t loop : loops)
+      shape.terms *= extents[loop];
+    shape.reductionLoops = ReassociationIndices(loops);
+    return shape;
   }
-  return shape;
+  return std::nullopt;
 }
 
 /// How one output of a generic is reduced: the op that combines the output's
@@ -121,18 +140,19 @@ std::optional<SmallVector<Combiner>> combinersOf(linalg::GenericOp op) {
 }
 
 /// Upstream's `linalg::splitReduction` in its inner-parallel form, for a
-/// generic with several outputs, which upstream does not take. `op` has one
-/// reduction loop, `reduction`, whose terms every input using it indexes
-/// innermost. That loop becomes (terms / `lanes`) x `lanes`, a reduction and
-/// a parallel loop right after it; the inputs using it are viewed with their
-/// innermost dimension split the same way, and every output gains an
-/// innermost dimension of lanes, initialized to its combiner's neutral
+/// generic with several outputs or several reduction loops, which upstream
+/// does not take. `op` splits one reduction loop, `reduction`, whose terms
+/// every input using it indexes innermost (its other reduction loops stay
+/// reductions of the partials). That loop becomes (terms / `lanes`) x `lanes`,
+/// a reduction and a parallel loop right after it; the inputs using it are
+/// viewed with their innermost dimension split the same way, and every output
+/// gains an innermost dimension of lanes, initialized to its combiner's neutral
 /// element. One generic per output then combines its lanes into the
 /// output's initial value. Returns the partial generic, with `op` replaced.
-FailureOr<linalg::GenericOp> splitSeveralOutputs(RewriterBase &rewriter,
-                                                 linalg::GenericOp op,
-                                                 unsigned reduction,
-                                                 int64_t lanes) {
+FailureOr<linalg::GenericOp> splitReductionLoop(RewriterBase &rewriter,
+                                                linalg::GenericOp op,
+                                                unsigned reduction,
+                                                int64_t lanes) {
   std::optional<SmallVector<Combiner>> combiners = combinersOf(op);
   if (!combiners)
     return failure();
@@ -236,7 +256,7 @@ FailureOr<linalg::GenericOp> splitSeveralOutputs(RewriterBase &rewriter,
 }
 
 /// The number of lanes to split `shape`'s reduction into: the smallest
-/// divisor of its terms that brings the parallel iterations to
+/// divisor of the terms it splits that brings the parallel iterations to
 /// `parallelism`, else the largest; each lane sums at least `minTerms`
 /// terms. 1: leave it alone.
 int64_t chooseLanes(const ReductionShape &shape, int64_t parallelism,
@@ -245,7 +265,7 @@ int64_t chooseLanes(const ReductionShape &shape, int64_t parallelism,
     return 1;
   int64_t wanted = llvm::divideCeil(parallelism, shape.parallelIterations);
   int64_t lanes = 1;
-  for (int64_t d = 2; d * minTerms <= shape.terms; ++d) {
+  for (int64_t d = 2; d <= shape.terms && d * minTerms <= shape.allTerms; ++d) {
     if (shape.terms % d != 0)
       continue;
     lanes = d;
@@ -255,12 +275,13 @@ int64_t chooseLanes(const ReductionShape &shape, int64_t parallelism,
   return lanes;
 }
 
-/// With a fixed number of lanes (vector units): the largest divisor of
-/// `shape`'s terms up to `maxLanes` with at least `minTerms` terms per lane.
+/// With a fixed number of lanes (vector units): the largest divisor of the
+/// terms `shape` splits, up to `maxLanes`, with at least `minTerms` terms per
+/// lane.
 int64_t fixedLanes(const ReductionShape &shape, int64_t maxLanes,
                    int64_t minTerms) {
   for (int64_t d = maxLanes; d >= 2; --d)
-    if (shape.terms % d == 0 && d * minTerms <= shape.terms)
+    if (shape.terms % d == 0 && d * minTerms <= shape.allTerms)
       return d;
   return 1;
 }
@@ -323,7 +344,7 @@ struct ConvBNSplitReductionsPass
       }
       unsigned reduction = shape.reductionLoops.front();
       linalg::GenericOp partial;
-      if (op.getNumDpsInits() == 1) {
+      if (op.getNumDpsInits() == 1 && op.getNumReductionLoops() == 1) {
         // The partial sums get the lanes as their innermost dimension.
         unsigned outputRank =
             op.getMatchingIndexingMap(op.getDpsInitOperand(0)).getNumResults();
@@ -338,7 +359,7 @@ struct ConvBNSplitReductionsPass
         partial = cast<linalg::GenericOp>(split->splitLinalgOp);
       } else {
         FailureOr<linalg::GenericOp> split =
-            splitSeveralOutputs(rewriter, op, reduction, splitLanes);
+            splitReductionLoop(rewriter, op, reduction, splitLanes);
         if (failed(split))
           continue;
         partial = *split;

@@ -1,4 +1,5 @@
 // RUN: convbn-opt %s -split-input-file -convbn-fuse-elementwise | FileCheck %s
+// RUN: convbn-opt %s -split-input-file -convbn-fuse-elementwise=reductions=true | FileCheck %s --check-prefix=RED
 
 // The batch-norm scale: rsqrt(var + eps), then gamma * that, become one
 // per-channel generic (same iteration space, one use).
@@ -196,4 +197,67 @@ func.func @fold_used_twice(%w: tensor<4x2x3x3xf32>, %k: tensor<4xf32>) -> (tenso
     linalg.yield %a : f32
   } -> tensor<1x2x4x3x3xf32>
   return %folded, %t : tensor<4x2x3x3xf32>, tensor<1x2x4x3x3xf32>
+}
+
+// -----
+
+// Tune's filter gradient as the CPU pipeline leaves it: the GEMM's result in
+// blocks of channels ([c / 2, f, 2] here), widened to f64 in the filter's
+// order, then read through the filter's views by the weight gradient's
+// scaling (dW = dW' * k) and by gamma's sum (dW' . W), loops collapsed.
+// By default a reduction absorbs nothing and the f64 copy stays. With
+// reductions=true the views compose into one collapse, each reader is
+// expanded through it and recomputes the copy from the GEMM's result, and
+// the f64 filter-sized tensor is gone (truncf of extf folds away).
+
+#blocks = affine_map<(g, f, b, l) -> (b, f, l)>
+#id4 = affine_map<(g, f, b, l) -> (g, f, b, l)>
+#rows = affine_map<(f, k) -> (f, k)>
+#row = affine_map<(f, k) -> (f)>
+// CHECK-LABEL: func @filter_gradient_readers
+//       CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<3x4x2xf32>) outs(%{{.*}} : tensor<1x4x3x2xf64>)
+//       CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+//  CHECK-SAME:   ins(%{{.*}}, %{{.*}} : tensor<4x6xf64>, tensor<4x6xf32>)
+// RED-LABEL: func @filter_gradient_readers
+//   RED-NOT: x2xf64>
+//       RED: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg0, %{{.*}} : tensor<3x4x2xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<1x4x3x2xf32>)
+//  RED-NEXT:   ^bb0
+//  RED-NEXT:   arith.mulf %{{.*}} : f32
+//       RED: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<3x4x2xf32>, tensor<1x4x3x2xf32>) outs(%{{.*}} : tensor<1x4xf64>)
+//       RED:   arith.extf
+//       RED:   arith.mulf %{{.*}} : f64
+//       RED:   arith.addf %{{.*}} : f64
+//       RED: return
+func.func @filter_gradient_readers(%part: tensor<3x4x2xf32>, %k: tensor<4xf32>, %w: tensor<4x2x3xf32>) -> (tensor<4x6xf32>, tensor<4xf64>) {
+  %e64 = tensor.empty() : tensor<1x4x3x2xf64>
+  %wide = linalg.generic {indexing_maps = [#blocks, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%part : tensor<3x4x2xf32>) outs(%e64 : tensor<1x4x3x2xf64>) {
+  ^bb0(%in: f32, %out: f64):
+    %x = arith.extf %in : f32 to f64
+    linalg.yield %x : f64
+  } -> tensor<1x4x3x2xf64>
+  %flat = tensor.collapse_shape %wide [[0], [1], [2, 3]] : tensor<1x4x3x2xf64> into tensor<1x4x6xf64>
+  %filter = tensor.expand_shape %flat [[0], [1], [2, 3]] output_shape [1, 4, 2, 3] : tensor<1x4x6xf64> into tensor<1x4x2x3xf64>
+  %dw64 = tensor.collapse_shape %filter [[0, 1], [2, 3]] : tensor<1x4x2x3xf64> into tensor<4x6xf64>
+  %e32 = tensor.empty() : tensor<4x6xf32>
+  %dw = linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%dw64, %k : tensor<4x6xf64>, tensor<4xf32>) outs(%e32 : tensor<4x6xf32>) {
+  ^bb0(%in: f64, %s: f32, %out: f32):
+    %t = arith.truncf %in : f64 to f32
+    %m = arith.mulf %t, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<4x6xf32>
+  %wr = tensor.collapse_shape %w [[0], [1, 2]] : tensor<4x2x3xf32> into tensor<4x6xf32>
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<4xf64>
+  %acc = linalg.fill ins(%zero : f64) outs(%e : tensor<4xf64>) -> tensor<4xf64>
+  %dg = linalg.generic {indexing_maps = [#rows, #rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%dw64, %wr : tensor<4x6xf64>, tensor<4x6xf32>) outs(%acc : tensor<4xf64>) {
+  ^bb0(%a: f64, %b: f32, %out: f64):
+    %b64 = arith.extf %b : f32 to f64
+    %p = arith.mulf %a, %b64 : f64
+    %s = arith.addf %out, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<4xf64>
+  return %dw, %dg : tensor<4x6xf32>, tensor<4xf64>
 }

@@ -13,7 +13,8 @@
 // sum. By default it is an f32 GEMM (32 positions: one chunk, no loop) on
 // f32 copies of G, as [f, (n, oh, ow)], and of the windows
 // (col[0, n, oh, ow, c, kh, kw] = X[n, c, 2*oh + kh, 2*ow + kw]), its
-// result added to the f64 accumulator.
+// result widened to f64 (the accumulator is zeros: a copy, which later
+// fusions can recompute in each of its readers).
 //   CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d2 * 2 + d5, d3 * 2 + d6)>
 //   CHECK-DAG: #[[GT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d1, d3, d4)>
 // CHECK-LABEL: func.func @chunks_of_one
@@ -23,7 +24,7 @@
 //       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x32xf32>, tensor<1x32x27xf32>) outs(%{{.*}} : tensor<1x4x27xf32>)
 //       CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x27xf32>) outs(%{{.*}} : tensor<1x4x27xf64>)
 //       CHECK:   arith.extf %{{.*}} : f32 to f64
-//       CHECK:   arith.addf %{{.*}} : f64
+//  CHECK-NEXT:   linalg.yield
 //   CHECK-NOT: "reduction"
 //       CHECK: return
 // With f32-chunk-positions=0, one f64 GEMM on copies in the accumulator's
@@ -172,13 +173,14 @@ func.func @partials_kept(%x: tensor<16x2x1x1x2x2xf32>, %g: tensor<16x2x1x2x2x2xf
 // -----
 
 // One image: no chunk dimension in the generic. By default G (f32, one
-// image) is only reshaped for the f32 GEMM, whose result is added to the
-// op's f64 accumulator.
+// image) is only reshaped for the f32 GEMM, whose result is widened to
+// f64 (the accumulator is zeros).
 // CHECK-LABEL: func.func @one_image
 //   CHECK-NOT: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x1x6x6xf32>)
 //       CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x4x6x6xf32> into tensor<1x4x36xf32>
 //       CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x4x36xf32>, tensor<1x36x3xf32>) outs(%{{.*}} : tensor<1x4x3xf32>)
-//       CHECK: arith.addf %{{.*}} : f64
+//       CHECK: arith.extf %{{.*}} : f32 to f64
+//  CHECK-NEXT: linalg.yield
 //       CHECK: tensor.expand_shape {{.*}} into tensor<1x4x3x1x1xf64>
 // With f32-chunk-positions=0 the rewrite adds a unit chunk dimension and
 // drops it again.

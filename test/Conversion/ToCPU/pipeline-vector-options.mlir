@@ -10,13 +10,17 @@
 // vector-contraction-tile-sizes sets the register tiles of the
 // contractions; vector-transpose-block the blocks of
 // convbn-tile-transposes (0: not run). The schedule's copies are fused
-// with what they read first.
+// with what they read first, then, loops collapsed, the GEMMs' results
+// into their readers, reductions included.
 
 // DEFAULT: convbn-backward-filter-to-matmul{channels-last=true f32-chunk-positions=2048 pack-lanes=32}
 // DEFAULT: convbn-vectorize-convolutions{channels-last=true {{.*}}filter-blocks=true {{.*}}pointwise=true
 // DEFAULT-NOT: contraction-tile-sizes
-// DEFAULT: convbn-fuse-elementwise
-// DEFAULT: convbn-collapse-contiguous-loops
+// DEFAULT: convbn-fuse-elementwise{reductions=false}
+// DEFAULT-NEXT: convbn-collapse-contiguous-loops
+// DEFAULT-NEXT: convbn-fuse-elementwise{reductions=true}
+// DEFAULT-NEXT: convbn-split-reductions
+// DEFAULT-NEXT: convbn-collapse-contiguous-loops
 // DEFAULT-NEXT: convbn-tile-transposes{block-size=8}
 // NOTILE-NOT: convbn-tile-transposes
 

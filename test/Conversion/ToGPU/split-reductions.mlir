@@ -223,3 +223,38 @@ func.func @sum_and_last(%x: tensor<8x32x32x32xf32>, %init0: tensor<8x32xf32>, %i
   } -> (tensor<8x32xf32>, tensor<8x32xf32>)
   return %r#0, %r#1 : tensor<8x32xf32>, tensor<8x32xf32>
 }
+
+// -----
+
+// Tune's gamma gradient as the CPU pipeline fuses it: the filter gradient
+// read in the GEMM's blocks of channels, [c / 32, f, 32], against the
+// filter's rows. The two reduction loops are not both innermost in the
+// blocks, only the lanes' loop is: that one is split, and the blocks stay
+// a reduction of the partials. Each lane sums at least min-terms terms of
+// all 512: 16 lanes by default (32 terms each), 32 with lanes=32
+// min-terms=4 (the loop wholly lanes, 16 terms each).
+
+#blocks = affine_map<(g, f, b, l) -> (b, f, l)>
+#rows = affine_map<(g, f, b, l) -> (g, f, b, l)>
+#out = affine_map<(g, f, b, l) -> (g, f)>
+// CHECK-LABEL: func @blocked_dot
+//       CHECK: tensor.expand_shape %arg0 {{.*}} : tensor<16x64x32xf32> into tensor<16x64x2x16xf32>
+//       CHECK: %[[P:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]
+//  CHECK-SAME:   outs(%{{.*}} : tensor<1x64x16xf64>)
+//       CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<1x64x16xf64>) outs(%arg2 : tensor<1x64xf64>)
+// LANES-LABEL: func @blocked_dot
+//       LANES: tensor.expand_shape %arg0 {{.*}} : tensor<16x64x32xf32> into tensor<16x64x1x32xf32>
+//       LANES: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]
+//  LANES-SAME:   outs(%{{.*}} : tensor<1x64x32xf64>)
+func.func @blocked_dot(%g: tensor<16x64x32xf32>, %w: tensor<1x64x16x32xf32>, %init: tensor<1x64xf64>) -> tensor<1x64xf64> {
+  %r = linalg.generic {indexing_maps = [#blocks, #rows, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%g, %w : tensor<16x64x32xf32>, tensor<1x64x16x32xf32>) outs(%init : tensor<1x64xf64>) {
+  ^bb0(%a: f32, %b: f32, %acc: f64):
+    %a64 = arith.extf %a : f32 to f64
+    %b64 = arith.extf %b : f32 to f64
+    %p = arith.mulf %a64, %b64 : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<1x64xf64>
+  return %r : tensor<1x64xf64>
+}
