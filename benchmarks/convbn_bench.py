@@ -438,14 +438,16 @@ def main():
     args.size = args.size or (224 if gpu else 56)
     torch.set_num_threads(args.threads)
 
-    layers = distinct_layers(args.size)
+    # Each layer keeps its index in the whole list: the functions' names,
+    # so that --prebuilt libraries of the whole table serve a --layer run.
+    layers = list(enumerate(distinct_layers(args.size)))
     if args.layers:
         layers = layers[: args.layers]
     if args.layer:
-        layers = [layer for layer in layers if args.layer in layer[0]]
+        layers = [(i, layer) for i, layer in layers if args.layer in layer[0]]
         if not layers:
             parser.error(f"--layer: no ResNet-50 layer name contains '{args.layer}'")
-    cases = {b: [make_case(i, layer, b, mode, args.dtype) for i, layer in enumerate(layers)
+    cases = {b: [make_case(i, layer, b, mode, args.dtype) for i, layer in layers
                  for mode in args.modes]
              for b in args.batch}
     if args.build_only:
@@ -493,7 +495,7 @@ def main():
     print(f"device: {torch.cuda.get_device_name() if gpu else 'CPU'}; peak {peak:.2f} TFLOP/s = {peak_label}")
     print(header)
     for batch in args.batch:
-        for i, layer in enumerate(layers):
+        for i, layer in layers:
             label, count = f"{layer[0]} ({layer[1]}->{layer[2]} k{layer[3]}s{layer[4]} {layer[6]}px)", layer[7]
             first = make_case(i, layer, batch, "eval", args.dtype)
             values = make_inputs(first, seed=i)
