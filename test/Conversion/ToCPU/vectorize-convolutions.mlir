@@ -372,6 +372,32 @@ func.func @contraction(%g: tensor<2x3x12x16xf32>, %x: tensor<2x3x12x64xf32>, %ac
 
 // -----
 
+// The same at batch 4 of 14x14 (784 terms): a lanes tile reads 98 KiB of
+// x over the whole reduction, more than the row tiles could sweep in L1,
+// so the images' loop runs outside the rows loop and the accumulator tile
+// is read and written once per image, carried through its rows and
+// columns.
+
+// LAST-LABEL: func @contraction_by_image
+//       LAST: scf.for %{{.*}} = %c0 to %c64 step %c32
+//       LAST: scf.for %{{.*}} = %c0 to %c4 step %c1
+//       LAST: scf.for %{{.*}} = %c0 to %c16 step %c8
+//       LAST: %[[ACC:.+]] = vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+//       LAST: scf.for %{{.*}} = %c0 to %c14 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
+//       LAST: scf.for %{{.*}} = %c0 to %c14 step %c7 iter_args({{.*}}) -> (vector<8x32xf32>)
+//       LAST: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+// The 2 x 3 x 12 contraction above (9 KiB a lanes tile) keeps its order.
+// CSIZES-LABEL: func @contraction_by_image
+func.func @contraction_by_image(%g: tensor<4x14x14x16xf32>, %x: tensor<4x14x14x64xf32>, %acc: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %r = linalg.contract indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d0)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d4, d1)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d0, d1)>]
+      ins(%g, %x : tensor<4x14x14x16xf32>, tensor<4x14x14x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// -----
+
 // A wide, short output (2 rows of 32): the filters of a tile follow from
 // the width of its row tile, not from the height. With
 // channels-last-tile-sizes=4,4,2 the row tiles are 4 wide, so a tile holds
