@@ -50,6 +50,10 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
       list(options.vectorTileSizes);
     }
     vectorize += "}";
+    // The accumulator tiles of the channels-last convolutions hoisted out
+    // of their channel and kernel loops (upstream's hoisting of loop-
+    // invariant subsets: the contractions' schedule does it itself), so
+    // they stay in registers through the whole kernel window.
     // The copies the schedule added fused with the ones they read (the
     // channels-last filter of backward-data straight from the flipped
     // transpose); then, loops collapsed, the GEMMs' results fused into
@@ -58,7 +62,8 @@ mlir::convbn::getCPUPipelineString(const CPUPipelineOptions &options) {
     // (vectorizable without reassociating the sums), then loops collapsed
     // with the lanes innermost, and what is left of transposes tiled into
     // blocks.
-    vectorize += ",convbn-fuse-elementwise,"
+    vectorize += ",loop-invariant-subset-hoisting,"
+                 "convbn-fuse-elementwise,"
                  "convbn-collapse-contiguous-loops,"
                  "convbn-fuse-elementwise{reductions=true},"
                  "convbn-split-reductions{lanes=32 min-terms=4},"

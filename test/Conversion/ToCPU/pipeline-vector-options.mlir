@@ -9,14 +9,16 @@
 // vector-filter-blocks the channels-last convolutions' filter blocks;
 // vector-contraction-tile-sizes sets the register tiles of the
 // contractions; vector-transpose-block the blocks of
-// convbn-tile-transposes (0: not run). The schedule's copies are fused
+// convbn-tile-transposes (0: not run). The convolutions' accumulator tiles
+// are hoisted out of their reduction loops, the schedule's copies fused
 // with what they read first, then, loops collapsed, the GEMMs' results
 // into their readers, reductions included.
 
 // DEFAULT: convbn-backward-filter-to-matmul{channels-last=true f32-chunk-positions=2048 pack-lanes=32}
 // DEFAULT: convbn-vectorize-convolutions{channels-last=true {{.*}}filter-blocks=true {{.*}}pointwise=true
 // DEFAULT-NOT: contraction-tile-sizes
-// DEFAULT: convbn-fuse-elementwise{reductions=false}
+// DEFAULT: loop-invariant-subset-hoisting
+// DEFAULT-NEXT: convbn-fuse-elementwise{reductions=false}
 // DEFAULT-NEXT: convbn-collapse-contiguous-loops
 // DEFAULT-NEXT: convbn-fuse-elementwise{reductions=true}
 // DEFAULT-NEXT: convbn-split-reductions
